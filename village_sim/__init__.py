@@ -1,0 +1,7 @@
+"""village_sim: an agent-based simulator of village markets under e-commerce live streaming."""
+
+from village_sim.run import RunResult, run
+from village_sim.scenario.load import load_scenario
+
+__version__ = "0.1.0"
+__all__ = ["RunResult", "__version__", "load_scenario", "run"]

@@ -1,0 +1,452 @@
+"""Live-stream anchors (paper §2.3, §3.1, §3.3): each decides in its own way, so each is a Mesa agent.
+
+Kinds: ``local`` (a returned youth), ``farmer`` (a streaming farm household), ``external`` (a city
+influencer with a large following who takes a commission and a slot fee; traffic-grabbing, paper §3).
+
+Each week an anchor (``plan_week``) picks the product it sells, forecasts demand, sets its strategy
+and price — ``brand`` (an up-front cost, a delayed premium, worth more the more standard the
+quality) or ``imitate`` (copy the best-earning visible peer's price and undercut it; myopia keeps many
+here, paper §3.1, §3.3) — sources goods from farmers under contract, fills a shortfall with
+out-of-region goods sold as local when the margin beats its honesty cost plus the expected fine
+(extension), may buy paid traffic, reviews tools and runs sessions. After the market clears it
+learns by doing and quits after ``k`` weeks in a row with rolling income below
+``reservation_wage·(1 − patience)`` (``learn_or_exit``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.discrete_space import CellAgent
+
+from village_sim.agents import tools as toolrules
+from village_sim.market.ledger import to_fen, to_grams
+
+if TYPE_CHECKING:
+    from village_sim.model import VillageMarket
+
+LOCAL_KINDS = ("local", "farmer")
+
+
+class Anchor(CellAgent):
+    """A live-stream seller.
+
+    Args:
+        model: The model.
+        kind: ``local``, ``farmer`` or ``external``.
+        person_id: The person behind the role (shared with the youth or farm household).
+        base_village: Village whose goods it sells and where its stock waits.
+        skill: Streaming skill in [0, 1].
+        aptitude: The skill it can reach by practice.
+        cohort: Training cohort id, if it came out of a course.
+    """
+
+    def __init__(
+        self,
+        model: VillageMarket,
+        kind: str,
+        person_id: int,
+        base_village: int,
+        skill: float,
+        aptitude: float,
+        cohort: int | None = None,
+        followers_seed: int = 0,
+    ) -> None:
+        super().__init__(model)
+        sc = model.config
+        rng = model.streams["anchors"]
+        self.kind = kind
+        self.person_id = person_id
+        self.base_village = base_village
+        self.skill = float(skill)
+        self.aptitude = float(max(aptitude, skill))
+        self.cohort = cohort
+        self.index = model.register_anchor(self)
+        self.start_week = model.week
+        self.exit_week: int | None = None
+        self.suspended_until = -1
+        self.offences = 0
+        cfg = sc.anchors
+        if kind == "external":
+            self.cell = model.grid[model.world.city_nodes[self.index % model.world.n_cities]]
+            honesty_median = sc.external_anchors.honesty_cost_median
+            self.discount_rate = cfg.discount_rate_median
+        else:
+            self.cell = model.grid[model.world.village_nodes[base_village]]
+            honesty_median = cfg.honesty_cost_median
+            self.discount_rate = float(
+                cfg.discount_rate_median * rng.lognormal(0, cfg.discount_rate_spread))
+        self.honesty_cost = float(honesty_median * rng.lognormal(0, cfg.honesty_cost_spread))
+        self.exaggeration = float(cfg.exaggeration_max * math.exp(-self.honesty_cost))
+        self.strategy = "imitate"
+        self.brand_since: int | None = None
+        n_products = len(model.products)
+        self.product = self._first_product()
+        self.price = np.array([p.city_price * (1 - self._initial_markdown())
+                               for p in model.products])
+        self.stock_quality = np.zeros(n_products)
+        self.unit_cost = np.zeros(n_products)
+        self.forecast_orders = cfg.initial_forecast_orders
+        self.tools: dict[str, toolrules.Holding] = {}
+        self.sessions_planned = 0
+        self.sessions = 0
+        self.stalled = 0
+        self.paid_views = 0.0
+        self.offer_price = 0.0
+        self.cogs_week = 0.0
+        self.income_history: list[float] = []
+        self.revenue_history: list[float] = []
+        self.margin_history: list[float] = []
+        self.below_bar_weeks = 0
+        self.active_weeks = 0
+        self.fake_gain_open = 0.0
+        self.fake_kg_week = 0.0
+        self.views_hist = [0.0] * 4
+        self.orders_hist = [0.0] * 4
+        self.complaints_hist = [0] * 4
+        self.followers = followers_seed
+        self.own_product: int | None = None
+        self.farmer_index: int | None = None
+        self.shipping_week = 0.0
+        self.complaints_week = 0
+
+    # -- status -----------------------------------------------------------------------------------
+    @property
+    def is_local(self) -> bool:
+        """Local anchors and streaming farmers (the rural sellers of the paper)."""
+        return self.kind in LOCAL_KINDS
+
+    @property
+    def exited(self) -> bool:
+        """Whether the anchor has quit."""
+        return self.exit_week is not None
+
+    def suspended(self, week: int) -> bool:
+        """Whether a regulator has suspended the anchor this week."""
+        return week < self.suspended_until
+
+    def can_trade(self, week: int) -> bool:
+        """Not exited and not suspended."""
+        return not self.exited and not self.suspended(week)
+
+    def _initial_markdown(self) -> float:
+        sc = self.model.config
+        return sc.external_anchors.markdown if self.kind == "external" else (
+            sc.anchors.initial_markdown)
+
+    def _first_product(self) -> int:
+        products = self.model.world.village_products[self.base_village]
+        return int(products[0])
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def stock_g(self, product: int | None = None) -> tuple[int, int]:
+        """(local grams, imported grams) of a product in stock."""
+        p = self.product if product is None else product
+        slot = self.index * len(self.model.products) + p
+        goods = self.model.goods.balances
+        return int(goods["anchor_stock"][slot]), int(goods["anchor_import"][slot])
+
+    def recent_revenue(self, weeks: int = 13) -> float:
+        """Sales net of refunds over the last ``weeks`` weeks (yuan)."""
+        return float(sum(self.revenue_history[-weeks:]))
+
+    def rolling_income(self) -> float | None:
+        """Mean weekly income over the last W weeks, or None before W weeks of history."""
+        window = self.model.config.anchors.income_window_weeks
+        if len(self.income_history) < window:
+            return None
+        return float(np.mean(self.income_history[-window:]))
+
+    def conversion_estimate(self) -> float:
+        """Recent orders per view with the platform's prior (MODEL.md §3)."""
+        pc = self.model.config.platform
+        return (sum(self.orders_hist) + pc.conversion_prior_orders) / (
+            sum(self.views_hist) + pc.conversion_prior_views)
+
+    def fee_rate(self, product: int | None = None) -> float:
+        """Platform fee on this product (plus an external anchor's commission)."""
+        p = self.product if product is None else product
+        pc = self.model.config.platform
+        fee = pc.fee_fresh if self.model.products[p].fresh else pc.fee_other
+        return fee
+
+    def commission(self) -> float:
+        """Commission an external anchor keeps (capped by policy where one applies)."""
+        if self.kind != "external":
+            return 0.0
+        return min(self.model.config.external_anchors.commission_rate,
+                   self.model.governance.commission_cap)
+
+    def net_value_per_kg(self, product: int | None = None) -> float:
+        """What a kg is worth to its supplier after fees, commission, slot fee and shipping."""
+        p = self.product if product is None else product
+        price = self.price[p]
+        value = price * (1 - self.fee_rate(p) - self.commission())
+        value -= self.model.ship_cost_village[self.base_village]
+        if self.kind == "external":
+            kg = max(self.forecast_orders * self.model.products[p].pack_kg, 1.0)
+            value -= self.model.config.external_anchors.slot_fee_week / kg
+        return value
+
+    def weekly_margin(self) -> float:
+        """Recent gross margin a week (revenue less cost of goods), the base of tool values."""
+        if not self.margin_history:
+            return 0.0
+        return max(float(np.mean(self.margin_history[-4:])), 0.0)
+
+    # -- plan_week --------------------------------------------------------------------------------
+    def plan_week(self) -> None:
+        """Choose product, strategy, price, sourcing, paid traffic, tools and sessions."""
+        model = self.model
+        self.sessions_planned = 0
+        self.paid_views = 0.0
+        self.fake_kg_week = 0.0
+        if not self.can_trade(model.week):
+            return
+        self._choose_product()
+        if model.week % model.config.anchors.strategy_review_weeks == (
+                self.start_week % model.config.anchors.strategy_review_weeks):
+            self._review_strategy()
+        self._set_price()
+        self._source_goods()
+        local, imported = self.stock_g()
+        if local + imported <= 0:
+            self._update_tool_use(active=False)
+            return
+        self._buy_paid_traffic()
+        if model.week % model.config.anchors.tool_review_weeks == 0:
+            self._review_tools()
+        self._update_tool_use(active=True)
+        self.sessions_planned = self._session_count()
+
+    def _choose_product(self) -> None:
+        """Sell the village product with the most goods within reach (own stock or farmers')."""
+        options = self.model.world.village_products[self.base_village]
+        if self.own_product is not None:
+            self.product = self.own_product
+            return
+        if len(options) == 1:
+            self.product = int(options[0])
+            return
+        best, best_score = self.product, -1.0
+        for p in options:
+            local, imported = self.stock_g(p)
+            available = local + imported + self.model.market.contracts.available_g(
+                self.base_village, p)
+            score = available * max(self.net_value_per_kg(p), 0.0) + (p == self.product)
+            if score > best_score:
+                best, best_score = int(p), score
+        self.product = best
+
+    def _review_strategy(self) -> None:
+        """Brand when its discounted premium beats its up-front cost (paper §3.1, §3.3)."""
+        if self.kind == "external" or self.strategy == "brand":
+            return
+        cfg = self.model.config.anchors
+        spec = self.model.products[self.product]
+        quality_factor = self.model.brand_quality_factor(self.base_village, self.product)
+        kg_week = self.forecast_orders * spec.pack_kg
+        gain = cfg.brand_premium * quality_factor * spec.city_price * kg_week
+        r = self.discount_rate
+        npv = gain * (1 + r) ** (-cfg.brand_delay_weeks) / r - cfg.brand_cost
+        affordable = self.recent_revenue() >= cfg.brand_cost
+        if npv > 0 and affordable:
+            self.strategy = "brand"
+            self.brand_since = self.model.week
+            self.model.money.transfer("brand_building", "anchors", self.index, "vendors", 0,
+                                      to_fen(cfg.brand_cost))
+
+    def brand_equity(self) -> float:
+        """0 → 1 over the brand's delay after it was built."""
+        if self.brand_since is None:
+            return 0.0
+        delay = max(self.model.config.anchors.brand_delay_weeks, 1)
+        return min(1.0, (self.model.week - self.brand_since) / delay)
+
+    def branded(self) -> bool:
+        """Whether the anchor sells under an established brand."""
+        return self.brand_equity() >= 1.0
+
+    def _set_price(self) -> None:
+        model = self.model
+        cfg = model.config.anchors
+        p = self.product
+        spec = model.products[p]
+        if self.kind == "external":
+            self.price[p] = spec.city_price * (1 - model.config.external_anchors.markdown)
+            return
+        if self.strategy == "brand":
+            premium = cfg.brand_premium * self.brand_equity() * model.brand_quality_factor(
+                self.base_village, p)
+            self.price[p] = spec.city_price * (1 + premium)
+            return
+        peer_price = model.market.best_peer_price(p, exclude=self.index)
+        if peer_price is not None:
+            self.price[p] = peer_price * (1 - cfg.undercut)
+        floor = self._unit_cost_estimate(p) * (1 + cfg.min_margin)
+        self.price[p] = float(np.clip(self.price[p], floor, spec.city_price))
+
+    def _unit_cost_estimate(self, p: int) -> float:
+        reservation = self.model.market.contracts.typical_reservation(self.base_village, p)
+        cost = self.unit_cost[p] if self.unit_cost[p] > 0 else reservation
+        return (cost + self.model.ship_cost_village[self.base_village]) / (
+            1 - self.fee_rate(p))
+
+    def _stock_target_g(self) -> int:
+        cfg = self.model.config.anchors
+        spec = self.model.products[self.product]
+        buffer = cfg.stock_buffer * (1 - self.tool_effect("forecast"))
+        weeks = 1.0 if spec.fresh else self.model.config.anchors.storable_stock_weeks
+        return int(to_grams(self.forecast_orders * spec.pack_kg * (1 + buffer) * weeks))
+
+    def _source_goods(self) -> None:
+        """Contract farmers for the shortfall; fill what farmers cannot supply with imports."""
+        model = self.model
+        local, imported = self.stock_g()
+        need = self._stock_target_g() - local - imported
+        self.offer_price = model.market.contracts.offer_price(self)
+        if need <= 0:
+            return
+        if model.market.contracts.may_source(self):
+            need -= model.market.contracts.buy_from_farmers(self, need)
+        if need > 0:
+            self._maybe_import(need)
+
+    def _maybe_import(self, need_g: int) -> None:
+        """Sell out-of-region goods as local when the gain beats honesty cost and expected fine."""
+        model = self.model
+        p = self.product
+        spec = model.products[p]
+        import_price = spec.import_price_share * spec.farm_gate_price
+        net = self.price[p] * (1 - self.fee_rate(p) - self.commission()) - (
+            model.ship_cost_village[self.base_village])
+        gain = net - import_price
+        if gain <= 0:
+            return
+        p_detect = model.perceived_detection(self)
+        fine = model.config.regulation.fine_multiplier * gain
+        if gain <= self.honesty_cost * self.price[p] + p_detect * fine:
+            return
+        grams = int(need_g)
+        slot = self.index * len(model.products) + p
+        model.goods.transfer("import", "imports", 0, "anchor_import", slot, grams)
+        model.money.transfer("import_purchase", "anchors", self.index, "suppliers", 0,
+                             to_fen(import_price * grams / 1000))
+        self.fake_kg_week += grams / 1000
+
+    def _buy_paid_traffic(self) -> None:
+        """Buy views when a view's expected margin beats its price, within a revenue budget."""
+        model = self.model
+        cfg = model.config.anchors
+        pc = model.config.platform
+        p = self.product
+        spec = model.products[p]
+        margin_kg = self.price[p] * (1 - self.fee_rate(p)) - self._unit_cost_estimate(p) * (
+            1 - self.fee_rate(p))
+        value_per_view = self.conversion_estimate() * spec.pack_kg * margin_kg
+        cost_per_view = pc.cpm_yuan / 1000
+        if value_per_view <= cost_per_view:
+            return
+        budget = cfg.paid_traffic_budget_share * self.recent_revenue(4) / 4
+        self.paid_views = max(budget, 0.0) / cost_per_view
+
+    def _review_tools(self) -> None:
+        """Buy a tool whose perceived benefit pays it back, within what revenue affords."""
+        model = self.model
+        market = model.config.tools
+        margin = self.weekly_margin()
+        afford = market.afford_share * self.recent_revenue()
+        for name, spec in market.catalogue.items():
+            if name in self.tools or spec.price > afford:
+                continue
+            peer = model.market.tool_adoption_share(name)
+            value = toolrules.perceived_weekly_value(
+                spec, market.perceived_fit, margin, market.overconfidence, peer,
+                market.peer_weight)
+            if (value - spec.upkeep_week) * market.payback_weeks > spec.price:
+                self.acquire_tool(name, handed_out=False)
+                afford -= spec.price
+
+    def acquire_tool(self, name: str, handed_out: bool) -> None:
+        """Take a tool: bought (paid to vendors) or handed out by a policy (paid elsewhere)."""
+        spec = self.model.config.tools.catalogue[name]
+        if not handed_out:
+            self.model.money.transfer("tool_purchase", "anchors", self.index, "vendors", 0,
+                                      to_fen(spec.price))
+        self.tools[name] = toolrules.Holding(name, self.model.week, handed_out)
+
+    def _update_tool_use(self, active: bool) -> None:
+        """Apply the in-use rule to each tool held; idle tools still cost upkeep."""
+        model = self.model
+        support = model.tool_support(self.base_village) if self.is_local else 0.0
+        fresh = model.products[self.product].fresh
+        margin = self.weekly_margin()
+        for holding in self.tools.values():
+            spec = model.config.tools.catalogue[holding.name]
+            holding.in_use = active and toolrules.in_use(
+                spec, self.skill, support, toolrules.fit(spec, fresh), margin)
+            holding.idle_weeks = 0 if holding.in_use else holding.idle_weeks + 1
+            if spec.upkeep_week > 0:
+                model.money.transfer("tool_upkeep", "anchors", self.index, "vendors", 0,
+                                     to_fen(spec.upkeep_week))
+
+    def tool_effect(self, effect: str) -> float:
+        """Combined effect (share) of the tools in use with this effect, at their real fit."""
+        total = 0.0
+        fresh = self.model.products[self.product].fresh
+        for holding in self.tools.values():
+            spec = self.model.config.tools.catalogue[holding.name]
+            if holding.in_use and spec.effect == effect:
+                total += spec.effect_size * toolrules.fit(spec, fresh)
+        return min(total, 0.9)
+
+    def _session_count(self) -> int:
+        sc = self.model.config
+        base = {"local": sc.anchors.sessions_per_week,
+                "farmer": sc.anchors.farmer_sessions_per_week,
+                "external": sc.external_anchors.sessions_per_week}[self.kind]
+        return int(round(base * (1 + self.tool_effect("sessions"))))
+
+    # -- learn_or_exit ----------------------------------------------------------------------------
+    def record_week(self, revenue: float, gross_margin: float, income: float, views: float,
+                    orders: float, wanted: float, complaints: int) -> None:
+        """Store this week's results (called by the market after settlement)."""
+        self.revenue_history.append(revenue)
+        self.margin_history.append(gross_margin)
+        self.income_history.append(income)
+        slot = self.model.week % 4
+        self.views_hist[slot] = views
+        self.orders_hist[slot] = orders
+        self.complaints_hist[slot] = complaints
+        if self.sessions > 0:
+            a = self.model.config.anchors.demand_smoothing
+            a = min(1.0, a * (1 + self.tool_effect("forecast")))
+            self.forecast_orders = (1 - a) * self.forecast_orders + a * wanted
+
+    def learn_or_exit(self) -> None:
+        """Learn by doing (skill → aptitude per session), decay when idle; quit on low income."""
+        model = self.model
+        cfg = model.config.anchors
+        if self.exited:
+            return
+        if self.sessions > 0:
+            eta = cfg.learning_rate * model.governance.learning_multiplier(self)
+            for _ in range(self.sessions):
+                self.skill += eta * (self.aptitude - self.skill)
+            self.active_weeks += 1
+        else:
+            self.skill = max(0.0, self.skill - cfg.skill_decay * self.skill)
+        if self.kind == "external":
+            return
+        rolling = self.rolling_income()
+        if rolling is None:
+            return
+        patience = min(0.95, cfg.patience_base + cfg.patience_recognition * model.recognition
+                       + model.governance.patience_bonus(self))
+        bar = cfg.reservation_wage_week * (1 - patience)
+        floor = model.governance.income_floor(self)
+        self.below_bar_weeks = self.below_bar_weeks + 1 if rolling + floor < bar else 0
+        if self.below_bar_weeks >= cfg.exit_after_weeks:
+            model.retire_anchor(self)

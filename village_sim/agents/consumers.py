@@ -1,0 +1,237 @@
+"""Consumers in the cities (extension, MODEL.md §3): super-individuals processed together in NumPy.
+
+A consumer unit stands for ``scale`` similar people sharing price and quality sensitivity, trust in
+the anchors they follow and in village brands. Its actions are counts of people: how many view, buy,
+complain, ask refunds, follow. Follows and purchase memory are NumPy arrays — ``follow_anchor``,
+``follow_people``, ``follow_trust`` of shape (units, slots) and ``bought`` of shape (units, villages)
+— never per-pair Python objects.
+
+Each week a unit sees at most ``k`` offers chosen by the platform, chooses among them by multinomial
+logit (relative price cut, advertised quality × trust, village brand, following, an outside option),
+and after delivery moves trust toward its experience (``received − advertised``): a large shortfall
+brings complaints and refunds, satisfaction brings follows, distrust drives unfollows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from village_sim.randomness import stochastic_round, thin
+
+if TYPE_CHECKING:
+    from village_sim.model import VillageMarket
+
+EMPTY = -1
+
+
+class ConsumerPopulation:
+    """All consumer units, as arrays.
+
+    Args:
+        model: The model (scenario, world, random streams).
+    """
+
+    def __init__(self, model: VillageMarket) -> None:
+        self.model = model
+        sc = model.config
+        cfg = sc.consumers
+        rng = model.streams["consumers"]
+        n = sc.population.consumer_units
+        self.n = n
+        self.scale = np.full(n, sc.population.consumer_unit_scale, dtype=np.int64)
+        weights = model.world.city_weight / model.world.city_weight.sum()
+        self.city = np.sort(rng.choice(model.world.n_cities, size=n, p=weights))
+        self.price_weight = (cfg.price_weight * rng.lognormal(0, 0.3, n)).astype(np.float32)
+        self.quality_weight = (cfg.quality_weight * rng.lognormal(0, 0.3, n)).astype(np.float32)
+        slots = cfg.follow_slots
+        self.follow_anchor = np.full((n, slots), EMPTY, dtype=np.int64)
+        self.follow_people = np.zeros((n, slots), dtype=np.int64)
+        self.follow_trust = np.zeros((n, slots), dtype=np.float32)
+        n_v = model.world.n_villages
+        self.brand_trust = np.full((n, n_v), cfg.trust_initial, dtype=np.float32)
+        self.bought = np.zeros((n, n_v), dtype=np.int32)
+        self.rng = rng
+
+    # -- following ----------------------------------------------------------------------------
+    def seed_followers(self, anchor_index: int, share: float, trust: float) -> None:
+        """Give an anchor an initial following: ``share`` of every unit's people (binomial)."""
+        people = thin(self.scale, share, self.rng)
+        units = np.flatnonzero(people > 0)
+        self.add_follows(units, np.full(units.size, anchor_index), people[units],
+                         np.full(units.size, trust))
+
+    def followers(self, n_anchors: int) -> np.ndarray:
+        """People following each anchor (by global anchor index)."""
+        mask = self.follow_anchor >= 0
+        return np.bincount(self.follow_anchor[mask], weights=self.follow_people[mask],
+                           minlength=n_anchors)[:n_anchors]
+
+    def drop_anchor(self, anchor_index: int) -> None:
+        """Forget an anchor that quit (its followers are freed)."""
+        mask = self.follow_anchor == anchor_index
+        self.follow_anchor[mask] = EMPTY
+        self.follow_people[mask] = 0
+
+    def trust_in(self, units: np.ndarray, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(followed?, trust) of units in anchors; trust is 0 where not followed."""
+        match = self.follow_anchor[units] == anchors[:, None]
+        followed = match.any(axis=1)
+        slot = match.argmax(axis=1)
+        trust = np.where(followed, self.follow_trust[units, slot], 0.0)
+        return followed, trust
+
+    def add_follows(self, units: np.ndarray, anchors: np.ndarray, people: np.ndarray,
+                    trust: np.ndarray) -> None:
+        """Add followers: into the unit's slot for the anchor, a free slot, or the weakest one.
+
+        Lines are processed in rounds so that no unit appears twice in one vectorised write.
+        """
+        keep = people > 0
+        units, anchors, people, trust = units[keep], anchors[keep], people[keep], trust[keep]
+        if units.size == 0:
+            return
+        order = np.argsort(units, kind="stable")
+        units, anchors, people, trust = units[order], anchors[order], people[order], trust[order]
+        first = np.r_[True, units[1:] != units[:-1]]
+        group_start = np.maximum.accumulate(np.where(first, np.arange(units.size), 0))
+        rank = np.arange(units.size) - group_start
+        for r in range(int(rank.max()) + 1):
+            sel = rank == r
+            self._add_round(units[sel], anchors[sel], people[sel], trust[sel])
+
+    def _add_round(self, u: np.ndarray, a: np.ndarray, n: np.ndarray, t: np.ndarray) -> None:
+        fa = self.follow_anchor[u]
+        fp = self.follow_people[u]
+        match = fa == a[:, None]
+        has = match.any(axis=1)
+        slot = np.where(has, match.argmax(axis=1), np.argmin(np.where(fa < 0, -1, fp), axis=1))
+        weakest = fp[np.arange(u.size), slot]
+        replace = ~has & ((fa[np.arange(u.size), slot] < 0) | (weakest < n))
+        cap = self.scale[u]
+        uh, sh = u[has], slot[has]
+        old = self.follow_people[uh, sh]
+        new = np.minimum(old + n[has], cap[has])
+        self.follow_trust[uh, sh] = (self.follow_trust[uh, sh] * old + t[has] * (new - old)) / (
+            np.maximum(new, 1))
+        self.follow_people[uh, sh] = new
+        ur, sr = u[replace], slot[replace]
+        self.follow_anchor[ur, sr] = a[replace]
+        self.follow_people[ur, sr] = np.minimum(n[replace], cap[replace])
+        self.follow_trust[ur, sr] = t[replace]
+
+    def unfollow(self) -> None:
+        """Followers drop off, more so where trust is low (MODEL.md §3)."""
+        cfg = self.model.config.consumers
+        held = self.follow_people > 0
+        if not held.any():
+            return
+        people = self.follow_people[held]
+        trust = self.follow_trust[held]
+        p = np.clip(cfg.unfollow_base + cfg.unfollow_distrust * np.maximum(0.0, 0.4 - trust),
+                    0, 1)
+        people = people - thin(people, p, self.rng)
+        self.follow_people[held] = people
+        gone = held & (self.follow_people == 0)
+        self.follow_anchor[gone] = EMPTY
+
+    # -- choice ------------------------------------------------------------------------------------
+    def choose(self, offers: np.ndarray, slot_of: np.ndarray, seller: dict[str, np.ndarray],
+               stall_keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Viewers and buyers per offer by multinomial logit (counts of people).
+
+        Args:
+            offers: (U, k) seller positions, ``-1`` where no offer.
+            slot_of: (U, k) follow slot of the offered seller (``-1``: not followed).
+            seller: Seller arrays ``markdown``, ``quality``, ``brand``, ``boost``, ``village``,
+                ``trust_boost`` (length A + 1, the last a dummy for "no offer").
+            stall_keep: (A + 1,) share of viewers kept through stalls.
+
+        Returns:
+            ``(viewers, buyers)``: expected person-views (float) and buyers (int), both (U, k).
+        """
+        cfg = self.model.config.consumers
+        f32 = np.float32
+        valid = offers >= 0
+        followed = slot_of >= 0
+        brand = np.take_along_axis(self.brand_trust, seller["village"][offers], axis=1)
+        slot_trust = np.take_along_axis(self.follow_trust, np.maximum(slot_of, 0), axis=1)
+        trust = np.where(followed, slot_trust, f32(0.5 * cfg.trust_initial) + f32(0.5) * brand)
+        if seller["trust_boost"].any():
+            tb = seller["trust_boost"].astype(f32)[offers]
+            trust += tb * (1 - trust)
+        constant = (cfg.base_utility + seller["boost"]).astype(f32)
+        v = (constant[offers]
+             + self.price_weight[:, None] * seller["markdown"].astype(f32)[offers]
+             + self.quality_weight[:, None] * (seller["quality"].astype(f32)[offers] * trust
+                                               - f32(0.5))
+             + f32(cfg.follow_weight) * followed)
+        if seller["brand"].any():
+            v += f32(cfg.brand_weight) * brand * seller["brand"].astype(f32)[offers]
+        expv = np.exp(np.minimum(v, f32(30.0))) * valid
+        prob = expv / (f32(1.0) + expv.sum(axis=1, keepdims=True))
+        viewers = (self.scale * cfg.viewer_share).astype(f32)[:, None] * stall_keep.astype(
+            f32)[offers] * valid
+        buyers = stochastic_round(viewers * prob, self.rng)
+        return viewers, buyers
+
+    # -- after delivery ------------------------------------------------------------------------------
+    def experience(self, units: np.ndarray, anchors: np.ndarray, villages: np.ndarray,
+                   satisfaction: np.ndarray, satisfied_buyers: np.ndarray) -> None:
+        """Move trust in anchors and village brands toward experience; satisfied buyers follow.
+
+        Args:
+            units: Unit of each delivered order line.
+            anchors: Global anchor index of each line.
+            villages: Village whose brand each line was sold under.
+            satisfaction: Mean satisfaction of the line's buyers in [0, 1].
+            satisfied_buyers: Buyers of the line who were satisfied.
+        """
+        cfg = self.model.config.consumers
+        if units.size == 0:
+            return
+        followed, trust = self.trust_in(units, anchors)
+        match = self.follow_anchor[units] == anchors[:, None]
+        slot = match.argmax(axis=1)
+        uf, sf = units[followed], slot[followed]
+        self.follow_trust[uf, sf] += cfg.trust_rate * (satisfaction[followed] - trust[followed])
+        np.clip(self.follow_trust, 0.0, 1.0, out=self.follow_trust)
+        bt = self.brand_trust[units, villages]
+        self.brand_trust[units, villages] = np.clip(
+            bt + cfg.brand_trust_rate * (satisfaction - bt), 0.0, 1.0)
+        prior = np.where(followed, trust, 0.5 * cfg.trust_initial + 0.5 * bt)
+        new_trust = np.clip(prior + cfg.trust_rate * (satisfaction - prior), 0, 1)
+        joiners = thin(satisfied_buyers, cfg.follow_after_buy, self.rng)
+        self.add_follows(units, anchors, joiners, new_trust)
+
+    def remember_purchases(self, units: np.ndarray, villages: np.ndarray,
+                           buyers: np.ndarray) -> np.ndarray:
+        """Count repeat buyers (people who bought from the village before) and remember new ones.
+
+        Returns:
+            Repeat buyers per line.
+        """
+        if units.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        scale = self.scale[units]
+        known = np.minimum(self.bought[units, villages], scale)
+        repeat = thin(buyers, known / scale, self.rng)
+        newcomers = thin(buyers - repeat, 1 - known / scale, self.rng)
+        np.add.at(self.bought, (units, villages), newcomers.astype(np.int32))
+        np.minimum(self.bought, self.scale[:, None].astype(np.int32), out=self.bought)
+        return repeat
+
+    # -- indicators -------------------------------------------------------------------------------
+    def mean_anchor_trust(self) -> float | None:
+        """Scale-weighted (people-weighted) mean trust in followed anchors."""
+        people = self.follow_people
+        total = people.sum()
+        if total == 0:
+            return None
+        return float((people * self.follow_trust).sum() / total)
+
+    def mean_brand_trust(self) -> float:
+        """Scale-weighted mean trust in village brands."""
+        w = self.scale.astype(float)
+        return float((self.brand_trust.mean(axis=1) * w).sum() / w.sum())

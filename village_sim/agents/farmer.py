@@ -1,0 +1,237 @@
+"""Farm households (paper §3.1, §3.2): harvest, price information, channel choice.
+
+Farm households are a large population that follows one rule, so their state lives in NumPy arrays
+in :class:`FarmerPopulation` and every weekly step is vectorised. :class:`Farmer` is a thin Mesa
+agent placed on its village cell that reads and writes its row of those arrays, so Mesa users (and
+the browser view) still see one agent per household.
+
+Channels (paper §3.2): a household sells to middlemen (certain, at a price that falls with poor price
+information), under a supply contract with an anchor (when the anchor's offer beats the expected
+middleman price plus a risk premium), or through its own stream (a literate, connected household
+whose member becomes an anchor). Fresh produce is sold in the week it is harvested; storable produce
+waits in the household's store and goes to middlemen a share at a time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.discrete_space import FixedAgent
+
+from village_sim.market.ledger import to_fen
+
+if TYPE_CHECKING:
+    from village_sim.model import VillageMarket
+
+NO_ANCHOR = -1
+INCOME_WEEKS = 52
+
+
+class FarmerPopulation:
+    """State and vectorised behaviour of all farm households.
+
+    Args:
+        model: The model (scenario, world, random streams, ledgers).
+        first_person_id: The ``person_id`` of household 0.
+    """
+
+    def __init__(self, model: VillageMarket, first_person_id: int) -> None:
+        self.model = model
+        sc = model.config
+        cfg = sc.farmers
+        world = model.world
+        rng = model.streams["farmers"]
+        n = sc.population.farmer_households
+        self.n = n
+        self.person_id = np.arange(first_person_id, first_person_id + n, dtype=np.int64)
+        self.village = np.sort(rng.integers(0, world.n_villages, size=n)) if n else np.zeros(
+            0, dtype=np.int64)
+        self.product = np.array(
+            [world.village_products[v][rng.integers(len(world.village_products[v]))]
+             for v in self.village], dtype=np.int64)
+        self.elderly = rng.random(n) < cfg.elderly_share
+        low = rng.random(n) < cfg.elderly_low_literacy_share
+        self.literacy = np.where(
+            self.elderly,
+            np.where(low, rng.uniform(0.0, 0.3, n), rng.uniform(0.3, 0.8, n)),
+            rng.uniform(0.2, 0.95, n),
+        )
+        connect_p = world.internet_share[self.village] * np.where(
+            self.elderly, cfg.elderly_internet_factor, 1.0)
+        # Non-elderly connect a little more so that the village's share holds on average.
+        non_elderly_boost = (1 - cfg.elderly_share * cfg.elderly_internet_factor) / max(
+            1 - cfg.elderly_share, 1e-9)
+        connect_p = np.where(self.elderly, connect_p, connect_p * non_elderly_boost)
+        self.connected = rng.random(n) < np.clip(connect_p, 0, 1)
+        info_mean = np.where(self.elderly, cfg.price_info_elderly, cfg.price_info_other)
+        self.price_info = np.clip(rng.normal(info_mean, 0.15), 0, 1)
+        products = model.products
+        het = np.array([p.yield_heterogeneity for p in products])[self.product]
+        base_yield = np.array([p.yield_kg_per_household_year for p in products])[self.product]
+        self.yield_kg_year = base_yield * rng.lognormal(-0.5 * het**2, het)
+        self.quality_z = rng.standard_normal(n)
+        self.contract_anchor = np.full(n, NO_ANCHOR, dtype=np.int64)
+        self.stream_anchor = np.full(n, NO_ANCHOR, dtype=np.int64)
+        self.stock_quality = np.zeros(n)
+        self.harvest_g = np.zeros(n, dtype=np.int64)
+        self.income_ring = np.zeros((INCOME_WEEKS, n), dtype=np.int64)
+        self.live_sale_ring = np.zeros((INCOME_WEEKS, n), dtype=bool)
+        self.by_village_product = self._index_by_village_product(world.n_villages,
+                                                                 len(products))
+        self._season = self._season_weights(products)
+
+    @staticmethod
+    def _season_weights(products: list) -> np.ndarray:
+        """Share of a year's harvest in each week of the year, per product (52, P)."""
+        weights = np.zeros((52, len(products)))
+        for p, spec in enumerate(products):
+            weights[spec.harvest_weeks, p] = 1.0 / len(spec.harvest_weeks)
+        return weights
+
+    def _index_by_village_product(self, n_villages: int, n_products: int) -> dict:
+        out = {}
+        for v in range(n_villages):
+            for p in range(n_products):
+                idx = np.flatnonzero((self.village == v) & (self.product == p))
+                if idx.size:
+                    out[(v, p)] = idx
+        return out
+
+    # -- prices -------------------------------------------------------------------------------
+    def middleman_price(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Price a middleman pays each household (yuan/kg): lower with poor information."""
+        cfg = self.model.config.farmers
+        gate = self.model.product_array("farm_gate_price")[self.product[idx]]
+        info = self.price_info[idx]
+        return gate * (cfg.uninformed_price_floor + (1 - cfg.uninformed_price_floor) * info)
+
+    def reservation_price(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Lowest contract price a household accepts: middleman price plus a risk premium."""
+        return self.middleman_price(idx) * (1 + self.model.config.farmers.risk_premium)
+
+    # -- weekly steps ---------------------------------------------------------------------------
+    def harvest(self, week: int) -> None:
+        """Add this week's harvest to each household's store (nature → farm store, in grams).
+
+        Output follows the product's calendar and a village weather shock to yield and quality
+        (extension); quality spread is scaled by the village's standardisation factor.
+        """
+        model = self.model
+        weather = model.weather
+        season = self._season[week % 52, self.product]
+        kg = self.yield_kg_year * season * weather.yield_factor[self.village]
+        grams = np.rint(kg * 1000).astype(np.int64)
+        grams[kg <= 0] = 0
+        self.harvest_g = grams
+        harvesting = grams > 0
+        if not harvesting.any():
+            return
+        sd = model.product_array("quality_sd")[self.product] * model.standard_factor[self.village]
+        mean = model.product_array("quality_mean")[self.product]
+        quality = np.clip(mean + self.quality_z * sd + weather.quality_shift[self.village], 0, 1)
+        stock = model.goods.balances["farm_store"]
+        old = stock.astype(float)
+        new_total = old + grams
+        blended = np.where(new_total > 0,
+                           (self.stock_quality * old + quality * grams) / np.maximum(new_total, 1),
+                           quality)
+        self.stock_quality = np.where(harvesting, blended, self.stock_quality)
+        idx = np.flatnonzero(harvesting)
+        model.goods.transfer("harvest", "nature", self.village[idx], "farm_store", idx,
+                             grams[idx])
+        model.village_goods.add("harvest", self.village[idx], grams[idx])
+
+    def sell_to_middlemen(self, week: int) -> None:
+        """Sell what anchors did not take: all fresh produce, a share of storable produce."""
+        model = self.model
+        stock = model.goods.balances["farm_store"]
+        fresh = model.product_array("fresh")[self.product].astype(bool)
+        share = np.where(fresh, 1.0, model.config.farmers.storable_sell_share)
+        grams = np.where(fresh, stock, np.floor(stock * share).astype(np.int64))
+        grams = np.minimum(grams, stock)
+        idx = np.flatnonzero(grams > 0)
+        if idx.size == 0:
+            return
+        g = grams[idx]
+        model.goods.transfer("to_middlemen", "farm_store", idx, "middlemen", self.village[idx], g)
+        model.village_goods.add("to_middlemen", self.village[idx], g)
+        pay = to_fen(self.middleman_price(idx) * g / 1000.0)
+        model.money.transfer("middleman_sale", "middlemen", 0, "farmers", idx, pay)
+
+    def spoil_in_store(self) -> None:
+        """Storable produce loses a little in the household store each week."""
+        model = self.model
+        stock = model.goods.balances["farm_store"]
+        held = np.flatnonzero(stock > 0)
+        if held.size == 0:
+            return
+        perish = model.product_array("perishability_per_day")[self.product[held]]
+        lost = np.floor(stock[held] * (1 - np.exp(-perish * 7))).astype(np.int64)
+        keep = lost > 0
+        if keep.any():
+            idx = held[keep]
+            model.goods.transfer("spoiled_origin", "farm_store", idx, "spoiled_origin",
+                                 self.village[idx], lost[keep])
+            model.village_goods.add("spoiled_origin", self.village[idx], lost[keep])
+
+    def close_week(self, week: int) -> None:
+        """Record this week's farm-sales income and whether the household sold via live streams."""
+        ledger = self.model.money
+        slot = week % INCOME_WEEKS
+        self.income_ring[slot] = ledger.receipts("farmers")
+        live = ledger.receipts("farmers", ("contract_sale",))
+        self.live_sale_ring[slot] = live > 0
+
+    def yearly_income(self) -> np.ndarray:
+        """Farm-sales income of each household over the last 52 weeks, in yuan."""
+        return self.income_ring.sum(axis=0) / 100.0
+
+    def sells_live(self) -> np.ndarray:
+        """Households that sold through a live stream (contract or own stream) in the last year."""
+        return self.live_sale_ring.any(axis=0)
+
+
+class Farmer(FixedAgent):
+    """A farm household as a Mesa agent: a view on its row of :class:`FarmerPopulation`."""
+
+    def __init__(self, model: VillageMarket, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+        pop = model.farmers
+        self.person_id = int(pop.person_id[index])
+        self.cell = model.grid[model.world.village_nodes[pop.village[index]]]
+
+    @property
+    def population(self) -> FarmerPopulation:
+        """The population arrays this agent is a view on."""
+        return self.model.farmers
+
+    @property
+    def village(self) -> int:
+        """Village index."""
+        return int(self.population.village[self.index])
+
+    @property
+    def elderly(self) -> bool:
+        """Household head aged 60+."""
+        return bool(self.population.elderly[self.index])
+
+    @property
+    def digital_literacy(self) -> float:
+        """Digital literacy in [0, 1]."""
+        return float(self.population.literacy[self.index])
+
+    @property
+    def yearly_income(self) -> float:
+        """Farm-sales income over the last 52 weeks (yuan)."""
+        return float(self.population.income_ring[:, self.index].sum() / 100.0)
+
+    @property
+    def channel(self) -> str:
+        """``own_stream``, ``contract`` or ``middleman``."""
+        if self.population.stream_anchor[self.index] != NO_ANCHOR:
+            return "own_stream"
+        if self.population.contract_anchor[self.index] != NO_ANCHOR:
+            return "contract"
+        return "middleman"

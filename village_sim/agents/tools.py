@@ -1,0 +1,69 @@
+"""Digital tools and the in-use rule (paper §3.1, §3.2: 技术悬浮, technology suspension).
+
+A tool has a complexity, a price, an upkeep, the effort using it takes, an effect and a fit to each
+kind of product. It is bought on *perceived* benefit — the fit a buyer expects, inflated by
+overconfidence and by how many peers hold it — within what recent revenue affords, or it is handed
+out by a policy. In any week it is *used* only if the holder's skill clears its complexity (less the
+support of a village service center) and the value of its effect, at its real fit and the holder's
+business size, covers the effort. Otherwise it sits idle and still costs upkeep: suspension emerges
+from the gap between perceived and real benefit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from village_sim.scenario.schema import ToolSpec
+
+
+@dataclass
+class Holding:
+    """A tool held by an anchor.
+
+    Attributes:
+        name: Tool name in the catalogue.
+        since_week: Week it was acquired.
+        handed_out: True when a policy gave it (nobody chose it).
+        in_use: Whether it was used this week.
+        idle_weeks: Consecutive idle weeks.
+    """
+
+    name: str
+    since_week: int
+    handed_out: bool = False
+    in_use: bool = False
+    idle_weeks: int = 0
+
+
+def fit(spec: ToolSpec, fresh: bool) -> float:
+    """Fit of a tool to a product (fresh farm produce or other goods)."""
+    return spec.fit_fresh if fresh else spec.fit_other
+
+
+def weekly_value(spec: ToolSpec, fit_value: float, weekly_margin: float) -> float:
+    """Yuan a week the tool's effect is worth at a given fit and gross margin.
+
+    Every effect is expressed as a share of the holder's weekly gross margin: more conversions,
+    more trust, fewer forecast errors, or more session hours.
+    """
+    return spec.effect_size * fit_value * max(weekly_margin, 0.0)
+
+
+def usable(spec: ToolSpec, skill: float, support: float) -> bool:
+    """Whether the holder can operate the tool: skill clears complexity less local support."""
+    return skill >= spec.complexity - support
+
+
+def in_use(spec: ToolSpec, skill: float, support: float, fit_value: float,
+           weekly_margin: float) -> bool:
+    """The in-use rule: usable at the holder's skill, and its effect pays for the effort."""
+    return usable(spec, skill, support) and weekly_value(spec, fit_value, weekly_margin) >= (
+        spec.effort_week
+    )
+
+
+def perceived_weekly_value(spec: ToolSpec, perceived_fit: float, weekly_margin: float,
+                           overconfidence: float, peer_share: float, peer_weight: float) -> float:
+    """What a buyer expects the tool to be worth a week (before buying)."""
+    base = weekly_value(spec, perceived_fit, weekly_margin)
+    return base * overconfidence * (1 + peer_weight * peer_share)

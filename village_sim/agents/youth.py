@@ -1,0 +1,151 @@
+"""Returning youth (paper §3.1, §4.1): return, training, conversion to streaming, exit.
+
+A young person of the county is a migrant in a city or at home. The able earn more in the city and
+are less likely to come back (能者出走). A migrant's weekly return hazard is
+``logistic(β0 + β_income·Δincome + β_attach·attachment + β_recog·recognition + β_amenity·amenities
++ β_subsidy·subsidy)``, with expected rural income learned from the anchors already streaming at home.
+A returnee may take a training course; after it, the weekly chance of starting to stream is
+logistic in ``skill − skill_to_stream``. A returnee who does not stream may leave again; an anchor
+who quits goes back to being a returnee (and may leave).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from mesa.discrete_space import CellAgent
+
+if TYPE_CHECKING:
+    from village_sim.model import VillageMarket
+
+MIGRANT, HOME, TRAINING, TRAINED, ANCHOR, EXITED = (
+    "migrant", "home", "training", "trained", "anchor", "exited")
+
+
+def logistic(x: float) -> float:
+    """The logistic function, safe for large |x|."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+class Youth(CellAgent):
+    """A young person of the county (migrant, returnee, trainee or anchor).
+
+    Args:
+        model: The model.
+        person_id: Stable id across roles.
+        home_village: Village index of the family home.
+        at_home: Whether the person starts at home rather than in a city.
+    """
+
+    def __init__(self, model: VillageMarket, person_id: int, home_village: int,
+                 at_home: bool) -> None:
+        super().__init__(model)
+        cfg = model.config.youth
+        rng = model.streams["youth"]
+        self.person_id = person_id
+        self.home_village = home_village
+        self.city = int(rng.integers(model.world.n_cities))
+        self.ability = float(rng.beta(2, 2))
+        self.aptitude = float(min(1.0, 0.3 + 0.7 * rng.beta(2, 2)))
+        self.skill = float(rng.beta(cfg.initial_skill_a, cfg.initial_skill_b))
+        self.attachment = float(rng.random())
+        self.status = HOME if at_home else MIGRANT
+        self.returned_week: int | None = None
+        self.cohort: int | None = None
+        self.course_end: int | None = None
+        self.trained = False
+        self.anchor = None
+        self.stream_start_week: int | None = None
+        self.stream_exit_week: int | None = None
+        self._rng = rng
+        self._place()
+
+    def _place(self) -> None:
+        world = self.model.world
+        node = world.city_nodes[self.city] if self.status == MIGRANT else world.village_nodes[
+            self.home_village]
+        self.cell = self.model.grid[node]
+
+    @property
+    def urban_wage(self) -> float:
+        """Weekly city wage: rises with ability (the able leave, paper §3.1)."""
+        cfg = self.model.config.youth
+        return cfg.urban_wage_week * (1 + cfg.skill_wage_premium * (self.ability - 0.5))
+
+    def return_hazard(self) -> float:
+        """Weekly chance that a migrant comes home (MODEL.md §3)."""
+        model = self.model
+        cfg = model.config.youth
+        wage = self.urban_wage
+        d_income = (model.expected_rural_income - wage) / wage
+        subsidy = model.governance.returnee_subsidy_week() / wage
+        x = (cfg.beta0 + cfg.beta_income * d_income + cfg.beta_attach * self.attachment
+             + cfg.beta_recog * model.recognition
+             + cfg.beta_amenity * model.amenity(self.home_village) + cfg.beta_subsidy * subsidy)
+        return logistic(x)
+
+    def start_chance(self) -> float:
+        """Weekly chance of starting to stream, logistic in skill − skill_to_stream."""
+        cfg = self.model.config.youth
+        return cfg.start_max * logistic(cfg.start_slope * (self.skill - cfg.skill_to_stream))
+
+    def decide(self) -> None:
+        """Return, apply for training, start streaming or leave, by status."""
+        model = self.model
+        cfg = model.config.youth
+        draw = self._rng.random()
+        if self.status == MIGRANT:
+            if draw < self.return_hazard():
+                self.status = HOME
+                self.returned_week = model.week
+                model.week_stats["youth_returned"] += 1
+                self._place()
+        elif self.status == HOME:
+            if not self.trained and self._rng.random() < cfg.enrol_chance * (
+                    model.recognition + 0.5):
+                model.training.apply(self)
+            if self.status == HOME and draw < self.start_chance():
+                self._start_streaming()
+            elif self.status == HOME and self._rng.random() < cfg.remigrate_hazard:
+                self._leave()
+        elif self.status == TRAINED:
+            weeks = model.week - (self.course_end or model.week)
+            if draw < self.start_chance():
+                self._start_streaming()
+            elif weeks >= cfg.start_window_weeks:
+                self.status = HOME
+        elif self.status == EXITED and draw < cfg.remigrate_hazard:
+            self._leave()
+
+    def _leave(self) -> None:
+        self.status = MIGRANT
+        self._place()
+
+    def finish_course(self, gain: float) -> None:
+        """Apply a course's skill gain: ``skill += gain·aptitude·(1 − skill)`` (MODEL.md §8)."""
+        self.skill += gain * self.aptitude * (1 - self.skill)
+        self.trained = True
+        self.course_end = self.model.week
+        self.status = TRAINED
+
+    def _start_streaming(self) -> None:
+        model = self.model
+        if not model.has_premises(self.home_village) or not model.livestream_enabled:
+            return
+        from village_sim.agents.anchor import Anchor
+
+        self.anchor = Anchor(model, "local", self.person_id, self.home_village, self.skill,
+                             self.aptitude, cohort=self.cohort)
+        self.status = ANCHOR
+        self.stream_start_week = model.week
+
+    def stop_streaming(self) -> None:
+        """Called when this person's anchor role ends."""
+        if self.anchor is not None:
+            self.skill = self.anchor.skill
+        self.status = EXITED
+        self.stream_exit_week = self.model.week

@@ -1,0 +1,174 @@
+"""Double-entry books in integer units: money in fen, goods in grams (MODEL.md §6).
+
+Every transfer debits one account and credits another, so the sum over all accounts never moves;
+external accounts (consumers, government budget, middlemen's buyers, out-of-county suppliers, tool
+vendors, nature for harvests) close the system. Accounts are grouped (``farmers``, ``anchors``, ...)
+and each group is a NumPy ``int64`` array, so a whole population pays or is paid in one call.
+
+The ledger also keeps, per week, how much each kind of flow moved (``flows``), how much each
+account of a tracked group received or paid by kind (``received``/``paid``), and per-village goods
+tallies for the village goods balance. Indicators read these; nothing else changes a balance.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+FEN_PER_YUAN = 100
+GRAMS_PER_KG = 1000
+
+
+class Ledger:
+    """A double-entry ledger over groups of integer accounts.
+
+    Args:
+        unit: ``"fen"`` or ``"g"`` (for messages only).
+        tracked: Groups whose per-account receipts and payments by kind are kept each week.
+    """
+
+    def __init__(self, unit: str, tracked: tuple[str, ...] = ()) -> None:
+        self.unit = unit
+        self.balances: dict[str, np.ndarray] = {}
+        self.tracked = set(tracked)
+        self.flows: dict[str, int] = defaultdict(int)
+        self.received: dict[tuple[str, str], np.ndarray] = {}
+        self.paid: dict[tuple[str, str], np.ndarray] = {}
+        self.opening_total = 0
+
+    # -- accounts ---------------------------------------------------------------------------
+    def open_group(self, group: str, size: int) -> None:
+        """Create a group of ``size`` accounts at zero."""
+        self.balances[group] = np.zeros(size, dtype=np.int64)
+
+    def ensure_size(self, group: str, size: int) -> None:
+        """Grow a group (new accounts start at zero); capacity doubles to keep growth cheap."""
+        bal = self.balances[group]
+        if size > bal.size:
+            new = np.zeros(max(size, 2 * bal.size), dtype=np.int64)
+            new[: bal.size] = bal
+            self.balances[group] = new
+            for store in (self.received, self.paid):
+                for key, arr in store.items():
+                    if key[0] == group:
+                        grown = np.zeros(new.size, dtype=np.int64)
+                        grown[: arr.size] = arr
+                        store[key] = grown
+
+    def total(self) -> int:
+        """Sum over every account (constant under double entry)."""
+        return int(sum(int(b.sum()) for b in self.balances.values()))
+
+    def balance_error(self) -> int:
+        """|Σ balances − Σ opening balances|, in ledger units."""
+        return abs(self.total() - self.opening_total)
+
+    # -- transfers --------------------------------------------------------------------------
+    def transfer(
+        self,
+        kind: str,
+        src: str,
+        src_idx: np.ndarray | int,
+        dst: str,
+        dst_idx: np.ndarray | int,
+        amount: np.ndarray | int,
+    ) -> None:
+        """Move ``amount`` from ``src[src_idx]`` to ``dst[dst_idx]`` (element-wise).
+
+        Args:
+            kind: The kind of flow (``"sale"``, ``"refund"``, ``"harvest"`` ...).
+            src: Debited group.
+            src_idx: Account index or indices in ``src``.
+            dst: Credited group.
+            dst_idx: Account index or indices in ``dst``.
+            amount: Non-negative integer amounts (broadcast against the indices).
+        """
+        amount = np.asarray(amount, dtype=np.int64)
+        if amount.size == 0:
+            return
+        if (amount < 0).any():
+            raise ValueError(f"negative {self.unit} transfer of kind {kind}")
+        src_idx_arr = np.broadcast_to(np.asarray(src_idx, dtype=np.int64), amount.shape)
+        dst_idx_arr = np.broadcast_to(np.asarray(dst_idx, dtype=np.int64), amount.shape)
+        np.subtract.at(self.balances[src], src_idx_arr, amount)
+        np.add.at(self.balances[dst], dst_idx_arr, amount)
+        self.flows[kind] += int(amount.sum())
+        if src in self.tracked:
+            np.add.at(self._store(self.paid, src, kind), src_idx_arr, amount)
+        if dst in self.tracked:
+            np.add.at(self._store(self.received, dst, kind), dst_idx_arr, amount)
+
+    def _store(self, store: dict, group: str, kind: str) -> np.ndarray:
+        key = (group, kind)
+        arr = store.get(key)
+        if arr is None or arr.size != self.balances[group].size:
+            arr = np.zeros(self.balances[group].size, dtype=np.int64)
+            store[key] = arr
+        return arr
+
+    def start_week(self) -> None:
+        """Reset the weekly flow tallies."""
+        self.flows = defaultdict(int)
+        for arr in self.received.values():
+            arr[:] = 0
+        for arr in self.paid.values():
+            arr[:] = 0
+
+    def receipts(self, group: str, kinds: tuple[str, ...] | None = None) -> np.ndarray:
+        """This week's receipts of each account of a tracked group (all kinds or ``kinds``)."""
+        return self._sum(self.received, group, kinds)
+
+    def payments(self, group: str, kinds: tuple[str, ...] | None = None) -> np.ndarray:
+        """This week's payments of each account of a tracked group (all kinds or ``kinds``)."""
+        return self._sum(self.paid, group, kinds)
+
+    def _sum(self, store: dict, group: str, kinds: tuple[str, ...] | None) -> np.ndarray:
+        out = np.zeros(self.balances[group].size, dtype=np.int64)
+        for (g, kind), arr in store.items():
+            if g == group and (kinds is None or kind in kinds) and arr.size == out.size:
+                out += arr
+        return out
+
+
+def to_fen(yuan: np.ndarray | float) -> np.ndarray:
+    """Yuan → integer fen (rounded half to even)."""
+    return np.rint(np.asarray(yuan, dtype=float) * FEN_PER_YUAN).astype(np.int64)
+
+
+def to_grams(kg: np.ndarray | float) -> np.ndarray:
+    """Kilograms → integer grams (rounded)."""
+    return np.rint(np.asarray(kg, dtype=float) * GRAMS_PER_KG).astype(np.int64)
+
+
+class VillageGoodsBook:
+    """Per-village goods balance: opening + harvest = middlemen + shipped + spoiled + closing.
+
+    The stock figures come from the goods ledger's stock accounts, the flows from the transfers
+    tagged with their village; the residual is zero when every gram is accounted for.
+    """
+
+    FLOWS = ("harvest", "to_middlemen", "shipped", "spoiled_origin")
+
+    def __init__(self, n_villages: int) -> None:
+        self.n = n_villages
+        self.flow = {k: np.zeros(n_villages, dtype=np.int64) for k in self.FLOWS}
+        self.opening = np.zeros(n_villages, dtype=np.int64)
+
+    def start_week(self, stock_by_village: np.ndarray) -> None:
+        """Record the opening stock and clear the week's flows."""
+        self.opening = stock_by_village.astype(np.int64).copy()
+        for arr in self.flow.values():
+            arr[:] = 0
+
+    def add(self, kind: str, village: np.ndarray | int, grams: np.ndarray | int) -> None:
+        """Tag a flow of ``grams`` with its village."""
+        grams = np.asarray(grams, dtype=np.int64)
+        village = np.broadcast_to(np.asarray(village, dtype=np.int64), grams.shape)
+        np.add.at(self.flow[kind], village, grams)
+
+    def residual(self, closing_by_village: np.ndarray) -> np.ndarray:
+        """Grams unaccounted for in each village this week (zero when the books balance)."""
+        f = self.flow
+        return (self.opening + f["harvest"] - f["to_middlemen"] - f["shipped"]
+                - f["spoiled_origin"] - closing_by_village.astype(np.int64))

@@ -1,0 +1,171 @@
+"""The platform (environment, extension): allocates consumers' attention over anchors.
+
+Each consumer unit sees at most ``k`` offers a week. Up to ``followed_offer_share·k`` of them come
+from anchors its people follow (those followed by most people first); the rest are drawn from the
+platform's allocation: organic share ∝ ``(followers + 1)^α · conversion^γ`` with
+``conversion = (orders + a)/(views + b)`` over the last 4 weeks (so newcomers get some traffic), mixed
+with paid traffic bought at a price per thousand views. α = 1 by default: concentration must
+*emerge* from following, paid traffic, external followings and supply limits. A fairness policy can
+cap a top anchor's share and boost local sellers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from village_sim.randomness import draw_index, sampling_table
+
+if TYPE_CHECKING:
+    from village_sim.model import VillageMarket
+
+
+@dataclass
+class Allocation:
+    """The week's offers.
+
+    Attributes:
+        offers: (U, k) seller positions (``-1`` = no offer).
+        slot_of: (U, k) the unit's follow slot holding that seller (``-1`` = not followed).
+        paid: (U, k) whether the slot was paid traffic.
+    """
+
+    offers: np.ndarray
+    slot_of: np.ndarray
+    paid: np.ndarray
+
+    @property
+    def followed(self) -> np.ndarray:
+        """(U, k) whether the unit follows the offered seller."""
+        return self.slot_of >= 0
+
+
+def organic_weights(followers: np.ndarray, orders: np.ndarray, views: np.ndarray, alpha: float,
+                    gamma: float, prior_orders: float, prior_views: float) -> np.ndarray:
+    """Organic traffic weights ``(followers + 1)^α · ((orders + a)/(views + b))^γ``."""
+    conversion = (orders + prior_orders) / (views + prior_views)
+    return (followers + 1.0) ** alpha * conversion**gamma
+
+
+def capped_shares(weights: np.ndarray, cap: float) -> np.ndarray:
+    """Normalise weights to shares with no share above ``cap`` (excess spread pro rata)."""
+    shares = weights / weights.sum()
+    if cap >= 1.0 or shares.size * cap < 1.0:
+        return shares
+    for _ in range(shares.size):
+        over = shares > cap
+        if not over.any():
+            break
+        excess = float((shares[over] - cap).sum())
+        shares[over] = cap
+        under = ~over & (shares < cap)
+        if not under.any():
+            break
+        shares[under] += excess * shares[under] / shares[under].sum()
+    return shares
+
+
+class Platform:
+    """Traffic allocation and the platform's fees."""
+
+    def __init__(self, model: VillageMarket) -> None:
+        self.model = model
+        self.rng = model.streams["platform"]
+
+    def allocate(self, seller_ids: np.ndarray, followers: np.ndarray, orders: np.ndarray,
+                 views: np.ndarray, paid_request: np.ndarray, is_local: np.ndarray
+                 ) -> tuple[Allocation, np.ndarray]:
+        """Choose every unit's offers for this week.
+
+        Args:
+            seller_ids: Global anchor index of each seller this week (A,).
+            followers: People following each seller (A,).
+            orders: Orders of each seller over the last 4 weeks (A,).
+            views: Views of each seller over the last 4 weeks (A,).
+            paid_request: Person-views each seller wants to buy (A,).
+            is_local: Whether each seller is a local (rural) seller (A,).
+
+        Returns:
+            The allocation and the paid person-views delivered to each seller.
+        """
+        model = self.model
+        sc = model.config
+        cfg, pc = sc.consumers, sc.platform
+        consumers = model.consumers
+        n_units, k = consumers.n, cfg.offers_per_week
+        n_sellers = seller_ids.size
+        k_follow = int(np.floor(k * cfg.followed_offer_share))
+
+        # Position of each followed anchor among this week's sellers (-1: not selling).
+        position = np.full(model.anchor_count + 1, -1, dtype=np.int64)
+        position[seller_ids] = np.arange(n_sellers)
+        fpos = position[consumers.follow_anchor]
+
+        # Drawn slots: organic (with an exploration pool for newcomers) or paid.
+        gov = model.governance
+        weights = organic_weights(followers, orders, views, pc.alpha, pc.gamma,
+                                  pc.conversion_prior_orders, pc.conversion_prior_views)
+        weights = weights * np.where(is_local, gov.local_boost(), 1.0)
+        explore = pc.exploration_share
+        organic = (1 - explore) * weights / weights.sum() + explore / n_sellers
+        organic = capped_shares(organic, gov.top_share_cap())
+        slot_views = cfg.viewer_share * consumers.scale.mean()
+        capacity_views = n_units * (k - k_follow) * slot_views
+        requested = float(paid_request.sum())
+        paid_fraction = 0.0
+        if requested > 0 and capacity_views > 0:
+            paid_fraction = min(pc.paid_share_cap, requested / capacity_views)
+        offers = draw_index(sampling_table(organic), self.rng, (n_units, k))
+        is_paid = self.rng.random((n_units, k)) < paid_fraction
+        if requested > 0:
+            paid_at = np.nonzero(is_paid)
+            offers[paid_at] = draw_index(sampling_table(paid_request), self.rng,
+                                         paid_at[0].size)
+        slot_of = np.full((n_units, k), -1, dtype=np.int64)
+        if k_follow:
+            self._place_followed(offers, slot_of, is_paid, fpos, k_follow)
+        _drop_duplicates(offers)
+        is_paid &= offers >= 0
+        _match_follow_slots(offers, slot_of, fpos)
+        paid_delivered = np.bincount(offers[is_paid], minlength=n_sellers).astype(float) * (
+            slot_views)
+        return Allocation(offers, slot_of, is_paid), paid_delivered
+
+    def _place_followed(self, offers: np.ndarray, slot_of: np.ndarray, is_paid: np.ndarray,
+                        fpos: np.ndarray, k_follow: int) -> None:
+        """Put up to ``k_follow`` streaming followed anchors in each unit's first slots.
+
+        Follow slots are scanned from a column that rotates weekly, so a unit following many
+        anchors sees each of them in turn.
+        """
+        n_slots = fpos.shape[1]
+        start = self.model.week % n_slots
+        filled = np.zeros(offers.shape[0], dtype=np.int64)
+        for step in range(n_slots):
+            s = (start + step) % n_slots
+            col = fpos[:, s]
+            rows = np.flatnonzero((col >= 0) & (filled < k_follow))
+            cols = filled[rows]
+            offers[rows, cols] = col[rows]
+            slot_of[rows, cols] = s
+            is_paid[rows, cols] = False
+            filled[rows] += 1
+
+
+def _match_follow_slots(offers: np.ndarray, slot_of: np.ndarray, fpos: np.ndarray) -> None:
+    """Mark drawn offers of anchors the unit follows with their follow slot (in place)."""
+    open_ = (slot_of < 0) & (offers >= 0)
+    for s in range(fpos.shape[1]):
+        col = fpos[:, s : s + 1]
+        slot_of[open_ & (col == offers)] = s
+
+
+def _drop_duplicates(offers: np.ndarray) -> None:
+    """Blank out an offer that repeats an earlier one in the same row (in place)."""
+    for i in range(1, offers.shape[1]):
+        dup = offers[:, i] == offers[:, 0]
+        for j in range(1, i):
+            dup |= offers[:, i] == offers[:, j]
+        offers[dup, i] = -1

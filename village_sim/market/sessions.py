@@ -1,0 +1,306 @@
+"""Sessions and orders: what happens between anchors, the platform and consumers each week.
+
+``run_sessions`` gathers the anchors streaming this week into arrays, draws stalls per session from
+the host village's bandwidth and power (paper §3.2, MODEL.md §8:
+``p_bw = p_floor + (p_ceiling − p_floor)·exp(−uplink_mbps / b_scale)``,
+``p_stall = 1 − (1 − p_bw)·power_reliability``; a stalled session loses a share of its viewers),
+asks the platform for each unit's offers, lets consumers choose, fills orders from stock (unmet
+demand is counted), takes payment and platform fees, and hands the filled orders to logistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from village_sim.market.contracts import Contracts
+from village_sim.market.ledger import to_fen
+from village_sim.market.platform import Platform
+from village_sim.randomness import stochastic_round
+
+if TYPE_CHECKING:
+    from village_sim.agents.anchor import Anchor
+    from village_sim.model import VillageMarket
+
+
+def stall_probability(uplink_mbps: np.ndarray, power_reliability: np.ndarray, p_floor: float,
+                      p_ceiling: float, b_scale: float) -> np.ndarray:
+    """Chance that a session stalls, from bandwidth and power (MODEL.md §8)."""
+    p_bw = p_floor + (p_ceiling - p_floor) * np.exp(-np.asarray(uplink_mbps) / b_scale)
+    return 1 - (1 - p_bw) * np.asarray(power_reliability)
+
+
+@dataclass
+class Sellers:
+    """This week's streaming anchors as arrays (position = index into these arrays)."""
+
+    anchors: list
+    ids: np.ndarray
+    village: np.ndarray
+    product: np.ndarray
+    price: np.ndarray
+    pack_g: np.ndarray
+    hosted: np.ndarray
+    local: np.ndarray
+    sessions: np.ndarray
+    stalled: np.ndarray
+    stock_local: np.ndarray
+    stock_import: np.ndarray
+    quality_local: np.ndarray
+    quality_import: np.ndarray
+    advertised: np.ndarray
+    unit_cost: np.ndarray
+    import_cost: np.ndarray
+    fee: np.ndarray
+
+
+class Market:
+    """The market between agents: contracts, platform, sessions and orders."""
+
+    def __init__(self, model: VillageMarket) -> None:
+        self.model = model
+        self.contracts = Contracts(model)
+        self.platform = Platform(model)
+        self.rng = model.streams["sessions"]
+        self.sellers: Sellers | None = None
+        self.seller_ids_ext = np.array([-1], dtype=np.int64)
+        self.inspected_this_week: set[int] = set()
+        self._wanted: dict[int, float] = {}
+        self._peer_price: dict[int, tuple[float, int]] = {}
+        self.views_by_seller = np.zeros(0)
+        self.week_views: dict[int, float] = {}
+        self.week_lines: dict[str, np.ndarray] | None = None
+
+    # -- information anchors use ------------------------------------------------------------------
+    def start_week(self) -> None:
+        """Reset weekly state; note last week's best-earning visible peer per product."""
+        self.contracts.start_week()
+        self.inspected_this_week = set()
+        self._peer_price = {}
+        for anchor in self.model.anchor_list:
+            if anchor.exited or not anchor.revenue_history or anchor.sessions == 0:
+                continue
+            p = anchor.product
+            earned = anchor.revenue_history[-1]
+            best = self._peer_price.get(p)
+            if best is None or earned > best[0]:
+                self._peer_price[p] = (earned, anchor.index)
+
+    def best_peer_price(self, product: int, exclude: int) -> float | None:
+        """Price of last week's best-earning anchor selling the product (other than ``exclude``)."""
+        best = self._peer_price.get(product)
+        if best is None or best[1] == exclude:
+            return None
+        return float(self.model.anchor_list[best[1]].price[product])
+
+    def wanted_orders(self, anchor_index: int) -> float:
+        """Orders consumers wanted from an anchor this week (filled or not)."""
+        return self._wanted.get(anchor_index, 0.0)
+
+    def tool_adoption_share(self, name: str) -> float:
+        """Share of active anchors holding a tool (peers' adoption)."""
+        active = [a for a in self.model.anchor_list if not a.exited]
+        if not active:
+            return 0.0
+        return sum(name in a.tools for a in active) / len(active)
+
+    def inspection_queue(self, rng: np.random.Generator) -> list[Anchor]:
+        """Trading anchors not yet inspected this week, most complained-about first."""
+        from village_sim.agents.regulator import complaint_order
+
+        week = self.model.week
+        pool = [a for a in self.model.anchor_list
+                if a.can_trade(week) and a.index not in self.inspected_this_week]
+        if not pool:
+            return []
+        complaints = np.array([sum(a.complaints_hist) for a in pool], dtype=float)
+        return [pool[i] for i in complaint_order(complaints, rng)]
+
+    # -- sessions ----------------------------------------------------------------------------------
+    def _gather(self) -> Sellers | None:
+        model = self.model
+        anchors = [a for a in model.anchor_list if a.sessions_planned > 0]
+        if not anchors:
+            return None
+        world = model.world
+        sc = model.config
+        n_p = len(model.products)
+        ids = np.array([a.index for a in anchors], dtype=np.int64)
+        product = np.array([a.product for a in anchors], dtype=np.int64)
+        village = np.array([a.base_village for a in anchors], dtype=np.int64)
+        hosted = np.array([a.kind != "external" for a in anchors])
+        sessions = np.array([a.sessions_planned for a in anchors], dtype=np.int64)
+        s = sc.streaming
+        upgrade = model.governance.uplink_multiplier(village)
+        p_stall = stall_probability(world.uplink_mbps[village] * upgrade,
+                                    model.power_reliability()[village], s.p_floor, s.p_ceiling,
+                                    s.b_scale_mbps)
+        p_stall = np.where(hosted, p_stall, 0.0)
+        stalled = self.rng.binomial(sessions, p_stall)
+        slots = ids * n_p + product
+        goods = model.goods.balances
+        quality_local = np.array([a.stock_quality[a.product] for a in anchors])
+        exaggeration = np.array([a.exaggeration for a in anchors])
+        spec_quality = model.product_array("quality_mean")[product]
+        import_quality = model.product_array("import_quality")[product]
+        stock_local = goods["anchor_stock"][slots].copy()
+        advertised = np.clip(np.where(stock_local > 0, quality_local, spec_quality)
+                             + exaggeration, 0, 1)
+        import_cost = (model.product_array("import_price_share")[product]
+                       * model.product_array("farm_gate_price")[product])
+        return Sellers(
+            anchors=anchors,
+            ids=ids,
+            village=village,
+            product=product,
+            price=np.array([a.price[a.product] for a in anchors]),
+            pack_g=np.rint(model.product_array("pack_kg")[product] * 1000).astype(np.int64),
+            hosted=hosted,
+            local=np.array([a.is_local for a in anchors]),
+            sessions=sessions,
+            stalled=stalled,
+            stock_local=stock_local,
+            stock_import=goods["anchor_import"][slots].copy(),
+            quality_local=quality_local,
+            quality_import=import_quality,
+            advertised=advertised,
+            unit_cost=np.array([a.unit_cost[a.product] for a in anchors]),
+            import_cost=import_cost,
+            fee=np.array([a.fee_rate() for a in anchors]),
+        )
+
+    def run_sessions(self) -> None:
+        """Stalls, traffic, choice, orders, payment; filled orders go to logistics."""
+        model = self.model
+        self._wanted = {}
+        self.week_lines = None
+        for anchor in model.anchor_list:
+            anchor.sessions = anchor.stalled = 0
+        sellers = self._gather()
+        self.sellers = sellers
+        if sellers is None:
+            self.views_by_seller = np.zeros(0)
+            self.week_views = {}
+            return
+        for anchor, n, st in zip(sellers.anchors, sellers.sessions, sellers.stalled, strict=True):
+            anchor.sessions, anchor.stalled = int(n), int(st)
+        self._count_sessions(sellers)
+        self.seller_ids_ext = np.append(sellers.ids, -1)
+        followers = model.consumers.followers(model.anchor_count)[sellers.ids]
+        for anchor, f in zip(sellers.anchors, followers, strict=True):
+            anchor.followers = int(f)
+        orders4 = np.array([sum(a.orders_hist) for a in sellers.anchors], dtype=float)
+        views4 = np.array([sum(a.views_hist) for a in sellers.anchors], dtype=float)
+        paid_request = np.array([a.paid_views for a in sellers.anchors], dtype=float)
+        allocation, paid_delivered = self.platform.allocate(
+            sellers.ids, followers, orders4, views4, paid_request, sellers.local)
+        self._charge_paid_traffic(sellers, np.minimum(paid_delivered, paid_request))
+
+        loss = model.config.anchors.stall_viewer_loss
+        stall_keep = np.append(1 - loss * sellers.stalled / np.maximum(sellers.sessions, 1), 1.0)
+        spec_price = model.product_array("city_price")[sellers.product]
+        markdown = (spec_price - sellers.price) / spec_price
+        utility = {
+            "markdown": np.append(markdown, 0.0),
+            "quality": np.append(sellers.advertised, 0.0),
+            "brand": np.append([float(a.branded()) for a in sellers.anchors], 0.0),
+            "boost": np.append([np.log1p(a.tool_effect("conversion")) for a in sellers.anchors],
+                               0.0),
+            "trust_boost": np.append([a.tool_effect("trust") for a in sellers.anchors], 0.0),
+            "village": np.append(sellers.village, 0),
+        }
+        viewers, buyers = model.consumers.choose(allocation.offers, allocation.slot_of, utility,
+                                                 stall_keep)
+        self._follow_from_views(allocation, viewers, buyers, sellers)
+        self._fill_orders(sellers, allocation.offers, viewers, buyers, markdown)
+
+    def _count_sessions(self, s: Sellers) -> None:
+        stats = self.model.week_stats
+        mountain = self.model.world.terrain[s.village] == 2
+        stats["sessions_hosted"] += int(s.sessions[s.hosted].sum())
+        stats["sessions_stalled"] += int(s.stalled[s.hosted].sum())
+        stats["sessions_mountain"] += int(s.sessions[s.hosted & mountain].sum())
+        stats["stalled_mountain"] += int(s.stalled[s.hosted & mountain].sum())
+        vs = self.model.village_stats
+        np.add.at(vs["sessions"], s.village[s.hosted], s.sessions[s.hosted])
+        np.add.at(vs["stalled"], s.village[s.hosted], s.stalled[s.hosted])
+
+    def _charge_paid_traffic(self, s: Sellers, views: np.ndarray) -> None:
+        cpm = self.model.config.platform.cpm_yuan
+        fen = to_fen(views * cpm / 1000)
+        buyers = np.flatnonzero(fen > 0)
+        self.model.money.transfer("paid_traffic", "anchors", s.ids[buyers], "platform", 0,
+                                  fen[buyers])
+
+    def _follow_from_views(self, allocation, viewers, buyers, s: Sellers) -> None:
+        """Some viewers who did not buy follow the anchor they watched."""
+        cfg = self.model.config.consumers
+        onlookers = np.maximum(viewers - buyers, 0.0)
+        joins = stochastic_round(onlookers * cfg.follow_after_view, self.model.consumers.rng)
+        u, j = np.nonzero(joins)
+        if u.size == 0:
+            return
+        anchors = s.ids[allocation.offers[u, j]]
+        self.model.consumers.add_follows(u, anchors, joins[u, j],
+                                         np.full(u.size, cfg.trust_initial))
+
+    def _fill_orders(self, s: Sellers, offers: np.ndarray, viewers: np.ndarray,
+                     buyers: np.ndarray, markdown: np.ndarray) -> None:
+        """Fill orders from stock (rationed pro rata), take payment, record the order lines."""
+        model = self.model
+        stats = model.week_stats
+        n_s = s.ids.size
+        valid = offers >= 0
+        flat = np.where(valid, offers, n_s)
+        views_by_seller = np.bincount(flat.ravel(), weights=viewers.ravel(),
+                                      minlength=n_s + 1)[:n_s]
+        wanted = np.bincount(flat.ravel(), weights=buyers.ravel(), minlength=n_s + 1)[:n_s]
+        self.views_by_seller = views_by_seller
+        demand_g = wanted * s.pack_g
+        stock_g = s.stock_local + s.stock_import
+        ratio = np.where(demand_g > 0, np.minimum(1.0, stock_g / np.maximum(demand_g, 1)), 0.0)
+        filled = np.floor(buyers * np.append(ratio, 0.0)[flat]).astype(np.int64)
+        filled_by_seller = np.bincount(flat.ravel(), weights=filled.ravel(),
+                                       minlength=n_s + 1)[:n_s].astype(np.int64)
+        grams = filled_by_seller * s.pack_g
+        local_used = np.minimum(grams, s.stock_local)
+        import_used = grams - local_used
+        price_fen = to_fen(s.price * s.pack_g / 1000)
+        sales_fen = filled_by_seller * price_fen
+        stats["views"] += float(views_by_seller.sum())
+        stats["orders_wanted"] += float(wanted.sum())
+        stats["orders_filled"] += float(filled_by_seller.sum())
+        stats["kg_sold"] += float(grams.sum()) / 1000
+        stats["kg_fake_sold"] += float(import_used.sum()) / 1000
+        stats["markdown_kg"] += float((markdown * grams).sum()) / 1000
+        for anchor, w, v in zip(s.anchors, wanted, views_by_seller, strict=True):
+            self._wanted[anchor.index] = float(w)
+        self.week_views = {int(i): float(v) for i, v in zip(s.ids, views_by_seller, strict=True)}
+        pay = np.flatnonzero(sales_fen > 0)
+        model.money.transfer("sale", "consumers", 0, "anchors", s.ids[pay], sales_fen[pay])
+        fee_fen = to_fen(sales_fen * s.fee)
+        model.money.transfer("platform_fee", "anchors", s.ids[pay], "platform", 0, fee_fen[pay])
+        import_gain = (s.price * (1 - s.fee) - s.import_cost) * import_used / 1000
+        for i in np.flatnonzero(grams > 0):
+            anchor = s.anchors[i]
+            anchor.cogs_week += (local_used[i] * s.unit_cost[i]
+                                 + import_used[i] * s.import_cost[i]) / 1000
+            anchor.fake_gain_open += max(float(import_gain[i]), 0.0)
+        u, j = np.nonzero(filled)
+        seller = offers[u, j]
+        self.week_lines = {
+            "unit": u,
+            "seller": seller,
+            "anchor": s.ids[seller],
+            "village": s.village[seller],
+            "buyers": filled[u, j],
+            "pack_g": s.pack_g[seller],
+            "price_fen": price_fen[seller],
+            "advertised": s.advertised[seller],
+            "week": np.full(u.size, model.week),
+        }
+        self.week_fill = {"local_used": local_used, "import_used": import_used,
+                          "grams": grams, "sales_fen": sales_fen}
+        model.logistics.dispatch(s, self.week_lines, local_used, import_used)

@@ -1,0 +1,316 @@
+"""Indicators (INTERFACE.md): every name computed from model state, weekly and for the whole run.
+
+Mechanisms count what happens in ``model.week_stats`` (sessions, stalls, kg sold, kg spoiled ...);
+this module only reads. Each indicator has a *run kind*:
+
+- ``ratio``: Σ numerator / Σ denominator over weeks from ``metrics.burn_in_weeks`` on;
+- ``mean``: mean of the weekly values over those weeks;
+- ``final``: the value in the last week;
+- ``total``: the sum over those weeks (``policy_spend``: the whole run);
+- ``max``: the largest weekly value (balance errors, every week);
+- ``cohort``: over the training cohorts eligible at the end of the run.
+
+A value that is undefined (no denominator, no eligible cohort) is ``None`` — never a made-up number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from village_sim.model import VillageMarket
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An indicator of INTERFACE.md."""
+
+    name: str
+    run: str
+    unit: str
+    description: str
+    ratio: tuple[str, str] | None = None
+
+
+RATIOS = {
+    "technology_suspension_rate": ("tool_weeks_idle", "tool_weeks_held"),
+    "farmer_share_of_spending": ("farmer_live_receipts_yuan", "consumer_net_spend_yuan"),
+    "fake_origin_share": ("kg_fake_sold", "kg_sold"),
+    "mean_markdown": ("markdown_kg", "kg_sold"),
+    "stall_rate": ("sessions_stalled", "sessions_hosted"),
+    "stall_rate_mountain": ("stalled_mountain", "sessions_mountain"),
+    "spoilage_rate": ("fresh_spoiled_kg", "fresh_shipped_kg"),
+    "spoilage_rate_cold_chain": ("cold_spoiled_kg", "cold_shipped_kg"),
+    "spoilage_rate_no_cold_chain": ("ambient_spoiled_kg", "ambient_shipped_kg"),
+    "local_anchor_sales_share": ("local_gmv_yuan", "gross_gmv_yuan"),
+    "repeat_purchase_rate": ("repeat_purchases", "purchases"),
+    "unmet_demand_share": ("orders_unmet", "orders_wanted"),
+}
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("technology_suspension_rate", "ratio", "share",
+              "idle tool-weeks / held tool-weeks"),
+    Indicator("traffic_hhi", "mean", "0-1", "Herfindahl index of person-views over anchors"),
+    Indicator("top10_traffic_share", "mean", "share",
+              "person-views of the top ceil(0.1 n) anchors"),
+    Indicator("farmer_share_of_spending", "ratio", "share",
+              "farmers' live-stream receipts / consumers' net live-stream spending"),
+    Indicator("fake_origin_share", "ratio", "share", "kg sold as village goods from elsewhere"),
+    Indicator("village_brand_trust", "final", "0-1", "trust in village brands"),
+    Indicator("anchor_retention_52w", "cohort", "share",
+              "trainees still streaming 52 weeks after their course"),
+    Indicator("training_conversion_rate", "cohort", "share",
+              "trainees who start streaming within 12 weeks of their course"),
+    Indicator("imitation_share", "mean", "share", "active local anchors on the imitate strategy"),
+    Indicator("mean_markdown", "ratio", "share", "(reference - selling price) / reference, kg"),
+    Indicator("stall_rate", "ratio", "share", "stalled / hosted sessions in villages"),
+    Indicator("stall_rate_mountain", "ratio", "share", "stalled / sessions, mountain villages"),
+    Indicator("spoilage_rate", "ratio", "share", "spoiled / shipped kg of fresh produce"),
+    Indicator("spoilage_rate_cold_chain", "ratio", "share", "same, cold end to end"),
+    Indicator("spoilage_rate_no_cold_chain", "ratio", "share", "same, not cold end to end"),
+    Indicator("micro_seller_share", "final", "share",
+              "rural sellers with annualised revenue under the micro line"),
+    Indicator("farmer_income_mean", "final", "yuan/yr", "farm-sales income per household"),
+    Indicator("farmer_income_gini", "final", "0-1", "Gini of farm-sales income"),
+    Indicator("income_ratio_elderly", "final", "ratio",
+              "mean income of elderly households / the others"),
+    Indicator("livestream_farmer_share", "final", "share",
+              "households that sold through live streams in the last 52 weeks"),
+    Indicator("local_anchor_sales_share", "ratio", "share",
+              "live-stream GMV sold by local anchors"),
+    Indicator("active_anchors", "final", "anchors", "anchors streaming this week"),
+    Indicator("youth_returned", "total", "persons", "migrants who came home"),
+    Indicator("gmv", "total", "yuan", "consumers' live-stream spending net of refunds"),
+    Indicator("consumer_trust", "final", "0-1", "trust in followed anchors"),
+    Indicator("repeat_purchase_rate", "ratio", "share", "purchases by repeat buyers of a village"),
+    Indicator("unmet_demand_share", "ratio", "share", "orders wanted but not filled"),
+    Indicator("complaints", "total", "persons", "complaints lodged with regulators"),
+    Indicator("policy_spend", "total", "yuan", "yuan spent by policies"),
+    Indicator("goods_balance_error_kg", "max", "kg", "largest weekly goods residual"),
+    Indicator("money_balance_error_yuan", "max", "yuan", "largest weekly money residual"),
+)
+INDICATOR_NAMES = tuple(i.name for i in INDICATORS)
+HEADLINE = ("farmer_income_mean", "active_anchors", "technology_suspension_rate", "traffic_hhi",
+            "top10_traffic_share", "farmer_share_of_spending", "spoilage_rate", "stall_rate",
+            "consumer_trust", "gmv")
+
+
+def _safe_ratio(num: float, den: float) -> float | None:
+    return None if den <= 0 else num / den
+
+
+# ------------------------------------------------------------------------------------------------
+# Weekly reporters (small named functions; DataCollector calls them after every step)
+# ------------------------------------------------------------------------------------------------
+def _ratio_reporter(name: str) -> Callable[[VillageMarket], float | None]:
+    num, den = RATIOS[name]
+
+    def reporter(model: VillageMarket) -> float | None:
+        return _safe_ratio(model.week_stats[num], model.week_stats[den])
+
+    reporter.__name__ = name
+    reporter.__doc__ = f"This week's {name} ({num} / {den})."
+    return reporter
+
+
+def traffic_hhi(model: VillageMarket) -> float | None:
+    """Herfindahl index of this week's person-views over anchors."""
+    views = model.market.views_by_seller
+    total = views.sum() if views.size else 0.0
+    if total <= 0:
+        return None
+    shares = views / total
+    return float((shares**2).sum())
+
+
+def top10_traffic_share(model: VillageMarket) -> float | None:
+    """Share of person-views going to the top ceil(0.1·n) anchors."""
+    views = model.market.views_by_seller
+    total = views.sum() if views.size else 0.0
+    if total <= 0:
+        return None
+    top = math.ceil(0.1 * views.size)
+    return float(np.sort(views)[::-1][:top].sum() / total)
+
+
+def village_brand_trust(model: VillageMarket) -> float:
+    """Scale-weighted mean trust of consumer units in village brands."""
+    return model.consumers.mean_brand_trust()
+
+
+def _cohort_share(model: VillageMarket, horizon: int, started_only: bool) -> float | None:
+    trainees = hits = 0
+    week = model.week
+    for cohort in model.training.cohorts:
+        if cohort.end_week + horizon > week:
+            continue
+        at = cohort.end_week + horizon
+        for youth in cohort.members:
+            trainees += 1
+            start = youth.stream_start_week
+            if start is None or start > at:
+                continue
+            if started_only or youth.stream_exit_week is None or youth.stream_exit_week > at:
+                hits += 1
+    return _safe_ratio(hits, trainees)
+
+
+def anchor_retention_52w(model: VillageMarket) -> float | None:
+    """Share of trainees still streaming 52 weeks after their course ended (eligible cohorts)."""
+    return _cohort_share(model, model.config.metrics.retention_weeks, started_only=False)
+
+
+def training_conversion_rate(model: VillageMarket) -> float | None:
+    """Share of trainees who started streaming within 12 weeks of their course."""
+    return _cohort_share(model, model.config.metrics.conversion_window_weeks, started_only=True)
+
+
+def imitation_share(model: VillageMarket) -> float | None:
+    """Share of active local anchors on the imitate strategy."""
+    week = model.week
+    local = [a for a in model.anchor_list if a.is_local and a.can_trade(week)]
+    return _safe_ratio(sum(a.strategy == "imitate" for a in local), len(local))
+
+
+def micro_seller_share(model: VillageMarket) -> float | None:
+    """Share of rural sellers (≥ 13 active weeks) with annualised revenue under the micro line."""
+    line = model.config.metrics.micro_seller_threshold_yuan
+    sellers = [a for a in model.anchor_list if a.is_local and not a.exited and a.active_weeks >= 13]
+    if not sellers:
+        return None
+    micro = 0
+    for a in sellers:
+        weeks = min(52, len(a.revenue_history))
+        yearly = sum(a.revenue_history[-52:]) * 52 / max(weeks, 1)
+        micro += yearly < line
+    return micro / len(sellers)
+
+
+def gini(values: np.ndarray) -> float | None:
+    """Gini coefficient of non-negative values (None when empty or all zero)."""
+    x = np.sort(np.asarray(values, dtype=float))
+    if x.size == 0 or x.sum() <= 0:
+        return None
+    n = x.size
+    return float((2 * np.arange(1, n + 1) - n - 1).dot(x) / (n * x.sum()))
+
+
+def farmer_income_mean(model: VillageMarket) -> float | None:
+    """Mean farm-sales income per household over the last 52 weeks (yuan)."""
+    income = model.farmers.yearly_income()
+    return float(income.mean()) if income.size else None
+
+
+def farmer_income_gini(model: VillageMarket) -> float | None:
+    """Gini of farm-sales income over the last 52 weeks."""
+    return gini(model.farmers.yearly_income())
+
+
+def income_ratio_elderly(model: VillageMarket) -> float | None:
+    """Mean income of elderly households / mean income of the others (the digital divide)."""
+    income = model.farmers.yearly_income()
+    elderly = model.farmers.elderly
+    if not elderly.any() or elderly.all():
+        return None
+    other = income[~elderly].mean()
+    return None if other <= 0 else float(income[elderly].mean() / other)
+
+
+def livestream_farmer_share(model: VillageMarket) -> float | None:
+    """Share of households that sold through live streams in the last 52 weeks."""
+    sells = model.farmers.sells_live()
+    return float(sells.mean()) if sells.size else None
+
+
+def active_anchors(model: VillageMarket) -> int:
+    """Anchors not exited, not suspended, with at least one session this week."""
+    week = model.week
+    return sum(1 for a in model.anchor_list if a.can_trade(week) and a.sessions > 0)
+
+
+def youth_returned(model: VillageMarket) -> float:
+    """Migrants who came home this week."""
+    return model.week_stats["youth_returned"]
+
+
+def gmv(model: VillageMarket) -> float:
+    """Consumers' live-stream spending this week net of refunds (yuan)."""
+    return model.week_stats["consumer_net_spend_yuan"]
+
+
+def consumer_trust(model: VillageMarket) -> float | None:
+    """Scale-weighted mean trust of consumer units in the anchors they follow."""
+    return model.consumers.mean_anchor_trust()
+
+
+def complaints(model: VillageMarket) -> float:
+    """Complaints lodged with regulators this week (people)."""
+    return model.week_stats["complaints"]
+
+
+def policy_spend(model: VillageMarket) -> float:
+    """Yuan spent by policies this week."""
+    return model.week_stats["policy_spend_yuan"]
+
+
+def goods_balance_error_kg(model: VillageMarket) -> float:
+    """This week's largest goods residual (kg)."""
+    return model.week_stats["goods_error_kg"]
+
+
+def money_balance_error_yuan(model: VillageMarket) -> float:
+    """This week's money residual (yuan)."""
+    return model.week_stats["money_error_yuan"]
+
+
+_FUNCTIONS = {f.__name__: f for f in (
+    traffic_hhi, top10_traffic_share, village_brand_trust, anchor_retention_52w,
+    training_conversion_rate, imitation_share, micro_seller_share, farmer_income_mean,
+    farmer_income_gini, income_ratio_elderly, livestream_farmer_share, active_anchors,
+    youth_returned, gmv, consumer_trust, complaints, policy_spend, goods_balance_error_kg,
+    money_balance_error_yuan)}
+
+REPORTERS: dict[str, Callable[[VillageMarket], float | None]] = {
+    name: (_ratio_reporter(name) if name in RATIOS else _FUNCTIONS[name])
+    for name in INDICATOR_NAMES
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# Whole-run values
+# ------------------------------------------------------------------------------------------------
+def run_values(model: VillageMarket) -> dict[str, float | None]:
+    """Every indicator's whole-run value (see the module docstring for the run kinds)."""
+    weekly = model.datacollector.get_model_vars_dataframe()
+    stats = model.stats_frame()
+    burn = model.config.metrics.burn_in_weeks
+    keep = stats["week"] >= burn if len(stats) > burn else stats["week"] >= 0
+    out: dict[str, float | None] = {}
+    for ind in INDICATORS:
+        series = weekly[ind.name] if ind.name in weekly else None
+        if ind.name in RATIOS:
+            num, den = RATIOS[ind.name]
+            out[ind.name] = _safe_ratio(float(stats.loc[keep, num].sum()),
+                                        float(stats.loc[keep, den].sum()))
+        elif ind.run == "mean":
+            values = series[keep.to_numpy()].dropna()
+            out[ind.name] = float(values.mean()) if len(values) else None
+        elif ind.run == "total":
+            rows = keep if ind.name != "policy_spend" else stats["week"] >= 0
+            values = series[rows.to_numpy()].dropna()
+            out[ind.name] = float(values.sum())
+        elif ind.run == "max":
+            out[ind.name] = float(series.max()) if len(series) else 0.0
+        else:
+            value = series.iloc[-1] if len(series) else None
+            out[ind.name] = None if value is None or _is_nan(value) else float(value)
+    return out
+
+
+def _is_nan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)

@@ -1,0 +1,86 @@
+"""The Python API the CLI wraps: ``run(scenario, seed, steps) -> RunResult``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from village_sim.metrics.indicators import INDICATOR_NAMES, run_values
+from village_sim.model import VillageMarket
+from village_sim.scenario.schema import Scenario
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run.
+
+    Attributes:
+        scenario: The resolved scenario.
+        seed: The run seed.
+        steps: Weeks simulated.
+        indicators: Whole-run value of every indicator (``None`` where undefined).
+        timeseries: One row per week (column ``week``) and one column per indicator.
+        model: The Mesa model at the end of the run.
+        wall_time_s: Seconds spent building and running.
+    """
+
+    scenario: Scenario
+    seed: int
+    steps: int
+    indicators: dict[str, float | None]
+    timeseries: pd.DataFrame
+    model: VillageMarket
+    wall_time_s: float
+    build_time_s: float = 0.0
+    panel: pd.DataFrame | None = field(default=None, repr=False)
+
+    def save(self, directory: str | Path, overwrite: bool = False) -> Path:
+        """Write the run folder (INTERFACE.md) atomically; returns its path."""
+        from village_sim.outputs import write_run_folder
+
+        return write_run_folder(self, Path(directory), overwrite=overwrite)
+
+
+def run(scenario: Scenario, seed: int = 0, steps: int | None = None,
+        record_agents: bool = False) -> RunResult:
+    """Build the model from a scenario and run it.
+
+    Args:
+        scenario: A validated scenario (see :func:`village_sim.load_scenario`).
+        seed: The run seed.
+        steps: Weeks to simulate (default: ``scenario.steps``).
+        record_agents: Keep a person-week panel (``agents.parquet``).
+
+    Returns:
+        The :class:`RunResult`.
+    """
+    steps = scenario.steps if steps is None else int(steps)
+    start = time.perf_counter()
+    model = VillageMarket(scenario, seed=seed)
+    built = time.perf_counter()
+    recorder = None
+    if record_agents:
+        from village_sim.metrics.panel import PanelRecorder
+
+        recorder = PanelRecorder(model)
+    for _ in range(steps):
+        model.step()
+        if recorder is not None:
+            recorder.record()
+    weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    weekly.insert(0, "week", range(len(weekly)))
+    weekly = weekly[["week", *INDICATOR_NAMES]]
+    return RunResult(
+        scenario=scenario,
+        seed=int(seed),
+        steps=steps,
+        indicators=run_values(model),
+        timeseries=weekly,
+        model=model,
+        wall_time_s=time.perf_counter() - start,
+        build_time_s=built - start,
+        panel=recorder.frame() if recorder is not None else None,
+    )
