@@ -96,6 +96,7 @@ class VillageMarket(mesa.Model):
 
         self.farmers = FarmerPopulation(self, first_person_id=0)
         self._open_farmer_accounts()
+        self.farmers.stock_from_last_season()
         for i in range(self.farmers.n):
             Farmer(self, i)
         next_person = self.farmers.n
@@ -363,7 +364,7 @@ class VillageMarket(mesa.Model):
             margin = revenue - fees[i] - a.cogs_week - a.shipping_week
             income = margin - overheads[i] + liquidation[i]
             a.record_week(revenue, margin, income, views.get(i, 0.0),
-                          self.market.wanted_orders(i), self.market.wanted_orders(i),
+                          self.market.filled_orders(i), self.market.wanted_orders(i),
                           a.complaints_week)
         self.farmers.close_week(self.week)
         self._weekly_metrics_stats()
@@ -409,13 +410,15 @@ class VillageMarket(mesa.Model):
         local = [a for a in self.anchor_list if a.is_local and not a.exited]
         recent_exits = [a for a in self.anchor_list
                         if a.is_local and a.exited and self.week - (a.exit_week or 0) < 26]
-        incomes = [a.income_history[-1] for a in local if a.income_history]
         if local or recent_exits:
             succeeded = sum(1 for a in local if (a.rolling_income() or 0.0) >= bar)
             signal = succeeded / (len(local) + len(recent_exits))
             self.recognition += cfg.recognition_rate * (signal - self.recognition)
-        if incomes:
-            observed = float(np.mean(incomes))
+        returnees = [y for y in self.youth if y.status != "migrant"]
+        if returnees:
+            observed = float(np.mean([
+                y.anchor.income_history[-1] if y.status == "anchor" and y.anchor.income_history
+                else cfg.rural_income_week for y in returnees]))
             self.expected_rural_income += cfg.peer_learning_rate * (
                 observed - self.expected_rural_income)
         cheaters = sum(1 for a in self.anchor_list if not a.exited and a.fake_kg_week > 0)

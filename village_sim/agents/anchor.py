@@ -212,7 +212,7 @@ class Anchor(CellAgent):
         self._set_price()
         self._source_goods()
         local, imported = self.stock_g()
-        if local + imported <= 0:
+        if local + imported < to_grams(model.products[self.product].pack_kg):
             self._update_tool_use(active=False)
             return
         self._buy_paid_traffic()
@@ -223,6 +223,9 @@ class Anchor(CellAgent):
 
     def _choose_product(self) -> None:
         """Sell the village product with the most goods within reach (own stock or farmers')."""
+        if self.kind == "external":
+            self._choose_source()
+            return
         options = self.model.world.village_products[self.base_village]
         if self.own_product is not None:
             self.product = self.own_product
@@ -239,6 +242,29 @@ class Anchor(CellAgent):
             if score > best_score:
                 best, best_score = int(p), score
         self.product = best
+
+    def _choose_source(self) -> None:
+        """An external anchor with empty stock moves to the county's best (village, product).
+
+        Best = most goods within reach times what a kg is worth to its suppliers; city
+        influencers are not tied to one village (traffic-grabbing, paper §3).
+        """
+        local, imported = self.stock_g()
+        if local + imported > 0:
+            return
+        model = self.model
+        contracts = model.market.contracts
+        best, best_score = (self.base_village, self.product), -1.0
+        for v, products in enumerate(model.world.village_products):
+            for p in products:
+                available = contracts.available_g(v, p)
+                if available <= 0:
+                    continue
+                self.base_village, self.product = v, int(p)
+                score = available * max(self.net_value_per_kg(p), 0.01)
+                if score > best_score:
+                    best, best_score = (v, int(p)), score
+        self.base_village, self.product = best
 
     def _review_strategy(self) -> None:
         """Brand when its discounted premium beats its up-front cost (paper §3.1, §3.3)."""
@@ -283,8 +309,9 @@ class Anchor(CellAgent):
             self.price[p] = spec.city_price * (1 + premium)
             return
         peer_price = model.market.best_peer_price(p, exclude=self.index)
-        if peer_price is not None:
-            self.price[p] = peer_price * (1 - cfg.undercut)
+        if peer_price is not None and model.week % cfg.price_review_weeks == (
+                self.start_week % cfg.price_review_weeks):
+            self.price[p] = min(self.price[p], peer_price * (1 - cfg.undercut))
         floor = self._unit_cost_estimate(p) * (1 + cfg.min_margin)
         self.price[p] = float(np.clip(self.price[p], floor, spec.city_price))
 
@@ -301,6 +328,12 @@ class Anchor(CellAgent):
         weeks = 1.0 if spec.fresh else self.model.config.anchors.storable_stock_weeks
         return int(to_grams(self.forecast_orders * spec.pack_kg * (1 + buffer) * weeks))
 
+    def _week_need_g(self) -> int:
+        """Grams for one week of forecast demand plus the safety buffer."""
+        spec = self.model.products[self.product]
+        buffer = self.model.config.anchors.stock_buffer * (1 - self.tool_effect("forecast"))
+        return int(to_grams(self.forecast_orders * spec.pack_kg * (1 + buffer)))
+
     def _source_goods(self) -> None:
         """Contract farmers for the shortfall; fill what farmers cannot supply with imports."""
         model = self.model
@@ -312,7 +345,7 @@ class Anchor(CellAgent):
         if model.market.contracts.may_source(self):
             need -= model.market.contracts.buy_from_farmers(self, need)
         if need > 0:
-            self._maybe_import(need)
+            self._maybe_import(min(need, self._week_need_g() - local - imported))
 
     def _maybe_import(self, need_g: int) -> None:
         """Sell out-of-region goods as local when the gain beats honesty cost and expected fine."""
@@ -330,6 +363,8 @@ class Anchor(CellAgent):
         if gain <= self.honesty_cost * self.price[p] + p_detect * fine:
             return
         grams = int(need_g)
+        if grams <= 0:
+            return
         slot = self.index * len(model.products) + p
         model.goods.transfer("import", "imports", 0, "anchor_import", slot, grams)
         model.money.transfer("import_purchase", "anchors", self.index, "suppliers", 0,

@@ -111,6 +111,31 @@ class FarmerPopulation:
         return self.middleman_price(idx) * (1 + self.model.config.farmers.risk_premium)
 
     # -- weekly steps ---------------------------------------------------------------------------
+    def stock_from_last_season(self) -> None:
+        """Open the run with what households still hold of storable produce from last season.
+
+        A household's store of a storable product at week 0 is last season's harvest less the share
+        sold a week since the harvest ended (the same rule as :meth:`sell_to_middlemen`).
+        """
+        model = self.model
+        share = model.config.farmers.storable_sell_share
+        grams = np.zeros(self.n, dtype=np.int64)
+        for p, spec in enumerate(model.products):
+            if spec.fresh:
+                continue
+            weeks_since = (52 - max(spec.harvest_weeks) - 1) % 52
+            mine = self.product == p
+            kg = self.yield_kg_year[mine] * (1 - share) ** weeks_since
+            grams[mine] = np.rint(kg * 1000).astype(np.int64)
+        idx = np.flatnonzero(grams > 0)
+        if idx.size == 0:
+            return
+        mean = model.product_array("quality_mean")[self.product[idx]]
+        sd = model.product_array("quality_sd")[self.product[idx]]
+        self.stock_quality[idx] = np.clip(mean + self.quality_z[idx] * sd, 0, 1)
+        model.goods.transfer("opening_stock", "nature", self.village[idx], "farm_store", idx,
+                             grams[idx])
+
     def harvest(self, week: int) -> None:
         """Add this week's harvest to each household's store (nature → farm store, in grams).
 

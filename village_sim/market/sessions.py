@@ -68,6 +68,7 @@ class Market:
         self.seller_ids_ext = np.array([-1], dtype=np.int64)
         self.inspected_this_week: set[int] = set()
         self._wanted: dict[int, float] = {}
+        self._filled: dict[int, float] = {}
         self._peer_price: dict[int, tuple[float, int]] = {}
         self.views_by_seller = np.zeros(0)
         self.week_views: dict[int, float] = {}
@@ -98,6 +99,10 @@ class Market:
     def wanted_orders(self, anchor_index: int) -> float:
         """Orders consumers wanted from an anchor this week (filled or not)."""
         return self._wanted.get(anchor_index, 0.0)
+
+    def filled_orders(self, anchor_index: int) -> float:
+        """Orders an anchor filled this week."""
+        return self._filled.get(anchor_index, 0.0)
 
     def tool_adoption_share(self, name: str) -> float:
         """Share of active anchors holding a tool (peers' adoption)."""
@@ -175,6 +180,7 @@ class Market:
         """Stalls, traffic, choice, orders, payment; filled orders go to logistics."""
         model = self.model
         self._wanted = {}
+        self._filled = {}
         self.week_lines = None
         for anchor in model.anchor_list:
             anchor.sessions = anchor.stalled = 0
@@ -216,6 +222,20 @@ class Market:
         self._follow_from_views(allocation, viewers, buyers, sellers)
         self._fill_orders(sellers, allocation.offers, viewers, buyers, markdown)
 
+    def _ration(self, seller: np.ndarray, wanted: np.ndarray, capacity: np.ndarray
+                ) -> np.ndarray:
+        """Orders filled per line: each seller serves its lines in random order until stock ends."""
+        order = np.lexsort((self.rng.random(seller.size), seller))
+        w = wanted[order]
+        s_sorted = seller[order]
+        before = np.cumsum(w) - w
+        first = np.r_[True, s_sorted[1:] != s_sorted[:-1]] if s_sorted.size else np.zeros(0, bool)
+        group_start = np.maximum.accumulate(np.where(first, np.arange(s_sorted.size), 0))
+        before -= before[group_start]
+        filled = np.zeros(seller.size, dtype=np.int64)
+        filled[order] = np.clip(capacity[s_sorted] - before, 0, w)
+        return filled
+
     def _count_sessions(self, s: Sellers) -> None:
         stats = self.model.week_stats
         mountain = self.model.world.terrain[s.village] == 2
@@ -248,7 +268,7 @@ class Market:
 
     def _fill_orders(self, s: Sellers, offers: np.ndarray, viewers: np.ndarray,
                      buyers: np.ndarray, markdown: np.ndarray) -> None:
-        """Fill orders from stock (rationed pro rata), take payment, record the order lines."""
+        """Fill orders from stock (first come, first served), take payment, record order lines."""
         model = self.model
         stats = model.week_stats
         n_s = s.ids.size
@@ -258,12 +278,13 @@ class Market:
                                       minlength=n_s + 1)[:n_s]
         wanted = np.bincount(flat.ravel(), weights=buyers.ravel(), minlength=n_s + 1)[:n_s]
         self.views_by_seller = views_by_seller
-        demand_g = wanted * s.pack_g
-        stock_g = s.stock_local + s.stock_import
-        ratio = np.where(demand_g > 0, np.minimum(1.0, stock_g / np.maximum(demand_g, 1)), 0.0)
-        filled = np.floor(buyers * np.append(ratio, 0.0)[flat]).astype(np.int64)
-        filled_by_seller = np.bincount(flat.ravel(), weights=filled.ravel(),
-                                       minlength=n_s + 1)[:n_s].astype(np.int64)
+        u, j = np.nonzero(buyers)
+        seller = offers[u, j]
+        wanted_line = buyers[u, j]
+        filled_line = self._ration(seller, wanted_line, (s.stock_local + s.stock_import)
+                                   // s.pack_g)
+        filled_by_seller = np.bincount(seller, weights=filled_line, minlength=n_s).astype(
+            np.int64)
         grams = filled_by_seller * s.pack_g
         local_used = np.minimum(grams, s.stock_local)
         import_used = grams - local_used
@@ -275,12 +296,13 @@ class Market:
         stats["kg_sold"] += float(grams.sum()) / 1000
         stats["kg_fake_sold"] += float(import_used.sum()) / 1000
         stats["markdown_kg"] += float((markdown * grams).sum()) / 1000
-        for anchor, w, v in zip(s.anchors, wanted, views_by_seller, strict=True):
+        for anchor, w, f in zip(s.anchors, wanted, filled_by_seller, strict=True):
             self._wanted[anchor.index] = float(w)
+            self._filled[anchor.index] = float(f)
         self.week_views = {int(i): float(v) for i, v in zip(s.ids, views_by_seller, strict=True)}
         pay = np.flatnonzero(sales_fen > 0)
         model.money.transfer("sale", "consumers", 0, "anchors", s.ids[pay], sales_fen[pay])
-        fee_fen = to_fen(sales_fen * s.fee)
+        fee_fen = np.rint(sales_fen * s.fee).astype(np.int64)
         model.money.transfer("platform_fee", "anchors", s.ids[pay], "platform", 0, fee_fen[pay])
         import_gain = (s.price * (1 - s.fee) - s.import_cost) * import_used / 1000
         for i in np.flatnonzero(grams > 0):
@@ -288,14 +310,14 @@ class Market:
             anchor.cogs_week += (local_used[i] * s.unit_cost[i]
                                  + import_used[i] * s.import_cost[i]) / 1000
             anchor.fake_gain_open += max(float(import_gain[i]), 0.0)
-        u, j = np.nonzero(filled)
-        seller = offers[u, j]
+        keep = filled_line > 0
+        u, seller = u[keep], seller[keep]
         self.week_lines = {
             "unit": u,
             "seller": seller,
             "anchor": s.ids[seller],
             "village": s.village[seller],
-            "buyers": filled[u, j],
+            "buyers": filled_line[keep],
             "pack_g": s.pack_g[seller],
             "price_fen": price_fen[seller],
             "advertised": s.advertised[seller],

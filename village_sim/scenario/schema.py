@@ -423,14 +423,16 @@ class AnchorBehaviour(Strict):
     )
     undercut: float = share(0.05, "assumed (paper §3.3: price war)",
                             "Imitators' price cut below the best-earning peer.")
-    min_margin: float = param(0.03, "share", "assumed",
+    min_margin: float = param(0.15, "share", "assumed",
                               "Price floor above unit cost.", ge=0)
+    price_review_weeks: int = param(4, "weeks", "assumed",
+                                    "How often an imitator re-prices against its best peer.", ge=1)
     initial_markdown: float = share(0.2, "assumed", "A new anchor's first price cut.")
     paid_traffic_budget_share: float = share(
         0.1, "assumed", "Largest share of recent revenue spent on paid traffic.",
     )
     honesty_cost_median: float = param(
-        0.5, "share of price", "assumed", "Median moral cost of selling a fake kg.", ge=0,
+        0.8, "share of price", "assumed", "Median moral cost of selling a fake kg.", ge=0,
     )
     honesty_cost_spread: float = param(1.0, "log-sd", "assumed",
                                        "Spread of honesty costs across anchors.", ge=0)
@@ -443,7 +445,8 @@ class AnchorBehaviour(Strict):
     )
     patience_base: float = share(0.3, "assumed", "Patience with no recognition.")
     patience_recognition: float = share(0.5, "assumed", "Patience added by full recognition.")
-    income_window_weeks: int = param(13, "weeks", "assumed", "Rolling income window (W).", ge=1)
+    income_window_weeks: int = param(26, "weeks", "assumed (half a year spans a season)",
+                                     "Rolling income window (W).", ge=1)
     exit_after_weeks: int = param(8, "weeks", "assumed",
                                   "Consecutive weeks below the bar before exit (k).", ge=1)
     tool_review_weeks: int = param(4, "weeks", "assumed", "How often tools are considered.", ge=1)
@@ -484,10 +487,10 @@ class ConsumerBehaviour(Strict):
         0.5, "assumed", "Largest share of the k offers filled by followed anchors.",
     )
     viewer_share: float = share(
-        0.2, "assumed", "Share of a unit's people who watch a shown offer.",
+        0.1, "assumed", "Share of a unit's people who watch a shown offer.",
     )
     base_utility: float = param(
-        -4.6, "utils", "assumed (viewer-to-order conversion 1-3%, PARAMETERS.md §3)",
+        -6.3, "utils", "assumed (viewer-to-order conversion 1-3%, PARAMETERS.md §3)",
         "Utility of an offer at reference price and neutral quality, against the outside option.",
     )
     price_weight: float = param(3.0, "utils per relative markdown", "assumed",
