@@ -116,6 +116,7 @@ class VillageMarket(mesa.Model):
             Regulator(self, i)
         if self.livestream_enabled:
             self._create_external_anchors(next_person)
+        self.initial_agent_counts = self.agent_counts()
         self.money.opening_total = self.money.total()
         self.goods.opening_total = self.goods.total()
         self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
@@ -150,6 +151,13 @@ class VillageMarket(mesa.Model):
             village = int(rng.integers(n_v))
             anchor = Anchor(self, "external", first_person + i, village, cfg.skill, cfg.skill)
             self.consumers.seed_followers(anchor.index, cfg.follower_share, 0.7)
+
+    def agent_counts(self) -> dict[str, int]:
+        """Simulated individuals by class (a consumer unit counts once)."""
+        counts = {cls.__name__: len(agents) for cls, agents in self.agents_by_type.items()}
+        counts["ConsumerUnit"] = self.consumers.n
+        counts["total"] = sum(counts.values())
+        return counts
 
     def register_anchor(self, anchor: Anchor) -> int:
         """Give a new anchor its index and open its accounts."""

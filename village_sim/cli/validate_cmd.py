@@ -1,0 +1,26 @@
+"""``village-sim validate``: check a scenario without running it."""
+
+from __future__ import annotations
+
+import argparse
+
+from village_sim.scenario.load import load_scenario
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``validate`` command."""
+    p = sub.add_parser("validate", help="check a scenario file without running it")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="PATH=VALUE", help="override a scenario field (repeatable)")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Load and validate (including the world graph); print a one-line summary."""
+    scenario = load_scenario(args.scenario, overrides=args.overrides)
+    pop = scenario.population
+    print(f"{args.scenario}: valid scenario '{scenario.name}' — {scenario.steps} weeks, "
+          f"{pop.farmer_households} households, {pop.youth} youth, "
+          f"{pop.consumer_units} consumer units, {len(scenario.policies)} policies")
+    return 0
