@@ -28,7 +28,7 @@ from village_sim.governance.policies import Governance
 from village_sim.market.ledger import FEN_PER_YUAN, Ledger, VillageGoodsBook
 from village_sim.market.logistics import Logistics
 from village_sim.market.sessions import Market
-from village_sim.metrics.indicators import REPORTERS
+from village_sim.metrics.indicators import COUNTERS, REPORTERS
 from village_sim.randomness import child_stream
 from village_sim.scenario.schema import Scenario
 from village_sim.world.graph import build_graph, build_world
@@ -291,7 +291,7 @@ class VillageMarket(mesa.Model):
 
     def start_week(self) -> None:
         """Open the week: clear tallies, record opening stocks, draw the weather."""
-        self.week_stats = defaultdict(float)
+        self.week_stats = defaultdict(float, dict.fromkeys(COUNTERS, 0.0))
         self.money.start_week()
         self.goods.start_week()
         self.village_goods.start_week(self.stock_by_village())

@@ -52,6 +52,18 @@ RATIOS = {
     "unmet_demand_share": ("orders_unmet", "orders_wanted"),
 }
 
+COUNTERS = (
+    "ambient_shipped_kg", "ambient_spoiled_kg", "anchor_exits", "cold_shipped_kg",
+    "cold_spoiled_kg", "complaints", "consumer_net_spend_yuan", "detections",
+    "farmer_live_receipts_yuan", "fresh_shipped_kg", "fresh_spoiled_kg", "goods_error_kg",
+    "gross_gmv_yuan", "inspections", "kg_fake_sold", "kg_sold", "local_gmv_yuan", "markdown_kg",
+    "money_error_yuan", "orders_filled", "orders_unmet", "orders_wanted", "policy_spend_yuan",
+    "purchases", "refunds_fen", "repeat_purchases", "sessions_hosted", "sessions_mountain",
+    "sessions_stalled", "stalled_mountain", "suspensions", "tool_weeks_held", "tool_weeks_idle",
+    "views", "youth_returned",
+)
+"""Weekly tallies the mechanisms keep in ``model.week_stats`` (all start at zero each week)."""
+
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("technology_suspension_rate", "ratio", "share",
               "idle tool-weeks / held tool-weeks"),
