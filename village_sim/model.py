@@ -79,9 +79,13 @@ class VillageMarket(mesa.Model):
         graph = build_graph(config, seed=self.streams["world"])
         self.world = build_world(config, graph, {n: i for i, n in enumerate(self.product_names)})
         self.grid = Network(graph, random=self.random, layout=None)
+        self.village_product_mask = np.zeros((self.world.n_villages, len(self.products)), bool)
+        for v, products in enumerate(self.world.village_products):
+            self.village_product_mask[v, products] = True
         self.livestream_enabled = config.livestream.enabled
         self.standard_factor = np.ones(self.world.n_villages)
         self.weather = Weather(self)
+        self.refresh_costs()
         self.week_stats: defaultdict[str, float] = defaultdict(float)
         self.stats_history: list[dict[str, float]] = []
         self.village_stats = {k: np.zeros(self.world.n_villages) for k in (
@@ -201,11 +205,13 @@ class VillageMarket(mesa.Model):
         """Ambient shipping cost per kg village → city (policy may lower the last mile)."""
         return self.world.route_cost
 
-    @property
-    def ship_cost_village(self) -> np.ndarray:
-        """Expected shipping cost per kg from each village (city-weighted mean)."""
+    def refresh_costs(self) -> None:
+        """Recompute the expected shipping cost per kg from each village (city-weighted mean).
+
+        Called at construction and whenever a policy changes route costs.
+        """
         w = self.world.city_weight / self.world.city_weight.sum()
-        return self.route_cost() @ w
+        self.ship_cost_village = self.route_cost() @ w
 
     def power_reliability(self) -> np.ndarray:
         """Share of hours with power per village."""

@@ -39,7 +39,10 @@ def stochastic_round(expected: np.ndarray, rng: np.random.Generator) -> np.ndarr
 def thin(counts: np.ndarray, p: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:
     """How many of ``counts`` people do something with chance ``p`` (never more than ``counts``)."""
     counts = np.asarray(counts)
-    return np.minimum(stochastic_round(counts * np.asarray(p, dtype=float), rng), counts)
+    p = np.asarray(p)
+    if p.dtype != np.float32:
+        p = p.astype(float)
+    return np.minimum(stochastic_round(counts * p, rng), counts)
 
 
 TABLE_SIZE = 1 << 16

@@ -253,18 +253,19 @@ class Anchor(CellAgent):
         if local + imported > 0:
             return
         model = self.model
-        contracts = model.market.contracts
-        best, best_score = (self.base_village, self.product), -1.0
-        for v, products in enumerate(model.world.village_products):
-            for p in products:
-                available = contracts.available_g(v, p)
-                if available <= 0:
-                    continue
-                self.base_village, self.product = v, int(p)
-                score = available * max(self.net_value_per_kg(p), 0.01)
-                if score > best_score:
-                    best, best_score = (v, int(p)), score
-        self.base_village, self.product = best
+        available = model.market.contracts.available_by_village_product()
+        price = self.price[None, :]
+        fee = np.where(model.product_array("fresh") > 0, model.config.platform.fee_fresh,
+                       model.config.platform.fee_other)[None, :]
+        kg = np.maximum(self.forecast_orders * model.product_array("pack_kg"), 1.0)[None, :]
+        value = (price * (1 - fee - self.commission())
+                 - model.ship_cost_village[:, None]
+                 - model.config.external_anchors.slot_fee_week / kg)
+        score = np.where(model.village_product_mask & (available > 0), available * np.maximum(value, 0.01), -1.0)
+        if score.max() <= 0:
+            return
+        v, p = np.unravel_index(int(np.argmax(score)), score.shape)
+        self.base_village, self.product = int(v), int(p)
 
     def _review_strategy(self) -> None:
         """Brand when its discounted premium beats its up-front cost (paper §3.1, §3.3)."""

@@ -64,9 +64,9 @@ class ConsumerPopulation:
 
     def followers(self, n_anchors: int) -> np.ndarray:
         """People following each anchor (by global anchor index)."""
-        mask = self.follow_anchor >= 0
-        return np.bincount(self.follow_anchor[mask], weights=self.follow_people[mask],
-                           minlength=n_anchors)[:n_anchors]
+        counts = np.bincount((self.follow_anchor + 1).ravel(),
+                             weights=self.follow_people.ravel(), minlength=n_anchors + 1)
+        return counts[1 : n_anchors + 1]
 
     def drop_anchor(self, anchor_index: int) -> None:
         """Forget an anchor that quit (its followers are freed)."""
@@ -124,17 +124,11 @@ class ConsumerPopulation:
     def unfollow(self) -> None:
         """Followers drop off, more so where trust is low (MODEL.md §3)."""
         cfg = self.model.config.consumers
-        held = self.follow_people > 0
-        if not held.any():
-            return
-        people = self.follow_people[held]
-        trust = self.follow_trust[held]
-        p = np.clip(cfg.unfollow_base + cfg.unfollow_distrust * np.maximum(0.0, 0.4 - trust),
-                    0, 1)
-        people = people - thin(people, p, self.rng)
-        self.follow_people[held] = people
-        gone = held & (self.follow_people == 0)
-        self.follow_anchor[gone] = EMPTY
+        p = np.minimum(np.float32(cfg.unfollow_base) + np.float32(cfg.unfollow_distrust)
+                       * np.maximum(np.float32(0.4) - self.follow_trust, np.float32(0.0)),
+                       np.float32(1.0))
+        self.follow_people -= thin(self.follow_people, p, self.rng)
+        self.follow_anchor[self.follow_people == 0] = EMPTY
 
     # -- choice ------------------------------------------------------------------------------------
     def choose(self, offers: np.ndarray, slot_of: np.ndarray, seller: dict[str, np.ndarray],

@@ -29,10 +29,28 @@ class Contracts:
         self.model = model
         self.rng = model.streams["contracts"]
         self._reservation_cache: dict[tuple[int, int], float] = {}
+        self._available: np.ndarray | None = None
 
     def start_week(self) -> None:
         """Forget last week's cached reservations (price information may have changed)."""
         self._reservation_cache = {}
+        self._available: np.ndarray | None = None
+
+    def available_by_village_product(self) -> np.ndarray:
+        """Grams connected growers could sell, (villages, products), as of the start of planning.
+
+        Computed once a week (after the harvest) so that anchors choosing what to sell compare
+        the same snapshot.
+        """
+        if self._available is None:
+            model = self.model
+            farmers = model.farmers
+            n_p = len(model.products)
+            store = np.where(farmers.connected, model.goods.balances["farm_store"], 0)
+            key = farmers.village * n_p + farmers.product
+            flat = np.bincount(key, weights=store, minlength=model.world.n_villages * n_p)
+            self._available = flat.reshape(model.world.n_villages, n_p)
+        return self._available
 
     def _growers(self, village: int, product: int) -> np.ndarray:
         return self.model.farmers.by_village_product.get((village, product),
@@ -52,13 +70,8 @@ class Contracts:
         return self._reservation_cache[key]
 
     def available_g(self, village: int, product: int) -> int:
-        """Grams in connected growers' stores that anchors could contract this week."""
-        idx = self._growers(village, product)
-        if idx.size == 0:
-            return 0
-        farmers = self.model.farmers
-        store = self.model.goods.balances["farm_store"][idx]
-        return int(store[farmers.connected[idx]].sum())
+        """Grams in connected growers' stores that anchors could contract (weekly snapshot)."""
+        return int(self.available_by_village_product()[village, product])
 
     def offer_price(self, anchor: Anchor) -> float:
         """The anchor's price per kg to farmers this week (yuan/kg)."""
