@@ -39,8 +39,8 @@ def test_the_balance_indicators_are_zero_in_a_run():
 def test_a_transfer_that_bypasses_the_ledger_shows_up_as_a_residual():
     model = VillageMarket(small_scenario(), seed=3)
     model.step()
-    model.money.balances["farmers"][0] += 1      # money from nowhere
-    model.goods.balances["farm_store"][0] += 5   # goods from nowhere
+    model.money.balances["farmers"][0] += 1  # money from nowhere
+    model.goods.balances["farm_store"][0] += 5  # goods from nowhere
     model.settle()
     assert model.week_stats["money_error_yuan"] == pytest.approx(0.01)
     assert model.week_stats["goods_error_kg"] > 0

@@ -34,8 +34,12 @@ def test_power_outages_add_stalls():
 
 
 def test_mountain_villages_stall_more_than_plain_ones_in_a_run():
-    result = run(small_scenario(steps=40, **{"world__county__terrain_mix": {
-        "plain": 0.5, "hill": 0.0, "mountain": 0.5}}), seed=3)
+    result = run(
+        small_scenario(
+            steps=40, **{"world__county__terrain_mix": {"plain": 0.5, "hill": 0.0, "mountain": 0.5}}
+        ),
+        seed=3,
+    )
     stats = result.model.stats_frame()
     mountain = stats["stalled_mountain"].sum() / stats["sessions_mountain"].sum()
     overall = stats["sessions_stalled"].sum() / stats["sessions_hosted"].sum()
@@ -43,12 +47,26 @@ def test_mountain_villages_stall_more_than_plain_ones_in_a_run():
 
 
 def test_more_bandwidth_everywhere_cuts_the_stall_rate():
-    slow = run(small_scenario(**{"world__terrain__plain__uplink_mbps": 10,
-                                 "world__terrain__hill__uplink_mbps": 10,
-                                 "world__terrain__mountain__uplink_mbps": 10}), seed=1)
-    fast = run(small_scenario(**{"world__terrain__plain__uplink_mbps": 200,
-                                 "world__terrain__hill__uplink_mbps": 200,
-                                 "world__terrain__mountain__uplink_mbps": 200}), seed=1)
+    slow = run(
+        small_scenario(
+            **{
+                "world__terrain__plain__uplink_mbps": 10,
+                "world__terrain__hill__uplink_mbps": 10,
+                "world__terrain__mountain__uplink_mbps": 10,
+            }
+        ),
+        seed=1,
+    )
+    fast = run(
+        small_scenario(
+            **{
+                "world__terrain__plain__uplink_mbps": 200,
+                "world__terrain__hill__uplink_mbps": 200,
+                "world__terrain__mountain__uplink_mbps": 200,
+            }
+        ),
+        seed=1,
+    )
     assert fast.indicators["stall_rate"] < slow.indicators["stall_rate"]
 
 
@@ -62,20 +80,41 @@ def test_spoilage_grows_with_days_and_falls_with_cold():
 
 
 def test_cold_chain_cuts_spoilage_in_a_run():
-    kwargs = {"steps": 52, "world__county__products_by_terrain": {
-        "plain": ["kiwi"], "hill": ["shiitake"], "mountain": ["shiitake"]}}
+    kwargs = {
+        "steps": 52,
+        "world__county__products_by_terrain": {
+            "plain": ["kiwi"],
+            "hill": ["shiitake"],
+            "mountain": ["shiitake"],
+        },
+    }
     none = run(small_scenario(**kwargs, world__county__cold_chain_village_share=0.0), seed=2)
-    full = run(small_scenario(**kwargs, world__county__cold_chain_village_share=1.0,
-                              logistics__hub_cold_capacity_kg_week=1e9), seed=2)
+    full = run(
+        small_scenario(
+            **kwargs,
+            world__county__cold_chain_village_share=1.0,
+            logistics__hub_cold_capacity_kg_week=1e9,
+        ),
+        seed=2,
+    )
     assert none.indicators["spoilage_rate_cold_chain"] is None
     assert full.indicators["spoilage_rate"] < none.indicators["spoilage_rate"]
-    assert full.indicators["spoilage_rate_cold_chain"] < none.indicators[
-        "spoilage_rate_no_cold_chain"]
+    assert (
+        full.indicators["spoilage_rate_cold_chain"] < none.indicators["spoilage_rate_no_cold_chain"]
+    )
 
 
 # -- tools (paper §3.1, §3.2: technology suspension) ------------------------------------------------
-SPEC = ToolSpec(complexity=0.6, price=1000, upkeep_week=10, effort_week=50, effect="conversion",
-                effect_size=0.3, fit_fresh=0.0, fit_other=0.8)
+SPEC = ToolSpec(
+    complexity=0.6,
+    price=1000,
+    upkeep_week=10,
+    effort_week=50,
+    effect="conversion",
+    effect_size=0.3,
+    fit_fresh=0.0,
+    fit_other=0.8,
+)
 
 
 def test_a_tool_beyond_the_users_skill_stays_idle():
@@ -85,10 +124,12 @@ def test_a_tool_beyond_the_users_skill_stays_idle():
 
 def test_a_tool_that_does_not_fit_the_product_stays_idle():
     assert toolrules.weekly_value(SPEC, toolrules.fit(SPEC, fresh=True), 1e6) == 0.0
-    assert not toolrules.in_use(SPEC, skill=1.0, support=0.0,
-                                fit_value=toolrules.fit(SPEC, fresh=True), weekly_margin=1e6)
-    assert toolrules.in_use(SPEC, skill=1.0, support=0.0,
-                            fit_value=toolrules.fit(SPEC, fresh=False), weekly_margin=1e6)
+    assert not toolrules.in_use(
+        SPEC, skill=1.0, support=0.0, fit_value=toolrules.fit(SPEC, fresh=True), weekly_margin=1e6
+    )
+    assert toolrules.in_use(
+        SPEC, skill=1.0, support=0.0, fit_value=toolrules.fit(SPEC, fresh=False), weekly_margin=1e6
+    )
 
 
 def test_a_tool_that_does_not_pay_for_its_effort_stays_idle():
@@ -130,9 +171,12 @@ def test_detection_probability_combines_independent_channels():
 
 
 def test_a_regulator_with_no_capacity_catches_nobody():
-    scenario = small_scenario(steps=40, regulation__inspections_per_week=0,
-                              anchors__honesty_cost_median=0.0,
-                              external_anchors__honesty_cost_median=0.0)
+    scenario = small_scenario(
+        steps=40,
+        regulation__inspections_per_week=0,
+        anchors__honesty_cost_median=0.0,
+        external_anchors__honesty_cost_median=0.0,
+    )
     result = run(scenario, seed=4)
     stats = result.model.stats_frame()
     assert stats["kg_fake_sold"].sum() > 0, "cheap honesty should produce fake-origin sales"
@@ -142,10 +186,13 @@ def test_a_regulator_with_no_capacity_catches_nobody():
 
 
 def test_regulators_with_capacity_fine_cheaters():
-    scenario = small_scenario(steps=40, regulation__inspections_per_week=20,
-                              regulation__p_detect_base=1.0,
-                              anchors__honesty_cost_median=0.0,
-                              external_anchors__honesty_cost_median=0.0)
+    scenario = small_scenario(
+        steps=40,
+        regulation__inspections_per_week=20,
+        regulation__p_detect_base=1.0,
+        anchors__honesty_cost_median=0.0,
+        external_anchors__honesty_cost_median=0.0,
+    )
     result = run(scenario, seed=4)
     assert result.model.stats_frame()["detections"].sum() > 0
     assert result.model.money.balances["government"][0] > 0
@@ -174,9 +221,13 @@ def test_capped_shares_respect_the_cap_and_sum_to_one():
 def test_a_higher_alpha_concentrates_traffic():
     hhi = {}
     for alpha in (0.0, 2.0):
-        values = [run(small_scenario(steps=30, platform__alpha=alpha,
-                                     platform__exploration_share=0.1), seed=s)
-                  .indicators["traffic_hhi"] for s in (1, 2, 3)]
+        values = [
+            run(
+                small_scenario(steps=30, platform__alpha=alpha, platform__exploration_share=0.1),
+                seed=s,
+            ).indicators["traffic_hhi"]
+            for s in (1, 2, 3)
+        ]
         hhi[alpha] = np.mean(values)
     assert hhi[2.0] > hhi[0.0]
 
@@ -247,9 +298,13 @@ def test_start_chance_rises_with_skill():
 def test_standard_courses_convert_more_trainees_than_crash_courses():
     rates = {}
     for share in (1.0, 0.0):
-        values = [run(small_scenario(steps=60, training__crash_share=share,
-                                     training__seats_per_year=120), seed=s)
-                  .indicators["training_conversion_rate"] for s in (1, 2, 3)]
+        values = [
+            run(
+                small_scenario(steps=60, training__crash_share=share, training__seats_per_year=120),
+                seed=s,
+            ).indicators["training_conversion_rate"]
+            for s in (1, 2, 3)
+        ]
         rates[share] = np.mean([v for v in values if v is not None])
     assert rates[0.0] > rates[1.0]
 
@@ -307,8 +362,7 @@ def test_trust_moves_toward_experience():
     consumers.follow_anchor[units, 0] = 0
     consumers.follow_people[units, 0] = 10
     consumers.follow_trust[units, 0] = 0.5
-    consumers.experience(units, anchors, np.array([0, 0]), np.array([1.0, 0.0]),
-                         np.array([0, 0]))
+    consumers.experience(units, anchors, np.array([0, 0]), np.array([1.0, 0.0]), np.array([0, 0]))
     assert consumers.follow_trust[0, 0] > 0.5 > consumers.follow_trust[1, 0]
 
 
@@ -324,13 +378,19 @@ def test_orders_never_exceed_stock():
 
 
 def test_hub_capacity_makes_parcels_wait_and_spoil_more():
-    fresh = {"world__county__products_by_terrain": {
-        "plain": ["kiwi"], "hill": ["shiitake"], "mountain": ["shiitake"]}}
+    fresh = {
+        "world__county__products_by_terrain": {
+            "plain": ["kiwi"],
+            "hill": ["shiitake"],
+            "mountain": ["shiitake"],
+        }
+    }
     roomy = run(small_scenario(steps=40, **fresh), seed=6)
     shipped = roomy.model.stats_frame()["fresh_shipped_kg"]
     tight_capacity = float(shipped[shipped > 0].median()) * 0.5
-    tight = run(small_scenario(steps=40, logistics__hub_capacity_kg_week=tight_capacity,
-                               **fresh), seed=6)
+    tight = run(
+        small_scenario(steps=40, logistics__hub_capacity_kg_week=tight_capacity, **fresh), seed=6
+    )
     assert sum(h.queued_kg for h in tight.model.hubs) > 0
     assert tight.indicators["spoilage_rate"] > roomy.indicators["spoilage_rate"]
 

@@ -11,15 +11,32 @@ from helpers import small_scenario
 from village_sim.run import run
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS = ["--set", "steps=20", "--set", "population.consumer_units=1500",
-        "--set", "population.farmer_households=500", "--set", "population.youth=80",
-        "--set", "world.county.villages=5"]
+SETS = [
+    "--set",
+    "steps=20",
+    "--set",
+    "population.consumer_units=1500",
+    "--set",
+    "population.farmer_households=500",
+    "--set",
+    "population.youth=80",
+    "--set",
+    "world.county.villages=5",
+]
 
 
 def _cli_run(out: Path, seed: int) -> None:
     cli = Path(sys.executable).parent / "village-sim"
-    cmd = [str(cli), "run", str(ROOT / "scenarios/baseline.yaml"),
-           "--seed", str(seed), "--out", str(out), *SETS]
+    cmd = [
+        str(cli),
+        "run",
+        str(ROOT / "scenarios/baseline.yaml"),
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        *SETS,
+    ]
     subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
 
 
@@ -30,7 +47,8 @@ def test_same_seed_identical_outputs_in_two_processes(tmp_path: Path):
     for name in ("summary.json", "timeseries.csv", "villages.csv", "cohorts.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert (tmp_path / "a" / "timeseries.csv").read_bytes() != (
-        tmp_path / "c" / "timeseries.csv").read_bytes()
+        tmp_path / "c" / "timeseries.csv"
+    ).read_bytes()
 
 
 def test_same_seed_identical_in_process():

@@ -33,8 +33,16 @@ from village_sim.randomness import child_stream
 from village_sim.scenario.schema import Scenario
 from village_sim.world.graph import build_graph, build_world
 
-MONEY_GROUPS = ("consumers", "middlemen", "suppliers", "vendors", "platform", "government",
-                "government_budget", "training_providers")
+MONEY_GROUPS = (
+    "consumers",
+    "middlemen",
+    "suppliers",
+    "vendors",
+    "platform",
+    "government",
+    "government_budget",
+    "training_providers",
+)
 GOODS_GROUPS = ("consumers", "imports", "spoiled_transit", "written_off")
 
 
@@ -70,9 +78,24 @@ class VillageMarket(mesa.Model):
         self.config = config
         self.seed = int(seed)
         self.week = 0
-        self.streams = {name: child_stream(self.seed, name) for name in (
-            "world", "farmers", "weather", "youth", "anchors", "contracts", "platform",
-            "sessions", "consumers", "logistics", "regulators", "training", "governance")}
+        self.streams = {
+            name: child_stream(self.seed, name)
+            for name in (
+                "world",
+                "farmers",
+                "weather",
+                "youth",
+                "anchors",
+                "contracts",
+                "platform",
+                "sessions",
+                "consumers",
+                "logistics",
+                "regulators",
+                "training",
+                "governance",
+            )
+        }
         self.products = list(config.products.values())
         self.product_names = list(config.products)
         self._product_arrays: dict[str, np.ndarray] = {}
@@ -88,9 +111,17 @@ class VillageMarket(mesa.Model):
         self.refresh_costs()
         self.week_stats: defaultdict[str, float] = defaultdict(float)
         self.stats_history: list[dict[str, float]] = []
-        self.village_stats = {k: np.zeros(self.world.n_villages) for k in (
-            "sessions", "stalled", "fresh_shipped_kg", "fresh_spoiled_kg", "gmv_yuan",
-            "farmer_live_yuan")}
+        self.village_stats = {
+            k: np.zeros(self.world.n_villages)
+            for k in (
+                "sessions",
+                "stalled",
+                "fresh_shipped_kg",
+                "fresh_spoiled_kg",
+                "gmv_yuan",
+                "farmer_live_yuan",
+            )
+        }
         self.anchor_list: list[Anchor] = []
         self._open_books()
         self.governance = Governance(self)
@@ -107,8 +138,12 @@ class VillageMarket(mesa.Model):
         youth_rng = self.streams["youth"]
         pop = config.population
         for i in range(pop.youth):
-            Youth(self, next_person + i, int(youth_rng.integers(self.world.n_villages)),
-                  at_home=bool(youth_rng.random() < pop.youth_at_home_share))
+            Youth(
+                self,
+                next_person + i,
+                int(youth_rng.integers(self.world.n_villages)),
+                at_home=bool(youth_rng.random() < pop.youth_at_home_share),
+            )
         next_person += pop.youth
         self.consumers = ConsumerPopulation(self)
         self.market = Market(self)
@@ -197,8 +232,9 @@ class VillageMarket(mesa.Model):
     def product_array(self, field: str) -> np.ndarray:
         """A product attribute as an array indexed by product."""
         if field not in self._product_arrays:
-            self._product_arrays[field] = np.array([getattr(p, field) for p in self.products],
-                                                   dtype=float)
+            self._product_arrays[field] = np.array(
+                [getattr(p, field) for p in self.products], dtype=float
+            )
         return self._product_arrays[field]
 
     def route_cost(self) -> np.ndarray:
@@ -220,12 +256,14 @@ class VillageMarket(mesa.Model):
     def amenity(self, village: int) -> float:
         """Village amenities in [0, 1]: connectivity and an e-commerce service center."""
         return 0.5 * float(self.world.internet_share[village]) + 0.5 * float(
-            self.world.service_center[village])
+            self.world.service_center[village]
+        )
 
     def tool_support(self, village: int) -> float:
         """Complexity removed by the village's service center (paper §4.2)."""
-        return self.config.tools.service_center_support if self.world.service_center[
-            village] else 0.0
+        return (
+            self.config.tools.service_center_support if self.world.service_center[village] else 0.0
+        )
 
     def traceability(self, anchor: Anchor) -> bool:
         """Whether the anchor's village runs a traceability system."""
@@ -249,8 +287,9 @@ class VillageMarket(mesa.Model):
         cap = self.world.premises[village]
         if cap < 0:
             return True
-        local = sum(1 for a in self.anchor_list
-                    if a.is_local and not a.exited and a.base_village == village)
+        local = sum(
+            1 for a in self.anchor_list if a.is_local and not a.exited and a.base_village == village
+        )
         return local < cap
 
     def cold_storage_share(self, village: int) -> float:
@@ -265,7 +304,7 @@ class VillageMarket(mesa.Model):
         stock = self.goods.balances["anchor_stock"] + self.goods.balances["anchor_import"]
         for a in self.anchor_list:
             if not a.exited:
-                s = stock[a.index * n_p:(a.index + 1) * n_p]
+                s = stock[a.index * n_p : (a.index + 1) * n_p]
                 held[a.base_village] += s[fresh].sum() / 1000
         cap = self.world.cold_storage_kg
         share = np.where(held > 0, np.minimum(1.0, cap / np.maximum(held, 1e-9)), 1.0)
@@ -274,24 +313,24 @@ class VillageMarket(mesa.Model):
     # -- the week ----------------------------------------------------------------------------------------
     def step(self) -> None:
         """One week, in the order of the paper's causal chain."""
-        self.start_week()                          # books open; weather drawn
-        self.governance.apply(self.week)           # policies start, stop, spend
-        self.farmers.harvest(self.week)            # seasonal harvest into household stores
-        self.training.step()                       # courses end and start
-        self.youth.shuffle_do("decide")            # return, apply, start streaming, leave
-        self.farmers_start_streaming()             # literate, connected farmers may stream
-        self.anchors.shuffle_do("plan_week")       # product, strategy, price, sourcing, traffic, tools
+        self.start_week()  # books open; weather drawn
+        self.governance.apply(self.week)  # policies start, stop, spend
+        self.farmers.harvest(self.week)  # seasonal harvest into household stores
+        self.training.step()  # courses end and start
+        self.youth.shuffle_do("decide")  # return, apply, start streaming, leave
+        self.farmers_start_streaming()  # literate, connected farmers may stream
+        self.anchors.shuffle_do("plan_week")  # product, strategy, price, sourcing, traffic, tools
         self.farmers.sell_to_middlemen(self.week)  # what anchors did not take
-        self.market.run_sessions()                 # traffic, stalls, choice, orders, payment
-        self.logistics.ship()                      # hubs, cold chain, spoilage, delivery, complaints
-        self.logistics.store_at_origin()           # unsold stock waits and spoils at origin
+        self.market.run_sessions()  # traffic, stalls, choice, orders, payment
+        self.logistics.ship()  # hubs, cold chain, spoilage, delivery, complaints
+        self.logistics.store_at_origin()  # unsold stock waits and spoils at origin
         self.farmers.spoil_in_store()
-        self.consumers.unfollow()                  # distrust and churn
-        self.regulators.shuffle_do("inspect")      # inspections, fines, suspensions
-        self.close_accounts()                      # each anchor's week: revenue, income
-        self.anchors.shuffle_do("learn_or_exit")   # learning by doing; exit on low income
-        self.update_beliefs()                      # recognition, expected income, detection
-        self.settle()                              # the books must balance
+        self.consumers.unfollow()  # distrust and churn
+        self.regulators.shuffle_do("inspect")  # inspections, fines, suspensions
+        self.close_accounts()  # each anchor's week: revenue, income
+        self.anchors.shuffle_do("learn_or_exit")  # learning by doing; exit on low income
+        self.update_beliefs()  # recognition, expected income, detection
+        self.settle()  # the books must balance
         self.datacollector.collect(self)
         self.week += 1
 
@@ -315,8 +354,11 @@ class VillageMarket(mesa.Model):
             return
         pop = self.farmers
         cfg = self.config.farmers
-        eligible = (pop.connected & (pop.literacy >= cfg.literacy_to_stream)
-                    & (pop.stream_anchor == NO_ANCHOR))
+        eligible = (
+            pop.connected
+            & (pop.literacy >= cfg.literacy_to_stream)
+            & (pop.stream_anchor == NO_ANCHOR)
+        )
         draws = self.streams["farmers"].random(pop.n)
         p = cfg.stream_start_hazard * self.recognition
         starters = np.flatnonzero(eligible & (draws < p))
@@ -324,8 +366,14 @@ class VillageMarket(mesa.Model):
             if not self.has_premises(int(pop.village[i])):
                 continue
             skill = float(pop.literacy[i]) * 0.6
-            anchor = Anchor(self, "farmer", int(pop.person_id[i]), int(pop.village[i]), skill,
-                            float(pop.literacy[i]))
+            anchor = Anchor(
+                self,
+                "farmer",
+                int(pop.person_id[i]),
+                int(pop.village[i]),
+                skill,
+                float(pop.literacy[i]),
+            )
             anchor.own_product = anchor.product = int(pop.product[i])
             anchor.farmer_index = int(i)
             pop.stream_anchor[i] = anchor.index
@@ -341,13 +389,20 @@ class VillageMarket(mesa.Model):
                 grams = int(self.goods.balances[group][slot])
                 if grams <= 0:
                     continue
-                self.goods.transfer("liquidation", group, slot, "middlemen", anchor.base_village,
-                                    grams)
+                self.goods.transfer(
+                    "liquidation", group, slot, "middlemen", anchor.base_village, grams
+                )
                 if group == "anchor_stock":
                     self.village_goods.add("to_middlemen", anchor.base_village, grams)
                 price = self.products[p].farm_gate_price * 0.5
-                self.money.transfer("liquidation", "middlemen", 0, "anchors", anchor.index,
-                                    int(price * grams / 1000 * FEN_PER_YUAN))
+                self.money.transfer(
+                    "liquidation",
+                    "middlemen",
+                    0,
+                    "anchors",
+                    anchor.index,
+                    int(price * grams / 1000 * FEN_PER_YUAN),
+                )
         pop = self.farmers
         pop.contract_anchor[pop.contract_anchor == anchor.index] = NO_ANCHOR
         pop.stream_anchor[pop.stream_anchor == anchor.index] = NO_ANCHOR
@@ -365,9 +420,13 @@ class VillageMarket(mesa.Model):
         sales = ledger.receipts("anchors", ("sale",))[:n] / FEN_PER_YUAN
         refunds = ledger.payments("anchors", ("refund",))[:n] / FEN_PER_YUAN
         fees = ledger.payments("anchors", ("platform_fee",))[:n] / FEN_PER_YUAN
-        overheads = ledger.payments("anchors", (
-            "paid_traffic", "tool_upkeep", "tool_purchase", "fine", "brand_building"))[
-            :n] / FEN_PER_YUAN
+        overheads = (
+            ledger.payments(
+                "anchors",
+                ("paid_traffic", "tool_upkeep", "tool_purchase", "fine", "brand_building"),
+            )[:n]
+            / FEN_PER_YUAN
+        )
         liquidation = ledger.receipts("anchors", ("liquidation",))[:n] / FEN_PER_YUAN
         views = self.market.week_views if self.market.sellers is not None else {}
         for a in self.anchor_list:
@@ -377,9 +436,15 @@ class VillageMarket(mesa.Model):
             revenue = float(sales[i] - refunds[i])
             margin = revenue - fees[i] - a.cogs_week - a.shipping_week
             income = margin - overheads[i] + liquidation[i]
-            a.record_week(revenue, margin, income, views.get(i, 0.0),
-                          self.market.filled_orders(i), self.market.wanted_orders(i),
-                          a.complaints_week)
+            a.record_week(
+                revenue,
+                margin,
+                income,
+                views.get(i, 0.0),
+                self.market.filled_orders(i),
+                self.market.wanted_orders(i),
+                a.complaints_week,
+            )
         self.farmers.close_week(self.week)
         self._weekly_metrics_stats()
 
@@ -394,8 +459,9 @@ class VillageMarket(mesa.Model):
         stats["orders_unmet"] = stats["orders_wanted"] - stats["orders_filled"]
         stats["ambient_shipped_kg"] = stats["fresh_shipped_kg"] - stats["cold_shipped_kg"]
         stats["ambient_spoiled_kg"] = stats["fresh_spoiled_kg"] - stats["cold_spoiled_kg"]
-        stats["policy_spend_yuan"] = self.governance.spent_this_week if hasattr(
-            self.governance, "spent_this_week") else 0.0
+        stats["policy_spend_yuan"] = (
+            self.governance.spent_this_week if hasattr(self.governance, "spent_this_week") else 0.0
+        )
         n = self.anchor_count
         sale_by_anchor = ledger.receipts("anchors", ("sale",))[:n] / FEN_PER_YUAN
         local = np.array([a.is_local for a in self.anchor_list], dtype=bool)
@@ -422,19 +488,30 @@ class VillageMarket(mesa.Model):
         cfg = self.config.youth
         bar = self.config.anchors.reservation_wage_week
         local = [a for a in self.anchor_list if a.is_local and not a.exited]
-        recent_exits = [a for a in self.anchor_list
-                        if a.is_local and a.exited and self.week - (a.exit_week or 0) < 26]
+        recent_exits = [
+            a
+            for a in self.anchor_list
+            if a.is_local and a.exited and self.week - (a.exit_week or 0) < 26
+        ]
         if local or recent_exits:
             succeeded = sum(1 for a in local if (a.rolling_income() or 0.0) >= bar)
             signal = succeeded / (len(local) + len(recent_exits))
             self.recognition += cfg.recognition_rate * (signal - self.recognition)
         returnees = [y for y in self.youth if y.status != "migrant"]
         if returnees:
-            observed = float(np.mean([
-                y.anchor.income_history[-1] if y.status == "anchor" and y.anchor.income_history
-                else cfg.rural_income_week for y in returnees]))
+            observed = float(
+                np.mean(
+                    [
+                        y.anchor.income_history[-1]
+                        if y.status == "anchor" and y.anchor.income_history
+                        else cfg.rural_income_week
+                        for y in returnees
+                    ]
+                )
+            )
             self.expected_rural_income += cfg.peer_learning_rate * (
-                observed - self.expected_rural_income)
+                observed - self.expected_rural_income
+            )
         cheaters = sum(1 for a in self.anchor_list if not a.exited and a.fake_kg_week > 0)
         if cheaters:
             caught = self.week_stats["detections"]
@@ -443,13 +520,18 @@ class VillageMarket(mesa.Model):
     def stock_by_village(self) -> np.ndarray:
         """Grams of village goods waiting in each village (households' stores + anchors' stock)."""
         n_v = self.world.n_villages
-        stock = np.bincount(self.farmers.village, weights=self.goods.balances["farm_store"],
-                            minlength=n_v) if self.farmers.n else np.zeros(n_v)
+        stock = (
+            np.bincount(
+                self.farmers.village, weights=self.goods.balances["farm_store"], minlength=n_v
+            )
+            if self.farmers.n
+            else np.zeros(n_v)
+        )
         stock = stock.astype(np.int64)
         n_p = len(self.products)
         anchor_stock = self.goods.balances["anchor_stock"]
         for a in self.anchor_list:
-            stock[a.base_village] += int(anchor_stock[a.index * n_p:(a.index + 1) * n_p].sum())
+            stock[a.base_village] += int(anchor_stock[a.index * n_p : (a.index + 1) * n_p].sum())
         return stock
 
     def settle(self) -> None:
@@ -462,9 +544,14 @@ class VillageMarket(mesa.Model):
         if q and q["id"].size:
             expected[q["id"]] = q["grams"]
         shipment_residual = np.abs(transit - expected).max() if transit.size else 0
-        goods_error = max(self.goods.balance_error(),
-                          int(np.abs(village_residual).max()) if village_residual.size else 0,
-                          int(shipment_residual)) / 1000
+        goods_error = (
+            max(
+                self.goods.balance_error(),
+                int(np.abs(village_residual).max()) if village_residual.size else 0,
+                int(shipment_residual),
+            )
+            / 1000
+        )
         self.week_stats["money_error_yuan"] = float(money_error)
         self.week_stats["goods_error_kg"] = float(goods_error)
         self.week_stats["week"] = self.week

@@ -63,7 +63,8 @@ def sampling_table(weights: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(w.size), counts)
 
 
-def draw_index(table: np.ndarray, rng: np.random.Generator, size: int | tuple[int, ...]
-               ) -> np.ndarray:
+def draw_index(
+    table: np.ndarray, rng: np.random.Generator, size: int | tuple[int, ...]
+) -> np.ndarray:
     """Indices drawn from a :func:`sampling_table` (one uniform number per draw)."""
     return table[(rng.random(size) * table.size).astype(np.intp)]

@@ -44,8 +44,9 @@ class RunResult:
         return write_run_folder(self, Path(directory), overwrite=overwrite)
 
 
-def run(scenario: Scenario, seed: int = 0, steps: int | None = None,
-        record_agents: bool = False) -> RunResult:
+def run(
+    scenario: Scenario, seed: int = 0, steps: int | None = None, record_agents: bool = False
+) -> RunResult:
     """Build the model from a scenario and run it.
 
     Args:

@@ -1,0 +1,1 @@
+"""One module per agent class (and the tools and training they use)."""

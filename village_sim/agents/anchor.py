@@ -77,15 +77,17 @@ class Anchor(CellAgent):
             self.cell = model.grid[model.world.village_nodes[base_village]]
             honesty_median = cfg.honesty_cost_median
             self.discount_rate = float(
-                cfg.discount_rate_median * rng.lognormal(0, cfg.discount_rate_spread))
+                cfg.discount_rate_median * rng.lognormal(0, cfg.discount_rate_spread)
+            )
         self.honesty_cost = float(honesty_median * rng.lognormal(0, cfg.honesty_cost_spread))
         self.exaggeration = float(cfg.exaggeration_max * math.exp(-self.honesty_cost))
         self.strategy = "imitate"
         self.brand_since: int | None = None
         n_products = len(model.products)
         self.product = self._first_product()
-        self.price = np.array([p.city_price * (1 - self._initial_markdown())
-                               for p in model.products])
+        self.price = np.array(
+            [p.city_price * (1 - self._initial_markdown()) for p in model.products]
+        )
         self.stock_quality = np.zeros(n_products)
         self.unit_cost = np.zeros(n_products)
         self.forecast_orders = cfg.initial_forecast_orders
@@ -133,8 +135,11 @@ class Anchor(CellAgent):
 
     def _initial_markdown(self) -> float:
         sc = self.model.config
-        return sc.external_anchors.markdown if self.kind == "external" else (
-            sc.anchors.initial_markdown)
+        return (
+            sc.external_anchors.markdown
+            if self.kind == "external"
+            else (sc.anchors.initial_markdown)
+        )
 
     def _first_product(self) -> int:
         products = self.model.world.village_products[self.base_village]
@@ -163,7 +168,8 @@ class Anchor(CellAgent):
         """Recent orders per view with the platform's prior (MODEL.md §3)."""
         pc = self.model.config.platform
         return (sum(self.orders_hist) + pc.conversion_prior_orders) / (
-            sum(self.views_hist) + pc.conversion_prior_views)
+            sum(self.views_hist) + pc.conversion_prior_views
+        )
 
     def fee_rate(self, product: int | None = None) -> float:
         """Platform fee on this product (plus an external anchor's commission)."""
@@ -176,8 +182,9 @@ class Anchor(CellAgent):
         """Commission an external anchor keeps (capped by policy where one applies)."""
         if self.kind != "external":
             return 0.0
-        return min(self.model.config.external_anchors.commission_rate,
-                   self.model.governance.commission_cap)
+        return min(
+            self.model.config.external_anchors.commission_rate, self.model.governance.commission_cap
+        )
 
     def net_value_per_kg(self, product: int | None = None) -> float:
         """What a kg is worth to its supplier after fees, commission, slot fee and shipping."""
@@ -207,7 +214,8 @@ class Anchor(CellAgent):
             return
         self._choose_product()
         if model.week % model.config.anchors.strategy_review_weeks == (
-                self.start_week % model.config.anchors.strategy_review_weeks):
+            self.start_week % model.config.anchors.strategy_review_weeks
+        ):
             self._review_strategy()
         self._set_price()
         self._source_goods()
@@ -236,8 +244,9 @@ class Anchor(CellAgent):
         best, best_score = self.product, -1.0
         for p in options:
             local, imported = self.stock_g(p)
-            available = local + imported + self.model.market.contracts.available_g(
-                self.base_village, p)
+            available = (
+                local + imported + self.model.market.contracts.available_g(self.base_village, p)
+            )
             score = available * max(self.net_value_per_kg(p), 0.0) + (p == self.product)
             if score > best_score:
                 best, best_score = int(p), score
@@ -255,13 +264,20 @@ class Anchor(CellAgent):
         model = self.model
         available = model.market.contracts.available_by_village_product()
         price = self.price[None, :]
-        fee = np.where(model.product_array("fresh") > 0, model.config.platform.fee_fresh,
-                       model.config.platform.fee_other)[None, :]
+        fee = np.where(
+            model.product_array("fresh") > 0,
+            model.config.platform.fee_fresh,
+            model.config.platform.fee_other,
+        )[None, :]
         kg = np.maximum(self.forecast_orders * model.product_array("pack_kg"), 1.0)[None, :]
-        value = (price * (1 - fee - self.commission())
-                 - model.ship_cost_village[:, None]
-                 - model.config.external_anchors.slot_fee_week / kg)
-        score = np.where(model.village_product_mask & (available > 0), available * np.maximum(value, 0.01), -1.0)
+        value = (
+            price * (1 - fee - self.commission())
+            - model.ship_cost_village[:, None]
+            - model.config.external_anchors.slot_fee_week / kg
+        )
+        score = np.where(
+            model.village_product_mask & (available > 0), available * np.maximum(value, 0.01), -1.0
+        )
         if score.max() <= 0:
             return
         v, p = np.unravel_index(int(np.argmax(score)), score.shape)
@@ -282,8 +298,9 @@ class Anchor(CellAgent):
         if npv > 0 and affordable:
             self.strategy = "brand"
             self.brand_since = self.model.week
-            self.model.money.transfer("brand_building", "anchors", self.index, "vendors", 0,
-                                      to_fen(cfg.brand_cost))
+            self.model.money.transfer(
+                "brand_building", "anchors", self.index, "vendors", 0, to_fen(cfg.brand_cost)
+            )
 
     def brand_equity(self) -> float:
         """0 → 1 over the brand's delay after it was built."""
@@ -305,13 +322,17 @@ class Anchor(CellAgent):
             self.price[p] = spec.city_price * (1 - model.config.external_anchors.markdown)
             return
         if self.strategy == "brand":
-            premium = cfg.brand_premium * self.brand_equity() * model.brand_quality_factor(
-                self.base_village, p)
+            premium = (
+                cfg.brand_premium
+                * self.brand_equity()
+                * model.brand_quality_factor(self.base_village, p)
+            )
             self.price[p] = spec.city_price * (1 + premium)
             return
         peer_price = model.market.best_peer_price(p, exclude=self.index)
         if peer_price is not None and model.week % cfg.price_review_weeks == (
-                self.start_week % cfg.price_review_weeks):
+            self.start_week % cfg.price_review_weeks
+        ):
             self.price[p] = min(self.price[p], peer_price * (1 - cfg.undercut))
         floor = self._unit_cost_estimate(p) * (1 + cfg.min_margin)
         self.price[p] = float(np.clip(self.price[p], floor, spec.city_price))
@@ -319,8 +340,7 @@ class Anchor(CellAgent):
     def _unit_cost_estimate(self, p: int) -> float:
         reservation = self.model.market.contracts.typical_reservation(self.base_village, p)
         cost = self.unit_cost[p] if self.unit_cost[p] > 0 else reservation
-        return (cost + self.model.ship_cost_village[self.base_village]) / (
-            1 - self.fee_rate(p))
+        return (cost + self.model.ship_cost_village[self.base_village]) / (1 - self.fee_rate(p))
 
     def _stock_target_g(self) -> int:
         cfg = self.model.config.anchors
@@ -354,8 +374,10 @@ class Anchor(CellAgent):
         p = self.product
         spec = model.products[p]
         import_price = spec.import_price_share * spec.farm_gate_price
-        net = self.price[p] * (1 - self.fee_rate(p) - self.commission()) - (
-            model.ship_cost_village[self.base_village])
+        net = (
+            self.price[p] * (1 - self.fee_rate(p) - self.commission())
+            - (model.ship_cost_village[self.base_village])
+        )
         gain = net - import_price
         if gain <= 0:
             return
@@ -368,8 +390,14 @@ class Anchor(CellAgent):
             return
         slot = self.index * len(model.products) + p
         model.goods.transfer("import", "imports", 0, "anchor_import", slot, grams)
-        model.money.transfer("import_purchase", "anchors", self.index, "suppliers", 0,
-                             to_fen(import_price * grams / 1000))
+        model.money.transfer(
+            "import_purchase",
+            "anchors",
+            self.index,
+            "suppliers",
+            0,
+            to_fen(import_price * grams / 1000),
+        )
         self.fake_kg_week += grams / 1000
 
     def _buy_paid_traffic(self) -> None:
@@ -380,7 +408,8 @@ class Anchor(CellAgent):
         p = self.product
         spec = model.products[p]
         margin_kg = self.price[p] * (1 - self.fee_rate(p)) - self._unit_cost_estimate(p) * (
-            1 - self.fee_rate(p))
+            1 - self.fee_rate(p)
+        )
         value_per_view = self.conversion_estimate() * spec.pack_kg * margin_kg
         cost_per_view = pc.cpm_yuan / 1000
         if value_per_view <= cost_per_view:
@@ -399,8 +428,8 @@ class Anchor(CellAgent):
                 continue
             peer = model.market.tool_adoption_share(name)
             value = toolrules.perceived_weekly_value(
-                spec, market.perceived_fit, margin, market.overconfidence, peer,
-                market.peer_weight)
+                spec, market.perceived_fit, margin, market.overconfidence, peer, market.peer_weight
+            )
             if (value - spec.upkeep_week) * market.payback_weeks > spec.price:
                 self.acquire_tool(name, handed_out=False)
                 afford -= spec.price
@@ -409,8 +438,9 @@ class Anchor(CellAgent):
         """Take a tool: bought (paid to vendors) or handed out by a policy (paid elsewhere)."""
         spec = self.model.config.tools.catalogue[name]
         if not handed_out:
-            self.model.money.transfer("tool_purchase", "anchors", self.index, "vendors", 0,
-                                      to_fen(spec.price))
+            self.model.money.transfer(
+                "tool_purchase", "anchors", self.index, "vendors", 0, to_fen(spec.price)
+            )
         self.tools[name] = toolrules.Holding(name, self.model.week, handed_out)
 
     def _update_tool_use(self, active: bool) -> None:
@@ -422,11 +452,13 @@ class Anchor(CellAgent):
         for holding in self.tools.values():
             spec = model.config.tools.catalogue[holding.name]
             holding.in_use = active and toolrules.in_use(
-                spec, self.skill, support, toolrules.fit(spec, fresh), margin)
+                spec, self.skill, support, toolrules.fit(spec, fresh), margin
+            )
             holding.idle_weeks = 0 if holding.in_use else holding.idle_weeks + 1
             if spec.upkeep_week > 0:
-                model.money.transfer("tool_upkeep", "anchors", self.index, "vendors", 0,
-                                     to_fen(spec.upkeep_week))
+                model.money.transfer(
+                    "tool_upkeep", "anchors", self.index, "vendors", 0, to_fen(spec.upkeep_week)
+                )
 
     def tool_effect(self, effect: str) -> float:
         """Combined effect (share) of the tools in use with this effect, at their real fit."""
@@ -440,14 +472,24 @@ class Anchor(CellAgent):
 
     def _session_count(self) -> int:
         sc = self.model.config
-        base = {"local": sc.anchors.sessions_per_week,
-                "farmer": sc.anchors.farmer_sessions_per_week,
-                "external": sc.external_anchors.sessions_per_week}[self.kind]
+        base = {
+            "local": sc.anchors.sessions_per_week,
+            "farmer": sc.anchors.farmer_sessions_per_week,
+            "external": sc.external_anchors.sessions_per_week,
+        }[self.kind]
         return int(round(base * (1 + self.tool_effect("sessions"))))
 
     # -- learn_or_exit ----------------------------------------------------------------------------
-    def record_week(self, revenue: float, gross_margin: float, income: float, views: float,
-                    orders: float, wanted: float, complaints: int) -> None:
+    def record_week(
+        self,
+        revenue: float,
+        gross_margin: float,
+        income: float,
+        views: float,
+        orders: float,
+        wanted: float,
+        complaints: int,
+    ) -> None:
         """Store this week's results (called by the market after settlement)."""
         self.revenue_history.append(revenue)
         self.margin_history.append(gross_margin)
@@ -479,8 +521,12 @@ class Anchor(CellAgent):
         rolling = self.rolling_income()
         if rolling is None:
             return
-        patience = min(0.95, cfg.patience_base + cfg.patience_recognition * model.recognition
-                       + model.governance.patience_bonus(self))
+        patience = min(
+            0.95,
+            cfg.patience_base
+            + cfg.patience_recognition * model.recognition
+            + model.governance.patience_bonus(self),
+        )
         bar = cfg.reservation_wage_week * (1 - patience)
         floor = model.governance.income_floor(self)
         self.below_bar_weeks = self.below_bar_weeks + 1 if rolling + floor < bar else 0

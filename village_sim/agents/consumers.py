@@ -59,13 +59,17 @@ class ConsumerPopulation:
         """Give an anchor an initial following: ``share`` of every unit's people (binomial)."""
         people = thin(self.scale, share, self.rng)
         units = np.flatnonzero(people > 0)
-        self.add_follows(units, np.full(units.size, anchor_index), people[units],
-                         np.full(units.size, trust))
+        self.add_follows(
+            units, np.full(units.size, anchor_index), people[units], np.full(units.size, trust)
+        )
 
     def followers(self, n_anchors: int) -> np.ndarray:
         """People following each anchor (by global anchor index)."""
-        counts = np.bincount((self.follow_anchor + 1).ravel(),
-                             weights=self.follow_people.ravel(), minlength=n_anchors + 1)
+        counts = np.bincount(
+            (self.follow_anchor + 1).ravel(),
+            weights=self.follow_people.ravel(),
+            minlength=n_anchors + 1,
+        )
         return counts[1 : n_anchors + 1]
 
     def drop_anchor(self, anchor_index: int) -> None:
@@ -82,8 +86,9 @@ class ConsumerPopulation:
         trust = np.where(followed, self.follow_trust[units, slot], 0.0)
         return followed, trust
 
-    def add_follows(self, units: np.ndarray, anchors: np.ndarray, people: np.ndarray,
-                    trust: np.ndarray) -> None:
+    def add_follows(
+        self, units: np.ndarray, anchors: np.ndarray, people: np.ndarray, trust: np.ndarray
+    ) -> None:
         """Add followers: into the unit's slot for the anchor, a free slot, or the weakest one.
 
         Lines are processed in rounds so that no unit appears twice in one vectorised write.
@@ -114,7 +119,8 @@ class ConsumerPopulation:
         old = self.follow_people[uh, sh]
         new = np.minimum(old + n[has], cap[has])
         self.follow_trust[uh, sh] = (self.follow_trust[uh, sh] * old + t[has] * (new - old)) / (
-            np.maximum(new, 1))
+            np.maximum(new, 1)
+        )
         self.follow_people[uh, sh] = new
         ur, sr = u[replace], slot[replace]
         self.follow_anchor[ur, sr] = a[replace]
@@ -124,15 +130,23 @@ class ConsumerPopulation:
     def unfollow(self) -> None:
         """Followers drop off, more so where trust is low (MODEL.md §3)."""
         cfg = self.model.config.consumers
-        p = np.minimum(np.float32(cfg.unfollow_base) + np.float32(cfg.unfollow_distrust)
-                       * np.maximum(np.float32(0.4) - self.follow_trust, np.float32(0.0)),
-                       np.float32(1.0))
+        p = np.minimum(
+            np.float32(cfg.unfollow_base)
+            + np.float32(cfg.unfollow_distrust)
+            * np.maximum(np.float32(0.4) - self.follow_trust, np.float32(0.0)),
+            np.float32(1.0),
+        )
         self.follow_people -= thin(self.follow_people, p, self.rng)
         self.follow_anchor[self.follow_people == 0] = EMPTY
 
     # -- choice ------------------------------------------------------------------------------------
-    def choose(self, offers: np.ndarray, slot_of: np.ndarray, seller: dict[str, np.ndarray],
-               stall_keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def choose(
+        self,
+        offers: np.ndarray,
+        slot_of: np.ndarray,
+        seller: dict[str, np.ndarray],
+        stall_keep: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Viewers and buyers per offer by multinomial logit (counts of people).
 
         Args:
@@ -156,23 +170,34 @@ class ConsumerPopulation:
             tb = seller["trust_boost"].astype(f32)[offers]
             trust += tb * (1 - trust)
         constant = (cfg.base_utility + seller["boost"]).astype(f32)
-        v = (constant[offers]
-             + self.price_weight[:, None] * seller["markdown"].astype(f32)[offers]
-             + self.quality_weight[:, None] * (seller["quality"].astype(f32)[offers] * trust
-                                               - f32(0.5))
-             + f32(cfg.follow_weight) * followed)
+        v = (
+            constant[offers]
+            + self.price_weight[:, None] * seller["markdown"].astype(f32)[offers]
+            + self.quality_weight[:, None]
+            * (seller["quality"].astype(f32)[offers] * trust - f32(0.5))
+            + f32(cfg.follow_weight) * followed
+        )
         if seller["brand"].any():
             v += f32(cfg.brand_weight) * brand * seller["brand"].astype(f32)[offers]
         expv = np.exp(np.minimum(v, f32(30.0))) * valid
         prob = expv / (f32(1.0) + expv.sum(axis=1, keepdims=True))
-        viewers = (self.scale * cfg.viewer_share).astype(f32)[:, None] * stall_keep.astype(
-            f32)[offers] * valid
+        viewers = (
+            (self.scale * cfg.viewer_share).astype(f32)[:, None]
+            * stall_keep.astype(f32)[offers]
+            * valid
+        )
         buyers = stochastic_round(viewers * prob, self.rng)
         return viewers, buyers
 
     # -- after delivery ------------------------------------------------------------------------------
-    def experience(self, units: np.ndarray, anchors: np.ndarray, villages: np.ndarray,
-                   satisfaction: np.ndarray, satisfied_buyers: np.ndarray) -> None:
+    def experience(
+        self,
+        units: np.ndarray,
+        anchors: np.ndarray,
+        villages: np.ndarray,
+        satisfaction: np.ndarray,
+        satisfied_buyers: np.ndarray,
+    ) -> None:
         """Move trust in anchors and village brands toward experience; satisfied buyers follow.
 
         Args:
@@ -193,14 +218,16 @@ class ConsumerPopulation:
         np.clip(self.follow_trust, 0.0, 1.0, out=self.follow_trust)
         bt = self.brand_trust[units, villages]
         self.brand_trust[units, villages] = np.clip(
-            bt + cfg.brand_trust_rate * (satisfaction - bt), 0.0, 1.0)
+            bt + cfg.brand_trust_rate * (satisfaction - bt), 0.0, 1.0
+        )
         prior = np.where(followed, trust, 0.5 * cfg.trust_initial + 0.5 * bt)
         new_trust = np.clip(prior + cfg.trust_rate * (satisfaction - prior), 0, 1)
         joiners = thin(satisfied_buyers, cfg.follow_after_buy, self.rng)
         self.add_follows(units, anchors, joiners, new_trust)
 
-    def remember_purchases(self, units: np.ndarray, villages: np.ndarray,
-                           buyers: np.ndarray) -> np.ndarray:
+    def remember_purchases(
+        self, units: np.ndarray, villages: np.ndarray, buyers: np.ndarray
+    ) -> np.ndarray:
         """Count repeat buyers (people who bought from the village before) and remember new ones.
 
         Returns:

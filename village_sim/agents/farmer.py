@@ -45,11 +45,16 @@ class FarmerPopulation:
         n = sc.population.farmer_households
         self.n = n
         self.person_id = np.arange(first_person_id, first_person_id + n, dtype=np.int64)
-        self.village = np.sort(rng.integers(0, world.n_villages, size=n)) if n else np.zeros(
-            0, dtype=np.int64)
+        self.village = (
+            np.sort(rng.integers(0, world.n_villages, size=n)) if n else np.zeros(0, dtype=np.int64)
+        )
         self.product = np.array(
-            [world.village_products[v][rng.integers(len(world.village_products[v]))]
-             for v in self.village], dtype=np.int64)
+            [
+                world.village_products[v][rng.integers(len(world.village_products[v]))]
+                for v in self.village
+            ],
+            dtype=np.int64,
+        )
         self.elderly = rng.random(n) < cfg.elderly_share
         low = rng.random(n) < cfg.elderly_low_literacy_share
         self.literacy = np.where(
@@ -58,10 +63,12 @@ class FarmerPopulation:
             rng.uniform(0.2, 0.95, n),
         )
         connect_p = world.internet_share[self.village] * np.where(
-            self.elderly, cfg.elderly_internet_factor, 1.0)
+            self.elderly, cfg.elderly_internet_factor, 1.0
+        )
         # Non-elderly connect a little more so that the village's share holds on average.
         non_elderly_boost = (1 - cfg.elderly_share * cfg.elderly_internet_factor) / max(
-            1 - cfg.elderly_share, 1e-9)
+            1 - cfg.elderly_share, 1e-9
+        )
         connect_p = np.where(self.elderly, connect_p, connect_p * non_elderly_boost)
         self.connected = rng.random(n) < np.clip(connect_p, 0, 1)
         info_mean = np.where(self.elderly, cfg.price_info_elderly, cfg.price_info_other)
@@ -77,8 +84,7 @@ class FarmerPopulation:
         self.harvest_g = np.zeros(n, dtype=np.int64)
         self.income_ring = np.zeros((INCOME_WEEKS, n), dtype=np.int64)
         self.live_sale_ring = np.zeros((INCOME_WEEKS, n), dtype=bool)
-        self.by_village_product = self._index_by_village_product(world.n_villages,
-                                                                 len(products))
+        self.by_village_product = self._index_by_village_product(world.n_villages, len(products))
         self._season = self._season_weights(products)
 
     @staticmethod
@@ -133,8 +139,9 @@ class FarmerPopulation:
         mean = model.product_array("quality_mean")[self.product[idx]]
         sd = model.product_array("quality_sd")[self.product[idx]]
         self.stock_quality[idx] = np.clip(mean + self.quality_z[idx] * sd, 0, 1)
-        model.goods.transfer("opening_stock", "nature", self.village[idx], "farm_store", idx,
-                             grams[idx])
+        model.goods.transfer(
+            "opening_stock", "nature", self.village[idx], "farm_store", idx, grams[idx]
+        )
 
     def harvest(self, week: int) -> None:
         """Add this week's harvest to each household's store (nature → farm store, in grams).
@@ -158,13 +165,14 @@ class FarmerPopulation:
         stock = model.goods.balances["farm_store"]
         old = stock.astype(float)
         new_total = old + grams
-        blended = np.where(new_total > 0,
-                           (self.stock_quality * old + quality * grams) / np.maximum(new_total, 1),
-                           quality)
+        blended = np.where(
+            new_total > 0,
+            (self.stock_quality * old + quality * grams) / np.maximum(new_total, 1),
+            quality,
+        )
         self.stock_quality = np.where(harvesting, blended, self.stock_quality)
         idx = np.flatnonzero(harvesting)
-        model.goods.transfer("harvest", "nature", self.village[idx], "farm_store", idx,
-                             grams[idx])
+        model.goods.transfer("harvest", "nature", self.village[idx], "farm_store", idx, grams[idx])
         model.village_goods.add("harvest", self.village[idx], grams[idx])
 
     def sell_to_middlemen(self, week: int) -> None:
@@ -196,8 +204,9 @@ class FarmerPopulation:
         keep = lost > 0
         if keep.any():
             idx = held[keep]
-            model.goods.transfer("spoiled_origin", "farm_store", idx, "spoiled_origin",
-                                 self.village[idx], lost[keep])
+            model.goods.transfer(
+                "spoiled_origin", "farm_store", idx, "spoiled_origin", self.village[idx], lost[keep]
+            )
             model.village_goods.add("spoiled_origin", self.village[idx], lost[keep])
 
     def close_week(self, week: int) -> None:

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from village_sim.model import VillageMarket
 
 
-def spoilage_fraction(perishability: np.ndarray, days: np.ndarray,
-                      temp_factor: np.ndarray) -> np.ndarray:
+def spoilage_fraction(
+    perishability: np.ndarray, days: np.ndarray, temp_factor: np.ndarray
+) -> np.ndarray:
     """Share of a shipment lost: ``1 − exp(−perishability·days·temp_factor)`` (MODEL.md §3)."""
     return 1.0 - np.exp(-perishability * days * temp_factor)
 
@@ -42,8 +43,9 @@ class LogisticsHub(FixedAgent):
         self.cold_kg = 0.0
         self.queued_kg = 0.0
 
-    def process(self, grams: np.ndarray, cold_eligible: np.ndarray, waited: np.ndarray,
-                order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def process(
+        self, grams: np.ndarray, cold_eligible: np.ndarray, waited: np.ndarray, order: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Decide which shipments leave this week and which of them ride cold.
 
         Args:

@@ -66,8 +66,9 @@ class Regulator(FixedAgent):
         p_monitor = min(1.0, cfg.p_monitoring + model.governance.monitoring_bonus())
         if self.stream.random() >= detection_probability(cfg.p_detect_base, p_monitor, p_trace):
             return
-        gain = anchor.fake_gain_open + (anchor.exaggeration * anchor.recent_revenue(4)
-                                        if exaggerating else 0.0)
+        gain = anchor.fake_gain_open + (
+            anchor.exaggeration * anchor.recent_revenue(4) if exaggerating else 0.0
+        )
         multiplier = cfg.fine_multiplier * model.governance.penalty_multiplier()
         fine = max(cfg.min_fine, multiplier * gain)
         model.money.transfer("fine", "anchors", anchor.index, "government", 0, to_fen(fine))

@@ -54,16 +54,23 @@ def usable(spec: ToolSpec, skill: float, support: float) -> bool:
     return skill >= spec.complexity - support
 
 
-def in_use(spec: ToolSpec, skill: float, support: float, fit_value: float,
-           weekly_margin: float) -> bool:
+def in_use(
+    spec: ToolSpec, skill: float, support: float, fit_value: float, weekly_margin: float
+) -> bool:
     """The in-use rule: usable at the holder's skill, and its effect pays for the effort."""
     return usable(spec, skill, support) and weekly_value(spec, fit_value, weekly_margin) >= (
         spec.effort_week
     )
 
 
-def perceived_weekly_value(spec: ToolSpec, perceived_fit: float, weekly_margin: float,
-                           overconfidence: float, peer_share: float, peer_weight: float) -> float:
+def perceived_weekly_value(
+    spec: ToolSpec,
+    perceived_fit: float,
+    weekly_margin: float,
+    overconfidence: float,
+    peer_share: float,
+    peer_weight: float,
+) -> float:
     """What a buyer expects the tool to be worth a week (before buying)."""
     base = weekly_value(spec, perceived_fit, weekly_margin)
     return base * overconfidence * (1 + peer_weight * peer_share)

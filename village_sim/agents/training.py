@@ -82,13 +82,20 @@ class TrainingProgram:
         spec = getattr(model.config.training, course)
         order = self.rng.permutation(len(self.applicants))
         chosen = [self.applicants[i] for i in order[:seats]]
-        cohort = Cohort(len(self.cohorts), course, model.week,
-                        model.week + spec.duration_weeks, chosen)
+        cohort = Cohort(
+            len(self.cohorts), course, model.week, model.week + spec.duration_weeks, chosen
+        )
         self.cohorts.append(cohort)
         self.running.append(cohort)
         for youth in chosen:
             youth.status = "training"
             youth.cohort = cohort.cohort_id
         self.applicants = [y for y in self.applicants if y not in chosen]
-        model.money.transfer("training", "government_budget", 0, "training_providers", 0,
-                             to_fen(spec.cost_per_seat * len(chosen)))
+        model.money.transfer(
+            "training",
+            "government_budget",
+            0,
+            "training_providers",
+            0,
+            to_fen(spec.cost_per_seat * len(chosen)),
+        )

@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from village_sim.model import VillageMarket
 
 MIGRANT, HOME, TRAINING, TRAINED, ANCHOR, EXITED = (
-    "migrant", "home", "training", "trained", "anchor", "exited")
+    "migrant",
+    "home",
+    "training",
+    "trained",
+    "anchor",
+    "exited",
+)
 
 
 def logistic(x: float) -> float:
@@ -41,8 +47,9 @@ class Youth(CellAgent):
         at_home: Whether the person starts at home rather than in a city.
     """
 
-    def __init__(self, model: VillageMarket, person_id: int, home_village: int,
-                 at_home: bool) -> None:
+    def __init__(
+        self, model: VillageMarket, person_id: int, home_village: int, at_home: bool
+    ) -> None:
         super().__init__(model)
         cfg = model.config.youth
         rng = model.streams["youth"]
@@ -66,8 +73,11 @@ class Youth(CellAgent):
 
     def _place(self) -> None:
         world = self.model.world
-        node = world.city_nodes[self.city] if self.status == MIGRANT else world.village_nodes[
-            self.home_village]
+        node = (
+            world.city_nodes[self.city]
+            if self.status == MIGRANT
+            else world.village_nodes[self.home_village]
+        )
         self.cell = self.model.grid[node]
 
     @property
@@ -83,9 +93,14 @@ class Youth(CellAgent):
         wage = self.urban_wage
         d_income = (model.expected_rural_income - wage) / wage
         subsidy = model.governance.returnee_subsidy_week() / wage
-        x = (cfg.beta0 + cfg.beta_income * d_income + cfg.beta_attach * self.attachment
-             + cfg.beta_recog * model.recognition
-             + cfg.beta_amenity * model.amenity(self.home_village) + cfg.beta_subsidy * subsidy)
+        x = (
+            cfg.beta0
+            + cfg.beta_income * d_income
+            + cfg.beta_attach * self.attachment
+            + cfg.beta_recog * model.recognition
+            + cfg.beta_amenity * model.amenity(self.home_village)
+            + cfg.beta_subsidy * subsidy
+        )
         return logistic(x)
 
     def start_chance(self) -> float:
@@ -106,7 +121,8 @@ class Youth(CellAgent):
                 self._place()
         elif self.status == HOME:
             if not self.trained and self._rng.random() < cfg.enrol_chance * (
-                    model.recognition + 0.5):
+                model.recognition + 0.5
+            ):
                 model.training.apply(self)
             if self.status == HOME and draw < self.start_chance():
                 self._start_streaming()
@@ -138,8 +154,15 @@ class Youth(CellAgent):
             return
         from village_sim.agents.anchor import Anchor
 
-        self.anchor = Anchor(model, "local", self.person_id, self.home_village, self.skill,
-                             self.aptitude, cohort=self.cohort)
+        self.anchor = Anchor(
+            model,
+            "local",
+            self.person_id,
+            self.home_village,
+            self.skill,
+            self.aptitude,
+            cohort=self.cohort,
+        )
         self.status = ANCHOR
         self.stream_start_week = model.week
 

@@ -1,0 +1,1 @@
+"""Governance paths as scheduled, budgeted policies (paper §4)."""

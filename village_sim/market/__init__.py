@@ -1,0 +1,1 @@
+"""What happens between agents: platform, contracts, sessions, logistics, ledger."""

@@ -53,8 +53,9 @@ class Contracts:
         return self._available
 
     def _growers(self, village: int, product: int) -> np.ndarray:
-        return self.model.farmers.by_village_product.get((village, product),
-                                                         np.zeros(0, dtype=np.int64))
+        return self.model.farmers.by_village_product.get(
+            (village, product), np.zeros(0, dtype=np.int64)
+        )
 
     def typical_reservation(self, village: int, product: int) -> float:
         """Median reservation price of the village's growers of a product (yuan/kg)."""
@@ -78,8 +79,11 @@ class Contracts:
         sc = self.model.config
         res = self.typical_reservation(anchor.base_village, anchor.product)
         net = anchor.net_value_per_kg()
-        weight = (sc.external_anchors.bargaining_weight if anchor.kind == "external"
-                  else sc.farmers.bargaining_weight)
+        weight = (
+            sc.external_anchors.bargaining_weight
+            if anchor.kind == "external"
+            else sc.farmers.bargaining_weight
+        )
         offer = res + weight * (net - res) if net > res else net
         floor = self.model.governance.min_farmer_share() * anchor.price[anchor.product]
         return max(offer, floor, 0.0)
@@ -103,7 +107,8 @@ class Contracts:
         farmers.contract_anchor[idx[mine & (reservation > offer)]] = NO_ANCHOR
         own = farmers.stream_anchor[idx] == anchor.index
         free = (farmers.contract_anchor[idx] == NO_ANCHOR) & (
-            farmers.stream_anchor[idx] == NO_ANCHOR)
+            farmers.stream_anchor[idx] == NO_ANCHOR
+        )
         accepts = farmers.connected[idx] & (reservation <= offer) & (mine | free)
         accepts |= own
         store = model.goods.balances["farm_store"][idx]
@@ -119,13 +124,13 @@ class Contracts:
         sellers, take = idx[order[sold]], take[sold]
         if sellers.size == 0:
             return 0
-        farmers.contract_anchor[sellers[farmers.stream_anchor[sellers] == NO_ANCHOR]] = (
-            anchor.index)
+        farmers.contract_anchor[sellers[farmers.stream_anchor[sellers] == NO_ANCHOR]] = anchor.index
         self._deliver(anchor, sellers, take, offer)
         return int(take.sum())
 
-    def _deliver(self, anchor: Anchor, sellers: np.ndarray, grams: np.ndarray,
-                 offer: float) -> None:
+    def _deliver(
+        self, anchor: Anchor, sellers: np.ndarray, grams: np.ndarray, offer: float
+    ) -> None:
         """Goods from the households' stores to the anchor's stock; money the other way."""
         model = self.model
         p = anchor.product
@@ -133,10 +138,12 @@ class Contracts:
         local, _ = anchor.stock_g()
         quality = model.farmers.stock_quality[sellers]
         total = local + int(grams.sum())
-        anchor.stock_quality[p] = (anchor.stock_quality[p] * local
-                                   + float((quality * grams).sum())) / max(total, 1)
+        anchor.stock_quality[p] = (
+            anchor.stock_quality[p] * local + float((quality * grams).sum())
+        ) / max(total, 1)
         anchor.unit_cost[p] = (anchor.unit_cost[p] * local + offer * float(grams.sum())) / max(
-            total, 1)
+            total, 1
+        )
         model.goods.transfer("contract", "farm_store", sellers, "anchor_stock", slot, grams)
         pay = to_fen(offer * grams / 1000.0)
         model.money.transfer("contract_sale", "anchors", anchor.index, "farmers", sellers, pay)

@@ -170,5 +170,11 @@ class VillageGoodsBook:
     def residual(self, closing_by_village: np.ndarray) -> np.ndarray:
         """Grams unaccounted for in each village this week (zero when the books balance)."""
         f = self.flow
-        return (self.opening + f["harvest"] - f["to_middlemen"] - f["shipped"]
-                - f["spoiled_origin"] - closing_by_village.astype(np.int64))
+        return (
+            self.opening
+            + f["harvest"]
+            - f["to_middlemen"]
+            - f["shipped"]
+            - f["spoiled_origin"]
+            - closing_by_village.astype(np.int64)
+        )

@@ -23,8 +23,18 @@ if TYPE_CHECKING:
     from village_sim.market.sessions import Sellers
     from village_sim.model import VillageMarket
 
-QUEUE_FIELDS = ("id", "anchor", "village", "city", "grams", "quality", "fresh", "perish",
-                "waited", "hub")
+QUEUE_FIELDS = (
+    "id",
+    "anchor",
+    "village",
+    "city",
+    "grams",
+    "quality",
+    "fresh",
+    "perish",
+    "waited",
+    "hub",
+)
 
 
 def _concat(a: dict[str, np.ndarray] | None, b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -49,8 +59,13 @@ class Logistics:
         self.edge_flow_kg: dict[tuple[int, int], float] = {}
 
     # -- dispatch ----------------------------------------------------------------------------------
-    def dispatch(self, s: Sellers, lines: dict[str, np.ndarray], local_used: np.ndarray,
-                 import_used: np.ndarray) -> None:
+    def dispatch(
+        self,
+        s: Sellers,
+        lines: dict[str, np.ndarray],
+        local_used: np.ndarray,
+        import_used: np.ndarray,
+    ) -> None:
         """Pack this week's filled orders into shipments (one per anchor and city)."""
         model = self.model
         if lines["unit"].size == 0:
@@ -76,14 +91,27 @@ class Logistics:
         slots = s.ids[seller] * n_p + s.product[seller]
         village = s.village[seller]
         has_local = local_part > 0
-        model.goods.transfer("ship", "anchor_stock", slots[has_local], "in_transit",
-                             ids[has_local], local_part[has_local])
+        model.goods.transfer(
+            "ship",
+            "anchor_stock",
+            slots[has_local],
+            "in_transit",
+            ids[has_local],
+            local_part[has_local],
+        )
         model.village_goods.add("shipped", village[has_local], local_part[has_local])
         has_import = import_part > 0
-        model.goods.transfer("ship_import", "anchor_import", slots[has_import], "in_transit",
-                             ids[has_import], import_part[has_import])
-        quality = (local_part * s.quality_local[seller]
-                   + import_part * s.quality_import[seller]) / np.maximum(grams, 1)
+        model.goods.transfer(
+            "ship_import",
+            "anchor_import",
+            slots[has_import],
+            "in_transit",
+            ids[has_import],
+            import_part[has_import],
+        )
+        quality = (
+            local_part * s.quality_local[seller] + import_part * s.quality_import[seller]
+        ) / np.maximum(grams, 1)
         product = s.product[seller]
         shipments = {
             "id": ids,
@@ -113,14 +141,16 @@ class Logistics:
         leaves = np.zeros(q["id"].size, dtype=bool)
         cold = np.zeros(q["id"].size, dtype=bool)
         route_cold = world.route_cold[q["village"], q["city"]] | model.governance.cold_route(
-            q["village"], q["city"])
+            q["village"], q["city"]
+        )
         eligible = q["fresh"] & route_cold
         order = self.rng.random(q["id"].size)
         for hub in model.hubs:
             mine = q["hub"] == hub.index
             if mine.any():
-                out, c = hub.process(q["grams"][mine], eligible[mine], q["waited"][mine],
-                                     order[mine])
+                out, c = hub.process(
+                    q["grams"][mine], eligible[mine], q["waited"][mine], order[mine]
+                )
                 leaves[mine], cold[mine] = out, c
         no_hub = q["hub"] < 0
         leaves[no_hub] = True
@@ -135,7 +165,8 @@ class Logistics:
         model = self.model
         cfg = model.config.logistics
         cost = model.route_cost()[q["village"], q["city"]] * np.where(
-            cold, cfg.cold_cost_multiplier, 1.0)
+            cold, cfg.cold_cost_multiplier, 1.0
+        )
         fen = to_fen(cost * q["grams"] / 1000)
         hub = np.where(q["hub"] >= 0, q["hub"], len(model.hubs))
         model.money.transfer("shipping", "anchors", q["anchor"], "hubs", hub, fen)
@@ -160,12 +191,14 @@ class Logistics:
         self.pending_lines = _select(lines, ~arriving)
         spos = pos[arriving]
         spoiled_buyers = thin(delivered_lines["buyers"], frac[spos], self.rng)
-        spoiled_g = np.bincount(spos, weights=spoiled_buyers * delivered_lines["pack_g"],
-                                minlength=q["id"].size).astype(np.int64)
+        spoiled_g = np.bincount(
+            spos, weights=spoiled_buyers * delivered_lines["pack_g"], minlength=q["id"].size
+        ).astype(np.int64)
         spoiled_g = np.minimum(spoiled_g, q["grams"])
         arrived_g = q["grams"] - spoiled_g
-        model.goods.transfer("spoiled_transit", "in_transit", q["id"], "spoiled_transit", 0,
-                             spoiled_g)
+        model.goods.transfer(
+            "spoiled_transit", "in_transit", q["id"], "spoiled_transit", 0, spoiled_g
+        )
         model.goods.transfer("delivered", "in_transit", q["id"], "consumers", 0, arrived_g)
         fresh = q["fresh"]
         stats["fresh_shipped_kg"] += float(q["grams"][fresh].sum()) / 1000
@@ -186,8 +219,9 @@ class Logistics:
                 key = (min(edge), max(edge))
                 self.edge_flow_kg[key] = self.edge_flow_kg.get(key, 0.0) + float(g) / 1000
 
-    def _consumers_receive(self, lines: dict[str, np.ndarray], quality: np.ndarray,
-                           spoiled: np.ndarray) -> None:
+    def _consumers_receive(
+        self, lines: dict[str, np.ndarray], quality: np.ndarray, spoiled: np.ndarray
+    ) -> None:
         """Compare received with advertised quality: complaints, refunds, trust, follows."""
         model = self.model
         cfg = model.config.consumers
@@ -199,26 +233,37 @@ class Logistics:
         let_down = gap < -cfg.complaint_gap
         problems = spoiled + np.where(let_down, intact, 0)
         complaints = thin(problems, cfg.complain_given_problem, consumers.rng)
-        refunded_intact = thin(np.where(let_down, intact, 0), cfg.refund_given_problem,
-                               consumers.rng)
+        refunded_intact = thin(
+            np.where(let_down, intact, 0), cfg.refund_given_problem, consumers.rng
+        )
         refund_fen = (spoiled + refunded_intact) * lines["price_fen"]
         has = refund_fen > 0
-        model.money.transfer("refund", "anchors", lines["anchor"][has], "consumers", 0,
-                             refund_fen[has])
-        model.goods.transfer("refund_write_off", "consumers", 0, "written_off", 0,
-                             int((refunded_intact * lines["pack_g"]).sum()))
-        anchor_complaints = np.bincount(lines["anchor"], weights=complaints,
-                                        minlength=model.anchor_count)
+        model.money.transfer(
+            "refund", "anchors", lines["anchor"][has], "consumers", 0, refund_fen[has]
+        )
+        model.goods.transfer(
+            "refund_write_off",
+            "consumers",
+            0,
+            "written_off",
+            0,
+            int((refunded_intact * lines["pack_g"]).sum()),
+        )
+        anchor_complaints = np.bincount(
+            lines["anchor"], weights=complaints, minlength=model.anchor_count
+        )
         for i in np.flatnonzero(anchor_complaints):
             model.anchor_list[int(i)].complaints_week += int(anchor_complaints[i])
         stats["complaints"] += float(complaints.sum())
         stats["refunds_fen"] += float(refund_fen.sum())
         satisfaction_intact = np.clip(
-            1 + (gap + cfg.trust_gap_tolerance) / (2 * max(cfg.complaint_gap, 1e-9)), 0, 1)
+            1 + (gap + cfg.trust_gap_tolerance) / (2 * max(cfg.complaint_gap, 1e-9)), 0, 1
+        )
         satisfaction = satisfaction_intact * intact / np.maximum(buyers, 1)
         satisfied = np.where(let_down, 0, intact - refunded_intact)
-        consumers.experience(lines["unit"], lines["anchor"], lines["village"], satisfaction,
-                             satisfied)
+        consumers.experience(
+            lines["unit"], lines["anchor"], lines["village"], satisfaction, satisfied
+        )
         repeat = consumers.remember_purchases(lines["unit"], lines["village"], buyers)
         stats["purchases"] += float(buyers.sum())
         stats["repeat_purchases"] += float(repeat.sum())
@@ -246,16 +291,29 @@ class Logistics:
                 lost = int(held * frac)
                 lost_import = int(held_import * frac)
                 if lost:
-                    model.goods.transfer("spoiled_origin", "anchor_stock", slot,
-                                         "spoiled_origin", anchor.base_village, lost)
+                    model.goods.transfer(
+                        "spoiled_origin",
+                        "anchor_stock",
+                        slot,
+                        "spoiled_origin",
+                        anchor.base_village,
+                        lost,
+                    )
                     model.village_goods.add("spoiled_origin", anchor.base_village, lost)
                     anchor.cogs_week += lost * anchor.unit_cost[p] / 1000
                 if lost_import:
-                    model.goods.transfer("spoiled_import", "anchor_import", slot,
-                                         "spoiled_origin", anchor.base_village, lost_import)
+                    model.goods.transfer(
+                        "spoiled_import",
+                        "anchor_import",
+                        slot,
+                        "spoiled_origin",
+                        anchor.base_village,
+                        lost_import,
+                    )
                     spec = model.products[p]
-                    anchor.cogs_week += (lost_import * spec.import_price_share
-                                         * spec.farm_gate_price / 1000)
+                    anchor.cogs_week += (
+                        lost_import * spec.import_price_share * spec.farm_gate_price / 1000
+                    )
 
     def in_transit_g(self) -> int:
         """Grams in shipments still waiting (the queue's view of goods in transit)."""

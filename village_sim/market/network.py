@@ -33,7 +33,8 @@ def follow_matrix(model: VillageMarket) -> sparse.csr_matrix:
     rows = np.nonzero(held)[0]
     return sparse.csr_matrix(
         (consumers.follow_people[held], (rows, consumers.follow_anchor[held])),
-        shape=(consumers.n, model.anchor_count))
+        shape=(consumers.n, model.anchor_count),
+    )
 
 
 def market_graph(model: VillageMarket) -> nx.DiGraph:
@@ -50,15 +51,19 @@ def market_graph(model: VillageMarket) -> nx.DiGraph:
         graph.add_node(("city", c), kind="city", name=world.graph.nodes[node]["name"])
     for a in model.anchor_list:
         if not a.exited:
-            graph.add_node(("anchor", a.index), kind=f"anchor_{a.kind}", person_id=a.person_id,
-                           followers=a.followers, strategy=a.strategy)
+            graph.add_node(
+                ("anchor", a.index),
+                kind=f"anchor_{a.kind}",
+                person_id=a.person_id,
+                followers=a.followers,
+                strategy=a.strategy,
+            )
     supply = supply_matrix(model).tocoo()
     households = np.zeros((world.n_villages, model.anchor_count), dtype=np.int64)
     np.add.at(households, (model.farmers.village[supply.row], supply.col), 1)
     for v, a in zip(*np.nonzero(households), strict=True):
         if graph.has_node(("anchor", int(a))):
-            graph.add_edge(("village", int(v)), ("anchor", int(a)),
-                           weight=int(households[v, a]))
+            graph.add_edge(("village", int(v)), ("anchor", int(a)), weight=int(households[v, a]))
     follows = follow_matrix(model).tocoo()
     people = np.zeros((model.anchor_count, world.n_cities), dtype=np.int64)
     np.add.at(people, (follows.col, model.consumers.city[follows.row]), follows.data)

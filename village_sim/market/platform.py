@@ -42,8 +42,15 @@ class Allocation:
         return self.slot_of >= 0
 
 
-def organic_weights(followers: np.ndarray, orders: np.ndarray, views: np.ndarray, alpha: float,
-                    gamma: float, prior_orders: float, prior_views: float) -> np.ndarray:
+def organic_weights(
+    followers: np.ndarray,
+    orders: np.ndarray,
+    views: np.ndarray,
+    alpha: float,
+    gamma: float,
+    prior_orders: float,
+    prior_views: float,
+) -> np.ndarray:
     """Organic traffic weights ``(followers + 1)^α · ((orders + a)/(views + b))^γ``."""
     conversion = (orders + prior_orders) / (views + prior_views)
     return (followers + 1.0) ** alpha * conversion**gamma
@@ -74,9 +81,15 @@ class Platform:
         self.model = model
         self.rng = model.streams["platform"]
 
-    def allocate(self, seller_ids: np.ndarray, followers: np.ndarray, orders: np.ndarray,
-                 views: np.ndarray, paid_request: np.ndarray, is_local: np.ndarray
-                 ) -> tuple[Allocation, np.ndarray]:
+    def allocate(
+        self,
+        seller_ids: np.ndarray,
+        followers: np.ndarray,
+        orders: np.ndarray,
+        views: np.ndarray,
+        paid_request: np.ndarray,
+        is_local: np.ndarray,
+    ) -> tuple[Allocation, np.ndarray]:
         """Choose every unit's offers for this week.
 
         Args:
@@ -105,8 +118,15 @@ class Platform:
 
         # Drawn slots: organic (with an exploration pool for newcomers) or paid.
         gov = model.governance
-        weights = organic_weights(followers, orders, views, pc.alpha, pc.gamma,
-                                  pc.conversion_prior_orders, pc.conversion_prior_views)
+        weights = organic_weights(
+            followers,
+            orders,
+            views,
+            pc.alpha,
+            pc.gamma,
+            pc.conversion_prior_orders,
+            pc.conversion_prior_views,
+        )
         weights = weights * np.where(is_local, gov.local_boost(), 1.0)
         explore = pc.exploration_share
         organic = (1 - explore) * weights / weights.sum() + explore / n_sellers
@@ -121,8 +141,7 @@ class Platform:
         is_paid = self.rng.random((n_units, k)) < paid_fraction
         if requested > 0:
             paid_at = np.nonzero(is_paid)
-            offers[paid_at] = draw_index(sampling_table(paid_request), self.rng,
-                                         paid_at[0].size)
+            offers[paid_at] = draw_index(sampling_table(paid_request), self.rng, paid_at[0].size)
         slot_of = np.full((n_units, k), -1, dtype=np.int64)
         if k_follow:
             self._place_followed(offers, slot_of, is_paid, fpos, k_follow)
@@ -130,11 +149,18 @@ class Platform:
         is_paid &= offers >= 0
         _match_follow_slots(offers, slot_of, fpos)
         paid_delivered = np.bincount(offers[is_paid], minlength=n_sellers).astype(float) * (
-            slot_views)
+            slot_views
+        )
         return Allocation(offers, slot_of, is_paid), paid_delivered
 
-    def _place_followed(self, offers: np.ndarray, slot_of: np.ndarray, is_paid: np.ndarray,
-                        fpos: np.ndarray, k_follow: int) -> None:
+    def _place_followed(
+        self,
+        offers: np.ndarray,
+        slot_of: np.ndarray,
+        is_paid: np.ndarray,
+        fpos: np.ndarray,
+        k_follow: int,
+    ) -> None:
         """Put up to ``k_follow`` streaming followed anchors in each unit's first slots.
 
         Follow slots are scanned from a column that rotates weekly, so a unit following many

@@ -25,8 +25,13 @@ if TYPE_CHECKING:
     from village_sim.model import VillageMarket
 
 
-def stall_probability(uplink_mbps: np.ndarray, power_reliability: np.ndarray, p_floor: float,
-                      p_ceiling: float, b_scale: float) -> np.ndarray:
+def stall_probability(
+    uplink_mbps: np.ndarray,
+    power_reliability: np.ndarray,
+    p_floor: float,
+    p_ceiling: float,
+    b_scale: float,
+) -> np.ndarray:
     """Chance that a session stalls, from bandwidth and power (MODEL.md §8)."""
     p_bw = p_floor + (p_ceiling - p_floor) * np.exp(-np.asarray(uplink_mbps) / b_scale)
     return 1 - (1 - p_bw) * np.asarray(power_reliability)
@@ -116,8 +121,11 @@ class Market:
         from village_sim.agents.regulator import complaint_order
 
         week = self.model.week
-        pool = [a for a in self.model.anchor_list
-                if a.can_trade(week) and a.index not in self.inspected_this_week]
+        pool = [
+            a
+            for a in self.model.anchor_list
+            if a.can_trade(week) and a.index not in self.inspected_this_week
+        ]
         if not pool:
             return []
         complaints = np.array([sum(a.complaints_hist) for a in pool], dtype=float)
@@ -139,9 +147,13 @@ class Market:
         sessions = np.array([a.sessions_planned for a in anchors], dtype=np.int64)
         s = sc.streaming
         upgrade = model.governance.uplink_multiplier(village)
-        p_stall = stall_probability(world.uplink_mbps[village] * upgrade,
-                                    model.power_reliability()[village], s.p_floor, s.p_ceiling,
-                                    s.b_scale_mbps)
+        p_stall = stall_probability(
+            world.uplink_mbps[village] * upgrade,
+            model.power_reliability()[village],
+            s.p_floor,
+            s.p_ceiling,
+            s.b_scale_mbps,
+        )
         p_stall = np.where(hosted, p_stall, 0.0)
         stalled = self.rng.binomial(sessions, p_stall)
         slots = ids * n_p + product
@@ -151,10 +163,13 @@ class Market:
         spec_quality = model.product_array("quality_mean")[product]
         import_quality = model.product_array("import_quality")[product]
         stock_local = goods["anchor_stock"][slots].copy()
-        advertised = np.clip(np.where(stock_local > 0, quality_local, spec_quality)
-                             + exaggeration, 0, 1)
-        import_cost = (model.product_array("import_price_share")[product]
-                       * model.product_array("farm_gate_price")[product])
+        advertised = np.clip(
+            np.where(stock_local > 0, quality_local, spec_quality) + exaggeration, 0, 1
+        )
+        import_cost = (
+            model.product_array("import_price_share")[product]
+            * model.product_array("farm_gate_price")[product]
+        )
         return Sellers(
             anchors=anchors,
             ids=ids,
@@ -201,7 +216,8 @@ class Market:
         views4 = np.array([sum(a.views_hist) for a in sellers.anchors], dtype=float)
         paid_request = np.array([a.paid_views for a in sellers.anchors], dtype=float)
         allocation, paid_delivered = self.platform.allocate(
-            sellers.ids, followers, orders4, views4, paid_request, sellers.local)
+            sellers.ids, followers, orders4, views4, paid_request, sellers.local
+        )
         self._charge_paid_traffic(sellers, np.minimum(paid_delivered, paid_request))
 
         loss = model.config.anchors.stall_viewer_loss
@@ -212,18 +228,19 @@ class Market:
             "markdown": np.append(markdown, 0.0),
             "quality": np.append(sellers.advertised, 0.0),
             "brand": np.append([float(a.branded()) for a in sellers.anchors], 0.0),
-            "boost": np.append([np.log1p(a.tool_effect("conversion")) for a in sellers.anchors],
-                               0.0),
+            "boost": np.append(
+                [np.log1p(a.tool_effect("conversion")) for a in sellers.anchors], 0.0
+            ),
             "trust_boost": np.append([a.tool_effect("trust") for a in sellers.anchors], 0.0),
             "village": np.append(sellers.village, 0),
         }
-        viewers, buyers = model.consumers.choose(allocation.offers, allocation.slot_of, utility,
-                                                 stall_keep)
+        viewers, buyers = model.consumers.choose(
+            allocation.offers, allocation.slot_of, utility, stall_keep
+        )
         self._follow_from_views(allocation, viewers, buyers, sellers)
         self._fill_orders(sellers, allocation.offers, viewers, buyers, markdown)
 
-    def _ration(self, seller: np.ndarray, wanted: np.ndarray, capacity: np.ndarray
-                ) -> np.ndarray:
+    def _ration(self, seller: np.ndarray, wanted: np.ndarray, capacity: np.ndarray) -> np.ndarray:
         """Orders filled per line: each seller serves its lines in random order until stock ends."""
         order = np.lexsort((self.rng.random(seller.size), seller))
         w = wanted[order]
@@ -251,8 +268,9 @@ class Market:
         cpm = self.model.config.platform.cpm_yuan
         fen = to_fen(views * cpm / 1000)
         buyers = np.flatnonzero(fen > 0)
-        self.model.money.transfer("paid_traffic", "anchors", s.ids[buyers], "platform", 0,
-                                  fen[buyers])
+        self.model.money.transfer(
+            "paid_traffic", "anchors", s.ids[buyers], "platform", 0, fen[buyers]
+        )
 
     def _follow_from_views(self, allocation, viewers, buyers, s: Sellers) -> None:
         """Some viewers who did not buy follow the anchor they watched."""
@@ -263,28 +281,36 @@ class Market:
         if u.size == 0:
             return
         anchors = s.ids[allocation.offers[u, j]]
-        self.model.consumers.add_follows(u, anchors, joins[u, j],
-                                         np.full(u.size, cfg.trust_initial))
+        self.model.consumers.add_follows(
+            u, anchors, joins[u, j], np.full(u.size, cfg.trust_initial)
+        )
 
-    def _fill_orders(self, s: Sellers, offers: np.ndarray, viewers: np.ndarray,
-                     buyers: np.ndarray, markdown: np.ndarray) -> None:
+    def _fill_orders(
+        self,
+        s: Sellers,
+        offers: np.ndarray,
+        viewers: np.ndarray,
+        buyers: np.ndarray,
+        markdown: np.ndarray,
+    ) -> None:
         """Fill orders from stock (first come, first served), take payment, record order lines."""
         model = self.model
         stats = model.week_stats
         n_s = s.ids.size
         valid = offers >= 0
         flat = np.where(valid, offers, n_s)
-        views_by_seller = np.bincount(flat.ravel(), weights=viewers.ravel(),
-                                      minlength=n_s + 1)[:n_s]
+        views_by_seller = np.bincount(flat.ravel(), weights=viewers.ravel(), minlength=n_s + 1)[
+            :n_s
+        ]
         wanted = np.bincount(flat.ravel(), weights=buyers.ravel(), minlength=n_s + 1)[:n_s]
         self.views_by_seller = views_by_seller
         u, j = np.nonzero(buyers)
         seller = offers[u, j]
         wanted_line = buyers[u, j]
-        filled_line = self._ration(seller, wanted_line, (s.stock_local + s.stock_import)
-                                   // s.pack_g)
-        filled_by_seller = np.bincount(seller, weights=filled_line, minlength=n_s).astype(
-            np.int64)
+        filled_line = self._ration(
+            seller, wanted_line, (s.stock_local + s.stock_import) // s.pack_g
+        )
+        filled_by_seller = np.bincount(seller, weights=filled_line, minlength=n_s).astype(np.int64)
         grams = filled_by_seller * s.pack_g
         local_used = np.minimum(grams, s.stock_local)
         import_used = grams - local_used
@@ -307,8 +333,9 @@ class Market:
         import_gain = (s.price * (1 - s.fee) - s.import_cost) * import_used / 1000
         for i in np.flatnonzero(grams > 0):
             anchor = s.anchors[i]
-            anchor.cogs_week += (local_used[i] * s.unit_cost[i]
-                                 + import_used[i] * s.import_cost[i]) / 1000
+            anchor.cogs_week += (
+                local_used[i] * s.unit_cost[i] + import_used[i] * s.import_cost[i]
+            ) / 1000
             anchor.fake_gain_open += max(float(import_gain[i]), 0.0)
         keep = filled_line > 0
         u, seller = u[keep], seller[keep]
@@ -323,6 +350,10 @@ class Market:
             "advertised": s.advertised[seller],
             "week": np.full(u.size, model.week),
         }
-        self.week_fill = {"local_used": local_used, "import_used": import_used,
-                          "grams": grams, "sales_fen": sales_fen}
+        self.week_fill = {
+            "local_used": local_used,
+            "import_used": import_used,
+            "grams": grams,
+            "sales_fen": sales_fen,
+        }
         model.logistics.dispatch(s, self.week_lines, local_used, import_used)

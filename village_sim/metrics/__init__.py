@@ -1,0 +1,1 @@
+"""Indicators and recorders: metrics only read model state."""

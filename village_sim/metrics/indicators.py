@@ -53,31 +53,70 @@ RATIOS = {
 }
 
 COUNTERS = (
-    "ambient_shipped_kg", "ambient_spoiled_kg", "anchor_exits", "cold_shipped_kg",
-    "cold_spoiled_kg", "complaints", "consumer_net_spend_yuan", "detections",
-    "farmer_live_receipts_yuan", "fresh_shipped_kg", "fresh_spoiled_kg", "goods_error_kg",
-    "gross_gmv_yuan", "inspections", "kg_fake_sold", "kg_sold", "local_gmv_yuan", "markdown_kg",
-    "money_error_yuan", "orders_filled", "orders_unmet", "orders_wanted", "policy_spend_yuan",
-    "purchases", "refunds_fen", "repeat_purchases", "sessions_hosted", "sessions_mountain",
-    "sessions_stalled", "stalled_mountain", "suspensions", "tool_weeks_held", "tool_weeks_idle",
-    "views", "youth_returned",
+    "ambient_shipped_kg",
+    "ambient_spoiled_kg",
+    "anchor_exits",
+    "cold_shipped_kg",
+    "cold_spoiled_kg",
+    "complaints",
+    "consumer_net_spend_yuan",
+    "detections",
+    "farmer_live_receipts_yuan",
+    "fresh_shipped_kg",
+    "fresh_spoiled_kg",
+    "goods_error_kg",
+    "gross_gmv_yuan",
+    "inspections",
+    "kg_fake_sold",
+    "kg_sold",
+    "local_gmv_yuan",
+    "markdown_kg",
+    "money_error_yuan",
+    "orders_filled",
+    "orders_unmet",
+    "orders_wanted",
+    "policy_spend_yuan",
+    "purchases",
+    "refunds_fen",
+    "repeat_purchases",
+    "sessions_hosted",
+    "sessions_mountain",
+    "sessions_stalled",
+    "stalled_mountain",
+    "suspensions",
+    "tool_weeks_held",
+    "tool_weeks_idle",
+    "views",
+    "youth_returned",
 )
 """Weekly tallies the mechanisms keep in ``model.week_stats`` (all start at zero each week)."""
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("technology_suspension_rate", "ratio", "share",
-              "idle tool-weeks / held tool-weeks"),
+    Indicator("technology_suspension_rate", "ratio", "share", "idle tool-weeks / held tool-weeks"),
     Indicator("traffic_hhi", "mean", "0-1", "Herfindahl index of person-views over anchors"),
-    Indicator("top10_traffic_share", "mean", "share",
-              "person-views of the top ceil(0.1 n) anchors"),
-    Indicator("farmer_share_of_spending", "ratio", "share",
-              "farmers' live-stream receipts / consumers' net live-stream spending"),
+    Indicator(
+        "top10_traffic_share", "mean", "share", "person-views of the top ceil(0.1 n) anchors"
+    ),
+    Indicator(
+        "farmer_share_of_spending",
+        "ratio",
+        "share",
+        "farmers' live-stream receipts / consumers' net live-stream spending",
+    ),
     Indicator("fake_origin_share", "ratio", "share", "kg sold as village goods from elsewhere"),
     Indicator("village_brand_trust", "final", "0-1", "trust in village brands"),
-    Indicator("anchor_retention_52w", "cohort", "share",
-              "trainees still streaming 52 weeks after their course"),
-    Indicator("training_conversion_rate", "cohort", "share",
-              "trainees who start streaming within 12 weeks of their course"),
+    Indicator(
+        "anchor_retention_52w",
+        "cohort",
+        "share",
+        "trainees still streaming 52 weeks after their course",
+    ),
+    Indicator(
+        "training_conversion_rate",
+        "cohort",
+        "share",
+        "trainees who start streaming within 12 weeks of their course",
+    ),
     Indicator("imitation_share", "mean", "share", "active local anchors on the imitate strategy"),
     Indicator("mean_markdown", "ratio", "share", "(reference - selling price) / reference, kg"),
     Indicator("stall_rate", "ratio", "share", "stalled / hosted sessions in villages"),
@@ -85,16 +124,26 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("spoilage_rate", "ratio", "share", "spoiled / shipped kg of fresh produce"),
     Indicator("spoilage_rate_cold_chain", "ratio", "share", "same, cold end to end"),
     Indicator("spoilage_rate_no_cold_chain", "ratio", "share", "same, not cold end to end"),
-    Indicator("micro_seller_share", "final", "share",
-              "rural sellers with annualised revenue under the micro line"),
+    Indicator(
+        "micro_seller_share",
+        "final",
+        "share",
+        "rural sellers with annualised revenue under the micro line",
+    ),
     Indicator("farmer_income_mean", "final", "yuan/yr", "farm-sales income per household"),
     Indicator("farmer_income_gini", "final", "0-1", "Gini of farm-sales income"),
-    Indicator("income_ratio_elderly", "final", "ratio",
-              "mean income of elderly households / the others"),
-    Indicator("livestream_farmer_share", "final", "share",
-              "households that sold through live streams in the last 52 weeks"),
-    Indicator("local_anchor_sales_share", "ratio", "share",
-              "live-stream GMV sold by local anchors"),
+    Indicator(
+        "income_ratio_elderly", "final", "ratio", "mean income of elderly households / the others"
+    ),
+    Indicator(
+        "livestream_farmer_share",
+        "final",
+        "share",
+        "households that sold through live streams in the last 52 weeks",
+    ),
+    Indicator(
+        "local_anchor_sales_share", "ratio", "share", "live-stream GMV sold by local anchors"
+    ),
     Indicator("active_anchors", "final", "anchors", "anchors streaming this week"),
     Indicator("youth_returned", "total", "persons", "migrants who came home"),
     Indicator("gmv", "total", "yuan", "consumers' live-stream spending net of refunds"),
@@ -107,9 +156,18 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("money_balance_error_yuan", "max", "yuan", "largest weekly money residual"),
 )
 INDICATOR_NAMES = tuple(i.name for i in INDICATORS)
-HEADLINE = ("farmer_income_mean", "active_anchors", "technology_suspension_rate", "traffic_hhi",
-            "top10_traffic_share", "farmer_share_of_spending", "spoilage_rate", "stall_rate",
-            "consumer_trust", "gmv")
+HEADLINE = (
+    "farmer_income_mean",
+    "active_anchors",
+    "technology_suspension_rate",
+    "traffic_hhi",
+    "top10_traffic_share",
+    "farmer_share_of_spending",
+    "spoilage_rate",
+    "stall_rate",
+    "consumer_trust",
+    "gmv",
+)
 
 
 def _safe_ratio(num: float, den: float) -> float | None:
@@ -280,12 +338,30 @@ def money_balance_error_yuan(model: VillageMarket) -> float:
     return model.week_stats["money_error_yuan"]
 
 
-_FUNCTIONS = {f.__name__: f for f in (
-    traffic_hhi, top10_traffic_share, village_brand_trust, anchor_retention_52w,
-    training_conversion_rate, imitation_share, micro_seller_share, farmer_income_mean,
-    farmer_income_gini, income_ratio_elderly, livestream_farmer_share, active_anchors,
-    youth_returned, gmv, consumer_trust, complaints, policy_spend, goods_balance_error_kg,
-    money_balance_error_yuan)}
+_FUNCTIONS = {
+    f.__name__: f
+    for f in (
+        traffic_hhi,
+        top10_traffic_share,
+        village_brand_trust,
+        anchor_retention_52w,
+        training_conversion_rate,
+        imitation_share,
+        micro_seller_share,
+        farmer_income_mean,
+        farmer_income_gini,
+        income_ratio_elderly,
+        livestream_farmer_share,
+        active_anchors,
+        youth_returned,
+        gmv,
+        consumer_trust,
+        complaints,
+        policy_spend,
+        goods_balance_error_kg,
+        money_balance_error_yuan,
+    )
+}
 
 REPORTERS: dict[str, Callable[[VillageMarket], float | None]] = {
     name: (_ratio_reporter(name) if name in RATIOS else _FUNCTIONS[name])
@@ -307,8 +383,9 @@ def run_values(model: VillageMarket) -> dict[str, float | None]:
         series = weekly[ind.name] if ind.name in weekly else None
         if ind.name in RATIOS:
             num, den = RATIOS[ind.name]
-            out[ind.name] = _safe_ratio(float(stats.loc[keep, num].sum()),
-                                        float(stats.loc[keep, den].sum()))
+            out[ind.name] = _safe_ratio(
+                float(stats.loc[keep, num].sum()), float(stats.loc[keep, den].sum())
+            )
         elif ind.run == "mean":
             values = series[keep.to_numpy()].dropna()
             out[ind.name] = float(values.mean()) if len(values) else None

@@ -33,30 +33,73 @@ class PanelRecorder:
         week = model.week - 1
         farmers = model.farmers
         income = model.money.receipts("farmers") / FEN_PER_YUAN
-        self.chunks.append(pd.DataFrame({
-            "week": week, "person_id": farmers.person_id, "role": "farmer",
-            "village": farmers.village, "income": income, "skill": farmers.literacy,
-            "followers": np.nan, "strategy": None}))
+        self.chunks.append(
+            pd.DataFrame(
+                {
+                    "week": week,
+                    "person_id": farmers.person_id,
+                    "role": "farmer",
+                    "village": farmers.village,
+                    "income": income,
+                    "skill": farmers.literacy,
+                    "followers": np.nan,
+                    "strategy": None,
+                }
+            )
+        )
         rows = []
         for y in model.youth:
             if y.status == "anchor":
                 continue
-            rows.append((week, y.person_id, y.status, y.home_village, np.nan, y.skill, np.nan,
-                         None))
+            rows.append(
+                (week, y.person_id, y.status, y.home_village, np.nan, y.skill, np.nan, None)
+            )
         for a in model.anchor_list:
             if a.exited and a.exit_week != week:
                 continue
             income_a = a.income_history[-1] if a.income_history else np.nan
-            rows.append((week, a.person_id, f"anchor_{a.kind}", a.base_village, income_a,
-                         a.skill, a.followers, a.strategy))
+            rows.append(
+                (
+                    week,
+                    a.person_id,
+                    f"anchor_{a.kind}",
+                    a.base_village,
+                    income_a,
+                    a.skill,
+                    a.followers,
+                    a.strategy,
+                )
+            )
         if rows:
-            self.chunks.append(pd.DataFrame(rows, columns=[
-                "week", "person_id", "role", "village", "income", "skill", "followers",
-                "strategy"]))
+            self.chunks.append(
+                pd.DataFrame(
+                    rows,
+                    columns=[
+                        "week",
+                        "person_id",
+                        "role",
+                        "village",
+                        "income",
+                        "skill",
+                        "followers",
+                        "strategy",
+                    ],
+                )
+            )
 
     def frame(self) -> pd.DataFrame:
         """The whole panel."""
         if not self.chunks:
-            return pd.DataFrame(columns=["week", "person_id", "role", "village", "income",
-                                         "skill", "followers", "strategy"])
+            return pd.DataFrame(
+                columns=[
+                    "week",
+                    "person_id",
+                    "role",
+                    "village",
+                    "income",
+                    "skill",
+                    "followers",
+                    "strategy",
+                ]
+            )
         return pd.concat(self.chunks, ignore_index=True)

@@ -27,49 +27,82 @@ class TerrainProfile(Strict):
     """Village attributes that follow from terrain (paper §3.2: terrain raises first-mile cost)."""
 
     uplink_mbps: float = param(
-        64.0, "Mbps", "paper §3.2 (mountain ~32 Mbps, urban ~3x); per terrain assumed",
-        "Bandwidth available to a live stream hosted in the village.", gt=0,
+        64.0,
+        "Mbps",
+        "paper §3.2 (mountain ~32 Mbps, urban ~3x); per terrain assumed",
+        "Bandwidth available to a live stream hosted in the village.",
+        gt=0,
     )
     power_reliability: float = param(
-        0.999, "share of hours", "literature: NEA rural supply reliability 99.91%",
+        0.999,
+        "share of hours",
+        "literature: NEA rural supply reliability 99.91%",
         "Share of hours with power; an outage stalls a session and stops cold storage.",
-        ge=0, le=1,
+        ge=0,
+        le=1,
     )
     internet_share: float = share(
-        0.62, "paper §3.2 (rural internet penetration 61.9%); per terrain assumed",
+        0.62,
+        "paper §3.2 (rural internet penetration 61.9%); per terrain assumed",
         "Share of households with a usable connection (needed to stream or contract online).",
     )
     cold_storage_kg: float = param(
-        0.0, "kg", "assumed", "Produce that can wait at origin in cold storage.", ge=0,
+        0.0,
+        "kg",
+        "assumed",
+        "Produce that can wait at origin in cold storage.",
+        ge=0,
     )
     first_mile_km: float = param(
-        12.0, "km", "assumed", "Road distance from the village to its township station.", gt=0,
+        12.0,
+        "km",
+        "assumed",
+        "Road distance from the village to its township station.",
+        gt=0,
     )
     first_mile_cost_multiplier: float = param(
-        1.0, "x", "paper §3.2 (terrain raises first-mile cost); assumed",
-        "Multiplier on the per-kg cost of the village road.", ge=1,
+        1.0,
+        "x",
+        "paper §3.2 (terrain raises first-mile cost); assumed",
+        "Multiplier on the per-kg cost of the village road.",
+        ge=1,
     )
     first_mile_extra_days: float = param(
-        0.0, "days", "paper §3.2 (terrain raises first-mile time); assumed",
-        "Extra days to get produce from the village to the township.", ge=0,
+        0.0,
+        "days",
+        "paper §3.2 (terrain raises first-mile time); assumed",
+        "Extra days to get produce from the village to the township.",
+        ge=0,
     )
 
 
 def _default_terrain() -> dict[str, TerrainProfile]:
     return {
         "plain": TerrainProfile(
-            uplink_mbps=96.0, power_reliability=0.999, internet_share=0.72,
-            cold_storage_kg=20_000, first_mile_km=8, first_mile_cost_multiplier=1.0,
+            uplink_mbps=96.0,
+            power_reliability=0.999,
+            internet_share=0.72,
+            cold_storage_kg=20_000,
+            first_mile_km=8,
+            first_mile_cost_multiplier=1.0,
             first_mile_extra_days=0.0,
         ),
         "hill": TerrainProfile(
-            uplink_mbps=64.0, power_reliability=0.995, internet_share=0.63,
-            cold_storage_kg=5_000, first_mile_km=15, first_mile_cost_multiplier=1.5,
+            uplink_mbps=64.0,
+            power_reliability=0.995,
+            internet_share=0.63,
+            cold_storage_kg=5_000,
+            first_mile_km=15,
+            first_mile_cost_multiplier=1.5,
             first_mile_extra_days=0.5,
         ),
         "mountain": TerrainProfile(
-            uplink_mbps=32.0, power_reliability=0.98, internet_share=0.50,
-            cold_storage_kg=0, first_mile_km=25, first_mile_cost_multiplier=2.5,
+            uplink_mbps=32.0,
+            power_reliability=0.98,
+            internet_share=0.50,
+            cold_storage_kg=0,
+            first_mile_km=25,
+            first_mile_cost_multiplier=2.5,
             first_mile_extra_days=1.0,
         ),
     }
@@ -80,17 +113,25 @@ class CountyGenerator(Strict):
 
     villages: int = param(12, "villages", "assumed", "Number of villages.", ge=1, le=5000)
     terrain_mix: dict[Terrain, float] = param(
-        lambda: {"plain": 0.34, "hill": 0.33, "mountain": 0.33}, "share", "assumed",
+        lambda: {"plain": 0.34, "hill": 0.33, "mountain": 0.33},
+        "share",
+        "assumed",
         "Share of villages per terrain (normalised).",
     )
     townships: int = param(4, "stations", "assumed", "Township stations.", ge=1)
     hubs: int = param(2, "hubs", "assumed", "County logistics hubs.", ge=1)
     cities: int = param(3, "cities", "assumed", "Cities where consumers live.", ge=1)
     hub_city_km: tuple[float, float] = param(
-        (300.0, 1200.0), "km", "assumed", "Range of hub-to-city road distances.",
+        (300.0, 1200.0),
+        "km",
+        "assumed",
+        "Range of hub-to-city road distances.",
     )
     township_hub_km: tuple[float, float] = param(
-        (20.0, 60.0), "km", "assumed", "Range of township-to-hub road distances.",
+        (20.0, 60.0),
+        "km",
+        "assumed",
+        "Range of township-to-hub road distances.",
     )
     products_by_terrain: dict[Terrain, list[str]] = param(
         lambda: {
@@ -98,11 +139,13 @@ class CountyGenerator(Strict):
             "hill": ["kiwi", "tea"],
             "mountain": ["tea", "shiitake"],
         },
-        "product names", "assumed (PARAMETERS.md §8 examples)",
+        "product names",
+        "assumed (PARAMETERS.md §8 examples)",
         "Signature products of a village by terrain.",
     )
     cold_chain_village_share: float = share(
-        0.3, "paper §3.2 (cold-chain circulation rate 30%)",
+        0.3,
+        "paper §3.2 (cold-chain circulation rate 30%)",
         "Share of village roads with a refrigerated service (trunk roads are all cold).",
     )
 
@@ -167,13 +210,22 @@ class WorldConfig(Strict):
     edges: list[EdgeSpec] = Field(default_factory=list)
     terrain: dict[Terrain, TerrainProfile] = Field(default_factory=_default_terrain)
     service_center_share: float = share(
-        0.0, "assumed", "Share of villages with an e-commerce service center at the start.",
+        0.0,
+        "assumed",
+        "Share of villages with an e-commerce service center at the start.",
     )
     weather_yield_sd: float = param(
-        0.15, "log-sd", "assumed (extension)", "Weekly village weather shock to yield.", ge=0,
+        0.15,
+        "log-sd",
+        "assumed (extension)",
+        "Weekly village weather shock to yield.",
+        ge=0,
     )
     weather_quality_sd: float = param(
-        0.05, "quality units", "assumed (extension)", "Weekly village weather shock to quality.",
+        0.05,
+        "quality units",
+        "assumed (extension)",
+        "Weekly village weather shock to quality.",
         ge=0,
     )
 
@@ -195,39 +247,66 @@ class ProductSpec(Strict):
 
     fresh: bool = param(True, "bool", "assumed", "Fresh produce (counts in spoilage rates).")
     perishability_per_day: float = param(
-        0.06, "1/day", "assumed (near one-equation fit to paper §3.2's 20-30% ambient loss)",
-        "Decay constant of spoilage at ambient temperature.", ge=0,
+        0.06,
+        "1/day",
+        "assumed (near one-equation fit to paper §3.2's 20-30% ambient loss)",
+        "Decay constant of spoilage at ambient temperature.",
+        ge=0,
     )
     farm_gate_price: float = param(
-        6.0, "yuan/kg", "literature: PARAMETERS.md §8 (kiwi wholesale 6.0-6.5)",
-        "Middleman's reference price to a well-informed farmer.", gt=0,
+        6.0,
+        "yuan/kg",
+        "literature: PARAMETERS.md §8 (kiwi wholesale 6.0-6.5)",
+        "Middleman's reference price to a well-informed farmer.",
+        gt=0,
     )
     city_price: float = param(
-        17.0, "yuan/kg", "literature: PARAMETERS.md §8 (premium retail 8.5/jin)",
-        "City retail reference price.", gt=0,
+        17.0,
+        "yuan/kg",
+        "literature: PARAMETERS.md §8 (premium retail 8.5/jin)",
+        "City retail reference price.",
+        gt=0,
     )
     harvest_weeks: list[int] = param(
-        lambda: list(range(36, 48)), "week of year", "literature: PARAMETERS.md §8 (Sep-Nov)",
+        lambda: list(range(36, 48)),
+        "week of year",
+        "literature: PARAMETERS.md §8 (Sep-Nov)",
         "Weeks of the year (0-51) in which the product is harvested.",
     )
     yield_kg_per_household_year: float = param(
-        3600.0, "kg/yr", "derived: PARAMETERS.md §8 (3 mu x 1,200 kg/mu)",
-        "Mean yearly output of a household growing the product.", gt=0,
+        3600.0,
+        "kg/yr",
+        "derived: PARAMETERS.md §8 (3 mu x 1,200 kg/mu)",
+        "Mean yearly output of a household growing the product.",
+        gt=0,
     )
     yield_heterogeneity: float = param(
-        0.4, "log-sd", "assumed", "Spread of household output.", ge=0,
+        0.4,
+        "log-sd",
+        "assumed",
+        "Spread of household output.",
+        ge=0,
     )
     pack_kg: float = param(
-        2.5, "kg/order", "literature: PARAMETERS.md §3 (30-80 yuan orders)",
-        "Weight of one consumer order.", gt=0,
+        2.5,
+        "kg/order",
+        "literature: PARAMETERS.md §3 (30-80 yuan orders)",
+        "Weight of one consumer order.",
+        gt=0,
     )
     quality_mean: float = share(0.6, "assumed", "Mean quality of a harvest (0-1 scale).")
     quality_sd: float = param(
-        0.15, "quality units", "paper §3.3 (品质参差不齐); assumed",
-        "Spread of quality across households (lowered by standardisation).", ge=0,
+        0.15,
+        "quality units",
+        "paper §3.3 (品质参差不齐); assumed",
+        "Spread of quality across households (lowered by standardisation).",
+        ge=0,
     )
     import_price_share: float = param(
-        0.6, "x farm-gate", "assumed", "Price of out-of-region substitutes relative to farm-gate.",
+        0.6,
+        "x farm-gate",
+        "assumed",
+        "Price of out-of-region substitutes relative to farm-gate.",
         gt=0,
     )
     import_quality: float = share(0.4, "assumed", "Quality of out-of-region substitutes.")
@@ -244,19 +323,37 @@ def _default_products() -> dict[str, ProductSpec]:
     return {
         "kiwi": ProductSpec(),
         "tea": ProductSpec(
-            fresh=False, perishability_per_day=0.002, farm_gate_price=200.0, city_price=400.0,
-            harvest_weeks=list(range(10, 21)), yield_kg_per_household_year=120.0, pack_kg=0.25,
-            quality_mean=0.65, quality_sd=0.15,
+            fresh=False,
+            perishability_per_day=0.002,
+            farm_gate_price=200.0,
+            city_price=400.0,
+            harvest_weeks=list(range(10, 21)),
+            yield_kg_per_household_year=120.0,
+            pack_kg=0.25,
+            quality_mean=0.65,
+            quality_sd=0.15,
         ),
         "rice": ProductSpec(
-            fresh=False, perishability_per_day=0.0005, farm_gate_price=5.0, city_price=12.0,
-            harvest_weeks=list(range(38, 44)), yield_kg_per_household_year=2400.0, pack_kg=5.0,
-            quality_mean=0.6, quality_sd=0.12,
+            fresh=False,
+            perishability_per_day=0.0005,
+            farm_gate_price=5.0,
+            city_price=12.0,
+            harvest_weeks=list(range(38, 44)),
+            yield_kg_per_household_year=2400.0,
+            pack_kg=5.0,
+            quality_mean=0.6,
+            quality_sd=0.12,
         ),
         "shiitake": ProductSpec(
-            fresh=True, perishability_per_day=0.08, farm_gate_price=12.0, city_price=30.0,
+            fresh=True,
+            perishability_per_day=0.08,
+            farm_gate_price=12.0,
+            city_price=30.0,
             harvest_weeks=list(range(0, 18)) + list(range(40, 52)),
-            yield_kg_per_household_year=1500.0, pack_kg=1.0, quality_mean=0.6, quality_sd=0.15,
+            yield_kg_per_household_year=1500.0,
+            pack_kg=1.0,
+            quality_mean=0.6,
+            quality_sd=0.15,
         ),
     }
 
@@ -270,16 +367,27 @@ class Populations(Strict):
     farmer_households: int = param(3000, "households", "assumed", "Farm households.", ge=0)
     youth: int = param(400, "persons", "assumed", "Young people of the county (20-35).", ge=0)
     youth_at_home_share: float = share(
-        0.1, "assumed", "Share of the youth living at home (not migrants) at the start.",
+        0.1,
+        "assumed",
+        "Share of the youth living at home (not migrants) at the start.",
     )
-    external_anchors: int = param(4, "anchors", "assumed", "City influencers selling county goods.",
-                                  ge=0)
+    external_anchors: int = param(
+        4, "anchors", "assumed", "City influencers selling county goods.", ge=0
+    )
     consumer_units: int = param(
-        20000, "units", "assumed", "Consumer units (super-individuals) in the cities.", ge=1,
+        20000,
+        "units",
+        "assumed",
+        "Consumer units (super-individuals) in the cities.",
+        ge=1,
     )
     consumer_unit_scale: int = param(
-        50, "persons/unit", "assumed (MODEL.md §3)", "People a consumer unit stands for.",
-        ge=1, le=10000,
+        50,
+        "persons/unit",
+        "assumed (MODEL.md §3)",
+        "People a consumer unit stands for.",
+        ge=1,
+        le=10000,
     )
     regulators: int = param(1, "regulators", "assumed", "Market regulators.", ge=0)
 
@@ -287,37 +395,58 @@ class Populations(Strict):
 class FarmerBehaviour(Strict):
     """Farm households: harvest, price information, channel choice (paper §3.1, §3.2)."""
 
-    elderly_share: float = share(0.55, "assumed (MODEL.md §3)",
-                                 "Share of households headed by someone 60+.")
+    elderly_share: float = share(
+        0.55, "assumed (MODEL.md §3)", "Share of households headed by someone 60+."
+    )
     elderly_low_literacy_share: float = share(
-        0.67, "paper §3.1 (~67% of left-behind elderly: basic phone skills only)",
+        0.67,
+        "paper §3.1 (~67% of left-behind elderly: basic phone skills only)",
         "Share of elderly households with digital literacy below 0.3.",
     )
     elderly_internet_factor: float = param(
-        0.75, "x", "derived: CNNIC 56th report (52.0% of 60+ online vs 69.2% overall)",
-        "Elderly households' chance of a connection relative to the village share.", ge=0, le=1,
+        0.75,
+        "x",
+        "derived: CNNIC 56th report (52.0% of 60+ online vs 69.2% overall)",
+        "Elderly households' chance of a connection relative to the village share.",
+        ge=0,
+        le=1,
     )
     price_info_elderly: float = share(0.3, "assumed", "Mean price information of the elderly.")
     price_info_other: float = share(0.6, "assumed", "Mean price information of the others.")
     uninformed_price_floor: float = share(
-        0.8, "assumed (paper §3.2: poor information lets middlemen pay less)",
+        0.8,
+        "assumed (paper §3.2: poor information lets middlemen pay less)",
         "Share of the farm-gate price a farmer with no price information gets.",
     )
     risk_premium: float = param(
-        0.1, "share", "assumed", "Premium over the middleman price a contract must offer.", ge=0,
+        0.1,
+        "share",
+        "assumed",
+        "Premium over the middleman price a contract must offer.",
+        ge=0,
     )
     bargaining_weight: float = share(
-        0.3, "assumed", "Farmers' share of the contract surplus with a local anchor.",
+        0.3,
+        "assumed",
+        "Farmers' share of the contract surplus with a local anchor.",
     )
     literacy_to_stream: float = share(
-        0.6, "assumed", "Digital literacy a farmer needs before streaming.",
+        0.6,
+        "assumed",
+        "Digital literacy a farmer needs before streaming.",
     )
     storable_sell_share: float = share(
-        0.05, "assumed", "Share of a household's store of storable produce sold to middlemen a week.",
+        0.05,
+        "assumed",
+        "Share of a household's store of storable produce sold to middlemen a week.",
     )
     stream_start_hazard: float = param(
-        0.001, "1/week", "assumed", "Weekly chance that a literate, connected farmer starts to "
-        "stream, at full recognition.", ge=0, le=1,
+        0.001,
+        "1/week",
+        "assumed",
+        "Weekly chance that a literate, connected farmer starts to stream, at full recognition.",
+        ge=0,
+        le=1,
     )
 
 
@@ -325,130 +454,219 @@ class YouthBehaviour(Strict):
     """Returning youth: return, training, conversion and exit (paper §3.1, §4.1)."""
 
     urban_wage_week: float = param(
-        1300.0, "yuan/week", "literature: NBS 2024 migrant survey (5,634 yuan/month)",
-        "Weekly wage of a migrant of average skill.", gt=0,
+        1300.0,
+        "yuan/week",
+        "literature: NBS 2024 migrant survey (5,634 yuan/month)",
+        "Weekly wage of a migrant of average skill.",
+        gt=0,
     )
     skill_wage_premium: float = param(
-        0.8, "x", "assumed (paper §3.1: 能者出走)", "Wage gain from lowest to highest skill.", ge=0,
+        0.8,
+        "x",
+        "assumed (paper §3.1: 能者出走)",
+        "Wage gain from lowest to highest skill.",
+        ge=0,
     )
     rural_income_week: float = param(
-        445.0, "yuan/week", "literature: NBS 2024 rural disposable income 23,119/yr",
-        "Prior belief about rural weekly income before any peer is observed.", gt=0,
+        445.0,
+        "yuan/week",
+        "literature: NBS 2024 rural disposable income 23,119/yr",
+        "Prior belief about rural weekly income before any peer is observed.",
+        gt=0,
     )
     beta0: float = param(
-        -6.5, "logit", "assumed (a few % of migrants return per year)",
+        -6.5,
+        "logit",
+        "assumed (a few % of migrants return per year)",
         "Intercept of the weekly return hazard.",
     )
-    beta_income: float = param(2.0, "logit per relative income", "assumed",
-                               "Weight of (rural - urban income) / urban income.")
+    beta_income: float = param(
+        2.0,
+        "logit per relative income",
+        "assumed",
+        "Weight of (rural - urban income) / urban income.",
+    )
     beta_attach: float = param(1.0, "logit", "assumed", "Weight of attachment to home.")
     beta_recog: float = param(1.5, "logit", "assumed", "Weight of recognition of streaming.")
     beta_amenity: float = param(0.5, "logit", "assumed", "Weight of village amenities.")
     beta_subsidy: float = param(
-        2.0, "logit per (subsidy/urban wage)", "assumed", "Weight of a returnee subsidy.",
+        2.0,
+        "logit per (subsidy/urban wage)",
+        "assumed",
+        "Weight of a returnee subsidy.",
     )
     peer_learning_rate: float = share(
-        0.1, "assumed", "Weight of this week's observed anchor income in expected rural income.",
+        0.1,
+        "assumed",
+        "Weight of this week's observed anchor income in expected rural income.",
     )
     enrol_chance: float = share(
-        0.15, "assumed", "Weekly chance that an untrained returnee asks for a course seat "
+        0.15,
+        "assumed",
+        "Weekly chance that an untrained returnee asks for a course seat "
         "(times recognition + 0.5).",
     )
     remigrate_hazard: float = param(
-        0.01, "1/week", "assumed", "Weekly chance that a returnee not streaming leaves again.",
-        ge=0, le=1,
+        0.01,
+        "1/week",
+        "assumed",
+        "Weekly chance that a returnee not streaming leaves again.",
+        ge=0,
+        le=1,
     )
-    initial_skill_a: float = param(2.0, "Beta a", "assumed", "Streaming skill prior (Beta a).",
-                                   gt=0)
-    initial_skill_b: float = param(5.0, "Beta b", "assumed", "Streaming skill prior (Beta b).",
-                                   gt=0)
+    initial_skill_a: float = param(
+        2.0, "Beta a", "assumed", "Streaming skill prior (Beta a).", gt=0
+    )
+    initial_skill_b: float = param(
+        5.0, "Beta b", "assumed", "Streaming skill prior (Beta b).", gt=0
+    )
     skill_to_stream: float = share(
-        0.45, "assumed (MODEL.md §3)", "Skill at which starting to stream becomes likely.",
+        0.45,
+        "assumed (MODEL.md §3)",
+        "Skill at which starting to stream becomes likely.",
     )
-    start_slope: float = param(12.0, "logit per skill", "assumed",
-                               "Steepness of the start-streaming chance in skill.", ge=0)
+    start_slope: float = param(
+        12.0,
+        "logit per skill",
+        "assumed",
+        "Steepness of the start-streaming chance in skill.",
+        ge=0,
+    )
     start_max: float = share(0.08, "assumed", "Weekly start chance of a very skilled trainee.")
     start_window_weeks: int = param(
-        26, "weeks", "assumed", "Weeks after a course during which a trainee may start.", ge=1,
+        26,
+        "weeks",
+        "assumed",
+        "Weeks after a course during which a trainee may start.",
+        ge=1,
     )
     recognition_initial: float = share(
-        0.29, "paper §3.1 (29% of farmers see streaming as a profession)",
+        0.29,
+        "paper §3.1 (29% of farmers see streaming as a profession)",
         "Initial share seeing streaming as a profession.",
     )
     recognition_rate: float = share(
-        0.02, "assumed", "Weekly adjustment of recognition toward visible anchor success.",
+        0.02,
+        "assumed",
+        "Weekly adjustment of recognition toward visible anchor success.",
     )
 
 
 class AnchorBehaviour(Strict):
     """Local anchors: sourcing, pricing, strategy, traffic, sessions, learning, exit (paper §3.1)."""
 
-    sessions_per_week: int = param(4, "sessions/week", "literature: PARAMETERS.md §3 (0.5-8)",
-                                   "Sessions a local anchor runs when it has goods.", ge=0, le=21)
-    farmer_sessions_per_week: int = param(2, "sessions/week", "assumed",
-                                          "Sessions a streaming farmer runs.", ge=0, le=21)
+    sessions_per_week: int = param(
+        4,
+        "sessions/week",
+        "literature: PARAMETERS.md §3 (0.5-8)",
+        "Sessions a local anchor runs when it has goods.",
+        ge=0,
+        le=21,
+    )
+    farmer_sessions_per_week: int = param(
+        2, "sessions/week", "assumed", "Sessions a streaming farmer runs.", ge=0, le=21
+    )
     learning_rate: float = share(0.02, "assumed", "Skill gain per session toward aptitude (eta).")
     skill_decay: float = share(0.01, "assumed", "Weekly skill loss when idle.")
     stall_viewer_loss: float = share(
-        0.5, "assumed", "Share of a stalled session's viewers who leave.",
+        0.5,
+        "assumed",
+        "Share of a stalled session's viewers who leave.",
     )
     demand_smoothing: float = share(0.3, "assumed", "Weight of the newest week in the forecast.")
-    stock_buffer: float = param(0.2, "share", "assumed", "Safety stock above forecast demand.",
-                                ge=0)
+    stock_buffer: float = param(
+        0.2, "share", "assumed", "Safety stock above forecast demand.", ge=0
+    )
     storable_stock_weeks: float = param(
-        8.0, "weeks", "assumed", "Weeks of forecast demand kept in stock for storable goods.", gt=0,
+        8.0,
+        "weeks",
+        "assumed",
+        "Weeks of forecast demand kept in stock for storable goods.",
+        gt=0,
     )
     initial_forecast_orders: float = param(
-        20.0, "orders/week", "assumed", "A new anchor's first demand forecast.", ge=0,
+        20.0,
+        "orders/week",
+        "assumed",
+        "A new anchor's first demand forecast.",
+        ge=0,
     )
     discount_rate_median: float = param(
-        0.05, "1/week", "assumed (paper §3.3: 只注重短期销售利润)",
-        "Median weekly discount rate (myopia).", gt=0,
+        0.05,
+        "1/week",
+        "assumed (paper §3.3: 只注重短期销售利润)",
+        "Median weekly discount rate (myopia).",
+        gt=0,
     )
-    discount_rate_spread: float = param(1.0, "log-sd", "assumed",
-                                        "Spread of discount rates across anchors.", ge=0)
-    strategy_review_weeks: int = param(13, "weeks", "assumed",
-                                       "How often an anchor reconsiders its strategy.", ge=1)
-    brand_cost: float = param(5000.0, "yuan", "assumed",
-                              "Up-front cost of building a brand (design, packaging).", ge=0)
-    brand_delay_weeks: int = param(13, "weeks", "assumed",
-                                   "Weeks before a brand earns its premium.", ge=0)
+    discount_rate_spread: float = param(
+        1.0, "log-sd", "assumed", "Spread of discount rates across anchors.", ge=0
+    )
+    strategy_review_weeks: int = param(
+        13, "weeks", "assumed", "How often an anchor reconsiders its strategy.", ge=1
+    )
+    brand_cost: float = param(
+        5000.0, "yuan", "assumed", "Up-front cost of building a brand (design, packaging).", ge=0
+    )
+    brand_delay_weeks: int = param(
+        13, "weeks", "assumed", "Weeks before a brand earns its premium.", ge=0
+    )
     brand_premium: float = param(
-        0.25, "share of reference price", "assumed", "Price premium of an established brand.",
+        0.25,
+        "share of reference price",
+        "assumed",
+        "Price premium of an established brand.",
         ge=0,
     )
     brand_quality_sd_ref: float = param(
-        0.2, "quality units", "assumed (paper §3.3: brand needs standard quality)",
-        "Quality spread at which a brand's premium vanishes.", gt=0,
+        0.2,
+        "quality units",
+        "assumed (paper §3.3: brand needs standard quality)",
+        "Quality spread at which a brand's premium vanishes.",
+        gt=0,
     )
-    undercut: float = share(0.05, "assumed (paper §3.3: price war)",
-                            "Imitators' price cut below the best-earning peer.")
-    min_margin: float = param(0.15, "share", "assumed",
-                              "Price floor above unit cost.", ge=0)
-    price_review_weeks: int = param(4, "weeks", "assumed",
-                                    "How often an imitator re-prices against its best peer.", ge=1)
+    undercut: float = share(
+        0.05, "assumed (paper §3.3: price war)", "Imitators' price cut below the best-earning peer."
+    )
+    min_margin: float = param(0.15, "share", "assumed", "Price floor above unit cost.", ge=0)
+    price_review_weeks: int = param(
+        4, "weeks", "assumed", "How often an imitator re-prices against its best peer.", ge=1
+    )
     initial_markdown: float = share(0.2, "assumed", "A new anchor's first price cut.")
     paid_traffic_budget_share: float = share(
-        0.1, "assumed", "Largest share of recent revenue spent on paid traffic.",
+        0.1,
+        "assumed",
+        "Largest share of recent revenue spent on paid traffic.",
     )
     honesty_cost_median: float = param(
-        0.8, "share of price", "assumed", "Median moral cost of selling a fake kg.", ge=0,
+        0.8,
+        "share of price",
+        "assumed",
+        "Median moral cost of selling a fake kg.",
+        ge=0,
     )
-    honesty_cost_spread: float = param(1.0, "log-sd", "assumed",
-                                       "Spread of honesty costs across anchors.", ge=0)
+    honesty_cost_spread: float = param(
+        1.0, "log-sd", "assumed", "Spread of honesty costs across anchors.", ge=0
+    )
     exaggeration_max: float = share(
-        0.15, "assumed", "Largest quality exaggeration (by the least honest anchors).",
+        0.15,
+        "assumed",
+        "Largest quality exaggeration (by the least honest anchors).",
     )
     reservation_wage_week: float = param(
-        600.0, "yuan/week", "assumed (between rural income 445 and migrant wage 1,300)",
-        "Income below which an anchor considers quitting.", ge=0,
+        600.0,
+        "yuan/week",
+        "assumed (between rural income 445 and migrant wage 1,300)",
+        "Income below which an anchor considers quitting.",
+        ge=0,
     )
     patience_base: float = share(0.3, "assumed", "Patience with no recognition.")
     patience_recognition: float = share(0.5, "assumed", "Patience added by full recognition.")
-    income_window_weeks: int = param(26, "weeks", "assumed (half a year spans a season)",
-                                     "Rolling income window (W).", ge=1)
-    exit_after_weeks: int = param(8, "weeks", "assumed",
-                                  "Consecutive weeks below the bar before exit (k).", ge=1)
+    income_window_weeks: int = param(
+        26, "weeks", "assumed (half a year spans a season)", "Rolling income window (W).", ge=1
+    )
+    exit_after_weeks: int = param(
+        8, "weeks", "assumed", "Consecutive weeks below the bar before exit (k).", ge=1
+    )
     tool_review_weeks: int = param(4, "weeks", "assumed", "How often tools are considered.", ge=1)
 
 
@@ -456,102 +674,164 @@ class ExternalAnchorBehaviour(Strict):
     """External anchors: city influencers with large followings (paper §3, traffic-grabbing)."""
 
     follower_share: float = share(
-        0.02, "assumed", "Share of consumers following each external anchor at the start.",
+        0.02,
+        "assumed",
+        "Share of consumers following each external anchor at the start.",
     )
     commission_rate: float = param(
-        0.25, "share of sales", "literature: PARAMETERS.md §2 (20-30% for large anchors)",
-        "Commission an external anchor keeps from each sale.", ge=0, le=1,
+        0.25,
+        "share of sales",
+        "literature: PARAMETERS.md §2 (20-30% for large anchors)",
+        "Commission an external anchor keeps from each sale.",
+        ge=0,
+        le=1,
     )
     slot_fee_week: float = param(
-        3000.0, "yuan/week", "literature: PARAMETERS.md §2 (5,000/show mid-tier); assumed",
-        "Weekly slot fee charged to the suppliers of an external anchor.", ge=0,
+        3000.0,
+        "yuan/week",
+        "literature: PARAMETERS.md §2 (5,000/show mid-tier); assumed",
+        "Weekly slot fee charged to the suppliers of an external anchor.",
+        ge=0,
     )
     bargaining_weight: float = share(
-        0.1, "assumed", "Farmers' share of the surplus in a deal with an external anchor.",
+        0.1,
+        "assumed",
+        "Farmers' share of the surplus in a deal with an external anchor.",
     )
-    sessions_per_week: int = param(3, "sessions/week", "assumed",
-                                   "Sessions per week on county goods.", ge=0, le=21)
+    sessions_per_week: int = param(
+        3, "sessions/week", "assumed", "Sessions per week on county goods.", ge=0, le=21
+    )
     skill: float = share(0.85, "assumed", "Skill of a professional city anchor.")
-    markdown: float = share(0.3, "literature: PARAMETERS.md §2 (40% price discount deal)",
-                            "Price cut external anchors demand.")
-    honesty_cost_median: float = param(0.1, "share of price", "assumed",
-                                       "Median moral cost of a fake kg.", ge=0)
+    markdown: float = share(
+        0.3,
+        "literature: PARAMETERS.md §2 (40% price discount deal)",
+        "Price cut external anchors demand.",
+    )
+    honesty_cost_median: float = param(
+        0.1, "share of price", "assumed", "Median moral cost of a fake kg.", ge=0
+    )
 
 
 class ConsumerBehaviour(Strict):
     """Consumer units in cities: attention, choice, trust, complaints (extension, MODEL.md §3)."""
 
-    offers_per_week: int = param(6, "offers", "assumed", "Offers a unit sees per week (k).",
-                                 ge=1, le=50)
+    offers_per_week: int = param(
+        6, "offers", "assumed", "Offers a unit sees per week (k).", ge=1, le=50
+    )
     followed_offer_share: float = share(
-        0.5, "assumed", "Largest share of the k offers filled by followed anchors.",
+        0.5,
+        "assumed",
+        "Largest share of the k offers filled by followed anchors.",
     )
     viewer_share: float = share(
-        0.1, "assumed", "Share of a unit's people who watch a shown offer.",
+        0.1,
+        "assumed",
+        "Share of a unit's people who watch a shown offer.",
     )
     base_utility: float = param(
-        -6.3, "utils", "assumed (viewer-to-order conversion 1-3%, PARAMETERS.md §3)",
+        -6.3,
+        "utils",
+        "assumed (viewer-to-order conversion 1-3%, PARAMETERS.md §3)",
         "Utility of an offer at reference price and neutral quality, against the outside option.",
     )
-    price_weight: float = param(3.0, "utils per relative markdown", "assumed",
-                                "Weight of the relative price cut.")
-    quality_weight: float = param(2.0, "utils per quality unit", "assumed",
-                                  "Weight of advertised quality times trust.")
+    price_weight: float = param(
+        3.0, "utils per relative markdown", "assumed", "Weight of the relative price cut."
+    )
+    quality_weight: float = param(
+        2.0, "utils per quality unit", "assumed", "Weight of advertised quality times trust."
+    )
     brand_weight: float = param(1.0, "utils", "assumed", "Weight of village brand trust.")
     follow_weight: float = param(0.8, "utils", "assumed", "Utility of following the anchor.")
     trust_initial: float = share(0.5, "assumed", "Trust in an anchor or brand never tried.")
-    trust_rate: float = share(0.2, "assumed (MODEL.md §8 lambda)",
-                              "Speed at which trust moves toward experience.")
+    trust_rate: float = share(
+        0.2, "assumed (MODEL.md §8 lambda)", "Speed at which trust moves toward experience."
+    )
     brand_trust_rate: float = share(0.05, "assumed", "Speed at which brand trust moves.")
     trust_gap_tolerance: float = param(
-        0.05, "quality units", "assumed", "Shortfall of quality consumers shrug off.", ge=0,
+        0.05,
+        "quality units",
+        "assumed",
+        "Shortfall of quality consumers shrug off.",
+        ge=0,
     )
     complaint_gap: float = param(
-        0.1, "quality units", "assumed", "Shortfall that counts as a problem.", ge=0,
+        0.1,
+        "quality units",
+        "assumed",
+        "Shortfall that counts as a problem.",
+        ge=0,
     )
     complain_given_problem: float = share(
-        0.136, "literature: China Consumers Association 2020 survey",
+        0.136,
+        "literature: China Consumers Association 2020 survey",
         "Share of buyers with a problem who complain to a regulator.",
     )
     refund_given_problem: float = share(
-        0.3, "assumed", "Share of buyers with a problem who ask a refund.",
+        0.3,
+        "assumed",
+        "Share of buyers with a problem who ask a refund.",
     )
     follow_after_buy: float = share(0.15, "assumed", "Chance a satisfied buyer follows.")
     follow_after_view: float = share(0.003, "assumed", "Chance a viewer follows.")
     unfollow_base: float = share(0.01, "assumed", "Weekly chance a follower drops off.")
     unfollow_distrust: float = share(
-        0.5, "assumed", "Extra weekly unfollow chance per unit of trust below 0.4.",
+        0.5,
+        "assumed",
+        "Extra weekly unfollow chance per unit of trust below 0.4.",
     )
-    follow_slots: int = param(8, "anchors", "assumed",
-                              "Most anchors a unit's people follow (array slots).", ge=1, le=64)
+    follow_slots: int = param(
+        8, "anchors", "assumed", "Most anchors a unit's people follow (array slots).", ge=1, le=64
+    )
 
 
 class PlatformConfig(Strict):
     """The platform: traffic allocation, fees, paid traffic (extension, MODEL.md §3)."""
 
-    alpha: float = param(1.0, "exponent", "assumed (MODEL.md §3: α = 1 by default)",
-                         "Rich-get-richer exponent on followers.", ge=0)
-    gamma: float = param(1.0, "exponent", "assumed", "Exponent on recent conversion.", ge=0)
-    conversion_prior_orders: float = param(1.0, "orders", "assumed (MODEL.md §3: a)",
-                                           "Pseudo-orders so newcomers get traffic.", ge=0)
-    conversion_prior_views: float = param(100.0, "views", "assumed (MODEL.md §3: b)",
-                                          "Pseudo-views so newcomers get traffic.", gt=0)
-    fee_fresh: float = param(
-        0.006, "share of GMV", "literature: PARAMETERS.md §2 (Douyin fresh produce 0.6%)",
-        "Platform fee on fresh produce.", ge=0, le=1,
+    alpha: float = param(
+        1.0,
+        "exponent",
+        "assumed (MODEL.md §3: α = 1 by default)",
+        "Rich-get-richer exponent on followers.",
+        ge=0,
     )
-    fee_other: float = param(0.03, "share of GMV", "literature: PARAMETERS.md §2 (1-5%)",
-                             "Platform fee on other goods.", ge=0, le=1)
+    gamma: float = param(1.0, "exponent", "assumed", "Exponent on recent conversion.", ge=0)
+    conversion_prior_orders: float = param(
+        1.0, "orders", "assumed (MODEL.md §3: a)", "Pseudo-orders so newcomers get traffic.", ge=0
+    )
+    conversion_prior_views: float = param(
+        100.0, "views", "assumed (MODEL.md §3: b)", "Pseudo-views so newcomers get traffic.", gt=0
+    )
+    fee_fresh: float = param(
+        0.006,
+        "share of GMV",
+        "literature: PARAMETERS.md §2 (Douyin fresh produce 0.6%)",
+        "Platform fee on fresh produce.",
+        ge=0,
+        le=1,
+    )
+    fee_other: float = param(
+        0.03,
+        "share of GMV",
+        "literature: PARAMETERS.md §2 (1-5%)",
+        "Platform fee on other goods.",
+        ge=0,
+        le=1,
+    )
     cpm_yuan: float = param(
-        60.0, "yuan/1,000 views", "literature: PARAMETERS.md §3 (50-100 per 1,000 viewers)",
-        "Price of paid traffic.", gt=0,
+        60.0,
+        "yuan/1,000 views",
+        "literature: PARAMETERS.md §3 (50-100 per 1,000 viewers)",
+        "Price of paid traffic.",
+        gt=0,
     )
     exploration_share: float = share(
-        0.3, "assumed (platforms give new rooms a traffic pool; extension)",
+        0.3,
+        "assumed (platforms give new rooms a traffic pool; extension)",
         "Share of organic traffic spread evenly over the anchors streaming this week.",
     )
-    paid_share_cap: float = share(0.3, "assumed",
-                                  "Largest share of non-follower traffic that can be bought.")
+    paid_share_cap: float = share(
+        0.3, "assumed", "Largest share of non-follower traffic that can be bought."
+    )
 
 
 class StreamingConfig(Strict):
@@ -560,67 +840,106 @@ class StreamingConfig(Strict):
     p_floor: float = share(0.02, "assumed", "Stall chance with unlimited bandwidth.")
     p_ceiling: float = share(0.6, "assumed", "Stall chance with no bandwidth.")
     b_scale_mbps: float = param(
-        20.0, "Mbps", "assumed (PARAMETERS.md §6: a few Mbps of upload per stream)",
-        "Bandwidth scale over which stalls fade.", gt=0,
+        20.0,
+        "Mbps",
+        "assumed (PARAMETERS.md §6: a few Mbps of upload per stream)",
+        "Bandwidth scale over which stalls fade.",
+        gt=0,
     )
 
 
 class LogisticsConfig(Strict):
     """Hubs and roads: capacity, cold chain, spoilage, costs (paper §3.2, §4.2)."""
 
-    hub_capacity_kg_week: float = param(60_000.0, "kg/week", "assumed",
-                                        "Parcels a county hub handles per week.", ge=0)
-    hub_cold_capacity_kg_week: float = param(20_000.0, "kg/week", "assumed",
-                                             "Refrigerated capacity of a hub.", ge=0)
+    hub_capacity_kg_week: float = param(
+        60_000.0, "kg/week", "assumed", "Parcels a county hub handles per week.", ge=0
+    )
+    hub_cold_capacity_kg_week: float = param(
+        20_000.0, "kg/week", "assumed", "Refrigerated capacity of a hub.", ge=0
+    )
     handling_yuan_per_kg: float = param(
-        1.5, "yuan/kg", "literature: PARAMETERS.md §4 (parcel 5-15 yuan per 5 kg box)",
-        "Hub handling and packing cost per kg.", ge=0,
+        1.5,
+        "yuan/kg",
+        "literature: PARAMETERS.md §4 (parcel 5-15 yuan per 5 kg box)",
+        "Hub handling and packing cost per kg.",
+        ge=0,
     )
-    cost_per_kg_km: float = param(0.002, "yuan/(kg km)", "assumed",
-                                  "Trunk transport cost.", ge=0)
+    cost_per_kg_km: float = param(0.002, "yuan/(kg km)", "assumed", "Trunk transport cost.", ge=0)
     rural_last_mile_multiplier: float = param(
-        5.0, "x", "paper §3.2 (rural logistics density 1/5 of urban)",
-        "Cost multiplier on village roads.", ge=1,
-    )
-    cold_cost_multiplier: float = param(
-        1.5, "x", "literature: PARAMETERS.md §4 (1.3-1.6x, estimate)", "Cold-chain cost factor.",
+        5.0,
+        "x",
+        "paper §3.2 (rural logistics density 1/5 of urban)",
+        "Cost multiplier on village roads.",
         ge=1,
     )
-    km_per_day: float = param(500.0, "km/day", "literature: PARAMETERS.md §4 (3 days by road)",
-                              "Road speed of parcels.", gt=0)
-    handling_days: float = param(1.0, "days", "literature: PARAMETERS.md §4 (+1 day first mile)",
-                                 "Days at stations and hubs.", ge=0)
-    cold_temp_factor: float = param(
-        0.1, "x", "assumed (paper §3.2: cold chain cuts loss below 5%)",
-        "Spoilage speed on an end-to-end cold chain relative to ambient.", ge=0, le=1,
+    cold_cost_multiplier: float = param(
+        1.5,
+        "x",
+        "literature: PARAMETERS.md §4 (1.3-1.6x, estimate)",
+        "Cold-chain cost factor.",
+        ge=1,
     )
-    origin_cold_temp_factor: float = param(0.05, "x", "assumed",
-                                           "Spoilage speed in village cold storage.", ge=0, le=1)
+    km_per_day: float = param(
+        500.0,
+        "km/day",
+        "literature: PARAMETERS.md §4 (3 days by road)",
+        "Road speed of parcels.",
+        gt=0,
+    )
+    handling_days: float = param(
+        1.0,
+        "days",
+        "literature: PARAMETERS.md §4 (+1 day first mile)",
+        "Days at stations and hubs.",
+        ge=0,
+    )
+    cold_temp_factor: float = param(
+        0.1,
+        "x",
+        "assumed (paper §3.2: cold chain cuts loss below 5%)",
+        "Spoilage speed on an end-to-end cold chain relative to ambient.",
+        ge=0,
+        le=1,
+    )
+    origin_cold_temp_factor: float = param(
+        0.05, "x", "assumed", "Spoilage speed in village cold storage.", ge=0, le=1
+    )
 
 
 class RegulationConfig(Strict):
     """Regulators: inspections, detection, fines, suspensions (paper §4.3)."""
 
-    inspections_per_week: int = param(3, "inspections/week", "assumed",
-                                      "Inspection capacity of one regulator.", ge=0)
-    p_detect_base: float = share(0.3, "assumed (MODEL.md §8)",
-                                 "Chance an inspection uncovers an offence, by hand.")
+    inspections_per_week: int = param(
+        3, "inspections/week", "assumed", "Inspection capacity of one regulator.", ge=0
+    )
+    p_detect_base: float = share(
+        0.3, "assumed (MODEL.md §8)", "Chance an inspection uncovers an offence, by hand."
+    )
     p_monitoring: float = share(0.0, "assumed", "Added detection from AI monitoring.")
     p_traceability: float = share(0.5, "assumed", "Added detection where goods are traceable.")
     fine_multiplier: float = param(
-        3.0, "x gain", "assumed (fines scale with the gain; PARAMETERS.md §5)",
-        "Fine as a multiple of the offence's gain.", ge=0,
+        3.0,
+        "x gain",
+        "assumed (fines scale with the gain; PARAMETERS.md §5)",
+        "Fine as a multiple of the offence's gain.",
+        ge=0,
     )
     min_fine: float = param(2000.0, "yuan", "assumed", "Smallest fine.", ge=0)
     exaggeration_limit: float = param(
-        0.1, "quality units", "assumed", "Advertised-minus-true quality that counts as false "
-        "advertising.", ge=0,
+        0.1,
+        "quality units",
+        "assumed",
+        "Advertised-minus-true quality that counts as false advertising.",
+        ge=0,
     )
-    offences_to_suspend: int = param(2, "offences", "assumed",
-                                     "Offences after which an anchor is suspended.", ge=1)
+    offences_to_suspend: int = param(
+        2, "offences", "assumed", "Offences after which an anchor is suspended.", ge=1
+    )
     suspension_weeks: int = param(8, "weeks", "assumed", "Length of a suspension.", ge=1)
     perceived_detection: float = share(
-        0.1, "assumed", "Anchors' prior belief of being caught per week of cheating.",
+        0.1,
+        "assumed",
+        "Anchors' prior belief of being caught per week of cheating.",
     )
 
 
@@ -630,8 +949,9 @@ class ToolSpec(Strict):
     complexity: float = share(0.5, "assumed", "Skill needed to use the tool.")
     price: float = param(2000.0, "yuan", "assumed", "Purchase price.", ge=0)
     upkeep_week: float = param(30.0, "yuan/week", "assumed", "Weekly upkeep, used or not.", ge=0)
-    effort_week: float = param(50.0, "yuan/week", "assumed",
-                               "Weekly value of the effort using it takes.", ge=0)
+    effort_week: float = param(
+        50.0, "yuan/week", "assumed", "Weekly value of the effort using it takes.", ge=0
+    )
     effect: Literal["conversion", "trust", "forecast", "sessions"] = "conversion"
     effect_size: float = param(0.2, "share", "assumed", "Effect at perfect fit.", ge=0)
     fit_fresh: float = share(0.5, "assumed", "Fit to fresh farm produce.")
@@ -641,20 +961,44 @@ class ToolSpec(Strict):
 def _default_tools() -> dict[str, ToolSpec]:
     return {
         "ai_selection": ToolSpec(
-            complexity=0.65, price=3000, upkeep_week=40, effort_week=60, effect="conversion",
-            effect_size=0.25, fit_fresh=0.35, fit_other=0.5,
+            complexity=0.65,
+            price=3000,
+            upkeep_week=40,
+            effort_week=60,
+            effect="conversion",
+            effect_size=0.25,
+            fit_fresh=0.35,
+            fit_other=0.5,
         ),
         "traceability": ToolSpec(
-            complexity=0.45, price=2000, upkeep_week=30, effort_week=40, effect="trust",
-            effect_size=0.1, fit_fresh=0.7, fit_other=0.8,
+            complexity=0.45,
+            price=2000,
+            upkeep_week=30,
+            effort_week=40,
+            effect="trust",
+            effect_size=0.1,
+            fit_fresh=0.7,
+            fit_other=0.8,
         ),
         "data_dashboard": ToolSpec(
-            complexity=0.55, price=1500, upkeep_week=20, effort_week=40, effect="forecast",
-            effect_size=0.5, fit_fresh=0.6, fit_other=0.6,
+            complexity=0.55,
+            price=1500,
+            upkeep_week=20,
+            effort_week=40,
+            effect="forecast",
+            effect_size=0.5,
+            fit_fresh=0.6,
+            fit_other=0.6,
         ),
         "digital_human": ToolSpec(
-            complexity=0.75, price=8000, upkeep_week=100, effort_week=80, effect="sessions",
-            effect_size=0.5, fit_fresh=0.25, fit_other=0.35,
+            complexity=0.75,
+            price=8000,
+            upkeep_week=100,
+            effort_week=80,
+            effect="sessions",
+            effect_size=0.5,
+            fit_fresh=0.25,
+            fit_other=0.35,
         ),
     }
 
@@ -664,18 +1008,26 @@ class ToolMarket(Strict):
 
     catalogue: dict[str, ToolSpec] = Field(default_factory=_default_tools)
     perceived_fit: float = share(
-        0.8, "assumed (tools are marketed as fitting everything)", "Fit buyers expect.",
+        0.8,
+        "assumed (tools are marketed as fitting everything)",
+        "Fit buyers expect.",
     )
-    overconfidence: float = param(1.3, "x", "assumed", "Buyers' overestimate of their benefit.",
-                                  ge=0)
-    peer_weight: float = param(1.0, "x", "assumed",
-                               "Extra perceived benefit when all peers hold the tool.", ge=0)
-    payback_weeks: int = param(26, "weeks", "assumed",
-                               "Horizon over which a buyer expects a tool to pay back.", ge=1)
-    afford_share: float = share(0.5, "assumed",
-                                "Largest share of the last 13 weeks' revenue spent on a tool.")
+    overconfidence: float = param(
+        1.3, "x", "assumed", "Buyers' overestimate of their benefit.", ge=0
+    )
+    peer_weight: float = param(
+        1.0, "x", "assumed", "Extra perceived benefit when all peers hold the tool.", ge=0
+    )
+    payback_weeks: int = param(
+        26, "weeks", "assumed", "Horizon over which a buyer expects a tool to pay back.", ge=1
+    )
+    afford_share: float = share(
+        0.5, "assumed", "Largest share of the last 13 weeks' revenue spent on a tool."
+    )
     service_center_support: float = share(
-        0.2, "assumed (paper §4.2)", "Complexity removed by a village service center.",
+        0.2,
+        "assumed (paper §4.2)",
+        "Complexity removed by a village service center.",
     )
 
 
@@ -683,9 +1035,10 @@ class CourseSpec(Strict):
     """A training course type (paper §3.1)."""
 
     duration_weeks: int = param(1, "weeks", "paper §3.1", "Course length.", ge=1)
-    skill_gain: float = share(0.1, "assumed", "Skill gain factor: skill += gain*aptitude*(1-skill).")
-    cost_per_seat: float = param(1500.0, "yuan/seat", "literature: PARAMETERS.md §7", "Cost.",
-                                 ge=0)
+    skill_gain: float = share(
+        0.1, "assumed", "Skill gain factor: skill += gain*aptitude*(1-skill)."
+    )
+    cost_per_seat: float = param(1500.0, "yuan/seat", "literature: PARAMETERS.md §7", "Cost.", ge=0)
     every_weeks: int = param(4, "weeks", "assumed", "How often a course starts.", ge=1)
 
 
@@ -693,34 +1046,54 @@ class TrainingConfig(Strict):
     """Status-quo training that runs in every scenario (paper §3.1)."""
 
     seats_per_year: int = param(60, "seats/yr", "assumed", "Training seats offered a year.", ge=0)
-    crash_share: float = share(0.7, "assumed (paper §3.1: market crash courses dominate)",
-                               "Share of seats in 3-day crash courses.")
-    crash: CourseSpec = Field(default_factory=lambda: CourseSpec(
-        duration_weeks=1, skill_gain=0.1, cost_per_seat=1500, every_weeks=4))
-    standard: CourseSpec = Field(default_factory=lambda: CourseSpec(
-        duration_weeks=6, skill_gain=0.45, cost_per_seat=4000, every_weeks=13))
+    crash_share: float = share(
+        0.7,
+        "assumed (paper §3.1: market crash courses dominate)",
+        "Share of seats in 3-day crash courses.",
+    )
+    crash: CourseSpec = Field(
+        default_factory=lambda: CourseSpec(
+            duration_weeks=1, skill_gain=0.1, cost_per_seat=1500, every_weeks=4
+        )
+    )
+    standard: CourseSpec = Field(
+        default_factory=lambda: CourseSpec(
+            duration_weeks=6, skill_gain=0.45, cost_per_seat=4000, every_weeks=13
+        )
+    )
 
 
 class MetricsConfig(Strict):
     """Indicator options."""
 
-    burn_in_weeks: int = param(13, "weeks", "assumed (MODEL.md §1)",
-                               "Weeks left out of whole-run indicator values.", ge=0)
-    conversion_window_weeks: int = param(12, "weeks", "INTERFACE.md",
-                                         "Window for training conversion.", ge=1)
-    retention_weeks: int = param(52, "weeks", "INTERFACE.md (Longnan 2021: a year later)",
-                                 "Horizon of anchor retention.", ge=1)
+    burn_in_weeks: int = param(
+        13, "weeks", "assumed (MODEL.md §1)", "Weeks left out of whole-run indicator values.", ge=0
+    )
+    conversion_window_weeks: int = param(
+        12, "weeks", "INTERFACE.md", "Window for training conversion.", ge=1
+    )
+    retention_weeks: int = param(
+        52,
+        "weeks",
+        "INTERFACE.md (Longnan 2021: a year later)",
+        "Horizon of anchor retention.",
+        ge=1,
+    )
     micro_seller_threshold_yuan: float = param(
-        500_000.0, "yuan/yr", "paper §3.1 (individual businesses under 500,000 yuan)",
-        "Revenue line of a micro seller.", ge=0,
+        500_000.0,
+        "yuan/yr",
+        "paper §3.1 (individual businesses under 500,000 yuan)",
+        "Revenue line of a micro seller.",
+        ge=0,
     )
 
 
 class LivestreamConfig(Strict):
     """Switch for the counterfactual world without live streaming (paper §2.3)."""
 
-    enabled: bool = param(True, "bool", "paper §2.3",
-                          "Whether live streaming exists; off = middlemen only.")
+    enabled: bool = param(
+        True, "bool", "paper §2.3", "Whether live streaming exists; off = middlemen only."
+    )
 
 
 class Policy(Strict):
@@ -747,8 +1120,7 @@ class Scenario(Strict):
 
     name: str = "scenario"
     description: str = ""
-    steps: int = param(156, "weeks", "MODEL.md §1 (3 years)", "Length of a run.", ge=1,
-                       le=5200)
+    steps: int = param(156, "weeks", "MODEL.md §1 (3 years)", "Length of a run.", ge=1, le=5200)
     world: WorldConfig = Field(default_factory=WorldConfig)
     products: dict[str, ProductSpec] = Field(default_factory=_default_products)
     population: Populations = Field(default_factory=Populations)
@@ -781,8 +1153,9 @@ class Scenario(Strict):
         for node in self.world.nodes:
             unknown = [n for n in (node.products or []) if n not in self.products]
             if unknown:
-                raise ValueError(f"world.nodes: node {node.id} has unknown product(s) "
-                                 f"{', '.join(unknown)}")
+                raise ValueError(
+                    f"world.nodes: node {node.id} has unknown product(s) {', '.join(unknown)}"
+                )
         names = [p.name for p in self.policies]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

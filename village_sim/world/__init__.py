@@ -1,0 +1,1 @@
+"""The places graph: generator, explicit graphs, routes."""

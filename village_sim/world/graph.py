@@ -140,21 +140,37 @@ def _county_graph(scenario: Scenario, rng: np.random.Generator) -> nx.Graph:
 
     for h, node in enumerate(hub_ids):
         angle = 2 * np.pi * h / max(n_h, 1)
-        graph.add_node(node, name=f"hub_{h}", kind="county_hub",
-                       x=0.6 * np.cos(angle), y=0.6 * np.sin(angle),
-                       capacity_kg_week=log.hub_capacity_kg_week,
-                       cold_capacity_kg_week=log.hub_cold_capacity_kg_week)
+        graph.add_node(
+            node,
+            name=f"hub_{h}",
+            kind="county_hub",
+            x=0.6 * np.cos(angle),
+            y=0.6 * np.sin(angle),
+            capacity_kg_week=log.hub_capacity_kg_week,
+            cold_capacity_kg_week=log.hub_cold_capacity_kg_week,
+        )
     for c, node in enumerate(city_ids):
-        graph.add_node(node, name=f"city_{c}", kind="city", x=4.0,
-                       y=(c - (n_c - 1) / 2) * 1.5, population_weight=1.0)
+        graph.add_node(
+            node,
+            name=f"city_{c}",
+            kind="city",
+            x=4.0,
+            y=(c - (n_c - 1) / 2) * 1.5,
+            population_weight=1.0,
+        )
         for h in hub_ids:
             km = float(rng.uniform(*cfg.hub_city_km))
             graph.add_edge(h, node, km=round(km, 1), cold_chain=True)
     for t, node in enumerate(township_ids):
         angle = 2 * np.pi * (t + 0.5) / n_t
         hub = hub_ids[t % n_h]
-        graph.add_node(node, name=f"township_{t}", kind="township",
-                       x=1.6 * np.cos(angle) - 0.5, y=1.6 * np.sin(angle))
+        graph.add_node(
+            node,
+            name=f"township_{t}",
+            kind="township",
+            x=1.6 * np.cos(angle) - 0.5,
+            y=1.6 * np.sin(angle),
+        )
         km = float(rng.uniform(*cfg.township_hub_km))
         graph.add_edge(node, hub, km=round(km, 1), cold_chain=True)
     for v in range(n_v):
@@ -165,8 +181,14 @@ def _county_graph(scenario: Scenario, rng: np.random.Generator) -> nx.Graph:
         products = cfg.products_by_terrain[terrain]
         angle = 2 * np.pi * (v % n_t + 0.5) / n_t + (v // n_t + 1) * 0.35 - 0.5
         radius = 2.6 + 0.4 * TERRAIN_CODE[terrain]
-        graph.add_node(v, name=f"village_{v}_{terrain}", products=",".join(products),
-                       x=radius * np.cos(angle) - 0.5, y=radius * np.sin(angle), **attrs)
+        graph.add_node(
+            v,
+            name=f"village_{v}_{terrain}",
+            products=",".join(products),
+            x=radius * np.cos(angle) - 0.5,
+            y=radius * np.sin(angle),
+            **attrs,
+        )
         km = scenario.world.terrain[terrain].first_mile_km * float(rng.uniform(0.7, 1.3))
         graph.add_edge(v, township, km=round(km, 1), cold_chain=v in cold_villages)
     return graph
@@ -189,11 +211,16 @@ def _explicit_graph(scenario: Scenario) -> nx.Graph:
             attrs["premises"] = -1 if node.premises is None else node.premises
             attrs["products"] = ",".join(node.products or [])
         elif node.kind == "county_hub":
-            attrs["capacity_kg_week"] = (node.capacity_kg_week if node.capacity_kg_week is not None
-                                         else scenario.logistics.hub_capacity_kg_week)
+            attrs["capacity_kg_week"] = (
+                node.capacity_kg_week
+                if node.capacity_kg_week is not None
+                else scenario.logistics.hub_capacity_kg_week
+            )
             attrs["cold_capacity_kg_week"] = (
-                node.cold_capacity_kg_week if node.cold_capacity_kg_week is not None
-                else scenario.logistics.hub_cold_capacity_kg_week)
+                node.cold_capacity_kg_week
+                if node.cold_capacity_kg_week is not None
+                else scenario.logistics.hub_cold_capacity_kg_week
+            )
         elif node.kind == "city":
             attrs["population_weight"] = node.population_weight
         graph.add_node(node.id, **attrs)
@@ -205,8 +232,7 @@ def _explicit_graph(scenario: Scenario) -> nx.Graph:
     for i, edge in enumerate(scenario.world.edges):
         for end in ("u", "v"):
             if getattr(edge, end) not in seen:
-                raise WorldError(f"world.edges.{i}.{end}",
-                                 f"unknown node id {getattr(edge, end)}")
+                raise WorldError(f"world.edges.{i}.{end}", f"unknown node id {getattr(edge, end)}")
         if edge.u == edge.v:
             raise WorldError(f"world.edges.{i}", "a road must join two different places")
         attrs = {"km": edge.km, "cold_chain": edge.cold_chain}
@@ -233,8 +259,7 @@ def _check_connected(graph: nx.Graph) -> None:
     for comp in components:
         cities = sorted(n for n in comp if kinds[n] == "city")
         if cities and not any(kinds[n] == "village" for n in comp):
-            raise WorldError("world.edges",
-                             f"city {cities[0]} has no route to any village")
+            raise WorldError("world.edges", f"city {cities[0]} has no route to any village")
     if len(components) > 1:
         parts = "; ".join(
             "{" + ", ".join(str(n) for n in sorted(c)[:6]) + (", ..." if len(c) > 6 else "") + "}"
