@@ -34,6 +34,7 @@ from village_sim.scenario.schema import Scenario
 from village_sim.world.graph import build_graph, build_world
 
 MONEY_GROUPS = (
+    "contractors",
     "consumers",
     "middlemen",
     "suppliers",
@@ -108,7 +109,6 @@ class VillageMarket(mesa.Model):
         self.livestream_enabled = config.livestream.enabled
         self.standard_factor = np.ones(self.world.n_villages)
         self.weather = Weather(self)
-        self.refresh_costs()
         self.week_stats: defaultdict[str, float] = defaultdict(float)
         self.stats_history: list[dict[str, float]] = []
         self.village_stats = {
@@ -125,6 +125,7 @@ class VillageMarket(mesa.Model):
         self.anchor_list: list[Anchor] = []
         self._open_books()
         self.governance = Governance(self)
+        self.refresh_costs()
         self.recognition = config.youth.recognition_initial
         self.expected_rural_income = config.youth.rural_income_week
         self.detection_belief = config.regulation.perceived_detection
@@ -137,6 +138,8 @@ class VillageMarket(mesa.Model):
         next_person = self.farmers.n
         youth_rng = self.streams["youth"]
         pop = config.population
+        self.youth_count = 0
+        self.money.open_group("youth", pop.youth)
         for i in range(pop.youth):
             Youth(
                 self,
@@ -238,8 +241,11 @@ class VillageMarket(mesa.Model):
         return self._product_arrays[field]
 
     def route_cost(self) -> np.ndarray:
-        """Ambient shipping cost per kg village → city (policy may lower the last mile)."""
-        return self.world.route_cost
+        """Ambient shipping cost per kg village → city; shared delivery lowers the last mile."""
+        keep = self.governance.levers.last_mile_factor
+        if keep >= 1.0:
+            return self.world.route_cost
+        return self.world.route_cost - (1 - keep) * self.world.route_first_mile_cost
 
     def refresh_costs(self) -> None:
         """Recompute the expected shipping cost per kg from each village (city-weighted mean).
@@ -255,24 +261,27 @@ class VillageMarket(mesa.Model):
 
     def amenity(self, village: int) -> float:
         """Village amenities in [0, 1]: connectivity and an e-commerce service center."""
-        return 0.5 * float(self.world.internet_share[village]) + 0.5 * float(
-            self.world.service_center[village]
-        )
+        center = self.world.service_center[village] or self.governance.service_center(village)
+        return 0.5 * float(self.world.internet_share[village]) + 0.5 * float(center)
 
     def tool_support(self, village: int) -> float:
         """Complexity removed by the village's service center (paper §4.2)."""
-        return (
-            self.config.tools.service_center_support if self.world.service_center[village] else 0.0
-        )
+        center = self.world.service_center[village] or self.governance.service_center(village)
+        return self.config.tools.service_center_support if center else 0.0
 
     def traceability(self, anchor: Anchor) -> bool:
         """Whether the anchor's village runs a traceability system."""
         return self.governance.traceability(anchor.base_village)
 
     def brand_quality_factor(self, village: int, product: int) -> float:
-        """How much of a brand's premium the village's quality spread allows (paper §3.3)."""
+        """Share of a brand's premium the village's goods earn (paper §3.3, §4.3).
+
+        Standard quality allows a brand (the spread must be below ``brand_quality_sd_ref``); a
+        village public brand ("one village one product") adds to the premium.
+        """
         sd = self.products[product].quality_sd * self.standard_factor[village]
-        return max(0.0, 1.0 - sd / self.config.anchors.brand_quality_sd_ref)
+        standard = max(0.0, 1.0 - sd / self.config.anchors.brand_quality_sd_ref)
+        return standard * (1 + self.governance.brand_boost(village))
 
     def perceived_detection(self, anchor: Anchor) -> float:
         """An anchor's belief of being caught cheating, higher when its goods are traceable."""
@@ -427,7 +436,9 @@ class VillageMarket(mesa.Model):
             )[:n]
             / FEN_PER_YUAN
         )
-        liquidation = ledger.receipts("anchors", ("liquidation",))[:n] / FEN_PER_YUAN
+        liquidation = (
+            ledger.receipts("anchors", ("liquidation", "policy_honour_award"))[:n] / FEN_PER_YUAN
+        )
         views = self.market.week_views if self.market.sellers is not None else {}
         for a in self.anchor_list:
             if a.exited:
@@ -436,6 +447,7 @@ class VillageMarket(mesa.Model):
             revenue = float(sales[i] - refunds[i])
             margin = revenue - fees[i] - a.cogs_week - a.shipping_week
             income = margin - overheads[i] + liquidation[i]
+            income += self.governance.top_up(a, income)
             a.record_week(
                 revenue,
                 margin,
@@ -459,9 +471,7 @@ class VillageMarket(mesa.Model):
         stats["orders_unmet"] = stats["orders_wanted"] - stats["orders_filled"]
         stats["ambient_shipped_kg"] = stats["fresh_shipped_kg"] - stats["cold_shipped_kg"]
         stats["ambient_spoiled_kg"] = stats["fresh_spoiled_kg"] - stats["cold_spoiled_kg"]
-        stats["policy_spend_yuan"] = (
-            self.governance.spent_this_week if hasattr(self.governance, "spent_this_week") else 0.0
-        )
+        stats["policy_spend_yuan"] = self.governance.spent_this_week
         n = self.anchor_count
         sale_by_anchor = ledger.receipts("anchors", ("sale",))[:n] / FEN_PER_YUAN
         local = np.array([a.is_local for a in self.anchor_list], dtype=bool)

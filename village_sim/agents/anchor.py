@@ -113,6 +113,7 @@ class Anchor(CellAgent):
         self.farmer_index: int | None = None
         self.shipping_week = 0.0
         self.complaints_week = 0
+        model.governance.on_new_anchor(self)
 
     # -- status -----------------------------------------------------------------------------------
     @property
@@ -528,7 +529,6 @@ class Anchor(CellAgent):
             + model.governance.patience_bonus(self),
         )
         bar = cfg.reservation_wage_week * (1 - patience)
-        floor = model.governance.income_floor(self)
-        self.below_bar_weeks = self.below_bar_weeks + 1 if rolling + floor < bar else 0
+        self.below_bar_weeks = self.below_bar_weeks + 1 if rolling < bar else 0
         if self.below_bar_weeks >= cfg.exit_after_weeks:
             model.retire_anchor(self)

@@ -78,6 +78,7 @@ class FarmerPopulation:
         base_yield = np.array([p.yield_kg_per_household_year for p in products])[self.product]
         self.yield_kg_year = base_yield * rng.lognormal(-0.5 * het**2, het)
         self.quality_z = rng.standard_normal(n)
+        self.trained = np.zeros(n, dtype=bool)
         self.contract_anchor = np.full(n, NO_ANCHOR, dtype=np.int64)
         self.stream_anchor = np.full(n, NO_ANCHOR, dtype=np.int64)
         self.stock_quality = np.zeros(n)

@@ -64,6 +64,9 @@ class Regulator(FixedAgent):
         traceable = "traceability" in anchor.tools and anchor.tools["traceability"].in_use
         p_trace = cfg.p_traceability if (traceable or model.traceability(anchor)) else 0.0
         p_monitor = min(1.0, cfg.p_monitoring + model.governance.monitoring_bonus())
+        if fake:
+            protection = model.governance.brand_protection(anchor.base_village)
+            p_monitor = 1 - (1 - p_monitor) * (1 - protection)
         if self.stream.random() >= detection_probability(cfg.p_detect_base, p_monitor, p_trace):
             return
         gain = anchor.fake_gain_open + (
@@ -77,6 +80,7 @@ class Regulator(FixedAgent):
         model.week_stats["detections"] += 1
         anchor.fake_gain_open = 0.0
         anchor.offences += 1
+        model.governance.on_detection(anchor)
         anchor.honesty_cost *= 1.5  # a caught cheater weighs the risk more (extension)
         anchor.exaggeration = min(anchor.exaggeration, cfg.exaggeration_limit * 0.5)
         if anchor.offences >= cfg.offences_to_suspend:

@@ -28,6 +28,7 @@ class Cohort:
     start_week: int
     end_week: int
     members: list = field(default_factory=list)
+    quality: float = 1.0
 
 
 class TrainingProgram:
@@ -38,7 +39,7 @@ class TrainingProgram:
         self.applicants: list[Youth] = []
         self.cohorts: list[Cohort] = []
         self.running: list[Cohort] = []
-        self._carry = {"crash": 0.0, "standard": 0.0}
+        self._carry: dict[str, float] = {}
         self.rng = model.streams["training"]
 
     def apply(self, youth: Youth) -> None:
@@ -46,19 +47,11 @@ class TrainingProgram:
         if youth not in self.applicants:
             self.applicants.append(youth)
 
-    def seats_this_week(self, course: str) -> int:
-        """Seats of a course type starting this week (fractional seats carried over)."""
-        model = self.model
-        cfg = model.config.training
-        spec = getattr(cfg, course)
-        if model.week % spec.every_weeks:
-            return 0
-        seats_year = cfg.seats_per_year + model.governance.extra_seats_per_year()
-        crash_share = model.governance.crash_share(cfg.crash_share)
-        share = crash_share if course == "crash" else 1 - crash_share
-        self._carry[course] += seats_year * share * spec.every_weeks / 52
-        seats = int(self._carry[course])
-        self._carry[course] -= seats
+    def _due(self, key: str, seats_per_year: float, every_weeks: int) -> int:
+        """Whole seats due now at a yearly rate (fractional seats carried over)."""
+        self._carry[key] = self._carry.get(key, 0.0) + seats_per_year * every_weeks / 52
+        seats = int(self._carry[key])
+        self._carry[key] -= seats
         return seats
 
     def step(self) -> None:
@@ -67,23 +60,52 @@ class TrainingProgram:
         for cohort in list(self.running):
             if cohort.end_week == model.week:
                 spec = getattr(model.config.training, cohort.course)
-                gain = spec.skill_gain * model.governance.course_quality(cohort.course)
                 for youth in cohort.members:
-                    youth.finish_course(gain)
+                    youth.finish_course(spec.skill_gain * cohort.quality)
                 self.running.remove(cohort)
         self.applicants = [y for y in self.applicants if y.status == "home" and not y.trained]
         for course in ("standard", "crash"):
-            seats = self.seats_this_week(course)
-            if seats and self.applicants:
-                self._start(course, seats)
+            spec = getattr(model.config.training, course)
+            if model.week % spec.every_weeks == 0:
+                self._open_course(course, spec)
 
-    def _start(self, course: str, seats: int) -> None:
+    def _open_course(self, course: str, spec) -> None:
+        """Status-quo seats plus the seats policies pay for, filled from the applicants."""
+        from village_sim.governance import talent
+
+        model = self.model
+        cfg = model.config.training
+        levers = model.governance.levers
+        crash = cfg.crash_share if course == "crash" else 1 - cfg.crash_share
+        status_quo = self._due(course, cfg.seats_per_year * crash, spec.every_weeks)
+        policy_share = crash
+        if levers.standard_share is not None:
+            policy_share = (
+                levers.standard_share if course == "standard" else 1 - (levers.standard_share)
+            )
+        extra_due = self._due(
+            f"policy:{course}", levers.extra_seats_per_year * policy_share, spec.every_weeks
+        )
+        sq = min(status_quo, len(self.applicants))
+        wanted = min(extra_due, len(self.applicants) - sq)
+        extra = talent.buy_seats(model.governance, wanted, spec.cost_per_seat) if wanted else 0
+        if sq + extra == 0:
+            return
+        quality = talent.course_quality(model.governance, sq) if levers.course_quality > 1 else 1.0
+        self._start(course, sq, extra, quality)
+
+    def _start(self, course: str, status_quo: int, extra: int, quality: float) -> None:
         model = self.model
         spec = getattr(model.config.training, course)
         order = self.rng.permutation(len(self.applicants))
-        chosen = [self.applicants[i] for i in order[:seats]]
+        chosen = [self.applicants[i] for i in order[: status_quo + extra]]
         cohort = Cohort(
-            len(self.cohorts), course, model.week, model.week + spec.duration_weeks, chosen
+            len(self.cohorts),
+            course,
+            model.week,
+            model.week + spec.duration_weeks,
+            chosen,
+            quality=quality,
         )
         self.cohorts.append(cohort)
         self.running.append(cohort)
@@ -97,5 +119,5 @@ class TrainingProgram:
             0,
             "training_providers",
             0,
-            to_fen(spec.cost_per_seat * len(chosen)),
+            to_fen(spec.cost_per_seat * status_quo),
         )

@@ -54,6 +54,8 @@ class Youth(CellAgent):
         cfg = model.config.youth
         rng = model.streams["youth"]
         self.person_id = person_id
+        self.youth_index = model.youth_count
+        model.youth_count += 1
         self.home_village = home_village
         self.city = int(rng.integers(model.world.n_cities))
         self.ability = float(rng.beta(2, 2))

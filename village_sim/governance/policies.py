@@ -1,103 +1,247 @@
-"""Governance: the hooks through which policies act on agents (paper §4).
+"""Governance: policies scheduled, budgeted and acting through the agents they concern (paper §4).
 
-Every mechanism that a governance path can change asks :class:`Governance` for its current lever
-(extra training seats, a commission cap, a fairness cap ...). With no policy active each lever is
-neutral, so the status quo is exactly the baseline's mechanisms. Policies are scheduled, budgeted
-and applied in :meth:`Governance.apply`; the measures of each path live in this package, one module
-per path.
+Each week :meth:`Governance.apply` (1) makes the one-off investments of policies that start this
+week, (2) lets every active policy act — recurring measures set their levers and pay their running
+costs — and (3) publishes the combined :class:`Levers` that mechanisms read. A purchase larger than
+a policy's remaining budget is not made; every yuan spent moves from the external government-budget
+account to whoever is paid, so ``policy_spend`` enters the money balance. With no policy active every
+lever is neutral and the status quo is exactly the baseline's mechanisms.
+
+The measures of each path live in one module per path (``talent``, ``infrastructure``,
+``supply_side``, ``co_governance``), named as in :mod:`village_sim.scenario.policies`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.market.ledger import to_fen
+
 if TYPE_CHECKING:
     from village_sim.agents.anchor import Anchor
     from village_sim.model import VillageMarket
+    from village_sim.scenario.policies import PolicyBase
+
+
+@dataclass
+class Levers:
+    """This week's combined levers of all active policies (neutral values = status quo)."""
+
+    extra_seats_per_year: float = 0.0
+    standard_share: float | None = None
+    course_quality: float = 1.0
+    returnee_subsidy_week: float = 0.0
+    learning_multiplier: float = 1.0
+    patience_bonus: float = 0.0
+    income_floor_week: float = 0.0
+    income_floor_weeks: int = 0
+    service_center_villages: set[int] = field(default_factory=set)
+    last_mile_factor: float = 1.0
+    extra_inspections: int = 0
+    monitoring: float = 0.0
+    penalty_multiplier: float = 1.0
+    commission_cap: float = 1.0
+    top_share_cap: float = 1.0
+    local_boost: float = 1.0
+    min_farmer_share: float = 0.0
+    certification_trust: float = 0.0
 
 
 class Governance:
-    """Scheduled policies and the levers they set (neutral when none is active)."""
+    """Scheduled, budgeted policies and the levers they set."""
 
     def __init__(self, model: VillageMarket) -> None:
+        from village_sim.governance import co_governance, infrastructure, supply_side, talent
+
         self.model = model
         self.policies = list(model.config.policies)
-        self.spent_yuan: dict[str, float] = {p.name: 0.0 for p in self.policies}
-        self.commission_cap = 1.0
+        self.paths = {
+            "talent": talent,
+            "infrastructure": infrastructure,
+            "supply_side": supply_side,
+            "co_governance": co_governance,
+        }
+        self.budget_left = {p.name: float(p.budget_yuan) for p in self.policies}
+        self.spent_yuan = {p.name: 0.0 for p in self.policies}
+        self.spent_this_week = 0.0
+        self.levers = Levers()
+        self.traceable_villages: set[int] = set()
+        self.branded_villages: dict[int, tuple[float, float]] = {}
+        self.certified: set[int] = set()
+        self.members: set[int] = set()
+        self.members_code: set[int] = set()
+        self.equipped: set[int] = set()
+        self.awarded: set[int] = set()
+        self.carry: dict[str, float] = {}
+        self.log: list[dict] = []
 
+    # -- the week -----------------------------------------------------------------------------------
     def apply(self, week: int) -> None:
-        """Start, stop and pay for policies this week (filled in by the governance paths)."""
+        """Invest for policies starting now, let active policies act, publish the levers."""
+        self.spent_this_week = 0.0
+        levers = Levers()
+        for policy in self.policies:
+            module = self.paths[policy.path]
+            if week == policy.start_week:
+                module.invest(self, policy)
+            if policy.active(week):
+                module.act(self, policy, levers, week)
+        self.levers = levers
+        self.model.refresh_costs()
 
-    # -- talent ----------------------------------------------------------------------------------
-    def extra_seats_per_year(self) -> float:
-        """Training seats added by policy."""
-        return 0.0
+    def active(self, path: str) -> list[PolicyBase]:
+        """Policies of a path active this week."""
+        week = self.model.week
+        return [p for p in self.policies if p.path == path and p.active(week)]
 
-    def crash_share(self, status_quo: float) -> float:
-        """Share of seats in crash courses."""
-        return status_quo
+    # -- money ----------------------------------------------------------------------------------------
+    def pay(
+        self,
+        policy: PolicyBase,
+        yuan: float,
+        kind: str,
+        to: str = "contractors",
+        index: int | np.ndarray = 0,
+    ) -> bool:
+        """Spend from a policy's budget; refused (False) when it exceeds what is left."""
+        yuan = float(yuan)
+        if yuan <= 0:
+            return True
+        if yuan > self.budget_left[policy.name] + 1e-6:
+            return False
+        self.model.money.transfer(f"policy_{kind}", "government_budget", 0, to, index, to_fen(yuan))
+        self.budget_left[policy.name] -= yuan
+        self.spent_yuan[policy.name] += yuan
+        self.spent_this_week += yuan
+        self.log.append(
+            {"week": self.model.week, "policy": policy.name, "measure": kind, "yuan": yuan}
+        )
+        return True
 
-    def course_quality(self, course: str) -> float:
-        """Multiplier on a course's skill gain."""
-        return 1.0
+    def afford(self, policy: PolicyBase, unit_cost: float, units: int) -> int:
+        """How many of ``units`` the remaining budget buys at ``unit_cost`` each."""
+        if unit_cost <= 0:
+            return units
+        return int(min(units, np.floor((self.budget_left[policy.name] + 1e-6) / unit_cost)))
 
-    def returnee_subsidy_week(self) -> float:
-        """Weekly subsidy promised to a returnee (yuan)."""
-        return 0.0
-
-    def learning_multiplier(self, anchor: Anchor) -> float:
-        """Multiplier on learning by doing (anchor alliance)."""
-        return 1.0
-
-    def patience_bonus(self, anchor: Anchor) -> float:
-        """Patience added by career support."""
-        return 0.0
-
-    def income_floor(self, anchor: Anchor) -> float:
-        """Weekly income floor paid to a new anchor (yuan)."""
-        return 0.0
-
-    # -- infrastructure ----------------------------------------------------------------------------
-    def uplink_multiplier(self, villages: np.ndarray) -> np.ndarray:
-        """Bandwidth multiplier per village."""
-        return np.ones(np.shape(villages))
-
-    def cold_route(self, villages: np.ndarray, cities: np.ndarray) -> np.ndarray:
-        """Routes given a cold chain by policy."""
-        return np.zeros(np.shape(villages), dtype=bool)
-
-    # -- supply side ---------------------------------------------------------------------------------
-    def traceability(self, village: int) -> bool:
-        """Whether a village runs a traceability system."""
-        return False
-
-    # -- co-governance -------------------------------------------------------------------------------
-    def extra_inspections(self) -> int:
-        """Inspections a week added by policy."""
-        return 0
-
-    def monitoring_bonus(self) -> float:
-        """Detection added by AI monitoring."""
-        return 0.0
-
-    def penalty_multiplier(self) -> float:
-        """Multiplier on fines."""
-        return 1.0
-
-    def local_boost(self) -> float:
-        """Platform weight multiplier for local sellers."""
-        return 1.0
-
-    def top_share_cap(self) -> float:
-        """Largest organic traffic share of one anchor."""
-        return 1.0
-
-    def min_farmer_share(self) -> float:
-        """Minimum share of the selling price paid to farmers in supply contracts."""
-        return 0.0
+    def take_carry(self, key: str, per_week: float) -> int:
+        """Whole units due this week from a yearly rate (fractions carried over)."""
+        self.carry[key] = self.carry.get(key, 0.0) + per_week
+        whole = int(self.carry[key])
+        self.carry[key] -= whole
+        return whole
 
     def spend_total(self) -> float:
         """Yuan spent by all policies so far."""
         return float(sum(self.spent_yuan.values()))
+
+    # -- levers read by mechanisms ------------------------------------------------------------------------
+    @property
+    def commission_cap(self) -> float:
+        """Largest commission rate an external anchor may take."""
+        return self.levers.commission_cap
+
+    def returnee_subsidy_week(self) -> float:
+        """Weekly subsidy promised to a returnee (yuan)."""
+        return self.levers.returnee_subsidy_week
+
+    def learning_multiplier(self, anchor: Anchor) -> float:
+        """Multiplier on learning by doing (anchor alliance members)."""
+        return self.levers.learning_multiplier if anchor.index in self.members else 1.0
+
+    def patience_bonus(self, anchor: Anchor) -> float:
+        """Patience added by career support (local anchors)."""
+        return self.levers.patience_bonus if anchor.is_local else 0.0
+
+    def income_floor(self, anchor: Anchor) -> float:
+        """Weekly income floor a new local anchor is topped up to (yuan)."""
+        young = self.model.week - anchor.start_week < self.levers.income_floor_weeks
+        return self.levers.income_floor_week if anchor.is_local and young else 0.0
+
+    def uplink_multiplier(self, villages: np.ndarray) -> np.ndarray:
+        """Bandwidth multiplier per village (upgrades change the world itself)."""
+        return np.ones(np.shape(villages))
+
+    def cold_route(self, villages: np.ndarray, cities: np.ndarray) -> np.ndarray:
+        """Routes given a cold chain by policy (cold roads change the world itself)."""
+        return np.zeros(np.shape(villages), dtype=bool)
+
+    def service_center(self, village: int) -> bool:
+        """Whether a policy runs a service center in the village this week."""
+        return village in self.levers.service_center_villages
+
+    def traceability(self, village: int) -> bool:
+        """Whether a village runs a traceability system."""
+        return village in self.traceable_villages
+
+    def extra_inspections(self) -> int:
+        """Inspections a week added by policy."""
+        return self.levers.extra_inspections
+
+    def monitoring_bonus(self) -> float:
+        """Detection added by AI monitoring."""
+        return self.levers.monitoring
+
+    def penalty_multiplier(self) -> float:
+        """Multiplier on fines."""
+        return self.levers.penalty_multiplier
+
+    def local_boost(self) -> float:
+        """Platform weight multiplier for local sellers."""
+        return self.levers.local_boost
+
+    def top_share_cap(self) -> float:
+        """Largest organic traffic share of one anchor."""
+        return self.levers.top_share_cap
+
+    def min_farmer_share(self) -> float:
+        """Minimum share of the selling price paid to farmers in supply contracts."""
+        return self.levers.min_farmer_share
+
+    def brand_boost(self, village: int) -> float:
+        """Added share of the brand premium from a village's public brand."""
+        return self.branded_villages.get(village, (0.0, 0.0))[0]
+
+    def brand_protection(self, village: int) -> float:
+        """Added detection of false origin for goods sold under the village's brand."""
+        return self.branded_villages.get(village, (0.0, 0.0))[1]
+
+    def offer_credibility(self, anchor: Anchor) -> float:
+        """Credibility consumers add to an anchor's offers (traceable village, certificate)."""
+        boost = 0.0
+        for policy in self.policies:
+            if policy.path == "supply_side":
+                trace = policy.measures.traceability
+                if trace is not None and anchor.base_village in self.traceable_villages:
+                    boost = max(boost, trace.trust_boost)
+        if anchor.index in self.certified:
+            boost = max(boost, self.levers.certification_trust)
+        return boost
+
+    def top_up(self, anchor: Anchor, income: float) -> float:
+        """Pay a new anchor up to the income floor; returns the yuan paid."""
+        floor = self.income_floor(anchor)
+        if floor <= 0 or income >= floor:
+            return 0.0
+        for policy in self.active("talent"):
+            support = policy.measures.career_support
+            if support is not None and support.income_floor_yuan_week > 0:
+                amount = floor - income
+                if self.pay(policy, amount, "income_floor", "anchors", anchor.index):
+                    return amount
+        return 0.0
+
+    def on_new_anchor(self, anchor: Anchor) -> None:
+        """Policies that reach anchors as they start (handouts, certificates, memberships)."""
+        for policy in self.policies:
+            if policy.active(self.model.week):
+                hook = getattr(self.paths[policy.path], "on_new_anchor", None)
+                if hook is not None:
+                    hook(self, policy, anchor)
+
+    def on_detection(self, anchor: Anchor) -> None:
+        """A caught cheater loses its certificate."""
+        self.certified.discard(anchor.index)

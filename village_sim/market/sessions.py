@@ -231,7 +231,13 @@ class Market:
             "boost": np.append(
                 [np.log1p(a.tool_effect("conversion")) for a in sellers.anchors], 0.0
             ),
-            "trust_boost": np.append([a.tool_effect("trust") for a in sellers.anchors], 0.0),
+            "trust_boost": np.append(
+                [
+                    max(a.tool_effect("trust"), model.governance.offer_credibility(a))
+                    for a in sellers.anchors
+                ],
+                0.0,
+            ),
             "village": np.append(sellers.village, 0),
         }
         viewers, buyers = model.consumers.choose(

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from village_sim.scenario.fields import Strict, param, share
+from village_sim.scenario.policies import Policy
 
 Terrain = Literal["plain", "hill", "mountain"]
 TERRAINS: tuple[Terrain, ...] = ("plain", "hill", "mountain")
@@ -1096,25 +1097,6 @@ class LivestreamConfig(Strict):
     )
 
 
-class Policy(Strict):
-    """A governance policy (paper §4); the governance issue fills in the measures."""
-
-    name: str = Field(min_length=1)
-    path: Literal["talent", "infrastructure", "supply_side", "co_governance"]
-    measures: dict[str, dict[str, float | int | bool | str | list[str]]] = Field(
-        default_factory=dict
-    )
-    start_week: int = Field(0, ge=0)
-    end_week: int | None = Field(None, ge=0)
-    budget_yuan: float = Field(0.0, ge=0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Policy:
-        if self.end_week is not None and self.end_week <= self.start_week:
-            raise ValueError("end_week must be after start_week")
-        return self
-
-
 class Scenario(Strict):
     """Everything a run needs. Built from a YAML file by :func:`village_sim.load_scenario`."""
 
@@ -1160,4 +1142,12 @@ class Scenario(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"policies: names must be unique; repeated: {', '.join(dupes)}")
+        for policy in self.policies:
+            handout = getattr(policy.measures, "tool_handout", None)
+            unknown = [t for t in (handout.tools if handout else []) if t not in self.tools.catalogue]
+            if unknown:
+                raise ValueError(
+                    f"policies.{policy.name}.measures.tool_handout.tools: unknown tool(s) "
+                    f"{', '.join(unknown)}; known: {', '.join(self.tools.catalogue)}"
+                )
         return self

@@ -64,6 +64,8 @@ class World:
     route_days: np.ndarray
     route_cold: np.ndarray
     route_hub: np.ndarray
+    route_first_mile_cost: np.ndarray
+    route_first_mile_days: np.ndarray
     route_paths: dict[tuple[int, int], list[int]] = field(default_factory=dict)
 
     @property
@@ -75,6 +77,26 @@ class World:
     def n_cities(self) -> int:
         """Number of cities."""
         return len(self.city_nodes)
+
+    def village_cold(self, village: int) -> bool:
+        """Whether every road out of the village has a cold-chain service."""
+        node = self.village_nodes[village]
+        return all(d["cold_chain"] for _, _, d in self.graph.edges(node, data=True))
+
+    def make_roads_cold(self, village: int) -> None:
+        """Give every road out of the village a cold-chain service, then refresh routes."""
+        node = self.village_nodes[village]
+        for _, _, data in self.graph.edges(node, data=True):
+            data["cold_chain"] = True
+        self.refresh_cold_routes()
+
+    def refresh_cold_routes(self) -> None:
+        """Recompute which routes are cold end to end from the roads' attributes."""
+        edges = self.graph.edges
+        for (v, c), path in self.route_paths.items():
+            self.route_cold[v, c] = all(
+                edges[e]["cold_chain"] for e in zip(path[:-1], path[1:], strict=True)
+            )
 
     def village_names(self) -> list[str]:
         """Names of the villages, by village index."""
@@ -305,6 +327,8 @@ def build_world(scenario: Scenario, graph: nx.Graph, product_index: dict[str, in
     days = np.zeros((n_v, n_c))
     cold = np.zeros((n_v, n_c), dtype=bool)
     hub_of = np.full((n_v, n_c), -1, dtype=np.int64)
+    first_cost = np.zeros((n_v, n_c))
+    first_days = np.zeros((n_v, n_c))
     paths: dict[tuple[int, int], list[int]] = {}
     hub_index = {h: i for i, h in enumerate(hubs)}
     for c, city in enumerate(cities):
@@ -316,6 +340,8 @@ def build_world(scenario: Scenario, graph: nx.Graph, product_index: dict[str, in
             cost[v, c] = dist[village] + log.handling_yuan_per_kg
             days[v, c] = sum(graph.edges[e]["days"] for e in edges) + log.handling_days
             cold[v, c] = all(graph.edges[e]["cold_chain"] for e in edges)
+            first_cost[v, c] = graph.edges[edges[0]]["cost_per_kg"] if edges else 0.0
+            first_days[v, c] = graph.edges[edges[0]]["days"] if edges else 0.0
             on_path = [hub_index[n] for n in path if n in hub_index]
             hub_of[v, c] = on_path[0] if on_path else -1
     return World(
@@ -341,5 +367,7 @@ def build_world(scenario: Scenario, graph: nx.Graph, product_index: dict[str, in
         route_days=days,
         route_cold=cold,
         route_hub=hub_of,
+        route_first_mile_cost=first_cost,
+        route_first_mile_days=first_days,
         route_paths=paths,
     )

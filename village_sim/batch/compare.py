@@ -1,0 +1,195 @@
+"""Compare scenarios over replicates with common random numbers (INTERFACE.md ``compare``).
+
+Every scenario runs with the same replicate seeds, so differences against the first scenario are
+paired: ``summary.csv`` holds each indicator's mean with a 95 % t interval, the paired difference to
+the first scenario with its interval, and the effect per 10,000 yuan of policy spending.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from village_sim.batch.seeds import replicate_seeds
+from village_sim.batch.stats import mean_ci, paired_diff_ci
+from village_sim.metrics.indicators import HEADLINE, INDICATOR_NAMES, INDICATORS
+from village_sim.run import run
+from village_sim.scenario.schema import Scenario
+
+UNITS = {i.name: i.unit for i in INDICATORS}
+
+
+@dataclass
+class Comparison:
+    """The outcome of a comparison."""
+
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+    scenarios: list[str]
+    root_seed: int
+    replicates: int
+
+
+def run_replicates(
+    scenarios: list[Scenario],
+    replicates: int,
+    root_seed: int,
+    steps: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Run every scenario with the same replicate seeds; one row per run."""
+    rows = []
+    for r, seed in enumerate(replicate_seeds(root_seed, replicates)):
+        for scenario in scenarios:
+            result = run(scenario, seed=seed, steps=steps)
+            rows.append(
+                {"scenario": scenario.name, "replicate": r, "seed": seed, **result.indicators}
+            )
+            if progress:
+                progress(f"{scenario.name} replicate {r + 1}/{replicates}")
+    return pd.DataFrame(rows, columns=["scenario", "replicate", "seed", *INDICATOR_NAMES])
+
+
+def summarise(runs: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Mean, CI, paired difference to the first scenario (CI) and effect per 10,000 yuan."""
+    base = runs[runs["scenario"] == order[0]].sort_values("replicate")
+    rows = []
+    for name in order:
+        cur = runs[runs["scenario"] == name].sort_values("replicate")
+        spend = mean_ci(cur["policy_spend"].to_numpy(dtype=float))[0] or 0.0
+        base_spend = mean_ci(base["policy_spend"].to_numpy(dtype=float))[0] or 0.0
+        extra_spend = spend - base_spend
+        for ind in INDICATOR_NAMES:
+            mean, lo, hi = mean_ci(_values(cur[ind]))
+            diff, dlo, dhi = paired_diff_ci(_values(cur[ind]), _values(base[ind]))
+            per_10k = None
+            if diff is not None and extra_spend > 0 and ind != "policy_spend":
+                per_10k = diff / (extra_spend / 10_000)
+            rows.append(
+                {
+                    "scenario": name,
+                    "indicator": ind,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "diff": diff,
+                    "diff_ci_low": dlo,
+                    "diff_ci_high": dhi,
+                    "per_10k_yuan": per_10k,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _values(series: pd.Series) -> np.ndarray:
+    return np.array([np.nan if v is None else float(v) for v in series], dtype=float)
+
+
+def compare(
+    scenarios: list[Scenario],
+    replicates: int,
+    root_seed: int,
+    steps: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Comparison:
+    """Run and summarise a comparison."""
+    runs = run_replicates(scenarios, replicates, root_seed, steps, progress)
+    order = [s.name for s in scenarios]
+    return Comparison(runs, summarise(runs, order), order, root_seed, replicates)
+
+
+def write(comparison: Comparison, out: Path) -> None:
+    """Write runs.csv, summary.csv, plots/ and summary.md into ``out`` (a fresh folder)."""
+    comparison.runs.to_csv(out / "runs.csv", index=False)
+    comparison.summary.to_csv(out / "summary.csv", index=False)
+    plot(comparison, out / "plots")
+    (out / "summary.md").write_text(markdown(comparison), encoding="utf-8")
+    meta = {
+        "scenarios": comparison.scenarios,
+        "root_seed": comparison.root_seed,
+        "replicates": comparison.replicates,
+        "kind": "compare",
+    }
+    (out / "compare.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+
+def plot(comparison: Comparison, folder: Path) -> None:
+    """One panel per headline indicator: scenarios side by side with 95 % CI error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = comparison.summary
+    names = comparison.scenarios
+    cols = 3
+    rows = int(np.ceil(len(HEADLINE) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), dpi=100)
+    for ax, ind in zip(axes.ravel(), HEADLINE, strict=False):
+        part = summary[summary["indicator"] == ind].set_index("scenario").reindex(names)
+        mean = part["mean"].astype(float).to_numpy()
+        lo = mean - part["ci_low"].astype(float).to_numpy()
+        hi = part["ci_high"].astype(float).to_numpy() - mean
+        err = np.nan_to_num(np.vstack([lo, hi]))
+        ax.bar(
+            range(len(names)),
+            np.nan_to_num(mean),
+            yerr=err,
+            capsize=3,
+            color=[f"C{i}" for i in range(len(names))],
+        )
+        ax.set_xticks(range(len(names)), names, rotation=35, ha="right", fontsize=8)
+        ax.set_title(ind.replace("_", " "), fontsize=10)
+        ax.set_ylabel(UNITS.get(ind, ""))
+    for ax in axes.ravel()[len(HEADLINE) :]:
+        ax.axis("off")
+    fig.suptitle(f"Scenario means with 95% CI ({comparison.replicates} replicates)")
+    fig.tight_layout()
+    fig.savefig(folder / "headline.png")
+    plt.close(fig)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def markdown(comparison: Comparison) -> str:
+    """The comparison as a Markdown report (headline indicators)."""
+    summary = comparison.summary
+    lines = [
+        f"# Comparison of {', '.join(comparison.scenarios)}",
+        "",
+        f"{comparison.replicates} replicates per scenario, root seed {comparison.root_seed}; "
+        f"replicate r uses seed SeedSequence(root).spawn(n)[r] in every scenario (common random "
+        f"numbers). Differences are paired against `{comparison.scenarios[0]}`; intervals are 95 % "
+        "t intervals over replicates.",
+        "",
+        "![headline indicators](plots/headline.png)",
+        "",
+    ]
+    for ind in (*HEADLINE, *[n for n in INDICATOR_NAMES if n not in HEADLINE]):
+        part = summary[summary["indicator"] == ind]
+        lines += [
+            f"## {ind}",
+            "",
+            "| scenario | mean [95% CI] | diff vs first [95% CI] | per 10k yuan |",
+            "|---|---|---|---|",
+        ]
+        for _, row in part.iterrows():
+            lines.append(
+                f"| {row['scenario']} | {_fmt(row['mean'])} [{_fmt(row['ci_low'])}, "
+                f"{_fmt(row['ci_high'])}] | {_fmt(row['diff'])} [{_fmt(row['diff_ci_low'])}, "
+                f"{_fmt(row['diff_ci_high'])}] | {_fmt(row['per_10k_yuan'])} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

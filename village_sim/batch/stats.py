@@ -1,0 +1,36 @@
+"""Small statistics for comparing scenarios over replicates: means, t intervals, paired differences."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+
+def mean_ci(
+    values: np.ndarray, level: float = 0.95
+) -> tuple[float | None, float | None, float | None]:
+    """Mean and two-sided t confidence interval of finite values (None when undefined)."""
+    x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
+    if x.size == 0:
+        return None, None, None
+    mean = float(x.mean())
+    if x.size == 1:
+        return mean, None, None
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    return mean, mean - half, mean + half
+
+
+def paired_diff_ci(
+    a: np.ndarray, b: np.ndarray, level: float = 0.95
+) -> tuple[float | None, float | None, float | None]:
+    """Mean and t interval of ``a − b`` over replicates where both are defined."""
+    pairs = [
+        (x, y)
+        for x, y in zip(a, b, strict=True)
+        if x is not None and y is not None and np.isfinite(x) and np.isfinite(y)
+    ]
+    if not pairs:
+        return None, None, None
+    return mean_ci(np.array([x - y for x, y in pairs]), level)
