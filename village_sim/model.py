@@ -525,7 +525,8 @@ class VillageMarket(mesa.Model):
         cheaters = sum(1 for a in self.anchor_list if not a.exited and a.fake_kg_week > 0)
         if cheaters:
             caught = self.week_stats["detections"]
-            self.detection_belief += 0.05 * (min(1.0, caught / cheaters) - self.detection_belief)
+            rate = self.config.regulation.belief_rate
+            self.detection_belief += rate * (min(1.0, caught / cheaters) - self.detection_belief)
 
     def stock_by_village(self) -> np.ndarray:
         """Grams of village goods waiting in each village (households' stores + anchors' stock)."""

@@ -173,7 +173,7 @@ class Anchor(CellAgent):
         )
 
     def fee_rate(self, product: int | None = None) -> float:
-        """Platform fee on this product (plus an external anchor's commission)."""
+        """Platform fee rate on this product (an external anchor's commission is separate)."""
         p = self.product if product is None else product
         pc = self.model.config.platform
         fee = pc.fee_fresh if self.model.products[p].fresh else pc.fee_other
@@ -212,6 +212,7 @@ class Anchor(CellAgent):
         self.paid_views = 0.0
         self.fake_kg_week = 0.0
         if not self.can_trade(model.week):
+            self._update_tool_use(active=False)
             return
         self._choose_product()
         if model.week % model.config.anchors.strategy_review_weeks == (

@@ -238,8 +238,7 @@ class ConsumerPopulation:
         scale = self.scale[units]
         known = np.minimum(self.bought[units, villages], scale)
         repeat = thin(buyers, known / scale, self.rng)
-        newcomers = thin(buyers - repeat, 1 - known / scale, self.rng)
-        np.add.at(self.bought, (units, villages), newcomers.astype(np.int32))
+        np.add.at(self.bought, (units, villages), (buyers - repeat).astype(np.int32))
         np.minimum(self.bought, self.scale[:, None].astype(np.int32), out=self.bought)
         return repeat
 

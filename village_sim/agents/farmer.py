@@ -211,10 +211,18 @@ class FarmerPopulation:
             model.village_goods.add("spoiled_origin", self.village[idx], lost[keep])
 
     def close_week(self, week: int) -> None:
-        """Record this week's farm-sales income and whether the household sold via live streams."""
+        """Record this week's farm-sales income and whether the household sold via live streams.
+
+        A household that streams its own produce also earns its anchor role's margin (the same
+        person), on top of the transfer price its anchor paid for the goods.
+        """
         ledger = self.model.money
         slot = week % INCOME_WEEKS
-        self.income_ring[slot] = ledger.receipts("farmers")
+        income = ledger.receipts("farmers").astype(np.int64)
+        for anchor in self.model.anchor_list:
+            if anchor.kind == "farmer" and not anchor.exited and anchor.income_history:
+                income[anchor.farmer_index] += int(round(anchor.income_history[-1] * 100))
+        self.income_ring[slot] = income
         live = ledger.receipts("farmers", ("contract_sale",))
         self.live_sale_ring[slot] = live > 0
 

@@ -81,7 +81,7 @@ class Regulator(FixedAgent):
         anchor.fake_gain_open = 0.0
         anchor.offences += 1
         model.governance.on_detection(anchor)
-        anchor.honesty_cost *= 1.5  # a caught cheater weighs the risk more (extension)
+        anchor.honesty_cost *= cfg.caught_honesty_multiplier
         anchor.exaggeration = min(anchor.exaggeration, cfg.exaggeration_limit * 0.5)
         if anchor.offences >= cfg.offences_to_suspend:
             anchor.suspended_until = model.week + cfg.suspension_weeks

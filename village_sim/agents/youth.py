@@ -59,7 +59,11 @@ class Youth(CellAgent):
         self.home_village = home_village
         self.city = int(rng.integers(model.world.n_cities))
         self.ability = float(rng.beta(2, 2))
-        self.aptitude = float(min(1.0, 0.3 + 0.7 * rng.beta(2, 2)))
+        # Streaming aptitude shares the ability that raises city wages (能者出走, paper §3.1).
+        shared = cfg.aptitude_ability_weight
+        self.aptitude = float(
+            min(1.0, 0.3 + 0.7 * (shared * self.ability + (1 - shared) * rng.beta(2, 2)))
+        )
         self.skill = float(rng.beta(cfg.initial_skill_a, cfg.initial_skill_b))
         self.attachment = float(rng.random())
         self.status = HOME if at_home else MIGRANT

@@ -1,12 +1,14 @@
 """The platform (environment, extension): allocates consumers' attention over anchors.
 
 Each consumer unit sees at most ``k`` offers a week. Up to ``followed_offer_share·k`` of them come
-from anchors its people follow (those followed by most people first); the rest are drawn from the
-platform's allocation: organic share ∝ ``(followers + 1)^α · conversion^γ`` with
-``conversion = (orders + a)/(views + b)`` over the last 4 weeks (so newcomers get some traffic), mixed
-with paid traffic bought at a price per thousand views. α = 1 by default: concentration must
-*emerge* from following, paid traffic, external followings and supply limits. A fairness policy can
-cap a top anchor's share and boost local sellers.
+from streaming anchors its people follow (follow slots scanned from a column that rotates weekly);
+the rest are drawn from the platform's allocation: organic share ∝
+``(followers + 1)^α · conversion^γ · sessions`` with ``conversion = (orders + a)/(views + b)`` over
+the last 4 weeks (so newcomers get some traffic), plus an exploration pool (extension: platforms give
+new rooms a traffic pool) spread by air time, mixed with paid traffic bought at a price per
+thousand views. α = 1 by default: concentration must *emerge* from following, paid traffic,
+external followings and supply limits. A fairness policy can cap a top anchor's share and boost
+local sellers.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ class Platform:
         views: np.ndarray,
         paid_request: np.ndarray,
         is_local: np.ndarray,
+        sessions: np.ndarray | None = None,
     ) -> tuple[Allocation, np.ndarray]:
         """Choose every unit's offers for this week.
 
@@ -99,6 +102,8 @@ class Platform:
             views: Views of each seller over the last 4 weeks (A,).
             paid_request: Person-views each seller wants to buy (A,).
             is_local: Whether each seller is a local (rural) seller (A,).
+            sessions: Sessions each seller runs this week (A,); organic and exploration traffic
+                is proportional to air time.
 
         Returns:
             The allocation and the paid person-views delivered to each seller.
@@ -128,8 +133,10 @@ class Platform:
             pc.conversion_prior_views,
         )
         weights = weights * np.where(is_local, gov.local_boost(), 1.0)
+        air_time = np.ones(n_sellers) if sessions is None else np.maximum(sessions, 1e-9)
+        weights = weights * air_time
         explore = pc.exploration_share
-        organic = (1 - explore) * weights / weights.sum() + explore / n_sellers
+        organic = (1 - explore) * weights / weights.sum() + explore * air_time / air_time.sum()
         organic = capped_shares(organic, gov.top_share_cap())
         slot_views = cfg.viewer_share * consumers.scale.mean()
         capacity_views = n_units * (k - k_follow) * slot_views

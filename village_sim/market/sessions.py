@@ -81,12 +81,17 @@ class Market:
 
     # -- information anchors use ------------------------------------------------------------------
     def start_week(self) -> None:
-        """Reset weekly state; note last week's best-earning visible peer per product."""
+        """Reset weekly state; note last week's best-earning local peer per product."""
         self.contracts.start_week()
         self.inspected_this_week = set()
         self._peer_price = {}
         for anchor in self.model.anchor_list:
-            if anchor.exited or not anchor.revenue_history or anchor.sessions == 0:
+            if (
+                not anchor.is_local
+                or anchor.exited
+                or not anchor.revenue_history
+                or anchor.sessions == 0
+            ):
                 continue
             p = anchor.product
             earned = anchor.revenue_history[-1]
@@ -216,7 +221,7 @@ class Market:
         views4 = np.array([sum(a.views_hist) for a in sellers.anchors], dtype=float)
         paid_request = np.array([a.paid_views for a in sellers.anchors], dtype=float)
         allocation, paid_delivered = self.platform.allocate(
-            sellers.ids, followers, orders4, views4, paid_request, sellers.local
+            sellers.ids, followers, orders4, views4, paid_request, sellers.local, sellers.sessions
         )
         self._charge_paid_traffic(sellers, np.minimum(paid_delivered, paid_request))
 
@@ -229,7 +234,12 @@ class Market:
             "quality": np.append(sellers.advertised, 0.0),
             "brand": np.append([float(a.branded()) for a in sellers.anchors], 0.0),
             "boost": np.append(
-                [np.log1p(a.tool_effect("conversion")) for a in sellers.anchors], 0.0
+                [
+                    np.log1p(a.tool_effect("conversion"))
+                    + model.config.consumers.skill_weight * (a.skill - 0.5)
+                    for a in sellers.anchors
+                ],
+                0.0,
             ),
             "trust_boost": np.append(
                 [

@@ -47,6 +47,7 @@ RATIOS = {
     "spoilage_rate": ("fresh_spoiled_kg", "fresh_shipped_kg"),
     "spoilage_rate_cold_chain": ("cold_spoiled_kg", "cold_shipped_kg"),
     "spoilage_rate_no_cold_chain": ("ambient_spoiled_kg", "ambient_shipped_kg"),
+    "cold_chain_share": ("cold_shipped_kg", "fresh_shipped_kg"),
     "local_anchor_sales_share": ("local_gmv_yuan", "gross_gmv_yuan"),
     "repeat_purchase_rate": ("repeat_purchases", "purchases"),
     "unmet_demand_share": ("orders_unmet", "orders_wanted"),
@@ -124,6 +125,12 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("spoilage_rate", "ratio", "share", "spoiled / shipped kg of fresh produce"),
     Indicator("spoilage_rate_cold_chain", "ratio", "share", "same, cold end to end"),
     Indicator("spoilage_rate_no_cold_chain", "ratio", "share", "same, not cold end to end"),
+    Indicator(
+        "cold_chain_share",
+        "ratio",
+        "share",
+        "fresh kg shipped cold end to end / fresh kg shipped (circulation rate; extension)",
+    ),
     Indicator(
         "micro_seller_share",
         "final",

@@ -541,6 +541,11 @@ class YouthBehaviour(Strict):
         "Weeks after a course during which a trainee may start.",
         ge=1,
     )
+    aptitude_ability_weight: float = share(
+        0.5,
+        "assumed (paper §3.1: 能者出走)",
+        "Weight of city-wage ability in streaming aptitude (the able are likelier to leave).",
+    )
     recognition_initial: float = share(
         0.29,
         "paper §3.1 (29% of farmers see streaming as a profession)",
@@ -743,6 +748,12 @@ class ConsumerBehaviour(Strict):
     )
     brand_weight: float = param(1.0, "utils", "assumed", "Weight of village brand trust.")
     follow_weight: float = param(0.8, "utils", "assumed", "Utility of following the anchor.")
+    skill_weight: float = param(
+        1.5,
+        "utils per skill unit",
+        "assumed (paper §3.1: skills sell)",
+        "Utility of the anchor's streaming skill (centred at 0.5).",
+    )
     trust_initial: float = share(0.5, "assumed", "Trust in an anchor or brand never tried.")
     trust_rate: float = share(
         0.2, "assumed (MODEL.md §8 lambda)", "Speed at which trust moves toward experience."
@@ -856,7 +867,11 @@ class LogisticsConfig(Strict):
         60_000.0, "kg/week", "assumed", "Parcels a county hub handles per week.", ge=0
     )
     hub_cold_capacity_kg_week: float = param(
-        20_000.0, "kg/week", "assumed", "Refrigerated capacity of a hub.", ge=0
+        200_000.0,
+        "kg/week",
+        "assumed (ample, so road service sets the cold share)",
+        "Refrigerated capacity of a hub.",
+        ge=0,
     )
     handling_yuan_per_kg: float = param(
         1.5,
@@ -941,6 +956,12 @@ class RegulationConfig(Strict):
         0.1,
         "assumed",
         "Anchors' prior belief of being caught per week of cheating.",
+    )
+    belief_rate: float = share(
+        0.05, "assumed", "Weekly update of that belief toward the share of cheaters caught."
+    )
+    caught_honesty_multiplier: float = param(
+        1.5, "x", "assumed (extension)", "Honesty cost of a caught cheater afterwards.", ge=1
     )
 
 
@@ -1035,11 +1056,24 @@ class ToolMarket(Strict):
 class CourseSpec(Strict):
     """A training course type (paper §3.1)."""
 
-    duration_weeks: int = param(1, "weeks", "paper §3.1", "Course length.", ge=1)
+    duration_weeks: int = param(
+        1,
+        "weeks",
+        "paper §3.1 (3-day crash course); standard 6 weeks assumed",
+        "Course length.",
+        ge=1,
+    )
     skill_gain: float = share(
         0.1, "assumed", "Skill gain factor: skill += gain*aptitude*(1-skill)."
     )
-    cost_per_seat: float = param(1500.0, "yuan/seat", "literature: PARAMETERS.md §7", "Cost.", ge=0)
+    cost_per_seat: float = param(
+        1680.0,
+        "yuan/seat",
+        "literature: PARAMETERS.md §7 (private courses from 1,680 yuan; standard 6,000 derived "
+        "from 18.5M yuan per 3,000 trainees in demonstration counties)",
+        "Cost of a seat.",
+        ge=0,
+    )
     every_weeks: int = param(4, "weeks", "assumed", "How often a course starts.", ge=1)
 
 
@@ -1054,12 +1088,12 @@ class TrainingConfig(Strict):
     )
     crash: CourseSpec = Field(
         default_factory=lambda: CourseSpec(
-            duration_weeks=1, skill_gain=0.1, cost_per_seat=1500, every_weeks=4
+            duration_weeks=1, skill_gain=0.1, cost_per_seat=1680, every_weeks=4
         )
     )
     standard: CourseSpec = Field(
         default_factory=lambda: CourseSpec(
-            duration_weeks=6, skill_gain=0.45, cost_per_seat=4000, every_weeks=13
+            duration_weeks=6, skill_gain=0.45, cost_per_seat=6000, every_weeks=13
         )
     )
 
@@ -1144,7 +1178,9 @@ class Scenario(Strict):
             raise ValueError(f"policies: names must be unique; repeated: {', '.join(dupes)}")
         for policy in self.policies:
             handout = getattr(policy.measures, "tool_handout", None)
-            unknown = [t for t in (handout.tools if handout else []) if t not in self.tools.catalogue]
+            unknown = [
+                t for t in (handout.tools if handout else []) if t not in self.tools.catalogue
+            ]
             if unknown:
                 raise ValueError(
                     f"policies.{policy.name}.measures.tool_handout.tools: unknown tool(s) "
