@@ -78,7 +78,7 @@ def test_spending_never_exceeds_budgets_and_balances():
                 policy(
                     "talent",
                     {
-                        "training": {"extra_seats_per_year": 500, "standard_share": 1.0},
+                        "training": {"seats_per_year": 500, "standard_share": 1.0},
                         "returnee_subsidy": {"yuan_per_month": 2000},
                     },
                     budget=budget,
@@ -171,7 +171,7 @@ def test_returnee_subsidy_raises_the_return_hazard_while_it_runs():
 
 def test_training_policy_adds_paid_seats():
     m = model_with(
-        policy("talent", {"training": {"extra_seats_per_year": 200, "standard_share": 1.0}}),
+        policy("talent", {"training": {"seats_per_year": 200, "standard_share": 1.0}}),
         population__youth_at_home_share=0.6,
     )
     step_until(m, 14)

@@ -1,4 +1,7 @@
-"""village_sim: an agent-based simulator of village markets under e-commerce live streaming."""
+"""village_sim: an agent-based simulator of village markets under e-commerce live streaming.
+
+The public API: :func:`load_scenario` and :func:`run` (returning a :class:`RunResult`).
+"""
 
 from village_sim.run import RunResult, run
 from village_sim.scenario.load import load_scenario

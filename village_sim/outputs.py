@@ -26,24 +26,60 @@ from village_sim.metrics.indicators import HEADLINE, INDICATORS
 
 if TYPE_CHECKING:
     from village_sim.run import RunResult
+    from village_sim.scenario.schema import Scenario
 
 
 class OutputExistsError(Exception):
     """The output folder exists and is not empty (and overwriting was not asked for)."""
 
 
-def check_out_dir(directory: Path, overwrite: bool) -> None:
-    """Refuse an existing, non-empty folder unless ``overwrite``."""
-    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        if not overwrite:
+def check_out_dir(directory: Path, overwrite: bool, keep: tuple[Path, ...] = ()) -> None:
+    """Refuse an existing, non-empty folder unless ``overwrite``.
+
+    Even with ``overwrite``, a folder is never replaced when that would delete the working
+    directory (or a folder holding it), the file system root or home, or one of ``keep``
+    (the scenario file being run).
+
+    Raises:
+        OutputExistsError: The folder may not be written.
+    """
+    if not directory.exists():
+        return
+    if directory.is_dir() and not any(directory.iterdir()):
+        return
+    if not overwrite:
+        raise OutputExistsError(
+            f"{directory}: output folder exists and is not empty; expected a new or empty "
+            "folder (or give --overwrite to replace it)")
+    target = directory.resolve()
+    if not directory.is_dir():
+        return
+    cwd = Path.cwd().resolve()
+    protected = {Path(target.anchor), Path.home().resolve()}
+    if target in protected or cwd == target or target in cwd.parents:
+        raise OutputExistsError(
+            f"{directory}: refusing to replace this folder (it holds the working directory or is "
+            "a system folder); expected a dedicated run folder")
+    for path in keep:
+        resolved = Path(path).resolve()
+        if resolved == target or target in resolved.parents:
             raise OutputExistsError(
-                f"{directory}: output folder exists and is not empty (use --overwrite)")
+                f"{directory}: refusing to replace this folder: it holds {path}; expected a "
+                "dedicated run folder")
 
 
-def resolved_yaml(result_scenario) -> str:
-    """The scenario with defaults and overrides applied, as YAML text."""
-    return yaml.safe_dump(result_scenario.model_dump(mode="json"), sort_keys=False,
-                          allow_unicode=True)
+def resolved_yaml(scenario: Scenario, steps: int | None = None) -> str:
+    """Render the scenario with defaults and overrides applied as YAML text.
+
+    Args:
+        scenario: The scenario that was run.
+        steps: Weeks actually simulated, if they differ from ``scenario.steps`` (so that the
+            file reproduces the run).
+    """
+    data = scenario.model_dump(mode="json")
+    if steps is not None:
+        data["steps"] = int(steps)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def write_run_folder(result: RunResult, directory: Path, overwrite: bool = False) -> Path:
@@ -73,7 +109,7 @@ def write_run_folder(result: RunResult, directory: Path, overwrite: bool = False
 
 
 def _write_all(result: RunResult, out: Path) -> None:
-    resolved = resolved_yaml(result.scenario)
+    resolved = resolved_yaml(result.scenario, result.steps)
     (out / "scenario.resolved.yaml").write_text(resolved, encoding="utf-8")
     summary = {"scenario": result.scenario.name, "seed": result.seed, "steps": result.steps,
                "indicators": {k: _json_number(v) for k, v in result.indicators.items()}}
@@ -164,7 +200,7 @@ def cohort_table(model) -> pd.DataFrame:
 
 
 def git_commit() -> str | None:
-    """The package's git commit, if it runs from a checkout."""
+    """Return the package's git commit, if it runs from a checkout."""
     root = Path(__file__).resolve().parent.parent
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
@@ -203,7 +239,7 @@ def build_manifest(result: RunResult, resolved: str) -> dict:
 
 
 def trade_graph(model) -> nx.Graph:
-    """The places graph with its final flows (kg over the run) on edges and nodes."""
+    """Copy the places graph with its final flows (kg over the run) on edges and nodes."""
     graph = model.world.graph.copy()
     for (u, v), kg in model.logistics.edge_flow_kg.items():
         graph.edges[u, v]["flow_kg"] = round(kg, 3)
@@ -221,21 +257,24 @@ UNITS = {ind.name: ind.unit for ind in INDICATORS}
 
 
 def plot_headlines(timeseries: pd.DataFrame, folder: Path) -> None:
-    """One PNG per headline indicator's weekly series."""
-    import matplotlib
+    """Draw one PNG per headline indicator's weekly series.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Uses bare :class:`~matplotlib.figure.Figure` objects (no pyplot state), so it is safe in
+    worker threads and leaves no figures open.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     folder.mkdir(parents=True, exist_ok=True)
     for name in HEADLINE:
-        fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+        fig = Figure(figsize=(6, 3.2), dpi=100)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        fig.subplots_adjust(left=0.14, right=0.97, top=0.9, bottom=0.16)
         series = pd.to_numeric(timeseries[name], errors="coerce")
         ax.plot(timeseries["week"], series, lw=1.5)
         ax.set_title(name.replace("_", " "))
         ax.set_xlabel("week")
         ax.set_ylabel(UNITS.get(name, ""))
         ax.grid(alpha=0.3)
-        fig.tight_layout()
         fig.savefig(folder / f"{name}.png")
-        plt.close(fig)

@@ -5,20 +5,22 @@ from __future__ import annotations
 import argparse
 
 
-def non_negative_int(text: str) -> int:
-    """An integer >= 0."""
+def _integer(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= {minimum}, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    """Parse an integer >= 0."""
+    return _integer(text, 0)
 
 
 def positive_int(text: str) -> int:
-    """An integer >= 1."""
-    value = non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
+    """Parse an integer >= 1."""
+    return _integer(text, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from village_sim.cli.options import non_negative_int, positive_int
@@ -31,19 +32,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Validate, run, write, print."""
-    scenario = load_scenario(args.scenario, overrides=args.overrides)
-    out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"
-    check_out_dir(out, args.overwrite)
-    result = run(scenario, seed=args.seed, steps=args.steps, record_agents=args.agents)
+    overrides = list(args.overrides)
+    if args.steps is not None:
+        # Through the scenario, so that --steps is validated and scenario.resolved.yaml
+        # reproduces the run.
+        overrides.append(f"steps={args.steps}")
+    scenario = load_scenario(args.scenario, overrides=overrides)
+    out = args.out or Path("runs") / f"{safe_name(scenario.name)}-seed{args.seed}"
+    check_out_dir(out, args.overwrite, keep=(Path(args.scenario),))
+    result = run(scenario, seed=args.seed, record_agents=args.agents)
     result.save(out, overwrite=args.overwrite)
     print(headline_table(result.indicators))
     print(f"\n{result.steps} weeks in {result.wall_time_s:.1f} s; run folder: {out}")
     return 0
 
 
+def safe_name(name: str) -> str:
+    """Make a scenario name usable as a folder name (no separators, no leading dots)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip(".")
+    return cleaned or "scenario"
+
+
 def headline_table(indicators: dict[str, float | None], names: tuple[str, ...] = HEADLINE,
                    ) -> str:
-    """A plain-text table of indicators."""
+    """Format indicators as a plain-text table."""
     width = max(len(n) for n in INDICATOR_NAMES)
     lines = [f"{'indicator':<{width}}  value", f"{'-' * width}  {'-' * 12}"]
     for name in names:

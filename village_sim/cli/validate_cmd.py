@@ -22,5 +22,6 @@ def handle(args: argparse.Namespace) -> int:
     pop = scenario.population
     print(f"{args.scenario}: valid scenario '{scenario.name}' — {scenario.steps} weeks, "
           f"{pop.farmer_households} households, {pop.youth} youth, "
-          f"{pop.consumer_units} consumer units, {len(scenario.policies)} policies")
+          f"{pop.consumer_units} consumer units, {len(scenario.policies)} "
+          f"{'policy' if len(scenario.policies) == 1 else 'policies'}")
     return 0

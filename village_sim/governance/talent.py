@@ -38,7 +38,7 @@ def act(gov: Governance, policy: TalentPolicy, levers: Levers, week: int) -> Non
     """Recurring talent measures for this week."""
     m = policy.measures
     if m.training is not None:
-        levers.extra_seats_per_year += m.training.extra_seats_per_year
+        levers.extra_seats_per_year += m.training.seats_per_year
         if m.training.standard_share is not None:
             levers.standard_share = m.training.standard_share
         levers.course_quality = max(levers.course_quality, m.training.quality_multiplier)

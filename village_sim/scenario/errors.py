@@ -9,26 +9,40 @@ class ScenarioError(Exception):
     Attributes:
         problems: ``(field_path, message)`` pairs; the path is dotted (``world.county.villages``).
         source: The file the input came from, if any.
+        lines: 1-based line of a field path in ``source``; ``None`` marks a path that is not on
+            a line of the file (set by ``--set``), so no line is shown for it or below it.
     """
 
     def __init__(
         self,
         problems: list[tuple[str, str]],
         source: str | None = None,
-        lines: dict[str, int] | None = None,
+        lines: dict[str, int | None] | None = None,
     ) -> None:
         self.problems = problems
         self.source = source
         self.lines = lines or {}
         super().__init__(self.render())
 
+    def line_of(self, path: str) -> int | None:
+        """Return the line of ``path`` in the file, else that of its nearest enclosing field."""
+        parts = path.split(".") if path else []
+        for n in range(len(parts), -1, -1):
+            key = ".".join(parts[:n])
+            if key in self.lines:
+                return self.lines[key]
+            if n == 0:
+                break
+        return None
+
     def render(self) -> str:
         """Human-readable message, one line per problem."""
         head = f"{self.source}: " if self.source else ""
-        out = [f"{head}invalid input ({len(self.problems)} problem(s))"]
+        count = len(self.problems)
+        out = [f"{head}invalid input ({count} problem{'s' if count != 1 else ''})"]
         for path, message in self.problems:
             where = self.source or "<input>"
-            line = self.lines.get(path)
+            line = self.line_of(path)
             if line is not None:
                 where = f"{where}:{line}"
             out.append(f"  {where}: {path or '<top level>'}: {message}")

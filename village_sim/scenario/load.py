@@ -9,6 +9,8 @@ dotted field path and what was expected.
 from __future__ import annotations
 
 import copy
+import math
+import re
 import types
 import typing
 from pathlib import Path
@@ -23,14 +25,17 @@ from village_sim.scenario.schema import Scenario
 
 def load_scenario(
     path: str | Path | None = None,
-    overrides: list[str] | dict[str, Any] | None = None,
+    overrides: list[str] | str | dict[str, Any] | None = None,
 ) -> Scenario:
     """Load and validate a scenario file.
 
     Args:
-        path: A YAML scenario file; ``None`` gives the defaults.
-        overrides: ``["a.b=value", ...]`` (values parsed as YAML) or ``{"a.b": value}``.
-            Policies are reached by name: ``policies.NAME.field``.
+        path: A YAML scenario file; ``None`` gives the defaults. A file may start from another
+            with ``extends: OTHER.yaml`` (relative to the file): it is merged onto that one.
+        overrides: ``["a.b=value", ...]`` (values parsed as YAML), one such string, or
+            ``{"a.b": value}``. List items are reached by index or by name
+            (``policies.NAME.field``); a policy's measures also directly
+            (``policies.NAME.training.seats_per_year``).
 
     Returns:
         The validated scenario, with the world graph checked.
@@ -42,12 +47,19 @@ def load_scenario(
     raw: dict[str, Any] = {}
     lines: dict[str, int] = {}
     if path is not None:
-        raw, lines = _read_yaml(Path(path))
+        raw, lines = _read_scenario_file(Path(path))
     merged = deep_merge(Scenario().model_dump(mode="json"), raw)
-    for key, value in _parse_overrides(overrides, source):
-        set_path(merged, key, value, source)
-    scenario = validate_dict(merged, source, lines)
-    _check_world(scenario, source, lines)
+    overridden: dict[str, str] = {}
+    for key, value, origin in _parse_overrides(overrides, source):
+        resolved = set_path(merged, key, value, source, origin=origin)
+        overridden[resolved] = origin
+    try:
+        _check_bools(merged, source, lines)
+        scenario = validate_dict(merged, source, lines)
+        _check_finite(scenario.model_dump(), source, lines)
+        _check_world(scenario, source, lines)
+    except ScenarioError as exc:
+        raise _blame_overrides(exc, overridden) from None
     return scenario
 
 
@@ -61,24 +73,84 @@ def validate_dict(
         raise ScenarioError(_problems(exc), source, lines) from None
 
 
+def _read_scenario_file(
+    path: Path, seen: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Read a scenario file and the files it ``extends`` (merged, the file's own keys last)."""
+    raw, lines = _read_yaml(path)
+    if "extends" not in raw:
+        return raw, lines
+    parent_name = raw.pop("extends")
+    here = (*seen, path.resolve())
+    if not isinstance(parent_name, str) or not parent_name.strip():
+        raise ScenarioError(
+            [("extends", f"expected the path of a scenario file (relative to this file), got "
+                         f"{_short_repr(parent_name)}")], str(path), dict(lines))
+    parent = path.parent / parent_name
+    if parent.resolve() in here:
+        chain = " -> ".join(p.name for p in (*here, parent.resolve()))
+        raise ScenarioError([("extends", f"scenario files extend each other in a circle: "
+                                         f"{chain}")], str(path), dict(lines))
+    if not parent.is_file():
+        raise ScenarioError(
+            [("extends", f"file not found: {parent}; expected a scenario file (the path is "
+                         f"relative to {path.parent or '.'})")], str(path), dict(lines))
+    base, _ = _read_scenario_file(parent, here)
+    return deep_merge(base, raw), lines
+
+
 def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    if not path.exists():
+        raise ScenarioError([("", "file not found; expected a YAML scenario file")], str(path))
     if not path.is_file():
-        raise ScenarioError([("", "file not found")], str(path))
-    text = path.read_text(encoding="utf-8")
+        raise ScenarioError([("", "not a file; expected a YAML scenario file")], str(path))
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            [("", f"not UTF-8 text (byte {exc.start}); expected a YAML scenario file")], str(path)
+        ) from None
+    except OSError as exc:
+        raise ScenarioError([("", f"cannot read the file: {exc.strerror or exc}")],
+                            str(path)) from None
+    try:
+        data, node = _parse_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = {"": mark.line + 1} if mark is not None else {}
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError([("", f"YAML syntax error: {problem}")], str(path), where) from None
+    except RecursionError:
+        raise ScenarioError([("", "YAML nested too deeply; expected a mapping of sections")],
+                            str(path)) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ScenarioError([("", "expected a mapping of sections (name:, world:, ...)")],
-                            str(path))
+        raise ScenarioError(
+            [("", f"expected a mapping of sections (name:, world:, ...), got "
+                  f"{_type_name(data)}")], str(path))
     return data, _line_index(node)
+
+
+def _parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
+    """The document and its node tree (for line numbers).
+
+    libyaml (when PyYAML has it) is ten times faster; the pure-Python parser is the fallback and
+    gives the clearer message when the text is not valid YAML.
+    """
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast), yaml.compose(text, Loader=fast)
+        except Exception:  # noqa: BLE001 - parse again below for the message
+            pass
+    return yaml.load(text, Loader=yaml.SafeLoader), yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def _type_name(value: Any) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
+             int: "an integer", float: "a number"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _line_index(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
@@ -116,69 +188,153 @@ def deep_merge(base: Any, override: Any) -> Any:
 
 
 def _parse_overrides(
-    overrides: list[str] | dict[str, Any] | None, source: str | None
-) -> list[tuple[str, Any]]:
+    overrides: list[str] | str | dict[str, Any] | None, source: str | None
+) -> list[tuple[str, Any, str]]:
+    """``(dotted path, value, original text)`` for each override."""
     if not overrides:
         return []
     if isinstance(overrides, dict):
-        return list(overrides.items())
+        out = []
+        for key, value in overrides.items():
+            if not isinstance(key, str) or not key.strip():
+                raise ScenarioError([(str(key), "expected a dotted field path as override key")],
+                                    source)
+            out.append((key.strip(), value, f"{key}={value!r}"))
+        return out
+    if isinstance(overrides, str):
+        overrides = [overrides]
     pairs = []
     for item in overrides:
+        if not isinstance(item, str):
+            raise ScenarioError([(str(item), "expected --set path=value (a string)")], source)
         key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise ScenarioError([(item, "expected --set path=value")], source)
+        key = key.strip()
+        if not sep or not key:
+            raise ScenarioError([(key, f"--set {item!r}: expected --set path=value")], source)
+        if any(not part for part in key.split(".")):
+            raise ScenarioError([(key, f"--set {item!r}: empty name in the field path; "
+                                       "expected names joined by dots (population.youth)")],
+                                source)
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError:
             value = text
-        pairs.append((key.strip(), value))
+        pairs.append((key, value, f"--set {item}"))
     return pairs
 
 
-def set_path(data: dict[str, Any], dotted: str, value: Any, source: str | None = None) -> None:
-    """Set ``data[a][b][c] = value`` for ``"a.b.c"``; policies are addressed by name."""
+def set_path(
+    data: dict[str, Any],
+    dotted: str,
+    value: Any,
+    source: str | None = None,
+    origin: str | None = None,
+) -> str:
+    """Set ``data[a][b][c] = value`` for ``"a.b.c"``; policies are addressed by name.
+
+    Args:
+        data: A merged scenario dictionary (defaults already filled in).
+        dotted: The dotted field path; list items by index or by their ``name``.
+        value: The new value.
+        source: The scenario file, for messages.
+        origin: How the override was given (``--set a.b=1``), for messages.
+
+    Returns:
+        The path with list items as indices (``policies.0.budget_yuan``).
+
+    Raises:
+        ScenarioError: An unknown field or list item, or a field inside a plain value.
+    """
     parts = dotted.split(".")
+    how = f" ({origin})" if origin else ""
     node: Any = data
-    for i, part in enumerate(parts[:-1]):
+    annotation: Any = Scenario
+    resolved: list[str] = []
+    for i, part in enumerate(parts):
+        here = ".".join(parts[: i + 1])
+        last = i == len(parts) - 1
         if isinstance(node, list):
-            node = _list_item(node, part, ".".join(parts[: i + 1]), source)
+            index = _list_index(node, part, here, source, how)
+            resolved.append(str(index))
+            annotation = _descend(annotation, str(index))
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
             continue
+        if not isinstance(node, dict):
+            parent = ".".join(parts[:i])
+            raise ScenarioError(
+                [(dotted, f"'{parent}' is a plain value ({_type_name(node)}), it has no field "
+                          f"'{part}'{how}")], source)
+        allowed = _fields_at(annotation, node)
+        if allowed is not None and part not in allowed and "measures" in allowed:
+            # A policy's measures may be named directly: policies.NAME.training.seats_per_year.
+            measures = _descend(annotation, "measures", node)
+            if part in (_fields_at(measures, node.get("measures")) or []):
+                if not isinstance(node.get("measures"), dict):
+                    node["measures"] = {}
+                resolved.append("measures")
+                annotation, node = measures, node["measures"]
+                allowed = _fields_at(annotation, node)
+        if allowed is not None and part not in allowed:
+            raise ScenarioError(
+                [(here, f"unknown field '{part}'{how}; expected one of: {', '.join(allowed)}")],
+                source)
+        resolved.append(part)
+        annotation = _descend(annotation, part, node)
+        if last:
+            node[part] = value
+            break
         nxt = node.get(part)
         if nxt is None:
             nxt = node[part] = {}
         node = nxt
-    last = parts[-1]
-    if isinstance(node, list):
-        index = _list_index(node, last, dotted, source)
-        node[index] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise ScenarioError([(dotted, "cannot set a field inside a plain value")], source)
+    return ".".join(resolved)
 
 
-def _list_index(items: list[Any], part: str, path: str, source: str | None) -> int:
+def _list_index(items: list[Any], part: str, path: str, source: str | None, how: str = "") -> int:
     if part.isdigit() and int(part) < len(items):
         return int(part)
     for i, item in enumerate(items):
         if isinstance(item, dict) and item.get("name") == part:
             return i
     names = [str(it.get("name")) for it in items if isinstance(it, dict) and "name" in it]
-    hint = f"; names: {', '.join(names)}" if names else ""
-    raise ScenarioError([(path, f"no list item named or numbered '{part}'{hint}")], source)
+    if names:
+        hint = f"; expected an index below {len(items)} or one of: {', '.join(names)}"
+    elif items:
+        hint = f"; expected an index below {len(items)}"
+    else:
+        hint = "; the list is empty"
+    raise ScenarioError([(path, f"no item named or numbered '{part}'{how}{hint}")], source)
 
 
-def _list_item(items: list[Any], part: str, path: str, source: str | None) -> Any:
-    return items[_list_index(items, part, path, source)]
+def _blame_overrides(exc: ScenarioError, overridden: dict[str, str]) -> ScenarioError:
+    """Point problems that come from ``--set`` at the override, not at a line of the file."""
+    if not overridden:
+        return exc
+    problems = []
+    lines: dict[str, int | None] = dict(exc.lines)
+    for path, message in exc.problems:
+        origin = next((o for p, o in overridden.items()
+                       if path == p or path.startswith(p + ".")), None)
+        if origin is not None:
+            message = f"{message} ({origin})"
+            lines[path] = None  # the problem is not on a line of the file
+        problems.append((path, message))
+    return ScenarioError(problems, exc.source, lines)
 
 
 # ------------------------------------------------------------------------------------------
 # Turning pydantic errors into plain messages
 # ------------------------------------------------------------------------------------------
+_PATH_PREFIX = re.compile(r"^([A-Za-z_][\w]*(?:\.[\w\[\]-]+)*): (.+)$", re.DOTALL)
+
+
 def _problems(exc: ValidationError) -> list[tuple[str, str]]:
     problems = []
     for err in exc.errors(include_url=False):
-        loc = [str(p) for p in err["loc"]]
+        loc = _field_loc([str(p) for p in err["loc"]])
         path = ".".join(loc)
         if err["type"] == "extra_forbidden":
             allowed = allowed_keys(Scenario, loc[:-1])
@@ -186,12 +342,110 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
             message = f"unknown key '{loc[-1]}'{hint}"
         elif err["type"] == "value_error":
             message = str(err["msg"]).removeprefix("Value error, ")
+            # Cross-field checks name their field themselves: "world.nodes: node 3 ...".
+            match = _PATH_PREFIX.match(message)
+            if match and match.group(1).split(".")[0] in Scenario.model_fields:
+                inner = match.group(1)
+                path = f"{path}.{inner}" if path else inner
+                message = match.group(2)
+        elif err["type"] == "missing":
+            message = "required field is missing"
         else:
             got = err.get("input")
-            shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+            shown = "" if isinstance(got, dict | list) else f" (got {_short_repr(got)})"
             message = f"{err['msg']}{shown}"
         problems.append((path, message))
     return problems
+
+
+def _field_loc(loc: list[str]) -> list[str]:
+    """Drop the tags pydantic puts in locations inside tagged unions (``policies.0.talent.x``).
+
+    What is left is the path a user writes in the file (``policies.0.x``).
+    """
+    annotation: Any = Scenario
+    out: list[str] = []
+    for part in loc:
+        models = _models_in(annotation) if annotation is not None else []
+        is_field = any(part in m.model_fields for m in models)
+        if len(models) > 1 and not is_field and any(
+                part in values for m in models for values in _tags(m).values()):
+            annotation = _descend(annotation, part)  # the union member named by its tag
+            continue
+        out.append(part)
+        annotation = _descend(annotation, part) if annotation is not None else None
+    return out
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_bools(data: dict[str, Any], source: str | None, lines: dict[str, int]) -> None:
+    """Reject ``true``/``false`` where a number is expected (pydantic would take them as 1/0)."""
+    problems: list[tuple[str, str]] = []
+    _walk_bools(data, Scenario, "", problems)
+    if problems:
+        raise ScenarioError(problems, source, dict(lines))
+
+
+def _walk_bools(value: Any, annotation: Any, path: str, problems: list[tuple[str, str]]) -> None:
+    if annotation is None:
+        return
+    if isinstance(value, bool):
+        if not _admits_bool(annotation):
+            problems.append((path, f"expected {_expected(annotation)}, got a boolean ({value})"))
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                _walk_bools(item, _descend(annotation, key, value),
+                            f"{path}.{key}" if path else key, problems)
+    elif isinstance(value, list):
+        inner = _descend(annotation, "0")
+        for i, item in enumerate(value):
+            _walk_bools(item, inner, f"{path}.{i}" if path else str(i), problems)
+
+
+def _admits_bool(annotation: Any) -> bool:
+    """Tell whether a boolean is acceptable (pydantic would quietly make it 1 or 0)."""
+    annotation = _unwrap(annotation)
+    if annotation in (int, float, type(None)):
+        return False
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_admits_bool(a) for a in typing.get_args(annotation))
+    # bool, models, containers, strings, literals: pydantic decides by itself.
+    return True
+
+
+def _expected(annotation: Any) -> str:
+    annotation = _unwrap(annotation)
+    if annotation is int:
+        return "an integer"
+    if annotation is float:
+        return "a number"
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return " or ".join(_expected(a) for a in args) if args else str(annotation)
+
+
+def _check_finite(value: Any, source: str | None, lines: dict[str, int]) -> None:
+    """Reject ``.nan``/``.inf`` anywhere: no parameter is meaningful at infinity."""
+    problems: list[tuple[str, str]] = []
+
+    def walk(item: Any, where: str) -> None:
+        if isinstance(item, float) and not math.isfinite(item):
+            problems.append((where, f"expected a finite number, got {item}"))
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                walk(sub, f"{where}.{key}" if where else str(key))
+        elif isinstance(item, list | tuple):
+            for i, sub in enumerate(item):
+                walk(sub, f"{where}.{i}" if where else str(i))
+
+    walk(value, "")
+    if problems:
+        raise ScenarioError(problems, source, dict(lines))
 
 
 def allowed_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
@@ -201,41 +455,95 @@ def allowed_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
         annotation = _descend(annotation, part)
         if annotation is None:
             return []
-    cls = _model_class(annotation)
-    return list(cls.model_fields) if cls else []
+    return _fields_at(annotation) or []
 
 
-def _model_class(annotation: Any) -> type[BaseModel] | None:
+# Walking the schema's type annotations (models, containers, unions, Annotated, Literal tags).
+def _unwrap(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
+def _is_container(annotation: Any) -> bool:
+    return typing.get_origin(_unwrap(annotation)) in (list, tuple, dict)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The model classes a value of this annotation can be (one, or the models of a union)."""
+    annotation = _unwrap(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        cls = _model_class(arg)
-        if cls:
-            return cls
-    return None
+        return [annotation]
+    if _is_union(annotation):
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []
 
 
-def _descend(annotation: Any, part: str) -> Any:
-    cls = _model_class(annotation) if not _is_container(annotation) else None
-    if cls is not None:
-        field = cls.model_fields.get(part)
-        return field.annotation if field else None
-    args = typing.get_args(annotation)
+def _tags(model: type[BaseModel]) -> dict[str, tuple[Any, ...]]:
+    """A model's fields that only take literal values (discriminators such as ``path``)."""
+    out = {}
+    for name, field in model.model_fields.items():
+        annotation = _unwrap(field.annotation)
+        if typing.get_origin(annotation) is typing.Literal:
+            out[name] = typing.get_args(annotation)
+    return out
+
+
+def _pick(models: list[type[BaseModel]], data: Any) -> list[type[BaseModel]]:
+    """The members of a union of models that ``data`` can be (by their literal tags)."""
+    if len(models) <= 1 or not isinstance(data, dict):
+        return models
+    chosen = [m for m in models
+              if all(data[k] in values for k, values in _tags(m).items() if k in data)]
+    return chosen or models
+
+
+def _fields_at(annotation: Any, data: Any = None) -> list[str] | None:
+    """Field names where the annotation is a model (fixed fields), else ``None``."""
+    if annotation is None or _is_container(annotation):
+        return None
+    models = _pick(_models_in(annotation), data)
+    if not models:
+        return None
+    names: dict[str, None] = {}
+    for model in models:
+        names.update(dict.fromkeys(model.model_fields))
+    return list(names)
+
+
+def _descend(annotation: Any, part: str, data: Any = None) -> Any:
+    """The annotation one step down: a field, a list item, a dict value or a union's member.
+
+    ``data`` (the value at ``annotation``) picks the member of a discriminated union.
+    """
+    annotation = _unwrap(annotation)
     origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
     if origin in (list, tuple) and args:
         return args[0]
     if origin is dict and len(args) == 2:
         return args[1]
-    if origin in (typing.Union, types.UnionType):
+    models = _pick(_models_in(annotation), data)
+    if models:
+        for model in models:
+            field = model.model_fields.get(part)
+            if field is not None:
+                return field.annotation
+        if len(models) > 1:  # pydantic names the member of a tagged union by its tag
+            for model in models:
+                if any(part in values for values in _tags(model).values()):
+                    return model
+        return None
+    if _is_union(annotation):
         for arg in args:
-            found = _descend(arg, part)
+            found = _descend(arg, part, data)
             if found is not None:
                 return found
     return None
-
-
-def _is_container(annotation: Any) -> bool:
-    return typing.get_origin(annotation) in (list, tuple, dict)
 
 
 def _check_world(scenario: Scenario, source: str | None, lines: dict[str, int]) -> None:

@@ -40,7 +40,9 @@ class Targets(Strict):
 class TrainingMeasure(Strict):
     """More seats and more standard (48-class-hour) rather than crash courses (paper §4.1)."""
 
-    extra_seats_per_year: float = param(0.0, "seats/yr", "paper §4.1", "Seats added.", ge=0)
+    seats_per_year: float = param(
+        0.0, "seats/yr", "paper §4.1", "Training seats the policy adds a year.", ge=0
+    )
     standard_share: float | None = Field(
         None, ge=0, le=1, description="Share of all seats in standard courses (None: keep)."
     )

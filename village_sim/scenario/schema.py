@@ -119,9 +119,9 @@ class CountyGenerator(Strict):
         "assumed",
         "Share of villages per terrain (normalised).",
     )
-    townships: int = param(4, "stations", "assumed", "Township stations.", ge=1)
-    hubs: int = param(2, "hubs", "assumed", "County logistics hubs.", ge=1)
-    cities: int = param(3, "cities", "assumed", "Cities where consumers live.", ge=1)
+    townships: int = param(4, "stations", "assumed", "Township stations.", ge=1, le=1000)
+    hubs: int = param(2, "hubs", "assumed", "County logistics hubs.", ge=1, le=1000)
+    cities: int = param(3, "cities", "assumed", "Cities where consumers live.", ge=1, le=1000)
     hub_city_km: tuple[float, float] = param(
         (300.0, 1200.0),
         "km",
