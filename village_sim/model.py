@@ -126,6 +126,7 @@ class VillageMarket(mesa.Model):
         self._open_books()
         self.governance = Governance(self)
         self.refresh_costs()
+        self._update_amenities()
         self.recognition = config.youth.recognition_initial
         self.expected_rural_income = config.youth.rural_income_week
         self.detection_belief = config.regulation.perceived_detection
@@ -261,8 +262,14 @@ class VillageMarket(mesa.Model):
 
     def amenity(self, village: int) -> float:
         """Village amenities in [0, 1]: connectivity and an e-commerce service center."""
-        center = self.world.service_center[village] or self.governance.service_center(village)
-        return 0.5 * float(self.world.internet_share[village]) + 0.5 * float(center)
+        return float(self._amenity[village])
+
+    def _update_amenities(self) -> None:
+        world = self.world
+        centers = world.service_center.copy()
+        for v in self.governance.levers.service_center_villages:
+            centers[v] = True
+        self._amenity = 0.5 * world.internet_share + 0.5 * centers
 
     def tool_support(self, village: int) -> float:
         """Complexity removed by the village's service center (paper §4.2)."""
@@ -324,6 +331,7 @@ class VillageMarket(mesa.Model):
         """One week, in the order of the paper's causal chain."""
         self.start_week()  # books open; weather drawn
         self.governance.apply(self.week)  # policies start, stop, spend
+        self._update_amenities()
         self.farmers.harvest(self.week)  # seasonal harvest into household stores
         self.training.step()  # courses end and start
         self.youth.shuffle_do("decide")  # return, apply, start streaming, leave

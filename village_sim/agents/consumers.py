@@ -53,6 +53,7 @@ class ConsumerPopulation:
         self.brand_trust = np.full((n, n_v), cfg.trust_initial, dtype=np.float32)
         self.bought = np.zeros((n, n_v), dtype=np.int32)
         self.rng = rng
+        self.viewers_per_offer = (self.scale * cfg.viewer_share).astype(np.float32)
 
     # -- following ----------------------------------------------------------------------------
     def seed_followers(self, anchor_index: int, share: float, trust: float) -> None:
@@ -169,24 +170,30 @@ class ConsumerPopulation:
         if seller["trust_boost"].any():
             tb = seller["trust_boost"].astype(f32)[offers]
             trust += tb * (1 - trust)
-        constant = (cfg.base_utility + seller["boost"]).astype(f32)
-        v = (
-            constant[offers]
-            + self.price_weight[:, None] * seller["markdown"].astype(f32)[offers]
-            + self.quality_weight[:, None]
-            * (seller["quality"].astype(f32)[offers] * trust - f32(0.5))
-            + f32(cfg.follow_weight) * followed
-        )
+        # Utility, built in place: constant + price + quality × trust + following (+ brand).
+        v = (cfg.base_utility + seller["boost"]).astype(f32)[offers]
+        part = seller["markdown"].astype(f32)[offers]
+        part *= self.price_weight[:, None]
+        v += part
+        part = seller["quality"].astype(f32)[offers]
+        part *= trust
+        part -= f32(0.5)
+        part *= self.quality_weight[:, None]
+        v += part
+        np.add(v, f32(cfg.follow_weight), out=v, where=followed)
         if seller["brand"].any():
             v += f32(cfg.brand_weight) * brand * seller["brand"].astype(f32)[offers]
-        expv = np.exp(np.minimum(v, f32(30.0))) * valid
-        prob = expv / (f32(1.0) + expv.sum(axis=1, keepdims=True))
-        viewers = (
-            (self.scale * cfg.viewer_share).astype(f32)[:, None]
-            * stall_keep.astype(f32)[offers]
-            * valid
-        )
-        buyers = stochastic_round(viewers * prob, self.rng)
+        np.minimum(v, f32(30.0), out=v)
+        np.exp(v, out=v)
+        v *= valid
+        denominator = v.sum(axis=1, keepdims=True)
+        denominator += f32(1.0)
+        v /= denominator
+        viewers = stall_keep.astype(f32)[offers]
+        viewers *= self.viewers_per_offer[:, None]
+        viewers *= valid
+        v *= viewers
+        buyers = stochastic_round(v, self.rng)
         return viewers, buyers
 
     # -- after delivery ------------------------------------------------------------------------------

@@ -34,3 +34,23 @@ def paired_diff_ci(
     if not pairs:
         return None, None, None
     return mean_ci(np.array([x - y for x, y in pairs]), level)
+
+
+def welch_diff_ci(
+    a: np.ndarray, b: np.ndarray, level: float = 0.95
+) -> tuple[float | None, float | None, float | None]:
+    """Difference of means ``a − b`` of independent samples with a Welch t interval."""
+    x = np.asarray([v for v in a if v is not None and np.isfinite(v)], dtype=float)
+    y = np.asarray([v for v in b if v is not None and np.isfinite(v)], dtype=float)
+    if x.size == 0 or y.size == 0:
+        return None, None, None
+    diff = float(x.mean() - y.mean())
+    if x.size < 2 or y.size < 2:
+        return diff, None, None
+    vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    se = math.sqrt(vx + vy)
+    if se == 0:
+        return diff, diff, diff
+    dof = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
+    return diff, diff - half, diff + half

@@ -84,6 +84,9 @@ class Ledger:
             dst_idx: Account index or indices in ``dst``.
             amount: Non-negative integer amounts (broadcast against the indices).
         """
+        if np.ndim(amount) == 0 and np.ndim(src_idx) == 0 and np.ndim(dst_idx) == 0:
+            self._transfer_one(kind, src, int(src_idx), dst, int(dst_idx), int(amount))
+            return
         amount = np.asarray(amount, dtype=np.int64)
         if amount.size == 0:
             return
@@ -98,6 +101,20 @@ class Ledger:
             np.add.at(self._store(self.paid, src, kind), src_idx_arr, amount)
         if dst in self.tracked:
             np.add.at(self._store(self.received, dst, kind), dst_idx_arr, amount)
+
+    def _transfer_one(self, kind: str, src: str, i: int, dst: str, j: int, amount: int) -> None:
+        """The scalar case of :meth:`transfer` (most per-agent payments), without NumPy calls."""
+        if amount < 0:
+            raise ValueError(f"negative {self.unit} transfer of kind {kind}")
+        if amount == 0:
+            return
+        self.balances[src][i] -= amount
+        self.balances[dst][j] += amount
+        self.flows[kind] += amount
+        if src in self.tracked:
+            self._store(self.paid, src, kind)[i] += amount
+        if dst in self.tracked:
+            self._store(self.received, dst, kind)[j] += amount
 
     def _store(self, store: dict, group: str, kind: str) -> np.ndarray:
         key = (group, kind)

@@ -1,0 +1,149 @@
+"""``village-sim batch``: a designed experiment on Dask, streamed into a resumable DuckDB store.
+
+Exit codes: 0 every run succeeded; 3 some runs failed (each recorded with its error); 2 invalid
+input (the experiment file, an option, a changed file on ``--resume``), before any run starts;
+1 an internal error; 130 interrupted.
+
+Until the ``village-sim`` entry point discovers this module, ``python -m village_sim.cli.batch_cmd
+EXPERIMENT.yaml ...`` runs the command on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from village_sim.cli.options import positive_int
+
+EXIT_INVALID = 2
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``batch`` command."""
+    p = sub.add_parser(
+        "batch", help="run a designed experiment (Dask) into a resumable DuckDB store",
+        description="Run every design point and replicate of an experiment file on a local Dask "
+                    "cluster (default: one worker per core), an existing cluster (--scheduler) "
+                    "or in-process (--workers 1). Results are committed to DIR/results.duckdb as "
+                    "runs finish; --resume skips complete runs. Exit 0: all runs succeeded; 3: "
+                    "some failed (recorded); 2: invalid input.")
+    p.add_argument("experiment", help="experiment YAML file (experiments/*.yaml)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="batch folder (default runs/<experiment name>)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, default=None,
+                       help="local worker processes (default: one per core; 1: in-process)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="submit to an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a batch in --out: skip complete runs, retry failed ones")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing non-empty --out folder")
+    p.add_argument("--max-in-flight", type=positive_int, default=None,
+                   help="most runs submitted at once (default: twice the worker threads)")
+    p.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",
+                   help="progress display (default: a bar on a terminal, log lines otherwise)")
+    p.add_argument("--parquet", action="store_true",
+                   help="also export the tables as Parquet into DIR/parquet/")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate the experiment and print its size; run nothing")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Validate the experiment, then run or resume it; print a summary."""
+    from village_sim.batch.experiment import load_experiment
+    from village_sim.batch.runner import BatchOptions, run_batch
+    from village_sim.cli.run_cmd import safe_name
+
+    experiment = load_experiment(args.experiment)
+    plan = experiment.plan()
+    spec = experiment.spec
+    if args.dry_run:
+        print(f"{args.experiment}: valid experiment '{spec.name}' — {plan.n_points} design points "
+              f"× {spec.replicates} replicates = {plan.n_runs} runs")
+        for design in plan.designs:
+            print(f"  {design.name}: {design.type}, {design.n} points, factors: "
+                  f"{', '.join(design.factors)}")
+        return 0
+    out = args.out or Path("runs") / safe_name(spec.name)
+    options = BatchOptions(out=out, workers=args.workers, scheduler=args.scheduler,
+                           resume=args.resume, overwrite=args.overwrite,
+                           max_in_flight=args.max_in_flight, progress=args.progress,
+                           parquet=args.parquet)
+    with _sigterm_as_interrupt():
+        summary = run_batch(experiment, options)
+    where = {"in-process": "in-process", "local": f"{summary.workers} local workers",
+             "scheduler": f"{args.scheduler} ({summary.workers} worker threads)"}[summary.mode]
+    print(f"{spec.name}: {summary.total} runs — {summary.ok} ok, {summary.failed} failed; this "
+          f"session computed {summary.stats.get('computed', 0)}, skipped {summary.skipped} "
+          f"complete, reused {summary.reused}; {summary.wall_s:.1f} s on {where}")
+    if summary.stale:
+        print(f"note: {summary.stale} complete runs had a different resolved scenario (a scenario "
+              "file or package defaults changed) and were run again")
+    print(f"store: {summary.store}")
+    print(f"report: village-sim report {out}")
+    if summary.failed:
+        print(f"{summary.failed} runs failed; their errors are in the runs table "
+              "(status = 'failed'); --resume retries them", file=sys.stderr)
+    return summary.exit_code
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt, so the store and local workers close cleanly."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_standalone(register_fn: Callable[[argparse._SubParsersAction], None],
+                   argv: Sequence[str] | None = None) -> int:
+    """Run one command on its own with the CLI's exit codes (``python -m village_sim.cli.X``).
+
+    Args:
+        register_fn: The command module's ``register``.
+        argv: The arguments after the command name (default ``sys.argv[1:]``).
+    """
+    from village_sim.outputs import OutputExistsError
+    from village_sim.scenario.errors import ScenarioError
+
+    parser = argparse.ArgumentParser(prog="village-sim")
+    sub = parser.add_subparsers(dest="command", required=True)
+    register_fn(sub)
+    command = next(iter(sub.choices))
+    try:
+        args = parser.parse_args([command, *(sys.argv[1:] if argv is None else argv)])
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_INVALID
+    try:
+        return int(args.handler(args) or 0)
+    except (ScenarioError, OutputExistsError) as exc:
+        print(f"village-sim {command}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - an internal error: report it, exit 1
+        traceback.print_exc(file=sys.stderr)
+        print(f"village-sim {command}: internal error: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(run_standalone(register))
