@@ -475,7 +475,6 @@ class VillageMarket(mesa.Model):
         refunds = ledger.flows["refund"] / FEN_PER_YUAN
         stats["gross_gmv_yuan"] = sales
         stats["consumer_net_spend_yuan"] = sales - refunds
-        stats["farmer_live_receipts_yuan"] = ledger.flows["contract_sale"] / FEN_PER_YUAN
         stats["orders_unmet"] = stats["orders_wanted"] - stats["orders_filled"]
         stats["ambient_shipped_kg"] = stats["fresh_shipped_kg"] - stats["cold_shipped_kg"]
         stats["ambient_spoiled_kg"] = stats["fresh_spoiled_kg"] - stats["cold_spoiled_kg"]

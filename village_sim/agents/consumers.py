@@ -54,6 +54,7 @@ class ConsumerPopulation:
         self.bought = np.zeros((n, n_v), dtype=np.int32)
         self.rng = rng
         self.viewers_per_offer = (self.scale * cfg.viewer_share).astype(np.float32)
+        self.inverse_scale = (1.0 / self.scale).astype(np.float32)
 
     # -- following ----------------------------------------------------------------------------
     def seed_followers(self, anchor_index: int, share: float, trust: float) -> None:
@@ -159,6 +160,8 @@ class ConsumerPopulation:
 
         Returns:
             ``(viewers, buyers)``: expected person-views (float) and buyers (int), both (U, k).
+            The share of each offer's buyers who bought the village's goods before is kept in
+            ``repeat_share`` for :meth:`remember_purchases`.
         """
         cfg = self.model.config.consumers
         f32 = np.float32
@@ -193,7 +196,17 @@ class ConsumerPopulation:
         viewers *= self.viewers_per_offer[:, None]
         viewers *= valid
         v *= viewers
+        # Viewers who bought the village's goods before (share ``known``) are pulled back by
+        # ``exp(repeat_weight·(2·brand_trust − 1))`` — satisfied buyers return, let-down ones stay
+        # away (logit odds, valid while choice probabilities are small).
+        known = np.take_along_axis(self.bought, seller["village"][offers], axis=1).astype(f32)
+        known *= self.inverse_scale[:, None]
+        pull = np.exp(f32(cfg.repeat_weight) * (f32(2.0) * brand - f32(1.0)))
+        pull *= known
+        mix = pull + (f32(1.0) - known)
+        v *= mix
         buyers = stochastic_round(v, self.rng)
+        self.repeat_share = np.divide(pull, mix, out=np.zeros_like(mix), where=mix > 0)
         return viewers, buyers
 
     # -- after delivery ------------------------------------------------------------------------------
@@ -233,18 +246,17 @@ class ConsumerPopulation:
         self.add_follows(units, anchors, joiners, new_trust)
 
     def remember_purchases(
-        self, units: np.ndarray, villages: np.ndarray, buyers: np.ndarray
+        self, units: np.ndarray, villages: np.ndarray, buyers: np.ndarray,
+        repeat_share: np.ndarray,
     ) -> np.ndarray:
-        """Count repeat buyers (people who bought from the village before) and remember new ones.
+        """Split buyers into repeat and new buyers of a village; remember the new ones.
 
         Returns:
-            Repeat buyers per line.
+            Repeat buyers per order line.
         """
         if units.size == 0:
             return np.zeros(0, dtype=np.int64)
-        scale = self.scale[units]
-        known = np.minimum(self.bought[units, villages], scale)
-        repeat = thin(buyers, known / scale, self.rng)
+        repeat = thin(buyers, repeat_share, self.rng)
         np.add.at(self.bought, (units, villages), (buyers - repeat).astype(np.int32))
         np.minimum(self.bought, self.scale[:, None].astype(np.int32), out=self.bought)
         return repeat

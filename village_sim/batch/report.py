@@ -257,6 +257,12 @@ def _levels(factors: pd.DataFrame, name: str) -> list[Any]:
     return [to_column(v, f["sql_type"]) for v in json.loads(f["levels"])]
 
 
+def _level_text(factors: pd.DataFrame, name: str) -> list[str]:
+    """The levels as written in the experiment file."""
+    return [v if isinstance(v, str) else json.dumps(v) for v in json.loads(
+        factors.loc[name]["levels"])]
+
+
 def _axis(levels: list[Any]) -> tuple[np.ndarray, list[str] | None]:
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels)
     if numeric:
@@ -328,13 +334,15 @@ def _grid_section(rep: _Report, dname: str, names: list[str], factors: pd.DataFr
             image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
             cbar = ax.figure.colorbar(image, ax=ax)
             cbar.set_label(_unit_label(ind), fontsize=8)
+            cbar.ax.tick_params(labelsize=7)
             for i in range(grid.shape[0]):
                 for j in range(grid.shape[1]):
                     if np.isfinite(grid[i, j]):
+                        bright = float(image.norm(grid[i, j])) > 0.6
                         ax.text(j, i, _fmt(grid[i, j]), ha="center", va="center", fontsize=6,
-                                color="white")
-            ax.set_xticks(range(len(y_levels)), [str(v) for v in y_levels], fontsize=7)
-            ax.set_yticks(range(len(x_levels)), [str(v) for v in x_levels], fontsize=7)
+                                color="black" if bright else "white")
+            ax.set_xticks(range(len(y_levels)), _level_text(factors, names[1]), fontsize=7)
+            ax.set_yticks(range(len(x_levels)), _level_text(factors, first), fontsize=7)
             ax.set_xlabel(_factor_label(factors, names[1]), fontsize=8)
             ax.set_ylabel(_factor_label(factors, first), fontsize=8)
             ax.set_title(_title(ind), fontsize=9)

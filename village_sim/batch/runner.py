@@ -221,6 +221,8 @@ def open_store(experiment: Experiment, plan: Plan, options: BatchOptions) -> tup
         return store, True
     check_out_dir(out, options.overwrite, keep=(experiment.source,))
     if out.exists() and any(out.iterdir()):
+        if path.exists():  # never delete the store of a batch that is still running
+            _connect_store(path, experiment).close()
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "experiment.yaml").write_text(experiment.text, encoding="utf-8")

@@ -270,33 +270,34 @@ class Store:
 
     def _write_indicators(self, key: str, indicators: dict[str, Any],
                           names: Sequence[str]) -> None:
-        values = [_number(indicators.get(n)) for n in names]
         table = pa.table({
-            "run_key": pa.array([key] * len(names), pa.string()),
             "indicator": pa.array(list(names), pa.string()),
-            "value": pa.array(values, pa.float64()),
+            "value": pa.array([_number(indicators.get(n)) for n in names], pa.float64()),
         })
         self.con.register("_new_indicators", table)
         try:
-            self.con.execute("INSERT INTO indicators SELECT * FROM _new_indicators")
+            self.con.execute("INSERT INTO indicators SELECT ?, indicator, value "
+                             "FROM _new_indicators", [key])
         finally:
             self.con.unregister("_new_indicators")
 
     def _write_series(self, key: str, series: dict[str, Any], names: Sequence[str]) -> None:
         weeks = np.asarray(series["week"], dtype=np.int32)
         present = [n for n in names if n in series]
+        if not present:
+            return
         n = len(weeks)
-        values = np.concatenate([np.asarray(series[s], dtype=float) for s in present]) \
-            if present else np.array([], dtype=float)
+        values = np.concatenate([np.asarray(series[s], dtype=float) for s in present])
+        codes = np.repeat(np.arange(len(present), dtype=np.int32), n)
         table = pa.table({
-            "run_key": pa.array([key] * (n * len(present)), pa.string()),
-            "series": pa.array([s for s in present for _ in range(n)], pa.string()),
+            "series": pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(present)),
             "week": pa.array(np.tile(weeks, len(present)), pa.int32()),
             "value": pa.array(values, pa.float64(), mask=np.isnan(values)),
         })
         self.con.register("_new_series", table)
         try:
-            self.con.execute("INSERT INTO timeseries SELECT * FROM _new_series")
+            self.con.execute("INSERT INTO timeseries SELECT ?, CAST(series AS VARCHAR), week, "
+                             "value FROM _new_series", [key])
         finally:
             self.con.unregister("_new_series")
 

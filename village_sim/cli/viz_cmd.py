@@ -116,8 +116,12 @@ def handle(args: argparse.Namespace) -> int:
 
 def serve(sock: socket.socket) -> int:
     """Run the Solara (Starlette) app with uvicorn on an already bound socket until stopped."""
+    import warnings
+
     import uvicorn
 
+    # Solara asks for SameSite=None cookies and warns that plain http (loopback) cannot have them
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
                             log_level="warning", access_log=False, lifespan="on")

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from village_sim.model import VillageMarket
 
 QUEUE_FIELDS = (
+    "spread",
     "id",
     "anchor",
     "village",
@@ -120,6 +121,7 @@ class Logistics:
             "city": ship_city,
             "grams": grams,
             "quality": quality,
+            "spread": model.product_array("quality_sd")[product] * model.standard_factor[village],
             "fresh": model.product_array("fresh")[product].astype(bool),
             "perish": model.product_array("perishability_per_day")[product],
             "waited": np.zeros(n, dtype=np.int64),
@@ -209,7 +211,10 @@ class Logistics:
         np.add.at(vs["fresh_shipped_kg"], q["village"][fresh], q["grams"][fresh] / 1000)
         np.add.at(vs["fresh_spoiled_kg"], q["village"][fresh], spoiled_g[fresh] / 1000)
         self._record_flows(q)
-        self._consumers_receive(delivered_lines, q["quality"][spos], spoiled_buyers)
+        # Each order line's parcels vary around the shipment's mean quality by the goods' spread
+        # (paper §3.3: 品质参差不齐; standardisation narrows it).
+        parcel = q["quality"][spos] + q["spread"][spos] * self.rng.standard_normal(spos.size)
+        self._consumers_receive(delivered_lines, np.clip(parcel, 0, 1), spoiled_buyers)
 
     def _record_flows(self, q: dict[str, np.ndarray]) -> None:
         paths = self.model.world.route_paths
@@ -264,9 +269,7 @@ class Logistics:
         consumers.experience(
             lines["unit"], lines["anchor"], lines["village"], satisfaction, satisfied
         )
-        repeat = consumers.remember_purchases(lines["unit"], lines["village"], buyers)
-        stats["purchases"] += float(buyers.sum())
-        stats["repeat_purchases"] += float(repeat.sum())
+
 
     # -- storage at origin --------------------------------------------------------------------------
     def store_at_origin(self) -> None:

@@ -346,6 +346,8 @@ class Market:
         model.money.transfer("sale", "consumers", 0, "anchors", s.ids[pay], sales_fen[pay])
         fee_fen = np.rint(sales_fen * s.fee).astype(np.int64)
         model.money.transfer("platform_fee", "anchors", s.ids[pay], "platform", 0, fee_fen[pay])
+        # What farmers were paid for the village goods sold this week (their contract price).
+        stats["farmer_live_receipts_yuan"] += float((local_used * s.unit_cost).sum()) / 1000
         import_gain = (s.price * (1 - s.fee) - s.import_cost) * import_used / 1000
         for i in np.flatnonzero(grams > 0):
             anchor = s.anchors[i]
@@ -354,7 +356,13 @@ class Market:
             ) / 1000
             anchor.fake_gain_open += max(float(import_gain[i]), 0.0)
         keep = filled_line > 0
-        u, seller = u[keep], seller[keep]
+        u, j, seller = u[keep], j[keep], seller[keep]
+        consumers = model.consumers
+        repeat = consumers.remember_purchases(
+            u, s.village[seller], filled_line[keep], consumers.repeat_share[u, j]
+        )
+        stats["purchases"] += float(filled_line.sum())
+        stats["repeat_purchases"] += float(repeat.sum())
         self.week_lines = {
             "unit": u,
             "seller": seller,

@@ -102,7 +102,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "farmer_share_of_spending",
         "ratio",
         "share",
-        "farmers' live-stream receipts / consumers' net live-stream spending",
+        "farmers' receipts for the village goods sold by live stream (their contract price of the "
+        "kg sold) / consumers' net live-stream spending on goods sold as village goods",
     ),
     Indicator("fake_origin_share", "ratio", "share", "kg sold as village goods from elsewhere"),
     Indicator("village_brand_trust", "final", "0-1", "trust in village brands"),

@@ -161,7 +161,9 @@ class ColdChain(Targets):
     """Cold chain on village roads and hubs, field pre-cooling (paper §4.2 冷链物流)."""
 
     roads: bool = param(True, "bool", "paper §4.2", "Refrigerated service on village roads.")
-    yuan_per_road: float = param(400_000.0, "yuan", "assumed", "Cost per village road.", ge=0)
+    yuan_per_road: float = param(
+        200_000.0, "yuan", "assumed", "Cost of cold service on a village road.", ge=0
+    )
     extra_hub_cold_kg_week: float = param(
         0.0, "kg/week", "paper §4.2", "Cold capacity added per hub.", ge=0
     )

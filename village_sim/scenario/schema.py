@@ -644,7 +644,7 @@ class AnchorBehaviour(Strict):
         "Largest share of recent revenue spent on paid traffic.",
     )
     honesty_cost_median: float = param(
-        0.8,
+        0.5,
         "share of price",
         "assumed",
         "Median moral cost of selling a fake kg.",
@@ -748,6 +748,13 @@ class ConsumerBehaviour(Strict):
     )
     brand_weight: float = param(1.0, "utils", "assumed", "Weight of village brand trust.")
     follow_weight: float = param(0.8, "utils", "assumed", "Utility of following the anchor.")
+    repeat_weight: float = param(
+        2.0,
+        "utils",
+        "assumed",
+        "Pull of a village whose goods the unit's people bought before, scaled by brand trust "
+        "(2·trust − 1) and by the share of the unit who bought.",
+    )
     skill_weight: float = param(
         1.5,
         "utils per skill unit",

@@ -164,6 +164,7 @@ def Page() -> None:  # noqa: N802 - Solara looks for ``Page``
     two render passes instead of one per plot.
     """
     TICK.provide(update_counter.get())
+    solara.Title("village_sim")
     model = solara.use_memo(make_model, dependencies=[])
     params = solara.use_memo(lambda: model_params(levers.default_scenario(), start_seed()),
                              dependencies=[])

@@ -61,8 +61,10 @@ def line_chart(
     names = list(dict.fromkeys(r["series"] for r in rows))
     y: dict[str, Any] = {"field": "value", "type": "quantitative", "title": y_title}
     axis: dict[str, Any] = {}
-    if y_format:
+    if y_format and rows:
         axis["format"] = y_format
+        if y_format.endswith(".0f"):  # whole numbers: no repeated tick labels on small ranges
+            axis["tickMinStep"] = 1
     if axis:
         y["axis"] = axis
     if y_domain is not None:
@@ -270,10 +272,11 @@ def lorenz_chart(curves: dict[str, tuple[list[float], list[float]]]) -> dict[str
         datasets={"table": rows},
         mark={"type": "line", "strokeWidth": 2, "interpolate": "linear"},
         encoding={
-            "x": {"field": "x", "type": "quantitative", "title": "cumulative share of anchors",
+            "x": {"field": "x", "type": "quantitative", "title": "cumulative share of anchors (share)",
                   "axis": {"format": ".0%"}, "scale": {"domain": [0, 1]}},
             "y": {"field": "y", "type": "quantitative",
-                  "title": "cumulative share of traffic or sales", "axis": {"format": ".0%"},
+                  "title": "cumulative share of traffic or sales (share)",
+                  "axis": {"format": ".0%"},
                   "scale": {"domain": [0, 1]}},
             "color": {"field": "series", "type": "nominal", "title": None,
                       "scale": {"range": ["#999999", *PALETTE]}},
@@ -302,7 +305,7 @@ def split_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
         encoding={
             "y": {"field": "measure", "type": "nominal", "title": None},
             "x": {"field": "share", "type": "quantitative", "stack": "zero",
-                  "title": "share of the week's total", "axis": {"format": ".0%"},
+                  "title": "share of the week's total (share)", "axis": {"format": ".0%"},
                   "scale": {"domain": [0, 1]}},
             "color": {"field": "group", "type": "nominal", "title": "anchor group",
                       "scale": {"domain": groups, "range": PALETTE[: len(groups)]}},

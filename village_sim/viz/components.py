@@ -104,6 +104,9 @@ def Monitors(model: VillageMarket) -> solara.Element:
             f"Scenario {config.name} · seed {getattr(model, 'seed', 0)} · policies: {policies}"
             + (f" · levers: {'; '.join(moved)}" if moved else ""),
             classes=["vs-scenario"], style={"font-size": "11.5px", "color": "#444"})])
+        solara.Div(children=[solara.Text(
+            "Scenario, seed and levers in the sidebar take effect on Reset.",
+            style={"font-size": "10.5px", "color": "#888"})])
         for message in getattr(model, "viz_warnings", []):
             solara.Warning(message, dense=True, classes=["vs-warning"])
         with solara.Div(style={"display": "flex", "flex-wrap": "wrap", "gap": "5px",

@@ -159,7 +159,7 @@ def _measures(path: str, v: dict[str, Any]) -> dict[str, Any]:
     if path == "talent":
         if on & {"training_extra_seats", "training_quality", "standard_courses"}:
             m["training"] = {
-                "extra_seats_per_year": float(v["training_extra_seats"]),
+                "seats_per_year": float(v["training_extra_seats"]),
                 "quality_multiplier": float(v["training_quality"]),
                 "standard_share": 1.0 if v["standard_courses"] else None,
             }

@@ -66,15 +66,17 @@ TEMPLATE = r"""<template>
 module.exports = {
     created() {
         this.vegaLoaded = this.loadVega();
-        this.do_plot_debounced = _.debounce(async () => {
-            await this.vegaLoaded;
-            this.do_plot();
-        }, 50);
+        this.gone = false;
+        this.busy = false;
+        this.again = false;
+        this.do_plot_debounced = _.debounce(() => this.schedule(), 50);
     },
     mounted() {
         this.do_plot_debounced();
     },
     destroyed() {
+        this.gone = true;
+        this.do_plot_debounced.cancel();
         if (this.view) {
             this.view.finalize();
             this.view = null;
@@ -86,34 +88,64 @@ module.exports = {
         },
     },
     methods: {
-        do_plot() {
-            require(['vega', 'vega-lite', 'vega-embed'], (vega, vl, vegaEmbed) => {
-                (async () => {
-                    const spec = this.spec;
-                    const datasets = spec.datasets || {};
-                    const shape = JSON.stringify({...spec, datasets: null});
-                    const names = Object.keys(datasets);
-                    if (this.view && shape === this.shape && names.length) {
-                        // same chart, new numbers: swap the data, keep the view
-                        for (const name of names) {
-                            this.view.change(name, vega.changeset()
-                                .remove(vega.truthy).insert(datasets[name]));
+        schedule() {
+            // one drawing at a time, always of the newest spec
+            if (this.busy) {
+                this.again = true;
+                return;
+            }
+            this.busy = true;
+            (async () => {
+                try {
+                    await this.vegaLoaded;
+                    do {
+                        this.again = false;
+                        if (this.gone || !this.$refs.plotElement) {
+                            return;
                         }
-                        await this.view.runAsync();
-                        return;
-                    }
-                    const options = {
-                        renderer: "svg",
-                        actions: {export: true, source: false, compiled: false, editor: false},
-                    };
-                    const result = await vegaEmbed(this.$refs.plotElement, spec, options);
-                    if (this.view) {
-                        this.view.finalize();
-                    }
-                    this.view = result.view;
-                    this.shape = shape;
-                })();
+                        await this.do_plot();
+                    } while (this.again);
+                } finally {
+                    this.busy = false;
+                }
+            })();
+        },
+        do_plot() {
+            return new Promise((resolve, reject) => {
+                require(['vega', 'vega-lite', 'vega-embed'], (vega, vl, vegaEmbed) => {
+                    this.draw(vega, vegaEmbed).then(resolve, reject);
+                }, reject);
             });
+        },
+        async draw(vega, vegaEmbed) {
+            const spec = this.spec;
+            const datasets = spec.datasets || {};
+            const shape = JSON.stringify({...spec, datasets: null});
+            const names = Object.keys(datasets);
+            if (this.view && shape === this.shape && names.length) {
+                // same chart, new numbers: swap the data, keep the view
+                for (const name of names) {
+                    this.view.change(name, vega.changeset()
+                        .remove(vega.truthy).insert(datasets[name]));
+                }
+                await this.view.runAsync();
+                return;
+            }
+            const options = {
+                renderer: "svg",
+                actions: {export: true, source: false, compiled: false, editor: false},
+            };
+            if (this.view) {
+                this.view.finalize();
+                this.view = null;
+            }
+            const result = await vegaEmbed(this.$refs.plotElement, spec, options);
+            if (this.gone) {
+                result.view.finalize();
+                return;
+            }
+            this.view = result.view;
+            this.shape = shape;
         },
         async loadVega() {
             await this.loadRequire();
