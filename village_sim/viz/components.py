@@ -59,10 +59,8 @@ def format_value(value: float | None, unit: str) -> str:
         return "—"
     if unit == "share":
         return f"{value:.1%}"
-    if unit in ("0–1",):
+    if unit == "0–1":
         return f"{value:.3f}"
-    if unit == "anchors":
-        return f"{value:,.0f}"
     return f"{value:,.0f}"
 
 
