@@ -13,6 +13,8 @@ import platform
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,19 +95,31 @@ def write_run_folder(result: RunResult, directory: Path, overwrite: bool = False
     Returns:
         The folder.
     """
-    check_out_dir(directory, overwrite)
+    with atomic_folder(directory, overwrite) as tmp:
+        _write_all(result, tmp)
+    return directory
+
+
+@contextmanager
+def atomic_folder(directory: Path, overwrite: bool = False,
+                  keep: tuple[Path, ...] = ()) -> Iterator[Path]:
+    """Yield a temporary sibling folder that replaces ``directory`` only when the block succeeds.
+
+    Raises:
+        OutputExistsError: ``directory`` may not be written (see :func:`check_out_dir`).
+    """
+    check_out_dir(directory, overwrite, keep)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
     tmp.chmod(0o755)
     try:
-        _write_all(result, tmp)
+        yield tmp
         if directory.exists():
             shutil.rmtree(directory) if directory.is_dir() else directory.unlink()
         os.replace(tmp, directory)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return directory
 
 
 def _write_all(result: RunResult, out: Path) -> None:

@@ -1,0 +1,154 @@
+"""The directions the paper argues (MODEL.md §5), as paired differences over several seeds.
+
+Out-of-sample checks: the defaults were fixed before any policy was run. Each claim compares a
+scenario file against the baseline with the same seeds (common random numbers) and asks that the
+95 % confidence interval of the paired difference exclude zero. Where the mechanisms honestly give
+another answer, the test states the paper's direction as a strict expected failure and
+``docs/governance.md`` explains the finding.
+
+Scale: the shipped scenario files with fewer consumer units, households and youth, over two years,
+so that the whole module runs in a few minutes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from village_sim.batch.seeds import replicate_seeds
+from village_sim.batch.stats import mean_ci, paired_diff_ci
+from village_sim.run import run
+from village_sim.scenario.load import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCALE = {
+    "steps": 104,
+    "population.consumer_units": 8000,
+    "population.farmer_households": 2000,
+    "population.youth": 300,
+}
+SEEDS = replicate_seeds(2026, 12)
+
+
+@cache
+def outcomes(name: str, seats: int | None = None) -> tuple[dict, ...]:
+    """Whole-run indicators of a scenario file for every seed (cached for the session)."""
+    overrides = dict(SCALE)
+    if seats is not None:
+        overrides["training.seats_per_year"] = seats
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides=overrides)
+    rows = []
+    for seed in SEEDS:
+        result = run(scenario, seed=seed)
+        row = dict(result.indicators)
+        row["active_anchors_last_year"] = float(
+            result.timeseries["active_anchors"].iloc[-52:].mean()
+        )
+        rows.append(row)
+    return tuple(rows)
+
+
+def diff(a: str, b: str, indicator: str) -> tuple[float, float, float]:
+    """Paired difference a − b over seeds: (mean, ci_low, ci_high)."""
+    x = np.array([r[indicator] for r in outcomes(a)], dtype=object)
+    y = np.array([r[indicator] for r in outcomes(b)], dtype=object)
+    mean, low, high = paired_diff_ci(x, y)
+    assert mean is not None, f"{indicator} undefined in {a} or {b}"
+    return mean, low, high
+
+
+def assert_raises(a: str, indicator: str, b: str = "baseline") -> None:
+    mean, low, high = diff(a, b, indicator)
+    assert low > 0, f"{a} vs {b}: {indicator} diff {mean:.4g} [{low:.4g}, {high:.4g}]"
+
+
+def assert_lowers(a: str, indicator: str, b: str = "baseline") -> None:
+    mean, low, high = diff(a, b, indicator)
+    assert high < 0, f"{a} vs {b}: {indicator} diff {mean:.4g} [{low:.4g}, {high:.4g}]"
+
+
+# -- paper §2.3 -----------------------------------------------------------------------------------
+def test_live_streaming_raises_farm_income():
+    assert_raises("baseline", "farmer_income_mean", b="no_livestream")
+
+
+# -- talent (paper §4.1) ----------------------------------------------------------------------------
+@pytest.mark.xfail(
+    strict=True,
+    reason="paper §4.1: talent raises retention. Here more trainees start streaming, but in a "
+    "limited market the newcomers crowd each other and the share still streaming a year later "
+    "does not rise (docs/governance.md, 'Findings').",
+)
+def test_talent_raises_retention():
+    assert_raises("talent", "anchor_retention_52w")
+
+
+def test_talent_raises_conversion():
+    assert_raises("talent", "training_conversion_rate")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="paper §4.1: talent lowers technology suspension. The mean effect has the paper's sign "
+    "(about -0.06) but its 95% CI includes zero at test scale: only newly trained anchors gain "
+    "the skill that puts tools to use (docs/governance.md, 'Findings').",
+)
+def test_talent_lowers_technology_suspension():
+    assert_lowers("talent", "technology_suspension_rate")
+
+
+# -- infrastructure (paper §4.2) -------------------------------------------------------------------
+def test_tool_handouts_alone_raise_technology_suspension():
+    assert_raises("tool_handout", "technology_suspension_rate")
+
+
+def test_cold_chain_cuts_spoilage_below_five_percent_on_cold_routes():
+    assert_lowers("cold_chain", "spoilage_rate")
+    mean, _, high = mean_ci(
+        np.array([r["spoilage_rate_cold_chain"] for r in outcomes("cold_chain")])
+    )
+    assert high < 0.05, f"cold-chain spoilage {mean:.3f} (upper CI {high:.3f})"
+
+
+# -- co-governance (paper §4.3; concentration is an extension) ----------------------------------------
+def test_co_governance_lowers_fake_origin():
+    assert_lowers("co_governance", "fake_origin_share")
+
+
+def test_co_governance_lowers_traffic_concentration():
+    assert_lowers("co_governance", "traffic_hhi")
+
+
+def test_co_governance_raises_farmer_share():
+    assert_raises("co_governance", "farmer_share_of_spending")
+
+
+# -- supply side (paper §4.3) --------------------------------------------------------------------------
+def test_supply_side_raises_consumer_trust():
+    assert_raises("supply_side", "consumer_trust")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="paper §4.3: standards and brands raise repeat purchases. Here supply-side measures "
+    "raise trust and cut fake origin, but repeat buying is driven by how satisfied past buyers "
+    "were overall (spoilage, exaggeration) and barely moves (docs/governance.md, 'Findings').",
+)
+def test_supply_side_raises_repeat_purchases():
+    assert_raises("supply_side", "repeat_purchase_rate")
+
+
+# -- diminishing returns of training seats (paper §3.1) --------------------------------------------------
+def test_doubling_training_seats_adds_fewer_anchors_per_seat():
+    """Seats 0 → 60 → 120 a year: the second 60 add fewer active anchors than the first 60."""
+    active = {
+        seats: np.array([r["active_anchors_last_year"] for r in outcomes("baseline", seats)])
+        for seats in (0, 60, 120)
+    }
+    first = active[60] - active[0]
+    second = active[120] - active[60]
+    mean, low, high = mean_ci(first - second)
+    assert low > 0, f"first 60 seats minus second 60 seats: {mean:.3g} [{low:.3g}, {high:.3g}]"
