@@ -264,6 +264,11 @@ class VillageMarket(mesa.Model):
         """Village amenities in [0, 1]: connectivity and an e-commerce service center."""
         return float(self._amenity[village])
 
+    @property
+    def amenities(self) -> np.ndarray:
+        """Amenities of every village (see :meth:`amenity`)."""
+        return self._amenity
+
     def _update_amenities(self) -> None:
         world = self.world
         centers = world.service_center.copy()

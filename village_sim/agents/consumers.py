@@ -55,6 +55,14 @@ class ConsumerPopulation:
         self.rng = rng
         self.viewers_per_offer = (self.scale * cfg.viewer_share).astype(np.float32)
         self.inverse_scale = (1.0 / self.scale).astype(np.float32)
+        self._offsets: dict[int, np.ndarray] = {}
+
+    def _row_offsets(self, n_cols: int) -> np.ndarray:
+        """``row · n_cols`` as a column, to gather one element per (row, column) pair fast."""
+        cached = self._offsets.get(n_cols)
+        if cached is None:
+            cached = self._offsets[n_cols] = (np.arange(self.n) * n_cols)[:, None]
+        return cached
 
     # -- following ----------------------------------------------------------------------------
     def seed_followers(self, anchor_index: int, share: float, trust: float) -> None:
@@ -167,8 +175,10 @@ class ConsumerPopulation:
         f32 = np.float32
         valid = offers >= 0
         followed = slot_of >= 0
-        brand = np.take_along_axis(self.brand_trust, seller["village"][offers], axis=1)
-        slot_trust = np.take_along_axis(self.follow_trust, np.maximum(slot_of, 0), axis=1)
+        village_at = self._row_offsets(self.brand_trust.shape[1]) + seller["village"][offers]
+        brand = self.brand_trust.ravel()[village_at]
+        slot_at = self._row_offsets(self.follow_trust.shape[1]) + np.maximum(slot_of, 0)
+        slot_trust = self.follow_trust.ravel()[slot_at]
         trust = np.where(followed, slot_trust, f32(0.5 * cfg.trust_initial) + f32(0.5) * brand)
         if seller["trust_boost"].any():
             tb = seller["trust_boost"].astype(f32)[offers]
@@ -199,7 +209,7 @@ class ConsumerPopulation:
         # Viewers who bought the village's goods before (share ``known``) are pulled back by
         # ``exp(repeat_weight·(2·brand_trust − 1))`` — satisfied buyers return, let-down ones stay
         # away (logit odds, valid while choice probabilities are small).
-        known = np.take_along_axis(self.bought, seller["village"][offers], axis=1).astype(f32)
+        known = self.bought.ravel()[village_at].astype(f32)
         known *= self.inverse_scale[:, None]
         pull = np.exp(f32(cfg.repeat_weight) * (f32(2.0) * brand - f32(1.0)))
         pull *= known

@@ -79,6 +79,8 @@ class FarmerPopulation:
         self.yield_kg_year = base_yield * rng.lognormal(-0.5 * het**2, het)
         self.quality_z = rng.standard_normal(n)
         self.trained = np.zeros(n, dtype=bool)
+        self._reservation_week = -1
+        self._reservation = np.zeros(n)
         self.contract_anchor = np.full(n, NO_ANCHOR, dtype=np.int64)
         self.stream_anchor = np.full(n, NO_ANCHOR, dtype=np.int64)
         self.stock_quality = np.zeros(n)
@@ -114,8 +116,16 @@ class FarmerPopulation:
         return gate * (cfg.uninformed_price_floor + (1 - cfg.uninformed_price_floor) * info)
 
     def reservation_price(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """Lowest contract price a household accepts: middleman price plus a risk premium."""
-        return self.middleman_price(idx) * (1 + self.model.config.farmers.risk_premium)
+        """Lowest contract price a household accepts: middleman price plus a risk premium.
+
+        Computed once a week for every household (price information changes at most weekly).
+        """
+        week = self.model.week
+        if self._reservation_week != week:
+            premium = 1 + self.model.config.farmers.risk_premium
+            self._reservation = self.middleman_price() * premium
+            self._reservation_week = week
+        return self._reservation[idx]
 
     # -- weekly steps ---------------------------------------------------------------------------
     def stock_from_last_season(self) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 from mesa.discrete_space import CellAgent
 
 if TYPE_CHECKING:
@@ -35,6 +36,38 @@ def logistic(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     z = math.exp(x)
     return z / (1.0 + z)
+
+
+def return_hazards(model: VillageMarket) -> np.ndarray:
+    """Every young person's weekly return hazard, computed once a week for all of them.
+
+    ``logistic(β0 + β_income·Δincome + β_attach·attachment + β_recog·recognition
+    + β_amenity·amenities + β_subsidy·subsidy)`` with Δincome = (expected rural income − wage) / wage
+    and the subsidy relative to the wage (MODEL.md §3).
+    """
+    key = (model.week, model.expected_rural_income, model.recognition,
+           model.governance.returnee_subsidy_week())
+    cached = getattr(model, "_youth_hazards", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    cfg = model.config.youth
+    people = list(model.youth)
+    wage = np.array([y.urban_wage for y in people])
+    index = np.array([y.youth_index for y in people], dtype=np.int64)
+    attachment = np.array([y.attachment for y in people])
+    home = np.array([y.home_village for y in people], dtype=np.int64)
+    x = (
+        cfg.beta0
+        + cfg.beta_income * (model.expected_rural_income - wage) / wage
+        + cfg.beta_attach * attachment
+        + cfg.beta_recog * model.recognition
+        + cfg.beta_amenity * model.amenities[home]
+        + cfg.beta_subsidy * model.governance.returnee_subsidy_week() / wage
+    )
+    hazards = np.zeros(model.youth_count)
+    hazards[index] = 1.0 / (1.0 + np.exp(-x))
+    model._youth_hazards = (key, hazards)
+    return hazards
 
 
 class Youth(CellAgent):
@@ -92,22 +125,19 @@ class Youth(CellAgent):
         cfg = self.model.config.youth
         return cfg.urban_wage_week * (1 + cfg.skill_wage_premium * (self.ability - 0.5))
 
+    @property
+    def ability(self) -> float:
+        """General ability in [0, 1]: raises the city wage (and, partly, streaming aptitude)."""
+        return self._ability
+
+    @ability.setter
+    def ability(self, value: float) -> None:
+        self._ability = float(value)
+        self.model._youth_hazards = None  # the weekly hazards depend on wages
+
     def return_hazard(self) -> float:
         """Weekly chance that a migrant comes home (MODEL.md §3)."""
-        model = self.model
-        cfg = model.config.youth
-        wage = self.urban_wage
-        d_income = (model.expected_rural_income - wage) / wage
-        subsidy = model.governance.returnee_subsidy_week() / wage
-        x = (
-            cfg.beta0
-            + cfg.beta_income * d_income
-            + cfg.beta_attach * self.attachment
-            + cfg.beta_recog * model.recognition
-            + cfg.beta_amenity * model.amenity(self.home_village)
-            + cfg.beta_subsidy * subsidy
-        )
-        return logistic(x)
+        return float(return_hazards(self.model)[self.youth_index])
 
     def start_chance(self) -> float:
         """Weekly chance of starting to stream, logistic in skill − skill_to_stream."""

@@ -130,9 +130,12 @@ def _open_store(folder: Path) -> Store:
 
     try:
         return Store(folder / STORE_FILE, read_only=True)
-    except duckdb.IOException as exc:
-        raise ScenarioError([("", f"the store is in use by a running batch ({exc}); report when "
-                                  "it has finished")], str(folder)) from None
+    except duckdb.Error as exc:
+        if "lock" in str(exc).lower() or "configuration" in str(exc).lower():
+            raise ScenarioError([("", f"the store is in use by a running batch ({exc}); report "
+                                      "when it has finished")], str(folder)) from None
+        raise ScenarioError([("", f"cannot read {folder / STORE_FILE}: {exc}")],
+                            str(folder)) from None
 
 
 def _batch_report(folder: Path, wanted: Sequence[str] | None) -> _Report:
@@ -230,7 +233,7 @@ def _design_section(rep: _Report, design: pd.Series, factors: pd.DataFrame, fram
         for name in names:
             f = factors.loc[name]
             if kind == "grid":
-                vals = ", ".join(str(v) for v in json.loads(f["levels"]))
+                vals = ", ".join(_level_text(factors, name))
             else:
                 vals = f"[{_fmt(f['min'])}, {_fmt(f['max'])}]" + (" (integers)" if f["integer"]
                                                                 else "")
@@ -387,6 +390,7 @@ def _bars(summary: pd.DataFrame, show: list[str], order: list[str], title: str) 
         ax.set_title(_title(ind), fontsize=9)
         ax.set_ylabel(_unit_label(ind), fontsize=8)
         ax.set_xlabel("path", fontsize=8)
+        ax.tick_params(axis="y", labelsize=7)
         ax.grid(axis="y", alpha=0.3)
     _finish(fig, axes, len(show), title)
     return fig
@@ -430,8 +434,13 @@ def _sensitivity_section(rep: _Report, design: pd.Series, names: list[str],
     resamples = int(settings.get("resamples", 1000))
     points_done = frame["point"].nunique()
     rep.lines += [f"{points_done} of {n} design points have results; each point's value is the "
-                  "mean over its replicates. This is a demonstration-size design: the intervals "
-                  "show how far its estimates can be trusted.", ""]
+                  "mean over its replicates.", ""]
+    small = (settings.get("samples", 1 << 30) < 256 if design["type"] == "sobol"
+             else settings.get("trajectories", 1 << 30) < 20)
+    if small:
+        rep.lines += ["**A small design** (demonstration size): its bootstrap intervals are wide "
+                      "and Sobol estimates can fall outside [0, 1]. For research use raise "
+                      "`samples` (Sobol: 512-1024) or `trajectories` (Morris: 20-50).", ""]
     if design["type"] == "sobol":
         table = sobol_analysis.indices(frame, problem, kept, first, n,
                                        bool(settings.get("second_order")), resamples, conf, seed)

@@ -179,7 +179,8 @@ def run_batch(experiment: Experiment, options: BatchOptions,
         counts = store.counts()
         complete = counts.get("ok", 0) + counts.get("failed", 0) >= plan.n_runs
         stats = {"wall_s": round(time.perf_counter() - started, 3), **state.timings()}
-        store.end_session(session, status, state.ok, state.failed, state.skipped, stats)
+        store.end_session(session, status, state.ok, state.failed, state.skipped, stats,
+                          workers=state.workers or None)
         store.update_experiment(
             ended_at=now(), status="complete" if status == "finished" and complete else status)
         if options.parquet and status == "finished":
@@ -219,7 +220,9 @@ def open_store(experiment: Experiment, plan: Plan, options: BatchOptions) -> tup
                       "into a new --out folder")],
                 str(experiment.source), experiment.lines)
         return store, True
-    check_out_dir(out, options.overwrite, keep=(experiment.source,))
+    # --resume of a batch killed before its store existed starts it afresh
+    fresh_start = options.resume and _only_own_files(out)
+    check_out_dir(out, options.overwrite or fresh_start, keep=(experiment.source,))
     if out.exists() and any(out.iterdir()):
         if path.exists():  # never delete the store of a batch that is still running
             _connect_store(path, experiment).close()
@@ -237,13 +240,22 @@ def _connect_store(path: Path, experiment: Experiment) -> Store:
 
     try:
         return Store(path)
-    except duckdb.IOException as exc:
-        holder = ""
-        with contextlib.suppress(OSError, ValueError):
-            info = json.loads((path.parent / PROGRESS_FILE).read_text(encoding="utf-8"))
-            holder = f" (batch process {info.get('pid')})"
-        raise ScenarioError([("", f"{path} is in use by another batch{holder}: {exc}; wait for it "
-                                  "to finish, or stop it")], str(experiment.source)) from None
+    except duckdb.Error as exc:
+        if "lock" not in str(exc).lower():
+            raise ScenarioError([("", f"cannot open the store {path}: {exc}")],
+                                str(experiment.source)) from None
+        raise ScenarioError([("", f"{path} is in use by another process ({exc}); wait for the "
+                                  "batch that writes it to finish, or stop it")],
+                            str(experiment.source)) from None
+
+
+_OWN_FILES = frozenset({"experiment.yaml", PROGRESS_FILE, f".{PROGRESS_FILE}.tmp",
+                        f"{STORE_FILE}.wal"})
+
+
+def _only_own_files(folder: Path) -> bool:
+    """Whether a folder holds nothing but what a batch writes before its store exists."""
+    return folder.is_dir() and all(p.name in _OWN_FILES for p in folder.iterdir())
 
 
 def _factor_types(plan: Plan) -> dict[str, str]:
@@ -465,9 +477,12 @@ def start_local_cluster(n_workers: int) -> Any:
 
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
     environ.update(SINGLE_THREAD_ENV)
+    # glibc's adaptive malloc thresholds, not Dask's trimming default (see dask_setup)
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     for key, value in SINGLE_THREAD_ENV.items():
         os.environ.setdefault(key, value)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ,
+                          "distributed.worker.profile.enabled": False,
                           "distributed.worker.daemon": True}):
         return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                             host="127.0.0.1", dashboard_address=None,
@@ -510,6 +525,9 @@ def connect(options: BatchOptions, n_workers: int,
         cluster = start_local_cluster(n_workers)
         client = Client(cluster, set_as_default=False)
     try:
+        from village_sim.batch.dask_setup import SimulationWorkerSetup
+
+        client.register_plugin(SimulationWorkerSetup())
         infos = client.run(worker_info)
     except Exception as exc:  # noqa: BLE001 - usually: village_sim is not installed on a worker
         _close(client, cluster)

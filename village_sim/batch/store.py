@@ -209,12 +209,12 @@ class Store:
         return session
 
     def end_session(self, session: int, status: str, ok: int, failed: int, skipped: int,
-                    stats: dict[str, Any]) -> None:
-        """Close a session with its counts and timings."""
+                    stats: dict[str, Any], workers: int | None = None) -> None:
+        """Close a session with its counts, timings and (if known by now) its worker threads."""
         self.con.execute(
             "UPDATE sessions SET ended_at = ?, status = ?, runs_ok = ?, runs_failed = ?, "
-            "runs_skipped = ?, stats = ? WHERE session = ?",
-            [now(), status, ok, failed, skipped, json.dumps(stats), session])
+            "runs_skipped = ?, stats = ?, workers = coalesce(?, workers) WHERE session = ?",
+            [now(), status, ok, failed, skipped, json.dumps(stats), workers, session])
 
     # -- runs -------------------------------------------------------------------------------
     def done_at_point(self, point: int) -> dict[int, str]:

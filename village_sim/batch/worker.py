@@ -109,6 +109,7 @@ def worker_info() -> dict[str, Any]:
         "pgid": os.getpgrp(),
         "host": socket.gethostname(),
         "threads_env": {k: os.environ.get(k) for k in SINGLE_THREAD_ENV},
+        "malloc_trim_threshold": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
     }
 
 

@@ -33,10 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "runs finish; --resume skips complete runs. Exit 0: all runs succeeded; 3: "
                     "some failed (recorded); 2: invalid input.")
     p.add_argument("experiment", help="experiment YAML file (experiments/*.yaml)")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="batch folder (default runs/<experiment name>)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, default=None,
+    where.add_argument("--workers", type=positive_int, default=None, metavar="N",
                        help="local worker processes (default: one per core; 1: in-process)")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="submit to an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="continue a batch in --out: skip complete runs, retry failed ones")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing non-empty --out folder")
-    p.add_argument("--max-in-flight", type=positive_int, default=None,
+    p.add_argument("--max-in-flight", type=positive_int, default=None, metavar="K",
                    help="most runs submitted at once (default: twice the worker threads)")
     p.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",
                    help="progress display (default: a bar on a terminal, log lines otherwise)")

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "for grids, bars with error bars for paths and compare folders, Sobol and "
                     "Morris indices with intervals for sensitivity designs.")
     p.add_argument("folder", type=Path, help="a batch --out folder or a compare --out folder")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="report folder (default DIR/report; an earlier report there is replaced)")
     p.add_argument("--indicators", default=None, metavar="NAME,NAME",
                    help="indicators to plot (default: the experiment's kept list, else headline)")

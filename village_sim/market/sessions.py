@@ -291,15 +291,20 @@ class Market:
     def _follow_from_views(self, allocation, viewers, buyers, s: Sellers) -> None:
         """Some viewers who did not buy follow the anchor they watched."""
         cfg = self.model.config.consumers
-        onlookers = np.maximum(viewers - buyers, 0.0)
-        joins = stochastic_round(onlookers * cfg.follow_after_view, self.model.consumers.rng)
-        u, j = np.nonzero(joins)
-        if u.size == 0:
+        rng = self.model.consumers.rng
+        onlookers = np.maximum(viewers - buyers, 0.0).ravel()
+        weights = np.cumsum(onlookers, dtype=float)
+        # Joins are rare (a fraction of a person per offer): draw their number, then place each on
+        # an offer in proportion to its onlookers — the same expectation as thinning every offer.
+        total = int(stochastic_round(np.array(weights[-1] * cfg.follow_after_view), rng))
+        if total <= 0:
             return
+        cells = np.searchsorted(weights, rng.random(total) * weights[-1], side="right")
+        cells, joins = np.unique(np.minimum(cells, weights.size - 1), return_counts=True)
+        u, j = np.divmod(cells, viewers.shape[1])
+        joins = np.minimum(joins, np.ceil(onlookers[cells]).astype(np.int64))
         anchors = s.ids[allocation.offers[u, j]]
-        self.model.consumers.add_follows(
-            u, anchors, joins[u, j], np.full(u.size, cfg.trust_initial)
-        )
+        self.model.consumers.add_follows(u, anchors, joins, np.full(u.size, cfg.trust_initial))
 
     def _fill_orders(
         self,
