@@ -130,6 +130,9 @@ def _write_all(result: RunResult, out: Path) -> None:
     extra = getattr(result, "summary_extra", None)
     if extra:
         summary.update(extra)
+    patterns = pattern_block(result.indicators)
+    if patterns is not None:
+        summary["patterns"] = patterns
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     result.timeseries.to_csv(out / "timeseries.csv", index=False)
     village_table(result.model).to_csv(out / "villages.csv", index=False)
@@ -140,6 +143,16 @@ def _write_all(result: RunResult, out: Path) -> None:
     plot_headlines(result.timeseries, out / "plots")
     if result.panel is not None:
         result.panel.to_parquet(out / "agents.parquet", index=False)
+
+
+def pattern_block(indicators: dict[str, float | None]) -> dict | None:
+    """Pass/fail of the stylized facts for one run (None when no targets file is at hand)."""
+    from village_sim.calibration.patterns import evaluate, summary_block
+    from village_sim.calibration.targets import DEFAULT_TARGETS, load_targets
+
+    if not DEFAULT_TARGETS.is_file():
+        return None
+    return summary_block(evaluate(load_targets(DEFAULT_TARGETS), [indicators]))
 
 
 def _json_number(value: float | None) -> float | None:

@@ -114,6 +114,13 @@ INDICATORS: tuple[Indicator, ...] = (
         "trainees still streaming 52 weeks after their course",
     ),
     Indicator(
+        "starter_retention_52w",
+        "cohort",
+        "share",
+        "of trainees who started streaming, the share still streaming 52 weeks after the course "
+        "(extension)",
+    ),
+    Indicator(
         "training_conversion_rate",
         "cohort",
         "share",
@@ -221,7 +228,9 @@ def village_brand_trust(model: VillageMarket) -> float:
     return model.consumers.mean_brand_trust()
 
 
-def _cohort_share(model: VillageMarket, horizon: int, started_only: bool) -> float | None:
+def _cohort_share(
+    model: VillageMarket, horizon: int, started_only: bool, among_starters: bool = False
+) -> float | None:
     trainees = hits = 0
     week = model.week
     for cohort in model.training.cohorts:
@@ -229,9 +238,12 @@ def _cohort_share(model: VillageMarket, horizon: int, started_only: bool) -> flo
             continue
         at = cohort.end_week + horizon
         for youth in cohort.members:
-            trainees += 1
             start = youth.stream_start_week
-            if start is None or start > at:
+            started = start is not None and start <= at
+            if among_starters and not started:
+                continue
+            trainees += 1
+            if not started:
                 continue
             if started_only or youth.stream_exit_week is None or youth.stream_exit_week > at:
                 hits += 1
@@ -241,6 +253,14 @@ def _cohort_share(model: VillageMarket, horizon: int, started_only: bool) -> flo
 def anchor_retention_52w(model: VillageMarket) -> float | None:
     """Share of trainees still streaming 52 weeks after their course ended (eligible cohorts)."""
     return _cohort_share(model, model.config.metrics.retention_weeks, started_only=False)
+
+
+def starter_retention_52w(model: VillageMarket) -> float | None:
+    """Among trainees who started streaming by 52 weeks after their course, the share still
+    streaming then (eligible cohorts; extension)."""
+    return _cohort_share(
+        model, model.config.metrics.retention_weeks, started_only=False, among_starters=True
+    )
 
 
 def training_conversion_rate(model: VillageMarket) -> float | None:
@@ -354,6 +374,7 @@ _FUNCTIONS = {
         village_brand_trust,
         anchor_retention_52w,
         training_conversion_rate,
+        starter_retention_52w,
         imitation_share,
         micro_seller_share,
         farmer_income_mean,
