@@ -491,8 +491,6 @@ class VillageMarket(mesa.Model):
         village = np.array([a.base_village for a in self.anchor_list], dtype=np.int64)
         if n:
             np.add.at(self.village_stats["gmv_yuan"], village, sale_by_anchor)
-        farmer_live = ledger.receipts("farmers", ("contract_sale",)) / FEN_PER_YUAN
-        np.add.at(self.village_stats["farmer_live_yuan"], self.farmers.village, farmer_live)
         held = idle = 0
         for a in self.anchor_list:
             if a.exited:
@@ -536,7 +534,7 @@ class VillageMarket(mesa.Model):
             )
         cheaters = sum(1 for a in self.anchor_list if not a.exited and a.fake_kg_week > 0)
         if cheaters:
-            caught = self.week_stats["detections"]
+            caught = self.week_stats["fake_detections"]
             rate = self.config.regulation.belief_rate
             self.detection_belief += rate * (min(1.0, caught / cheaters) - self.detection_belief)
 

@@ -384,7 +384,9 @@ class Anchor(CellAgent):
         if gain <= 0:
             return
         p_detect = model.perceived_detection(self)
-        fine = model.config.regulation.fine_multiplier * gain
+        fine = (
+            model.config.regulation.fine_multiplier * model.governance.penalty_multiplier() * gain
+        )
         if gain <= self.honesty_cost * self.price[p] + p_detect * fine:
             return
         grams = int(need_g)

@@ -78,6 +78,8 @@ class Regulator(FixedAgent):
         self.detections += 1
         self.fines_yuan += fine
         model.week_stats["detections"] += 1
+        if fake:
+            model.week_stats["fake_detections"] += 1
         anchor.fake_gain_open = 0.0
         anchor.offences += 1
         model.governance.on_detection(anchor)

@@ -149,6 +149,7 @@ def run_batch(experiment: Experiment, options: BatchOptions,
     """
     say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
     started = time.perf_counter()
+    cpu_start = time.process_time()
     plan = experiment.plan()
     store, resumed = open_store(experiment, plan, options)
     from village_sim.outputs import git_commit
@@ -178,7 +179,8 @@ def run_batch(experiment: Experiment, options: BatchOptions,
         progress.close(status)
         counts = store.counts()
         complete = counts.get("ok", 0) + counts.get("failed", 0) >= plan.n_runs
-        stats = {"wall_s": round(time.perf_counter() - started, 3), **state.timings()}
+        stats = {"wall_s": round(time.perf_counter() - started, 3),
+                 "client_cpu_s": round(time.process_time() - cpu_start, 3), **state.timings()}
         store.end_session(session, status, state.ok, state.failed, state.skipped, stats,
                           workers=state.workers or None)
         store.update_experiment(
@@ -481,9 +483,15 @@ def start_local_cluster(n_workers: int) -> Any:
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     for key, value in SINGLE_THREAD_ENV.items():
         os.environ.setdefault(key, value)
+    quiet = {  # fewer wake-ups of the scheduler, nannies and workers: they share the cores
+        "distributed.admin.tick.interval": "1s",
+        "distributed.admin.system-monitor.interval": "2s",
+        "distributed.worker.memory.monitor-interval": "1s",
+        "distributed.scheduler.work-stealing": False,
+    }
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ,
                           "distributed.worker.profile.enabled": False,
-                          "distributed.worker.daemon": True}):
+                          "distributed.worker.daemon": True, **quiet}):
         return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                             host="127.0.0.1", dashboard_address=None,
                             silence_logs=logging.ERROR)

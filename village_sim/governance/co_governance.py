@@ -57,7 +57,9 @@ def act(gov: Governance, policy: CoGovernancePolicy, levers: Levers, week: int) 
     ):
         levers.min_farmer_share = max(levers.min_farmer_share, m.min_farmer_share.share_of_price)
     if m.code_of_conduct is not None:
-        members = sum(1 for a in gov.model.anchor_list if a.index in gov.members_code)
+        members = sum(
+            1 for a in gov.model.anchor_list if a.index in gov.members_code and not a.exited
+        )
         gov.pay(policy, m.code_of_conduct.yuan_per_member_year / 52 * members, "code_of_conduct")
 
 

@@ -54,6 +54,8 @@ def invest(gov: Governance, policy: InfrastructurePolicy) -> None:
                 world.power_reliability[v] = m.power_grid.power_reliability
     if m.service_center is not None:
         for v in target_villages(gov, m.service_center, world.service_center.astype(float)):
+            if world.service_center[v]:
+                continue
             if gov.pay(policy, m.service_center.setup_yuan, "service_center"):
                 gov.carry.setdefault(f"{policy.name}:centers", set()).add(v)
     if m.hub_capacity is not None:

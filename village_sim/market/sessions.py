@@ -352,7 +352,9 @@ class Market:
         fee_fen = np.rint(sales_fen * s.fee).astype(np.int64)
         model.money.transfer("platform_fee", "anchors", s.ids[pay], "platform", 0, fee_fen[pay])
         # What farmers were paid for the village goods sold this week (their contract price).
-        stats["farmer_live_receipts_yuan"] += float((local_used * s.unit_cost).sum()) / 1000
+        farmer_value = local_used * s.unit_cost / 1000
+        stats["farmer_live_receipts_yuan"] += float(farmer_value.sum())
+        np.add.at(model.village_stats["farmer_live_yuan"], s.village, farmer_value)
         import_gain = (s.price * (1 - s.fee) - s.import_cost) * import_used / 1000
         for i in np.flatnonzero(grams > 0):
             anchor = s.anchors[i]

@@ -62,6 +62,7 @@ COUNTERS = (
     "complaints",
     "consumer_net_spend_yuan",
     "detections",
+    "fake_detections",
     "farmer_live_receipts_yuan",
     "fresh_shipped_kg",
     "fresh_spoiled_kg",
@@ -256,8 +257,10 @@ def anchor_retention_52w(model: VillageMarket) -> float | None:
 
 
 def starter_retention_52w(model: VillageMarket) -> float | None:
-    """Among trainees who started streaming by 52 weeks after their course, the share still
-    streaming then (eligible cohorts; extension)."""
+    """Of trainees who started streaming within 52 weeks of their course, the share streaming then.
+
+    Eligible cohorts only (extension of INTERFACE.md's retention).
+    """
     return _cohort_share(
         model, model.config.metrics.retention_weeks, started_only=False, among_starters=True
     )
@@ -290,8 +293,11 @@ def micro_seller_share(model: VillageMarket) -> float | None:
 
 
 def gini(values: np.ndarray) -> float | None:
-    """Gini coefficient of non-negative values (None when empty or all zero)."""
-    x = np.sort(np.asarray(values, dtype=float))
+    """Gini coefficient (None when empty or all zero); negative values count as zero.
+
+    A streaming household's income includes its anchor's result, which can be a loss.
+    """
+    x = np.sort(np.maximum(np.asarray(values, dtype=float), 0.0))
     if x.size == 0 or x.sum() <= 0:
         return None
     n = x.size

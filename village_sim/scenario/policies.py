@@ -44,7 +44,10 @@ class TrainingMeasure(Strict):
         0.0, "seats/yr", "paper §4.1", "Training seats the policy adds a year.", ge=0
     )
     standard_share: float | None = Field(
-        None, ge=0, le=1, description="Share of all seats in standard courses (None: keep)."
+        None,
+        ge=0,
+        le=1,
+        description="Share of the policy's own seats in standard courses (None: the status-quo mix).",
     )
     quality_multiplier: float = param(
         1.0, "x", "paper §4.1 (better courses); assumed", "Multiplier on skill gain.", ge=1
