@@ -35,24 +35,65 @@ class Comparison:
     replicates: int
 
 
+def run_one(scenario: Scenario, seed: int, steps: int | None = None) -> dict[str, float | None]:
+    """Whole-run indicators of one run, plus the mean number of active anchors in its last year."""
+    result = run(scenario, seed=seed, steps=steps)
+    out = dict(result.indicators)
+    out["active_anchors_last_year"] = float(result.timeseries["active_anchors"].iloc[-52:].mean())
+    return out
+
+
 def run_replicates(
     scenarios: list[Scenario],
     replicates: int,
     root_seed: int,
     steps: int | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
-    """Run every scenario with the same replicate seeds; one row per run."""
-    rows = []
-    for r, seed in enumerate(replicate_seeds(root_seed, replicates)):
-        for scenario in scenarios:
-            result = run(scenario, seed=seed, steps=steps)
-            rows.append(
-                {"scenario": scenario.name, "replicate": r, "seed": seed, **result.indicators}
-            )
+    """Run every scenario with the same replicate seeds; one row per run.
+
+    With ``workers > 1`` the runs go to a local Dask cluster on 127.0.0.1 (one thread per
+    worker); the seeds do not depend on scheduling, so the rows are the same either way.
+    """
+    seeds = replicate_seeds(root_seed, replicates)
+    tasks = [(r, seed, scenario) for r, seed in enumerate(seeds) for scenario in scenarios]
+    if workers > 1:
+        results = _on_local_cluster(tasks, steps, workers, progress)
+    else:
+        results = []
+        for r, seed, scenario in tasks:
+            results.append(run_one(scenario, seed, steps))
             if progress:
                 progress(f"{scenario.name} replicate {r + 1}/{replicates}")
-    return pd.DataFrame(rows, columns=["scenario", "replicate", "seed", *INDICATOR_NAMES])
+    rows = [
+        {"scenario": scenario.name, "replicate": r, "seed": seed, **indicators}
+        for (r, seed, scenario), indicators in zip(tasks, results, strict=True)
+    ]
+    columns = ["scenario", "replicate", "seed", *INDICATOR_NAMES, "active_anchors_last_year"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _on_local_cluster(
+    tasks: list, steps: int | None, workers: int, progress: Callable[[str], None] | None
+) -> list[dict]:
+    from distributed import Client, as_completed
+
+    from village_sim.batch.runner import start_local_cluster
+
+    cluster = start_local_cluster(workers)
+    try:
+        with Client(cluster) as client:
+            futures = [
+                client.submit(run_one, scenario, seed, steps, pure=False)
+                for _, seed, scenario in tasks
+            ]
+            for done, _ in enumerate(as_completed(futures), start=1):
+                if progress:
+                    progress(f"{done}/{len(futures)} runs")
+            return client.gather(futures)
+    finally:
+        cluster.close()
 
 
 def summarise(runs: pd.DataFrame, order: list[str]) -> pd.DataFrame:
@@ -96,9 +137,10 @@ def compare(
     root_seed: int,
     steps: int | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> Comparison:
     """Run and summarise a comparison."""
-    runs = run_replicates(scenarios, replicates, root_seed, steps, progress)
+    runs = run_replicates(scenarios, replicates, root_seed, steps, progress, workers)
     order = [s.name for s in scenarios]
     return Comparison(runs, summarise(runs, order), order, root_seed, replicates)
 

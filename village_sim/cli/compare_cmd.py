@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/compare)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a field in every scenario (repeatable)")
+    p.add_argument("--workers", type=positive_int, default=1,
+                   help="local Dask workers on 127.0.0.1 (default 1: in-process)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
     p.set_defaults(handler=handle)
 
@@ -50,7 +52,7 @@ def handle(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / "compare"
     with atomic_folder(out, args.overwrite, keep=tuple(Path(p) for p in args.scenarios)) as tmp:
         result = compare(scenarios, args.replicates, args.seed,
-                         progress=lambda msg: print(msg, file=sys.stderr))
+                         progress=lambda msg: print(msg, file=sys.stderr), workers=args.workers)
         write(result, tmp)
     print(_table(result))
     print(f"\n{len(result.runs)} runs; results in {out} (summary.md, summary.csv, runs.csv)")
