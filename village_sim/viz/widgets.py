@@ -122,6 +122,9 @@ module.exports = {
             const datasets = spec.datasets || {};
             const shape = JSON.stringify({...spec, datasets: null});
             const names = Object.keys(datasets);
+            if (this.gone) {
+                return;
+            }
             if (this.view && shape === this.shape && names.length) {
                 // same chart, new numbers: swap the data, keep the view
                 for (const name of names) {
@@ -139,7 +142,13 @@ module.exports = {
                 this.view.finalize();
                 this.view = null;
             }
-            const result = await vegaEmbed(this.$refs.plotElement, spec, options);
+            // loading the libraries is asynchronous: the component may have gone meanwhile
+            // (a Reset, a tab switch), and vega-embed throws on a missing element
+            const element = this.$refs.plotElement;
+            if (this.gone || !element) {
+                return;
+            }
+            const result = await vegaEmbed(element, spec, options);
             if (this.gone) {
                 result.view.finalize();
                 return;
