@@ -385,7 +385,9 @@ def _bars(summary: pd.DataFrame, show: list[str], order: list[str], title: str) 
         hi = _floats(part["ci_high"]) - mean
         err = np.nan_to_num(np.vstack([lo, hi]))
         ax.bar(range(len(order)), np.nan_to_num(mean), yerr=err, capsize=3,
-               color=[f"C{i}" for i in range(len(order))])
+               color=[f"C{i % 10}" for i in range(len(order))])
+        for i in np.flatnonzero(~np.isfinite(mean)):  # undefined: say so, do not draw a zero
+            ax.text(i, 0, "n/a", ha="center", va="bottom", fontsize=7, color="0.4")
         ax.set_xticks(range(len(order)), order, rotation=35, ha="right", fontsize=7)
         ax.set_title(_title(ind), fontsize=9)
         ax.set_ylabel(_unit_label(ind), fontsize=8)
@@ -578,7 +580,8 @@ def _finish(fig: Any, axes: list[Any], used: int, title: str) -> None:
     for ax in axes[max(used, 1):]:
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    height = fig.get_figheight()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / height))  # room for the title
 
 
 def _style(ax: Any, title: str, xlabel: str, ylabel: str, xs: np.ndarray | None = None,

@@ -375,12 +375,34 @@ class _State:
     store_s: float = 0.0
     run_s: float = 0.0
     computed: int = 0
+    session_start: float = field(default_factory=time.time)
+    first_start: float | None = None
+    gap_s: float = 0.0  # worker idle between consecutive runs (scheduling and transfer)
+    last_finish: dict[str, float] = field(default_factory=dict)
+
+    def record(self, result: dict[str, Any]) -> None:
+        """Note when a run started and finished on its worker."""
+        started, finished = result.get("started"), result.get("finished")
+        worker = result.get("worker")
+        if started is None or finished is None or worker is None:
+            return
+        if self.first_start is None or started < self.first_start:
+            self.first_start = started
+        previous = self.last_finish.get(worker)
+        if previous is not None and started >= previous:
+            self.gap_s += started - previous
+        self.last_finish[worker] = max(finished, previous or finished)
 
     def timings(self) -> dict[str, Any]:
+        end = time.time()
         out: dict[str, Any] = {
             "resolve_s": round(self.resolve_s, 4), "store_s": round(self.store_s, 4),
             "run_s_sum": round(self.run_s, 4), "computed": self.computed,
-            "reused": self.reused, "stale_rerun": self.stale}
+            "reused": self.reused, "stale_rerun": self.stale,
+            "scheduling_gap_s": round(self.gap_s, 4),
+            "to_first_run_s": (round(self.first_start - self.session_start, 3)
+                               if self.first_start is not None else None),
+            "tail_idle_s": round(sum(end - t for t in self.last_finish.values()), 3)}
         if self.worker_info:
             out["workers"] = self.worker_info
         return out
@@ -450,6 +472,7 @@ def _commit(store: Store, session: int, experiment: Experiment, jobs: list[Job],
     if result is not None and not reused and result.get("wall_time_s"):
         state.run_s += float(result["wall_time_s"])
         state.computed += 1
+        state.record(result)
 
 
 def _run_in_process(jobs: Iterator[Job], store: Store, session: int, experiment: Experiment,

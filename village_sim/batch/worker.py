@@ -62,9 +62,11 @@ def execute(task: RunTask) -> dict[str, Any]:
 
     Returns:
         ``{"run_key", "status": "ok" | "failed", "indicators": {name: float | None},
-        "timeseries": {"week": array, name: array} | None, "wall_time_s", "worker", "error"}``.
+        "timeseries": {"week": array, name: array} | None, "wall_time_s", "worker", "error",
+        "started", "finished"}`` (the last two: epoch seconds on the worker's clock).
     """
     start = time.perf_counter()
+    started = time.time()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         result = simulate(task.scenario, task.seed)
@@ -79,14 +81,15 @@ def execute(task: RunTask) -> dict[str, Any]:
         del result
         return {"run_key": task.run_key, "status": "ok", "indicators": indicators,
                 "timeseries": series, "wall_time_s": time.perf_counter() - start,
-                "worker": worker, "error": None}
+                "worker": worker, "error": None, "started": started, "finished": time.time()}
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, never fatal
         text = "".join(traceback.format_exception(exc))
         if len(text) > MAX_ERROR_CHARS:
             text = "…" + text[-MAX_ERROR_CHARS:]
         return {"run_key": task.run_key, "status": "failed", "indicators": None,
                 "timeseries": None, "wall_time_s": time.perf_counter() - start,
-                "worker": worker, "error": f"{type(exc).__name__}: {exc}\n\n{text}"}
+                "worker": worker, "error": f"{type(exc).__name__}: {exc}\n\n{text}",
+                "started": started, "finished": time.time()}
     finally:
         # A model is full of reference cycles (agents <-> model): free it now rather than at the
         # next automatic full collection, unless the run was so short that a full collection
