@@ -32,7 +32,7 @@ def stochastic_round(expected: np.ndarray, rng: np.random.Generator) -> np.ndarr
     """Integer counts with the given (non-negative) expectation: ``floor(expected + U(0, 1))``."""
     expected = np.asarray(expected)
     if expected.dtype != np.float32:
-        expected = expected.astype(float)
+        expected = np.asarray(expected, dtype=float)  # no copy when already float64
     return (expected + rng.random(expected.shape, dtype=expected.dtype)).astype(np.int64)
 
 
@@ -41,7 +41,7 @@ def thin(counts: np.ndarray, p: np.ndarray | float, rng: np.random.Generator) ->
     counts = np.asarray(counts)
     p = np.asarray(p)
     if p.dtype != np.float32:
-        p = p.astype(float)
+        p = np.asarray(p, dtype=float)
     return np.minimum(stochastic_round(counts * p, rng), counts)
 
 

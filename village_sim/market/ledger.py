@@ -84,7 +84,7 @@ class Ledger:
             dst_idx: Account index or indices in ``dst``.
             amount: Non-negative integer amounts (broadcast against the indices).
         """
-        if np.ndim(amount) == 0 and np.ndim(src_idx) == 0 and np.ndim(dst_idx) == 0:
+        if _is_scalar(amount) and _is_scalar(src_idx) and _is_scalar(dst_idx):
             self._transfer_one(kind, src, int(src_idx), dst, int(dst_idx), int(amount))
             return
         amount = np.asarray(amount, dtype=np.int64)
@@ -92,15 +92,14 @@ class Ledger:
             return
         if (amount < 0).any():
             raise ValueError(f"negative {self.unit} transfer of kind {kind}")
-        src_idx_arr = np.broadcast_to(np.asarray(src_idx, dtype=np.int64), amount.shape)
-        dst_idx_arr = np.broadcast_to(np.asarray(dst_idx, dtype=np.int64), amount.shape)
-        np.subtract.at(self.balances[src], src_idx_arr, amount)
-        np.add.at(self.balances[dst], dst_idx_arr, amount)
-        self.flows[kind] += int(amount.sum())
+        total = int(amount.sum())
+        _post(self.balances[src], src_idx, -amount, -total)
+        _post(self.balances[dst], dst_idx, amount, total)
+        self.flows[kind] += total
         if src in self.tracked:
-            np.add.at(self._store(self.paid, src, kind), src_idx_arr, amount)
+            _post(self._store(self.paid, src, kind), src_idx, amount, total)
         if dst in self.tracked:
-            np.add.at(self._store(self.received, dst, kind), dst_idx_arr, amount)
+            _post(self._store(self.received, dst, kind), dst_idx, amount, total)
 
     def _transfer_one(self, kind: str, src: str, i: int, dst: str, j: int, amount: int) -> None:
         """The scalar case of :meth:`transfer` (most per-agent payments), without NumPy calls."""
@@ -148,6 +147,30 @@ class Ledger:
         return out
 
 
+def _is_scalar(x: object) -> bool:
+    """Whether ``x`` is one number (a Python or NumPy scalar, or a 0-d array)."""
+    if isinstance(x, np.ndarray):
+        return x.ndim == 0
+    return not isinstance(x, (list, tuple))
+
+
+def _post(
+    accounts: np.ndarray, idx: np.ndarray | int, amount: np.ndarray, total: int
+) -> None:
+    """Add ``amount`` to ``accounts[idx]`` element-wise (repeated indices accumulate).
+
+    A scalar index receives the whole ``total`` (= ``amount.sum()``) in one addition: integer
+    sums do not depend on their order, so this equals adding the amounts one by one.
+    """
+    if _is_scalar(idx):
+        accounts[int(idx)] += total
+        return
+    idx = np.asarray(idx, dtype=np.int64)
+    if idx.shape != amount.shape:
+        idx = np.broadcast_to(idx, amount.shape)
+    np.add.at(accounts, idx, amount)
+
+
 def to_fen(yuan: np.ndarray | float) -> np.ndarray:
     """Yuan → integer fen (rounded half to even)."""
     return np.rint(np.asarray(yuan, dtype=float) * FEN_PER_YUAN).astype(np.int64)
@@ -181,8 +204,7 @@ class VillageGoodsBook:
     def add(self, kind: str, village: np.ndarray | int, grams: np.ndarray | int) -> None:
         """Tag a flow of ``grams`` with its village."""
         grams = np.asarray(grams, dtype=np.int64)
-        village = np.broadcast_to(np.asarray(village, dtype=np.int64), grams.shape)
-        np.add.at(self.flow[kind], village, grams)
+        _post(self.flow[kind], village, grams, int(grams.sum()))
 
     def residual(self, closing_by_village: np.ndarray) -> np.ndarray:
         """Grams unaccounted for in each village this week (zero when the books balance)."""

@@ -13,6 +13,7 @@ local sellers.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -147,17 +148,17 @@ class Platform:
         offers = draw_index(sampling_table(organic), self.rng, (n_units, k))
         is_paid = self.rng.random((n_units, k)) < paid_fraction
         if requested > 0:
-            paid_at = np.nonzero(is_paid)
-            offers[paid_at] = draw_index(sampling_table(paid_request), self.rng, paid_at[0].size)
+            paid_at = np.flatnonzero(is_paid)
+            offers.reshape(-1)[paid_at] = draw_index(
+                sampling_table(paid_request), self.rng, paid_at.size
+            )
         slot_of = np.full((n_units, k), -1, dtype=np.int64)
-        if k_follow:
-            self._place_followed(offers, slot_of, is_paid, fpos, k_follow)
+        left_rows, left_slots = self._place_followed(offers, slot_of, is_paid, fpos, k_follow)
         _drop_duplicates(offers)
         is_paid &= offers >= 0
-        _match_follow_slots(offers, slot_of, fpos)
-        paid_delivered = np.bincount(offers[is_paid], minlength=n_sellers).astype(float) * (
-            slot_views
-        )
+        _match_follow_slots(offers, slot_of, fpos, left_rows, left_slots)
+        paid_offers = offers.reshape(-1)[np.flatnonzero(is_paid)]
+        paid_delivered = np.bincount(paid_offers, minlength=n_sellers).astype(float) * slot_views
         return Allocation(offers, slot_of, is_paid), paid_delivered
 
     def _place_followed(
@@ -167,38 +168,81 @@ class Platform:
         is_paid: np.ndarray,
         fpos: np.ndarray,
         k_follow: int,
-    ) -> None:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Put up to ``k_follow`` streaming followed anchors in each unit's first slots.
 
         Follow slots are scanned from a column that rotates weekly, so a unit following many
         anchors sees each of them in turn.
+
+        Returns:
+            ``(rows, slots)`` of the streaming followed anchors that did not fit: only these can
+            match an offer the platform drew (see :func:`_match_follow_slots`).
         """
         n_slots = fpos.shape[1]
+        k = offers.shape[1]
         start = self.model.week % n_slots
         filled = np.zeros(offers.shape[0], dtype=np.int64)
+        flat_offers, flat_slot, flat_paid = (a.reshape(-1) for a in (offers, slot_of, is_paid))
+        left_rows, left_slots = [], []
         for step in range(n_slots):
             s = (start + step) % n_slots
             col = fpos[:, s]
-            rows = np.flatnonzero((col >= 0) & (filled < k_follow))
-            cols = filled[rows]
-            offers[rows, cols] = col[rows]
-            slot_of[rows, cols] = s
-            is_paid[rows, cols] = False
+            streaming = col >= 0
+            fits = filled < k_follow
+            rows = np.flatnonzero(streaming & fits)
+            at = rows * k + filled[rows]
+            flat_offers[at] = col[rows]
+            flat_slot[at] = s
+            flat_paid[at] = False
             filled[rows] += 1
+            over = np.flatnonzero(streaming & ~fits)
+            left_rows.append(over)
+            left_slots.append(np.full(over.size, s, dtype=np.int64))
+        return np.concatenate(left_rows), np.concatenate(left_slots)
 
 
-def _match_follow_slots(offers: np.ndarray, slot_of: np.ndarray, fpos: np.ndarray) -> None:
-    """Mark drawn offers of anchors the unit follows with their follow slot (in place)."""
-    open_ = (slot_of < 0) & (offers >= 0)
-    for s in range(fpos.shape[1]):
-        col = fpos[:, s : s + 1]
-        slot_of[open_ & (col == offers)] = s
+def _match_follow_slots(
+    offers: np.ndarray,
+    slot_of: np.ndarray,
+    fpos: np.ndarray,
+    rows: np.ndarray,
+    slots: np.ndarray,
+) -> None:
+    """Mark drawn offers of anchors the unit follows with their follow slot (in place).
+
+    Only followed anchors that :meth:`Platform._place_followed` could not place (``rows``,
+    ``slots``) are looked up: a drawn offer of a placed one repeats an earlier offer of its row and
+    was blanked by :func:`_drop_duplicates`. A unit follows an anchor in at most one slot.
+    """
+    anchor = fpos[rows, slots]
+    for j in range(offers.shape[1]):
+        hit = np.flatnonzero(offers[rows, j] == anchor)
+        slot_of[rows[hit], j] = slots[hit]
+
+
+@functools.cache
+def _same_row_masks(n_rows: int, k: int) -> tuple[np.ndarray, ...]:
+    """Same-row masks of a flattened (n_rows, k) array, one per lag ``d`` in 1..k-1.
+
+    Mask ``d`` says for each flat cell ``i`` whether cell ``i + d`` lies in the same row
+    (read-only arrays, cached per shape).
+    """
+    column = np.tile(np.arange(k, dtype=np.int64), n_rows)
+    masks = tuple(column[d:] >= d for d in range(1, k))
+    for mask in masks:
+        mask.flags.writeable = False
+    return masks
 
 
 def _drop_duplicates(offers: np.ndarray) -> None:
-    """Blank out an offer that repeats an earlier one in the same row (in place)."""
-    for i in range(1, offers.shape[1]):
-        dup = offers[:, i] == offers[:, 0]
-        for j in range(1, i):
-            dup |= offers[:, i] == offers[:, j]
-        offers[dup, i] = -1
+    """Blank out an offer that repeats an earlier one in the same row (in place).
+
+    Works on the flattened array: cells ``d`` apart are compared where both lie in one row.
+    """
+    flat = offers.reshape(-1)
+    dup = np.zeros(flat.size, dtype=bool)
+    for d, same_row in enumerate(_same_row_masks(*offers.shape), start=1):
+        repeat = flat[d:] == flat[:-d]
+        repeat &= same_row
+        dup[d:] |= repeat
+    flat -= (flat + 1) * dup  # -1 where dup: integer arithmetic beats a scattered masked write

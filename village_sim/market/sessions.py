@@ -318,16 +318,18 @@ class Market:
         model = self.model
         stats = model.week_stats
         n_s = s.ids.size
-        valid = offers >= 0
-        flat = np.where(valid, offers, n_s)
-        views_by_seller = np.bincount(flat.ravel(), weights=viewers.ravel(), minlength=n_s + 1)[
-            :n_s
-        ]
-        wanted = np.bincount(flat.ravel(), weights=buyers.ravel(), minlength=n_s + 1)[:n_s]
+        flat_offers = offers.reshape(-1)
+        # Bin 0 collects the empty offers (-1); each seller's views add up in the same order.
+        views_by_seller = np.bincount(
+            flat_offers + 1, weights=viewers.reshape(-1), minlength=n_s + 1
+        )[1:]
         self.views_by_seller = views_by_seller
-        u, j = np.nonzero(buyers)
-        seller = offers[u, j]
-        wanted_line = buyers[u, j]
+        line = np.flatnonzero(buyers)  # order lines, row-major like np.nonzero
+        u = line // offers.shape[1]
+        seller = flat_offers[line]
+        wanted_line = buyers.reshape(-1)[line]
+        # Buyers are whole numbers, so summing only the non-zero lines gives the same floats.
+        wanted = np.bincount(seller, weights=wanted_line, minlength=n_s)
         filled_line = self._ration(
             seller, wanted_line, (s.stock_local + s.stock_import) // s.pack_g
         )
@@ -363,10 +365,10 @@ class Market:
             ) / 1000
             anchor.fake_gain_open += max(float(import_gain[i]), 0.0)
         keep = filled_line > 0
-        u, j, seller = u[keep], j[keep], seller[keep]
+        u, seller = u[keep], seller[keep]
         consumers = model.consumers
         repeat = consumers.remember_purchases(
-            u, s.village[seller], filled_line[keep], consumers.repeat_share[u, j]
+            u, s.village[seller], filled_line[keep], consumers.repeat_share.reshape(-1)[line[keep]]
         )
         stats["purchases"] += float(filled_line.sum())
         stats["repeat_purchases"] += float(repeat.sum())
