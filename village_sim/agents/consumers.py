@@ -38,11 +38,14 @@ def _select(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _row_sums(v: np.ndarray) -> np.ndarray:
-    """``v.sum(axis=1)`` of a (rows, few columns) array, column by column.
+    """``v.sum(axis=1)``, bit for bit, column by column when rows are short.
 
-    Bit for bit the same as NumPy's reduction over a short trailing axis, which also adds the
-    columns in order (0 + v[:, 0] + v[:, 1] + ...), but without the reduction's per-row overhead.
+    NumPy sums a row of fewer than 8 elements in order from zero (0 + v[:, 0] + v[:, 1] + ...;
+    longer rows are summed pairwise, so they are left to NumPy). Adding whole columns does the
+    same additions without the reduction's per-row overhead.
     """
+    if v.shape[1] >= 8:
+        return v.sum(axis=1)
     total = np.zeros(v.shape[0], dtype=v.dtype)
     for j in range(v.shape[1]):
         total += v[:, j]
