@@ -227,6 +227,38 @@ def test_acceptance_takes_the_best_fraction_and_never_infinite() -> None:
     assert not bool(acc.loc[acc["point"] == 3, "accepted"].iloc[0])
 
 
+def test_regression_adjustment_narrows_the_posterior_onto_the_truth(tmp_path: Path) -> None:
+    """Two parameters, each driving one pattern linearly: plain rejection stays wide (the other
+    parameter's misfit dilutes the distance), the adjusted sample sits on the truth."""
+    from village_sim.calibration.calibrate import adjust, weighted_quantiles
+
+    config = load_config(write_yaml(tmp_path / "c.yaml", {
+        "name": "synthetic", "scenario": str(BASELINE), "targets": str(TARGETS),
+        "parameters": {"a": {"path": "streaming.b_scale_mbps", "prior": [1, 11],
+                             "provenance": "assumed"},
+                       "b": {"path": "streaming.p_floor", "prior": [0, 0.5],
+                             "provenance": "assumed"}},
+        "search": {"samples": 200}}))
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(1, 11, 200), rng.uniform(0, 0.5, 200)
+    dev_a, dev_b = (a - 5.0) / 3.0, (b - 0.2) / 0.15  # truth a = 5, b = 0.2
+    points = pd.DataFrame({"point": range(200), "a": a, "b": b, "dev:pa": dev_a, "dev:pb": dev_b,
+                           "distance": np.sqrt((dev_a ** 2 + dev_b ** 2) / 2)})
+    points = accept(points, fraction=0.2, min_accepted=5)
+    plain = adjust(points, config, "none")
+    adjusted = adjust(points, config, "regression")
+    assert (plain["weight"] == 1).all() and (adjusted["weight"] > 0).all()
+    for name, truth, low, high in (("a", 5.0, 1.0, 11.0), ("b", 0.2, 0.0, 0.5)):
+        width = high - low
+        q05, q50, q95 = weighted_quantiles(adjusted[f"adj:{name}"].to_numpy(),
+                                           adjusted["weight"].to_numpy(), (0.05, 0.5, 0.95))
+        p05, _, p95 = weighted_quantiles(plain[f"adj:{name}"].to_numpy(),
+                                         plain["weight"].to_numpy(), (0.05, 0.5, 0.95))
+        assert abs(q50 - truth) < 0.05 * width
+        assert q95 - q05 < 0.5 * (p95 - p05)
+        assert low <= adjusted[f"adj:{name}"].min() and adjusted[f"adj:{name}"].max() <= high
+
+
 # ------------------------------------------------------------------------------------------------
 # The calibration file
 # ------------------------------------------------------------------------------------------------
@@ -361,7 +393,24 @@ def test_toy_calibration_recovers_the_generating_parameters(tmp_path: Path) -> N
                       "--resume"])
     assert again.code == 0, again.err
     pd.testing.assert_frame_equal(pd.read_csv(out / "points.csv"), points)
-    # A changed file is refused on --resume; an existing folder without a flag too.
+    # A new acceptance rule re-analyses the same search on --resume: no run is made again.
+    looser = write_yaml(tmp_path / "toy.yaml", {
+        **config, "acceptance": {**config["acceptance"], "fraction": 0.3, "adjustment": "none"}})
+    again = call_cli(["calibrate", looser, "--out", out, "--workers", 1, "--progress", "none",
+                      "--resume"])
+    assert again.code == 0, again.err
+    rescored = pd.read_csv(out / "points.csv")
+    pd.testing.assert_frame_equal(rescored.drop(columns="accepted"),
+                                  points.drop(columns="accepted"))
+    assert rescored["accepted"].sum() == 9
+    import duckdb
+
+    con = duckdb.connect(str(out / "search" / "results.duckdb"), read_only=True)
+    try:  # every run still comes from the first session
+        assert con.execute("SELECT DISTINCT session FROM runs").fetchall() == [(1,)]
+    finally:
+        con.close()
+    # A changed search is refused on --resume; an existing folder without a flag too.
     changed = write_yaml(tmp_path / "toy.yaml", {**config, "seed": seed + 1})
     assert call_cli(["calibrate", changed, "--out", out, "--resume"]).code == 2
     assert call_cli(["calibrate", changed, "--out", out]).code == 2

@@ -14,11 +14,18 @@ Method (approximate Bayesian computation, rejection with a quantile tolerance; B
    scaled deviations; a point where a pattern is undefined has an infinite distance.
 3. **Acceptance.** The ``fraction`` of points with the smallest distance (at least
    ``min_accepted``) is accepted: a sample of the approximate posterior.
-4. **Identification.** A parameter is identified when the accepted 90 % interval is narrower than
-   ``identified_ratio`` of the prior's 90 % interval.
-5. **Point estimate.** The accepted median of each identified parameter; a parameter that is not
+4. **Regression adjustment** (``acceptance.adjustment: regression``, the default; Beaumont et
+   al. 2002). Each accepted point gets an Epanechnikov weight ``1 − (distance / δ)²`` (δ: the
+   smallest distance of a rejected point); each parameter, on a logit scale within its prior, is
+   regressed (weighted least squares) on the points' scaled deviations, and the fitted effect
+   of the deviations is taken away: ``θ* = θ − β·dev``, the value the point would have needed to
+   hit every target. With several parameters a plain rejection sample stays nearly as wide as
+   the prior even where each pattern is driven by one parameter; the adjustment recovers that.
+5. **Identification.** A parameter is identified when the (weighted) 90 % interval of its
+   adjusted accepted values is narrower than ``identified_ratio`` of the prior's 90 % interval.
+6. **Point estimate.** The weighted median of each identified parameter; a parameter that is not
    identified keeps the scenario's value (the calibration says nothing about it).
-6. **Verification.** The point estimate and the unchanged defaults run ``verify.replicates``
+7. **Verification.** The point estimate and the unchanged defaults run ``verify.replicates``
    fresh seeds each, without the search's overrides (``OUT/verify/``); every pattern — the held-back
    ``validate`` ones too — is checked on them.
 
@@ -149,19 +156,85 @@ def accept(points: pd.DataFrame, fraction: float, min_accepted: int) -> pd.DataF
     return points
 
 
-def summarise_posterior(points: pd.DataFrame, config: CalibrationConfig,
-                        current: dict[str, Any], ratio: float) -> pd.DataFrame:
-    """One row per parameter: prior, accepted quantiles, contraction, identified, estimate."""
+def adjust(points: pd.DataFrame, config: CalibrationConfig, method: str) -> pd.DataFrame:
+    """The accepted points' weights and (regression-adjusted) parameter values.
+
+    Args:
+        points: Scored points with the ``accepted`` column (:func:`accept`).
+        config: The calibration (parameter names and priors).
+        method: ``regression`` (Beaumont et al. 2002, see the module docstring) or ``none``
+            (every accepted point weighs 1, values unchanged).
+
+    Returns:
+        One row per accepted point (same index): ``weight`` and ``adj:NAME`` per parameter.
+    """
     acc = points[points["accepted"]]
+    names = list(config.spec.parameters)
+    out = pd.DataFrame(index=acc.index)
+    if method == "none" or len(acc) == 0:
+        out["weight"] = 1.0
+        for name in names:
+            out[f"adj:{name}"] = acc[name].astype(float)
+        return out
+    rejected = points.loc[~points["accepted"] & np.isfinite(points["distance"]), "distance"]
+    delta = float(rejected.min()) if len(rejected) else float(acc["distance"].max()) * 1.05
+    delta = max(delta, float(acc["distance"].max()) * (1 + 1e-9), 1e-12)
+    weight = 1.0 - (acc["distance"].to_numpy(dtype=float) / delta) ** 2
+    devs = acc[[c for c in acc.columns if c.startswith("dev:")]].to_numpy(dtype=float)
+    design = np.column_stack([np.ones(len(acc)), devs])
+    root = np.sqrt(weight)[:, None]
+    out["weight"] = weight
+    for name in names:
+        low, high = config.spec.parameters[name].prior
+        z = _logit((acc[name].to_numpy(dtype=float) - low) / (high - low))
+        beta, *_ = np.linalg.lstsq(design * root, z * root[:, 0], rcond=None)
+        z_adj = z - devs @ beta[1:]
+        out[f"adj:{name}"] = low + (high - low) / (1.0 + np.exp(-z_adj))
+    return out
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
+                       qs: tuple[float, ...]) -> tuple[float, ...]:
+    """Quantiles of a weighted sample (midpoint interpolation of the weighted CDF)."""
+    keep = weights > 0
+    values, weights = values[keep], weights[keep]
+    if values.size == 0:
+        return (math.nan,) * len(qs)
+    order = np.argsort(values, kind="stable")
+    values, weights = values[order], weights[order]
+    cdf = (np.cumsum(weights) - 0.5 * weights) / weights.sum()
+    return tuple(float(np.interp(q, cdf, values)) for q in qs)
+
+
+def _logit(u: np.ndarray) -> np.ndarray:
+    u = np.clip(u, 1e-6, 1 - 1e-6)
+    return np.log(u / (1 - u))
+
+
+def summarise_posterior(points: pd.DataFrame, config: CalibrationConfig,
+                        current: dict[str, Any], ratio: float,
+                        adjusted: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per parameter: prior, accepted quantiles, contraction, identified, estimate.
+
+    Args:
+        points: Scored points with the ``accepted`` column.
+        config: The calibration.
+        current: Each parameter's value in the scenario (kept where not identified).
+        ratio: The identification threshold on the contraction.
+        adjusted: Weights and adjusted values of the accepted points (:func:`adjust`; default:
+            plain rejection).
+    """
+    if adjusted is None:
+        adjusted = adjust(points, config, "none")
     best = points.loc[points["distance"].idxmin()] if np.isfinite(points["distance"]).any() else None
+    weights = adjusted["weight"].to_numpy(dtype=float)
     rows = []
     for name, par in config.spec.parameters.items():
         low, high = par.prior
-        values = acc[name].to_numpy(dtype=float)
-        q05, q50, q95 = (np.quantile(values, [0.05, 0.5, 0.95]) if values.size
-                         else (math.nan,) * 3)
+        values = adjusted[f"adj:{name}"].to_numpy(dtype=float)
+        q05, q50, q95 = weighted_quantiles(values, weights, (0.05, 0.5, 0.95))
         contraction = (q95 - q05) / (0.9 * (high - low)) if values.size else math.nan
-        identified = bool(values.size and contraction < ratio)
+        identified = bool(values.size and math.isfinite(contraction) and contraction < ratio)
         finite = points[np.isfinite(points["distance"])]
         rho = (float(finite[name].rank().corr(finite["distance"].rank()))
                if len(finite) > 2 else math.nan)
@@ -235,11 +308,15 @@ def verify_experiment(config: CalibrationConfig, targets: Targets,
     return exp
 
 
-def _write_experiment(data: dict[str, Any], path: Path) -> Any:
+def _experiment_text(data: dict[str, Any]) -> str:
+    return ("# Generated by village-sim calibrate; do not edit.\n"
+            + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def _write_experiment(text: str, path: Path) -> Any:
     from village_sim.batch.experiment import load_experiment
 
-    path.write_text("# Generated by village-sim calibrate; do not edit.\n"
-                    + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return load_experiment(path)
 
 
@@ -305,24 +382,28 @@ def run_calibration(config: CalibrationConfig, out: Path, workers: int | None = 
 
     say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
     targets = load_targets(config.targets_path)
-    copy = out / CONFIG_COPY
-    if resume and copy.is_file():
-        if copy.read_text(encoding="utf-8") != config.text:
-            raise ScenarioError([("", f"the calibration file changed since {out} was started; "
-                                      "expected the same file to resume (or start again with "
-                                      "--overwrite, or into a new --out)")], str(config.source))
+    search_text = _experiment_text(search_experiment(config, targets))
+    if resume and (out / SEARCH_DESIGN).is_file():
+        # Only the search must be the same: a new acceptance rule or verification re-analyses
+        # the runs already made (and verifies its own estimate afresh).
+        if (out / SEARCH_DESIGN).read_text(encoding="utf-8") != search_text:
+            raise ScenarioError([("", f"the search (scenario, overrides, steps, replicates, seed, "
+                                      f"parameters, search) changed since {out} was "
+                                      "started; expected the same search to resume (or start "
+                                      "again with --overwrite, or into a new --out)")],
+                                str(config.source))
     else:
         check_out_dir(out, overwrite or resume, keep=(config.source,))
         if out.exists() and any(out.iterdir()):
             shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    copy.write_text(config.text, encoding="utf-8")
+    (out / CONFIG_COPY).write_text(config.text, encoding="utf-8")
 
     spec = config.spec
     n_runs = spec.search.samples * spec.replicates
     say(f"calibration '{spec.name}': search of {spec.search.samples} points × {spec.replicates} "
         f"replicates = {n_runs} runs over {len(spec.parameters)} parameters")
-    search = _write_experiment(search_experiment(config, targets), out / SEARCH_DESIGN)
+    search = _write_experiment(search_text, out / SEARCH_DESIGN)
     _batch(search, out / "search", workers, scheduler, resume, progress)
     wide, search_budget = _wide(out / "search" / "results.duckdb")
     names = list(spec.parameters)
@@ -331,28 +412,32 @@ def run_calibration(config: CalibrationConfig, out: Path, workers: int | None = 
         raise RuntimeError("no run of the search succeeded; see the runs table of "
                            f"{out / 'search' / 'results.duckdb'}")
     points = accept(points, spec.acceptance.fraction, spec.acceptance.min_accepted)
+    adjusted = adjust(points, config, spec.acceptance.adjustment)
     current = current_values(config)
-    posterior = summarise_posterior(points, config, current, spec.acceptance.identified_ratio)
+    posterior = summarise_posterior(points, config, current, spec.acceptance.identified_ratio,
+                                    adjusted)
     estimate = {row.path: row.estimate for row in posterior.itertuples()
                 if row.identified and row.estimate is not None}
 
     points.to_csv(out / "points.csv", index=False)
-    accepted = points[points["accepted"]].sort_values("distance")
+    accepted = points[points["accepted"]].join(adjusted).sort_values("distance")
     accepted.to_csv(out / "accepted.csv", index=False)
     posterior.to_csv(out / "posterior.csv", index=False)
     (out / "estimate.yaml").write_text(
         "# Calibrated values (scenario path: value); use as --set PATH=VALUE or in a scenario.\n"
         + yaml.safe_dump({k: _plain(v) for k, v in estimate.items()}, sort_keys=False),
         encoding="utf-8")
-    plot_posterior(points, config, posterior, out / "posterior.png")
+    plot_posterior(points, config, posterior, out / "posterior.png", adjusted)
 
     verification = pd.DataFrame()
     verify_budget: dict[str, Any] = {}
     if spec.verify.replicates > 0:
         say(f"verification: defaults and point estimate, {spec.verify.replicates} fresh seeds each")
-        verify = _write_experiment(verify_experiment(config, targets, estimate),
-                                   out / VERIFY_DESIGN)
-        _batch(verify, out / "verify", workers, scheduler, resume, progress)
+        verify_text = _experiment_text(verify_experiment(config, targets, estimate))
+        path = out / VERIFY_DESIGN
+        same = path.is_file() and path.read_text(encoding="utf-8") == verify_text
+        verify = _write_experiment(verify_text, path)
+        _batch(verify, out / "verify", workers, scheduler, resume and same, progress)
         vwide, verify_budget = _wide(out / "verify" / "results.duckdb")
         frames = []
         for alternative in ("defaults", "calibrated"):
@@ -405,10 +490,11 @@ def get_path(obj: Any, path: str) -> Any:
 # Figures and the report
 # ------------------------------------------------------------------------------------------------
 def plot_posterior(points: pd.DataFrame, config: CalibrationConfig, posterior: pd.DataFrame,
-                   path: Path) -> None:
+                   path: Path, adjusted: pd.DataFrame | None = None) -> None:
     """Per parameter: the profile (distance by value, accepted highlighted) and a histogram.
 
-    The histogram shows the accepted values over the prior range.
+    The histogram shows the accepted values over the prior range: as sampled, and (where the
+    calibration adjusts them) after the regression adjustment, weighted.
     """
     import matplotlib
 
@@ -439,13 +525,18 @@ def plot_posterior(points: pd.DataFrame, config: CalibrationConfig, posterior: p
         top.set_title(f"{name} ({tag})", fontsize=9)
         top.set_ylabel("distance", fontsize=8)
         top.tick_params(labelsize=7)
-        bottom.hist(acc[name], bins=np.linspace(low, high, 11), color="tab:blue", alpha=0.7)
+        bins = np.linspace(low, high, 16)
+        bottom.hist(acc[name], bins=bins, color="0.7", alpha=0.8, label="accepted as sampled")
+        if adjusted is not None and (adjusted[f"adj:{name}"] != acc[name]).any():
+            bottom.hist(adjusted[f"adj:{name}"], bins=bins, weights=adjusted["weight"],
+                        color="tab:blue", alpha=0.7, label="regression-adjusted (weighted)")
         bottom.set_xlim(low, high)
         bottom.set_xlabel(config.spec.parameters[name].path, fontsize=8)
-        bottom.set_ylabel("accepted", fontsize=8)
+        bottom.set_ylabel("accepted (weight)", fontsize=8)
         bottom.tick_params(labelsize=7)
         if i == 0:
             top.legend(fontsize=6, loc="upper right")
+            bottom.legend(fontsize=6, loc="upper right")
     for j in range(len(names), nrows * ncols):
         r, c = 2 * (j // ncols), j % ncols
         axes[r][c].axis("off")
@@ -499,12 +590,20 @@ def report_markdown(config: CalibrationConfig, targets: Targets,
         f"3. **Acceptance.** The {spec.acceptance.fraction:.0%} of points with the smallest "
         f"distance (at least {spec.acceptance.min_accepted}): {int(points['accepted'].sum())} "
         "accepted parameter sets, a sample of the approximate posterior.",
-        "4. **Identification.** A parameter is *identified* when its accepted 90 % interval is "
-        f"narrower than {spec.acceptance.identified_ratio:g} × its prior's 90 % interval "
-        "(contraction below that ratio).",
-        "5. **Point estimate.** The accepted median of each identified parameter; a parameter "
+        ("4. **Regression adjustment** (Beaumont et al. 2002). Each accepted point is weighted "
+         "1 − (distance / δ)² (δ: the smallest rejected distance); each parameter, on a logit "
+         "scale within its prior, is regressed by weighted least squares on the points' scaled "
+         "deviations, and the fitted effect is removed (θ* = θ − β·dev: the value that point "
+         "would have needed to meet every target)."
+         if spec.acceptance.adjustment == "regression" else
+         "4. **No adjustment.** The accepted values are the posterior sample as they are, "
+         "each with weight 1."),
+        "5. **Identification.** A parameter is *identified* when its (adjusted, weighted) "
+        f"accepted 90 % interval is narrower than {spec.acceptance.identified_ratio:g} × its "
+        "prior's 90 % interval (contraction below that ratio).",
+        "6. **Point estimate.** The weighted median of each identified parameter; a parameter "
         "that is not identified keeps its current value.",
-        (f"6. **Verification.** The point estimate and the unchanged defaults, "
+        (f"7. **Verification.** The point estimate and the unchanged defaults, "
          f"{spec.verify.replicates} fresh seeds each (root seed {spec.verify.seed}), "
          + ("without the search's overrides" if not spec.verify.overrides
             else f"with overrides {spec.verify.overrides}")
@@ -529,9 +628,11 @@ def report_markdown(config: CalibrationConfig, targets: Targets,
         "",
         "## Free parameters and posterior",
         "",
-        "Accepted median and 5–95 % range; *contraction* = accepted 90 % range / prior 90 % range; "
-        "ρ = Spearman correlation of the parameter with the distance over all points (the "
-        "direction of the profile).",
+        "Posterior median and 5–95 % range of the accepted values"
+        + (" after the regression adjustment (weighted)"
+           if spec.acceptance.adjustment == "regression" else "")
+        + "; *contraction* = that 90 % range / the prior's 90 % range; ρ = Spearman correlation "
+        "of the parameter with the distance over all points (the direction of the profile).",
         "",
         "| parameter | path | prior | prior from | accepted median [5 %, 95 %] | contraction | ρ "
         "| identified | current | estimate |",

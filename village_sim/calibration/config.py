@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -82,11 +82,16 @@ class AcceptanceSpec(_Strict):
         min_accepted: Accept at least this many points.
         identified_ratio: A parameter is *identified* when the accepted 90 % interval is narrower
             than this share of the prior's 90 % interval.
+        adjustment: ``regression`` (default): the accepted values are corrected by a weighted
+            local-linear regression of each parameter on the patterns' deviations (Beaumont et
+            al. 2002), which removes most of the tolerance's blur when there are several
+            parameters; ``none``: plain rejection.
     """
 
     fraction: float = Field(0.1, gt=0, le=1)
     min_accepted: int = Field(5, ge=1)
     identified_ratio: float = Field(0.5, gt=0, le=1)
+    adjustment: Literal["none", "regression"] = "regression"
 
 
 class VerifySpec(_Strict):

@@ -248,9 +248,10 @@ class ProductSpec(Strict):
 
     fresh: bool = param(True, "bool", "assumed", "Fresh produce (counts in spoilage rates).")
     perishability_per_day: float = param(
-        0.06,
+        0.0969,
         "1/day",
-        "assumed (near one-equation fit to paper §3.2's 20-30% ambient loss)",
+        "calibrated (calibration/REPORT.md: fresh loss without cold chain 20-30%, paper §3.2; "
+        "prior 0.02-0.12 assumed; kiwi's value, used by any product that sets none)",
         "Decay constant of spoilage at ambient temperature.",
         ge=0,
     )
@@ -859,9 +860,10 @@ class StreamingConfig(Strict):
     p_floor: float = share(0.02, "assumed", "Stall chance with unlimited bandwidth.")
     p_ceiling: float = share(0.6, "assumed", "Stall chance with no bandwidth.")
     b_scale_mbps: float = param(
-        20.0,
+        16.7,
         "Mbps",
-        "assumed (PARAMETERS.md §6: a few Mbps of upload per stream)",
+        "calibrated (calibration/REPORT.md: 12.7% stalls in ~32 Mbps mountain villages, paper "
+        "§3.2; prior 5-40 assumed, PARAMETERS.md §6)",
         "Bandwidth scale over which stalls fade.",
         gt=0,
     )
@@ -917,9 +919,10 @@ class LogisticsConfig(Strict):
         ge=0,
     )
     cold_temp_factor: float = param(
-        0.1,
+        0.0896,
         "x",
-        "assumed (paper §3.2: cold chain cuts loss below 5%)",
+        "calibrated (calibration/REPORT.md: loss under 5% on a cold chain, paper §3.2; prior "
+        "0.02-0.4 assumed)",
         "Spoilage speed on an end-to-end cold chain relative to ambient.",
         ge=0,
         le=1,
