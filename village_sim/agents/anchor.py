@@ -23,6 +23,7 @@ from mesa.discrete_space import CellAgent
 
 from village_sim.agents import tools as toolrules
 from village_sim.market.ledger import to_fen, to_grams
+from village_sim.numerics import mean_of_few
 
 if TYPE_CHECKING:
     from village_sim.model import VillageMarket
@@ -202,7 +203,7 @@ class Anchor(CellAgent):
         """Recent gross margin a week (revenue less cost of goods), the base of tool values."""
         if not self.margin_history:
             return 0.0
-        return max(float(np.mean(self.margin_history[-4:])), 0.0)
+        return max(mean_of_few(self.margin_history[-4:]), 0.0)
 
     # -- plan_week --------------------------------------------------------------------------------
     def plan_week(self) -> None:
@@ -337,7 +338,8 @@ class Anchor(CellAgent):
         ):
             self.price[p] = min(self.price[p], peer_price * (1 - cfg.undercut))
         floor = self._unit_cost_estimate(p) * (1 + cfg.min_margin)
-        self.price[p] = float(np.clip(self.price[p], floor, spec.city_price))
+        # np.clip on one (positive) number, without the NumPy call.
+        self.price[p] = float(min(max(self.price[p], floor), spec.city_price))
 
     def _unit_cost_estimate(self, p: int) -> float:
         reservation = self.model.market.contracts.typical_reservation(self.base_village, p)

@@ -16,6 +16,7 @@ import numpy as np
 
 from village_sim.agents.farmer import NO_ANCHOR
 from village_sim.market.ledger import to_fen
+from village_sim.numerics import median
 
 if TYPE_CHECKING:
     from village_sim.agents.anchor import Anchor
@@ -63,7 +64,7 @@ class Contracts:
         if key not in self._reservation_cache:
             idx = self._growers(village, product)
             if idx.size:
-                value = float(np.median(self.model.farmers.reservation_price(idx)))
+                value = median(self.model.farmers.reservation_price(idx))
             else:
                 spec = self.model.products[product]
                 value = spec.farm_gate_price * (1 + self.model.config.farmers.risk_premium)
@@ -119,7 +120,7 @@ class Contracts:
         order = candidates[np.lexsort((self.rng.random(candidates.size), priority))]
         grams = store[order]
         before = np.cumsum(grams) - grams
-        take = np.clip(need_g - before, 0, grams)
+        take = np.minimum(np.maximum(need_g - before, 0), grams)  # integer clip
         sold = take > 0
         sellers, take = idx[order[sold]], take[sold]
         if sellers.size == 0:

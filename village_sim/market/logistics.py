@@ -82,7 +82,7 @@ class Logistics:
         first = np.r_[True, seller[1:] != seller[:-1]]
         seller_start = np.maximum.accumulate(np.where(first, np.arange(seller.size), 0))
         within = before - before[seller_start]
-        local_part = np.clip(local_used[seller] - within, 0, grams)
+        local_part = np.minimum(np.maximum(local_used[seller] - within, 0), grams)  # integer clip
         import_part = grams - local_part
         n = uniq.size
         ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)

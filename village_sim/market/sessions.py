@@ -266,7 +266,7 @@ class Market:
         group_start = np.maximum.accumulate(np.where(first, np.arange(s_sorted.size), 0))
         before -= before[group_start]
         filled = np.zeros(seller.size, dtype=np.int64)
-        filled[order] = np.clip(capacity[s_sorted] - before, 0, w)
+        filled[order] = np.minimum(np.maximum(capacity[s_sorted] - before, 0), w)  # integer clip
         return filled
 
     def _count_sessions(self, s: Sellers) -> None:
