@@ -322,11 +322,17 @@ class VillageMarket(mesa.Model):
         n_p = len(self.products)
         fresh = self.product_array("fresh").astype(bool)
         held = np.zeros(n_v)
-        stock = self.goods.balances["anchor_stock"] + self.goods.balances["anchor_import"]
-        for a in self.anchor_list:
-            if not a.exited:
-                s = stock[a.index * n_p : (a.index + 1) * n_p]
-                held[a.base_village] += s[fresh].sum() / 1000
+        active = [a for a in self.anchor_list if not a.exited]
+        if active:
+            goods = self.goods.balances
+            n = self.anchor_count
+            stock = (goods["anchor_stock"][: n * n_p] + goods["anchor_import"][: n * n_p]).reshape(
+                n, n_p
+            )
+            index = np.array([a.index for a in active], dtype=np.int64)
+            village = np.array([a.base_village for a in active], dtype=np.int64)
+            # Integer grams per anchor, then kg added village by village in anchor order.
+            np.add.at(held, village, stock[index][:, fresh].sum(axis=1) / 1000)
         cap = self.world.cold_storage_kg
         share = np.where(held > 0, np.minimum(1.0, cap / np.maximum(held, 1e-9)), 1.0)
         self._cold_share = share * self.power_reliability()
@@ -549,10 +555,12 @@ class VillageMarket(mesa.Model):
             else np.zeros(n_v)
         )
         stock = stock.astype(np.int64)
-        n_p = len(self.products)
-        anchor_stock = self.goods.balances["anchor_stock"]
-        for a in self.anchor_list:
-            stock[a.base_village] += int(anchor_stock[a.index * n_p : (a.index + 1) * n_p].sum())
+        n = self.anchor_count
+        if n:
+            n_p = len(self.products)
+            per_anchor = self.goods.balances["anchor_stock"][: n * n_p].reshape(n, n_p).sum(axis=1)
+            village = np.array([a.base_village for a in self.anchor_list], dtype=np.int64)
+            np.add.at(stock, village, per_anchor)
         return stock
 
     def settle(self) -> None:

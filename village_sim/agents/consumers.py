@@ -77,6 +77,8 @@ class ConsumerPopulation:
         self.follow_trust = np.zeros((n, slots), dtype=np.float32)
         n_v = model.world.n_villages
         self.brand_trust = np.full((n, n_v), cfg.trust_initial, dtype=np.float32)
+        # Each unit's mean brand trust, kept up to date wherever brand_trust changes (experience).
+        self._brand_mean = self.brand_trust.mean(axis=1)
         self.bought = np.zeros((n, n_v), dtype=np.int32)
         self.rng = rng
         self.viewers_per_offer = (self.scale * cfg.viewer_share).astype(np.float32)
@@ -116,11 +118,18 @@ class ConsumerPopulation:
 
     def trust_in(self, units: np.ndarray, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(followed?, trust) of units in anchors; trust is 0 where not followed."""
+        followed, _, trust = self._follow_lookup(units, anchors)
+        return followed, trust
+
+    def _follow_lookup(
+        self, units: np.ndarray, anchors: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(followed?, follow slot, trust) of units in anchors (slot 0, trust 0 if not followed)."""
         match = self.follow_anchor[units] == anchors[:, None]
         followed = match.any(axis=1)
         slot = match.argmax(axis=1)
         trust = np.where(followed, self.follow_trust[units, slot], 0.0)
-        return followed, trust
+        return followed, slot, trust
 
     def add_follows(
         self, units: np.ndarray, anchors: np.ndarray, people: np.ndarray, trust: np.ndarray
@@ -135,7 +144,7 @@ class ConsumerPopulation:
             return
         order = np.argsort(units, kind="stable")
         units, anchors, people, trust = units[order], anchors[order], people[order], trust[order]
-        first = np.r_[True, units[1:] != units[:-1]]
+        first = np.concatenate(([True], units[1:] != units[:-1]))
         group_start = np.maximum.accumulate(np.where(first, np.arange(units.size), 0))
         rank = np.arange(units.size) - group_start
         for r in range(int(rank.max()) + 1):
@@ -143,25 +152,31 @@ class ConsumerPopulation:
             self._add_round(units[sel], anchors[sel], people[sel], trust[sel])
 
     def _add_round(self, u: np.ndarray, a: np.ndarray, n: np.ndarray, t: np.ndarray) -> None:
+        """One round of :meth:`add_follows` (distinct units), on flat (unit, slot) cells."""
+        n_slots = self.follow_anchor.shape[1]
         fa = self.follow_anchor[u]
         fp = self.follow_people[u]
         match = fa == a[:, None]
         has = match.any(axis=1)
         slot = np.where(has, match.argmax(axis=1), np.argmin(np.where(fa < 0, -1, fp), axis=1))
-        weakest = fp[np.arange(u.size), slot]
-        replace = ~has & ((fa[np.arange(u.size), slot] < 0) | (weakest < n))
+        chosen = np.arange(u.size) * n_slots + slot  # the chosen slot in the rows fa, fp
+        weakest = fp.reshape(-1)[chosen]
+        replace = ~has & ((fa.reshape(-1)[chosen] < 0) | (weakest < n))
         cap = self.scale[u]
-        uh, sh = u[has], slot[has]
-        old = self.follow_people[uh, sh]
-        new = np.minimum(old + n[has], cap[has])
-        self.follow_trust[uh, sh] = (self.follow_trust[uh, sh] * old + t[has] * (new - old)) / (
-            np.maximum(new, 1)
+        cell = u * n_slots + slot  # the chosen slot in the population's arrays
+        # Views of the (contiguous) follow arrays: writes through them update the arrays.
+        anchor_at, people_at, trust_at = (
+            x.reshape(-1) for x in (self.follow_anchor, self.follow_people, self.follow_trust)
         )
-        self.follow_people[uh, sh] = new
-        ur, sr = u[replace], slot[replace]
-        self.follow_anchor[ur, sr] = a[replace]
-        self.follow_people[ur, sr] = np.minimum(n[replace], cap[replace])
-        self.follow_trust[ur, sr] = t[replace]
+        ch = cell[has]
+        old = weakest[has]
+        new = np.minimum(old + n[has], cap[has])
+        trust_at[ch] = (trust_at[ch] * old + t[has] * (new - old)) / np.maximum(new, 1)
+        people_at[ch] = new
+        cr = cell[replace]
+        anchor_at[cr] = a[replace]
+        people_at[cr] = np.minimum(n[replace], cap[replace])
+        trust_at[cr] = t[replace]
 
     def unfollow(self) -> None:
         """Followers drop off, more so where trust is low (MODEL.md §3)."""
@@ -267,16 +282,16 @@ class ConsumerPopulation:
         cfg = self.model.config.consumers
         if units.size == 0:
             return
-        followed, trust = self.trust_in(units, anchors)
-        match = self.follow_anchor[units] == anchors[:, None]
-        slot = match.argmax(axis=1)
+        followed, slot, trust = self._follow_lookup(units, anchors)
         uf, sf = units[followed], slot[followed]
         self.follow_trust[uf, sf] += cfg.trust_rate * (satisfaction[followed] - trust[followed])
-        np.clip(self.follow_trust, 0.0, 1.0, out=self.follow_trust)
+        # Trust elsewhere is in [0, 1] already: clipping the cells just moved is enough.
+        self.follow_trust[uf, sf] = np.clip(self.follow_trust[uf, sf], 0.0, 1.0)
         bt = self.brand_trust[units, villages]
         self.brand_trust[units, villages] = np.clip(
             bt + cfg.brand_trust_rate * (satisfaction - bt), 0.0, 1.0
         )
+        self._brand_mean[units] = self.brand_trust[units].mean(axis=1)
         prior = np.where(followed, trust, 0.5 * cfg.trust_initial + 0.5 * bt)
         new_trust = np.clip(prior + cfg.trust_rate * (satisfaction - prior), 0, 1)
         joiners = thin(satisfied_buyers, cfg.follow_after_buy, self.rng)
@@ -313,4 +328,4 @@ class ConsumerPopulation:
     def mean_brand_trust(self) -> float:
         """Scale-weighted mean trust in village brands."""
         w = self.scale.astype(float)
-        return float((self.brand_trust.mean(axis=1) * w).sum() / w.sum())
+        return float((self._brand_mean * w).sum() / w.sum())

@@ -86,6 +86,7 @@ class FarmerPopulation:
         self.stock_quality = np.zeros(n)
         self.harvest_g = np.zeros(n, dtype=np.int64)
         self.income_ring = np.zeros((INCOME_WEEKS, n), dtype=np.int64)
+        self._yearly_income: np.ndarray | None = None
         self.live_sale_ring = np.zeros((INCOME_WEEKS, n), dtype=bool)
         self.by_village_product = self._index_by_village_product(world.n_villages, len(products))
         self._season = self._season_weights(products)
@@ -233,12 +234,18 @@ class FarmerPopulation:
             if anchor.kind == "farmer" and not anchor.exited and anchor.income_history:
                 income[anchor.farmer_index] += int(round(anchor.income_history[-1] * 100))
         self.income_ring[slot] = income
+        self._yearly_income = None
         live = ledger.receipts("farmers", ("contract_sale",))
         self.live_sale_ring[slot] = live > 0
 
     def yearly_income(self) -> np.ndarray:
-        """Farm-sales income of each household over the last 52 weeks, in yuan."""
-        return self.income_ring.sum(axis=0) / 100.0
+        """Farm-sales income of each household over the last 52 weeks, in yuan.
+
+        Computed once per :meth:`close_week` (indicators ask for it several times a week).
+        """
+        if self._yearly_income is None:
+            self._yearly_income = self.income_ring.sum(axis=0) / 100.0
+        return self._yearly_income.copy()
 
     def sells_live(self) -> np.ndarray:
         """Households that sold through a live stream (contract or own stream) in the last year."""

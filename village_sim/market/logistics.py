@@ -58,6 +58,7 @@ class Logistics:
         self.pending_lines: dict[str, np.ndarray] | None = None
         self.next_id = 0
         self.edge_flow_kg: dict[tuple[int, int], float] = {}
+        self._edge_cache: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
 
     # -- dispatch ----------------------------------------------------------------------------------
     def dispatch(
@@ -217,12 +218,23 @@ class Logistics:
         self._consumers_receive(delivered_lines, np.clip(parcel, 0, 1), spoiled_buyers)
 
     def _record_flows(self, q: dict[str, np.ndarray]) -> None:
-        paths = self.model.world.route_paths
-        for v, c, g in zip(q["village"], q["city"], q["grams"], strict=True):
-            path = paths[(int(v), int(c))]
-            for edge in zip(path[:-1], path[1:], strict=True):
-                key = (min(edge), max(edge))
-                self.edge_flow_kg[key] = self.edge_flow_kg.get(key, 0.0) + float(g) / 1000
+        flows = self.edge_flow_kg
+        for v, c, g in zip(q["village"].tolist(), q["city"].tolist(), q["grams"].tolist(),
+                           strict=True):
+            kg = float(g) / 1000
+            for key in self._route_edges(v, c):
+                flows[key] = flows.get(key, 0.0) + kg
+
+    def _route_edges(self, village: int, city: int) -> tuple[tuple[int, int], ...]:
+        """The (smaller node, larger node) edges of the route village → city (cached)."""
+        edges = self._edge_cache.get((village, city))
+        if edges is None:
+            path = self.model.world.route_paths[(village, city)]
+            edges = tuple(
+                (min(edge), max(edge)) for edge in zip(path[:-1], path[1:], strict=True)
+            )
+            self._edge_cache[(village, city)] = edges
+        return edges
 
     def _consumers_receive(
         self, lines: dict[str, np.ndarray], quality: np.ndarray, spoiled: np.ndarray

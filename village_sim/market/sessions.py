@@ -299,7 +299,9 @@ class Market:
         total = int(stochastic_round(np.array(weights[-1] * cfg.follow_after_view), rng))
         if total <= 0:
             return
-        cells = np.searchsorted(weights, rng.random(total) * weights[-1], side="right")
+        # Sorted targets search faster; their order does not matter (np.unique sorts the cells).
+        targets = np.sort(rng.random(total) * weights[-1])
+        cells = np.searchsorted(weights, targets, side="right")
         cells, joins = np.unique(np.minimum(cells, weights.size - 1), return_counts=True)
         u, j = np.divmod(cells, viewers.shape[1])
         joins = np.minimum(joins, np.ceil(onlookers[cells]).astype(np.int64))
