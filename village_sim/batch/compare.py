@@ -218,6 +218,10 @@ def markdown(comparison: Comparison) -> str:
         "",
         "![headline indicators](plots/headline.png)",
         "",
+        "## At a glance",
+        "",
+        glance_table(summary, comparison.scenarios),
+        "",
     ]
     for ind in (*HEADLINE, *[n for n in INDICATOR_NAMES if n not in HEADLINE]):
         part = summary[summary["indicator"] == ind]
@@ -235,3 +239,59 @@ def markdown(comparison: Comparison) -> str:
             )
         lines.append("")
     return "\n".join(lines)
+
+
+GLANCE = (
+    "farmer_income_mean", "farmer_share_of_spending", "anchor_retention_52w",
+    "training_conversion_rate", "technology_suspension_rate", "traffic_hhi", "fake_origin_share",
+    "spoilage_rate", "stall_rate", "consumer_trust", "repeat_purchase_rate", "active_anchors",
+    "gmv", "policy_spend",
+)
+"""Indicators of the wide table that opens ``summary.md`` (and ``docs/governance.md``)."""
+
+
+def glance_table(summary: pd.DataFrame, order: list[str],
+                 indicators: tuple[str, ...] = GLANCE) -> str:
+    """Indicators × scenarios: means, and paired differences to the first scenario.
+
+    Each cell holds the mean and, below it, the paired difference to the first scenario with its
+    95 % CI (bold when the interval excludes zero).
+
+    Args:
+        summary: ``summary.csv`` of a comparison.
+        order: Scenario names, the first being the reference.
+        indicators: Rows of the table.
+    """
+    table = summary.set_index(["indicator", "scenario"])
+    lines = ["Each cell: mean over replicates, and below it the paired difference to "
+             f"`{order[0]}` with its 95 % CI (bold when the CI excludes zero).", "",
+             "| indicator | " + " | ".join(order) + " |", "|---|" + "---|" * len(order)]
+    for ind in indicators:
+        cells = []
+        for i, name in enumerate(order):
+            if (ind, name) not in table.index:
+                cells.append("–")
+                continue
+            row = table.loc[(ind, name)]
+            cell = _short(row["mean"])
+            if i > 0:
+                low, high = row["diff_ci_low"], row["diff_ci_high"]
+                diff = (f"{_short(row['diff'])} [{_short(low)}, {_short(high)}]")
+                excludes = _finite(low) and _finite(high) and (low > 0 or high < 0)
+                cell += "<br>" + (f"**{diff}**" if excludes else diff)
+            cells.append(cell)
+        lines.append(f"| `{ind}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float | np.floating) and bool(np.isfinite(value))
+
+
+def _short(value: object) -> str:
+    if not _finite(value):
+        return "–"
+    number = float(value)  # type: ignore[arg-type]
+    if abs(number) >= 1e6:
+        return f"{number / 1e6:.2f} M"
+    return _fmt(number)
