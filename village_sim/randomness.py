@@ -45,6 +45,29 @@ def thin(counts: np.ndarray, p: np.ndarray | float, rng: np.random.Generator) ->
     return np.minimum(stochastic_round(counts * p, rng), counts)
 
 
+def thin_nonzero(
+    counts: np.ndarray, p: np.ndarray | float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The non-zero cells of :func:`thin` ``(counts, p, rng)``, with the same random draws.
+
+    Returns:
+        ``(cells, values)``: flat (row-major) indices of the cells where someone acts and how many
+        do. Cheaper than :func:`thin` when few cells are non-zero: only those are converted.
+    """
+    counts = np.asarray(counts)
+    p = np.asarray(p)
+    if p.dtype != np.float32:
+        p = np.asarray(p, dtype=float)
+    expected = counts * p
+    if expected.dtype != np.float32:
+        expected = np.asarray(expected, dtype=float)
+    drawn = (expected + rng.random(expected.shape, dtype=expected.dtype)).reshape(-1)
+    cells = np.flatnonzero(drawn >= 1)  # where floor(expected + U) is at least 1
+    values = np.minimum(drawn[cells].astype(np.int64), counts.reshape(-1)[cells])
+    keep = values != 0
+    return cells[keep], values[keep]
+
+
 TABLE_SIZE = 1 << 16
 
 

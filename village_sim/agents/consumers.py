@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from village_sim.randomness import stochastic_round, thin
+from village_sim.randomness import stochastic_round, thin, thin_nonzero
 
 if TYPE_CHECKING:
     from village_sim.model import VillageMarket
@@ -75,6 +75,8 @@ class ConsumerPopulation:
         self.follow_anchor = np.full((n, slots), EMPTY, dtype=np.int64)
         self.follow_people = np.zeros((n, slots), dtype=np.int64)
         self.follow_trust = np.zeros((n, slots), dtype=np.float32)
+        # People following each anchor, kept exact by every change to the follow arrays.
+        self._following = np.zeros(16, dtype=np.int64)
         n_v = model.world.n_villages
         self.brand_trust = np.full((n, n_v), cfg.trust_initial, dtype=np.float32)
         # Each unit's mean brand trust, kept up to date wherever brand_trust changes (experience).
@@ -102,19 +104,27 @@ class ConsumerPopulation:
         )
 
     def followers(self, n_anchors: int) -> np.ndarray:
-        """People following each anchor (by global anchor index)."""
-        counts = np.bincount(
-            (self.follow_anchor + 1).ravel(),
-            weights=self.follow_people.ravel(),
-            minlength=n_anchors + 1,
-        )
-        return counts[1 : n_anchors + 1]
+        """People following each anchor (by global anchor index), as floats.
+
+        The counts are kept up to date as follows change (equal to summing ``follow_people``
+        by ``follow_anchor``).
+        """
+        return self._following_of(n_anchors)[:n_anchors].astype(float)
+
+    def _following_of(self, n_anchors: int) -> np.ndarray:
+        """The follower counts, grown (capacity doubling) to hold ``n_anchors`` anchors."""
+        if self._following.size < n_anchors:
+            grown = np.zeros(max(n_anchors, 2 * self._following.size), dtype=np.int64)
+            grown[: self._following.size] = self._following
+            self._following = grown
+        return self._following
 
     def drop_anchor(self, anchor_index: int) -> None:
         """Forget an anchor that quit (its followers are freed)."""
         mask = self.follow_anchor == anchor_index
         self.follow_anchor[mask] = EMPTY
         self.follow_people[mask] = 0
+        self._following_of(anchor_index + 1)[anchor_index] = 0
 
     def trust_in(self, units: np.ndarray, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(followed?, trust) of units in anchors; trust is 0 where not followed."""
@@ -142,6 +152,7 @@ class ConsumerPopulation:
         units, anchors, people, trust = units[keep], anchors[keep], people[keep], trust[keep]
         if units.size == 0:
             return
+        self._following_of(int(anchors.max()) + 1)
         order = np.argsort(units, kind="stable")
         units, anchors, people, trust = units[order], anchors[order], people[order], trust[order]
         first = np.concatenate(([True], units[1:] != units[:-1]))
@@ -161,7 +172,8 @@ class ConsumerPopulation:
         slot = np.where(has, match.argmax(axis=1), np.argmin(np.where(fa < 0, -1, fp), axis=1))
         chosen = np.arange(u.size) * n_slots + slot  # the chosen slot in the rows fa, fp
         weakest = fp.reshape(-1)[chosen]
-        replace = ~has & ((fa.reshape(-1)[chosen] < 0) | (weakest < n))
+        held_by = fa.reshape(-1)[chosen]
+        replace = ~has & ((held_by < 0) | (weakest < n))
         cap = self.scale[u]
         cell = u * n_slots + slot  # the chosen slot in the population's arrays
         # Views of the (contiguous) follow arrays: writes through them update the arrays.
@@ -174,9 +186,15 @@ class ConsumerPopulation:
         trust_at[ch] = (trust_at[ch] * old + t[has] * (new - old)) / np.maximum(new, 1)
         people_at[ch] = new
         cr = cell[replace]
+        joined = np.minimum(n[replace], cap[replace])
         anchor_at[cr] = a[replace]
-        people_at[cr] = np.minimum(n[replace], cap[replace])
+        people_at[cr] = joined
         trust_at[cr] = t[replace]
+        following = self._following
+        np.add.at(following, a[has], new - old)
+        ousted = replace & (held_by >= 0)  # the weakest anchor of a full unit loses its people
+        np.subtract.at(following, held_by[ousted], weakest[ousted])
+        np.add.at(following, a[replace], joined)
 
     def unfollow(self) -> None:
         """Followers drop off, more so where trust is low (MODEL.md §3)."""
@@ -187,9 +205,15 @@ class ConsumerPopulation:
             * np.maximum(np.float32(0.4) - self.follow_trust, np.float32(0.0)),
             np.float32(1.0),
         )
-        self.follow_people -= thin(self.follow_people, p, self.rng)
-        # Free the emptied slots: integer arithmetic, faster than a masked write.
-        self.follow_anchor -= (self.follow_anchor - EMPTY) * (self.follow_people == 0)
+        # Few cells lose anyone in a week: update only those (the draws are those of thin()).
+        cells, lost = thin_nonzero(self.follow_people, p, self.rng)
+        people = self.follow_people.reshape(-1)  # views of the contiguous follow arrays
+        anchor = self.follow_anchor.reshape(-1)
+        following = self._following
+        lost_by_anchor = np.bincount(anchor[cells], weights=lost, minlength=following.size)
+        following -= lost_by_anchor.astype(np.int64)  # whole numbers: the float sums are exact
+        people[cells] -= lost
+        anchor[cells[people[cells] == 0]] = EMPTY
 
     # -- choice ------------------------------------------------------------------------------------
     def choose(

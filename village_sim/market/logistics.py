@@ -80,7 +80,7 @@ class Logistics:
         seller = uniq // n_cities
         ship_city = uniq % n_cities
         before = np.cumsum(grams) - grams
-        first = np.r_[True, seller[1:] != seller[:-1]]
+        first = np.concatenate(([True], seller[1:] != seller[:-1]))
         seller_start = np.maximum.accumulate(np.where(first, np.arange(seller.size), 0))
         within = before - before[seller_start]
         local_part = np.minimum(np.maximum(local_used[seller] - within, 0), grams)  # integer clip

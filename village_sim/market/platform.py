@@ -189,12 +189,13 @@ class Platform:
             col = fpos[:, s]
             streaming = col >= 0
             fits = filled < k_follow
-            rows = np.flatnonzero(streaming & fits)
+            placed = streaming & fits
+            rows = np.flatnonzero(placed)
             at = rows * k + filled[rows]
             flat_offers[at] = col[rows]
             flat_slot[at] = s
             flat_paid[at] = False
-            filled[rows] += 1
+            filled += placed
             over = np.flatnonzero(streaming & ~fits)
             left_rows.append(over)
             left_slots.append(np.full(over.size, s, dtype=np.int64))

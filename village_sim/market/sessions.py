@@ -262,7 +262,9 @@ class Market:
         w = wanted[order]
         s_sorted = seller[order]
         before = np.cumsum(w) - w
-        first = np.r_[True, s_sorted[1:] != s_sorted[:-1]] if s_sorted.size else np.zeros(0, bool)
+        first = np.concatenate(([True], s_sorted[1:] != s_sorted[:-1])) if s_sorted.size else (
+            np.zeros(0, bool)
+        )
         group_start = np.maximum.accumulate(np.where(first, np.arange(s_sorted.size), 0))
         before -= before[group_start]
         filled = np.zeros(seller.size, dtype=np.int64)
@@ -326,7 +328,7 @@ class Market:
             flat_offers + 1, weights=viewers.reshape(-1), minlength=n_s + 1
         )[1:]
         self.views_by_seller = views_by_seller
-        line = np.flatnonzero(buyers)  # order lines, row-major like np.nonzero
+        line = np.flatnonzero(buyers != 0)  # order lines, row-major (a mask is found fastest)
         u = line // offers.shape[1]
         seller = flat_offers[line]
         wanted_line = buyers.reshape(-1)[line]
