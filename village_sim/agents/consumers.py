@@ -85,6 +85,7 @@ class ConsumerPopulation:
         self.rng = rng
         self.viewers_per_offer = (self.scale * cfg.viewer_share).astype(np.float32)
         self.inverse_scale = (1.0 / self.scale).astype(np.float32)
+        self.mean_scale = self.scale.mean()  # people per unit (the scale never changes)
         self._offsets: dict[int, np.ndarray] = {}
 
     def _row_offsets(self, n_cols: int) -> np.ndarray:
@@ -234,8 +235,8 @@ class ConsumerPopulation:
 
         Returns:
             ``(viewers, buyers)``: expected person-views (float) and buyers (int), both (U, k).
-            The share of each offer's buyers who bought the village's goods before is kept in
-            ``repeat_share`` for :meth:`remember_purchases`.
+            The share of each offer's buyers who bought the village's goods before is available
+            from :meth:`repeat_share_at` for :meth:`remember_purchases`.
         """
         cfg = self.model.config.consumers
         f32 = np.float32
@@ -282,8 +283,17 @@ class ConsumerPopulation:
         mix = pull + (f32(1.0) - known)
         v *= mix
         buyers = stochastic_round(v, self.rng)
-        self.repeat_share = np.divide(pull, mix, out=np.zeros_like(mix), where=mix > 0)
+        self._pull, self._mix = pull, mix
         return viewers, buyers
+
+    def repeat_share_at(self, cells: np.ndarray) -> np.ndarray:
+        """Share of repeat buyers at flat (unit, offer) cells of the last :meth:`choose`.
+
+        ``pull / mix`` (0 where ``mix`` is 0), computed only where someone bought.
+        """
+        pull = self._pull.reshape(-1)[cells]
+        mix = self._mix.reshape(-1)[cells]
+        return np.divide(pull, mix, out=np.zeros_like(mix), where=mix > 0)
 
     # -- after delivery ------------------------------------------------------------------------------
     def experience(

@@ -150,7 +150,7 @@ class Youth(CellAgent):
         cfg = model.config.youth
         draw = self._rng.random()
         if self.status == MIGRANT:
-            if draw < self.return_hazard():
+            if draw < return_hazards(model)[self.youth_index]:  # as return_hazard(), unboxed
                 self.status = HOME
                 self.returned_week = model.week
                 model.week_stats["youth_returned"] += 1

@@ -139,7 +139,7 @@ class Platform:
         explore = pc.exploration_share
         organic = (1 - explore) * weights / weights.sum() + explore * air_time / air_time.sum()
         organic = capped_shares(organic, gov.top_share_cap())
-        slot_views = cfg.viewer_share * consumers.scale.mean()
+        slot_views = cfg.viewer_share * consumers.mean_scale
         capacity_views = n_units * (k - k_follow) * slot_views
         requested = float(paid_request.sum())
         paid_fraction = 0.0

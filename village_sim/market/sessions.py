@@ -253,8 +253,9 @@ class Market:
         viewers, buyers = model.consumers.choose(
             allocation.offers, allocation.slot_of, utility, stall_keep
         )
-        self._follow_from_views(allocation, viewers, buyers, sellers)
-        self._fill_orders(sellers, allocation.offers, viewers, buyers, markdown)
+        line = np.flatnonzero(buyers != 0)  # order lines (flat unit-offer cells), row-major
+        self._follow_from_views(allocation, viewers, buyers, sellers, line)
+        self._fill_orders(sellers, allocation.offers, viewers, buyers, markdown, line)
 
     def _ration(self, seller: np.ndarray, wanted: np.ndarray, capacity: np.ndarray) -> np.ndarray:
         """Orders filled per line: each seller serves its lines in random order until stock ends."""
@@ -290,11 +291,15 @@ class Market:
             "paid_traffic", "anchors", s.ids[buyers], "platform", 0, fen[buyers]
         )
 
-    def _follow_from_views(self, allocation, viewers, buyers, s: Sellers) -> None:
-        """Some viewers who did not buy follow the anchor they watched."""
+    def _follow_from_views(self, allocation, viewers, buyers, s: Sellers, line) -> None:
+        """Some viewers who did not buy follow the anchor they watched.
+
+        ``line`` holds the flat cells with buyers; elsewhere the onlookers are all the viewers.
+        """
         cfg = self.model.config.consumers
         rng = self.model.consumers.rng
-        onlookers = np.maximum(viewers - buyers, 0.0).ravel()
+        onlookers = viewers.astype(np.float64).reshape(-1)
+        onlookers[line] = np.maximum(onlookers[line] - buyers.reshape(-1)[line], 0.0)
         weights = np.cumsum(onlookers, dtype=float)
         # Joins are rare (a fraction of a person per offer): draw their number, then place each on
         # an offer in proportion to its onlookers — the same expectation as thinning every offer.
@@ -317,8 +322,12 @@ class Market:
         viewers: np.ndarray,
         buyers: np.ndarray,
         markdown: np.ndarray,
+        line: np.ndarray,
     ) -> None:
-        """Fill orders from stock (first come, first served), take payment, record order lines."""
+        """Fill orders from stock (first come, first served), take payment, record order lines.
+
+        ``line`` holds the flat (unit, offer) cells with buyers, row-major.
+        """
         model = self.model
         stats = model.week_stats
         n_s = s.ids.size
@@ -328,7 +337,6 @@ class Market:
             flat_offers + 1, weights=viewers.reshape(-1), minlength=n_s + 1
         )[1:]
         self.views_by_seller = views_by_seller
-        line = np.flatnonzero(buyers != 0)  # order lines, row-major (a mask is found fastest)
         u = line // offers.shape[1]
         seller = flat_offers[line]
         wanted_line = buyers.reshape(-1)[line]
@@ -372,7 +380,7 @@ class Market:
         u, seller = u[keep], seller[keep]
         consumers = model.consumers
         repeat = consumers.remember_purchases(
-            u, s.village[seller], filled_line[keep], consumers.repeat_share.reshape(-1)[line[keep]]
+            u, s.village[seller], filled_line[keep], consumers.repeat_share_at(line[keep])
         )
         stats["purchases"] += float(filled_line.sum())
         stats["repeat_purchases"] += float(repeat.sum())
