@@ -86,13 +86,25 @@ class ConsumerPopulation:
         self.viewers_per_offer = (self.scale * cfg.viewer_share).astype(np.float32)
         self.inverse_scale = (1.0 / self.scale).astype(np.float32)
         self.mean_scale = self.scale.mean()  # people per unit (the scale never changes)
-        self._offsets: dict[int, np.ndarray] = {}
+        self._per_offer_cache: dict[tuple[str, int], np.ndarray] = {}
 
-    def _row_offsets(self, n_cols: int) -> np.ndarray:
-        """``row · n_cols`` as a column, to gather one element per (row, column) pair fast."""
-        cached = self._offsets.get(n_cols)
+    def _per_offer(self, name: str, k: int) -> np.ndarray:
+        """A per-unit array repeated over a unit's ``k`` offers: (units, k), contiguous, cached.
+
+        ``name`` is an attribute (``price_weight``, ``quality_weight``, ``viewers_per_offer``,
+        ``inverse_scale``; all fixed at construction) or ``offsets:N`` for ``unit · N`` (flat
+        index of a unit's row in a (units, N) array). Same elements as broadcasting
+        ``values[:, None]``, but arithmetic on a contiguous array runs several times faster.
+        """
+        cached = self._per_offer_cache.get((name, k))
         if cached is None:
-            cached = self._offsets[n_cols] = (np.arange(self.n) * n_cols)[:, None]
+            if name.startswith("offsets:"):
+                values = np.arange(self.n, dtype=np.int64) * int(name.split(":")[1])
+            else:
+                values = getattr(self, name)
+            cached = np.repeat(values[:, None], k, axis=1)
+            cached.flags.writeable = False
+            self._per_offer_cache[(name, k)] = cached
         return cached
 
     # -- following ----------------------------------------------------------------------------
@@ -240,25 +252,31 @@ class ConsumerPopulation:
         """
         cfg = self.model.config.consumers
         f32 = np.float32
+        k = offers.shape[1]
         valid = offers >= 0
         followed = slot_of >= 0
-        village_at = self._row_offsets(self.brand_trust.shape[1]) + seller["village"][offers]
+        village_at = self._per_offer(f"offsets:{self.brand_trust.shape[1]}", k) + seller[
+            "village"
+        ][offers]
         brand = self.brand_trust.ravel()[village_at]
-        slot_at = self._row_offsets(self.follow_trust.shape[1]) + np.maximum(slot_of, 0)
+        # Where not followed (slot -1) this reads a neighbouring trust: finite, and not selected.
+        slot_at = self._per_offer(f"offsets:{self.follow_trust.shape[1]}", k) + slot_of
         slot_trust = self.follow_trust.ravel()[slot_at]
-        trust = _select(followed, slot_trust, f32(0.5 * cfg.trust_initial) + f32(0.5) * brand)
+        alt = brand * f32(0.5)  # the trust of an unfollowed anchor: 0.5·initial + 0.5·brand
+        alt += f32(0.5 * cfg.trust_initial)
+        trust = _select(followed, slot_trust, alt)
         if seller["trust_boost"].any():
             tb = seller["trust_boost"].astype(f32)[offers]
             trust += tb * (1 - trust)
         # Utility, built in place: constant + price + quality × trust + following (+ brand).
         v = (cfg.base_utility + seller["boost"]).astype(f32)[offers]
         part = seller["markdown"].astype(f32)[offers]
-        part *= self.price_weight[:, None]
+        part *= self._per_offer("price_weight", k)
         v += part
         part = seller["quality"].astype(f32)[offers]
         part *= trust
         part -= f32(0.5)
-        part *= self.quality_weight[:, None]
+        part *= self._per_offer("quality_weight", k)
         v += part
         v += f32(cfg.follow_weight) * followed  # adds exactly 0 where not followed
         if seller["brand"].any():
@@ -270,17 +288,21 @@ class ConsumerPopulation:
         denominator += f32(1.0)
         v /= denominator[:, None]
         viewers = stall_keep.astype(f32)[offers]
-        viewers *= self.viewers_per_offer[:, None]
+        viewers *= self._per_offer("viewers_per_offer", k)
         viewers *= valid
         v *= viewers
         # Viewers who bought the village's goods before (share ``known``) are pulled back by
         # ``exp(repeat_weight·(2·brand_trust − 1))`` — satisfied buyers return, let-down ones stay
         # away (logit odds, valid while choice probabilities are small).
         known = self.bought.ravel()[village_at].astype(f32)
-        known *= self.inverse_scale[:, None]
-        pull = np.exp(f32(cfg.repeat_weight) * (f32(2.0) * brand - f32(1.0)))
+        known *= self._per_offer("inverse_scale", k)
+        pull = brand * f32(2.0)  # exp(repeat_weight · (2·brand − 1)), operation by operation
+        pull -= f32(1.0)
+        pull *= f32(cfg.repeat_weight)
+        np.exp(pull, out=pull)
         pull *= known
-        mix = pull + (f32(1.0) - known)
+        mix = f32(1.0) - known
+        mix += pull
         v *= mix
         buyers = stochastic_round(v, self.rng)
         self._pull, self._mix = pull, mix

@@ -51,11 +51,7 @@ def return_hazards(model: VillageMarket) -> np.ndarray:
     if cached is not None and cached[0] == key:
         return cached[1]
     cfg = model.config.youth
-    people = list(model.youth)
-    wage = np.array([y.urban_wage for y in people])
-    index = np.array([y.youth_index for y in people], dtype=np.int64)
-    attachment = np.array([y.attachment for y in people])
-    home = np.array([y.home_village for y in people], dtype=np.int64)
+    wage, index, attachment, home = _youth_traits(model)
     x = (
         cfg.beta0
         + cfg.beta_income * (model.expected_rural_income - wage) / wage
@@ -68,6 +64,28 @@ def return_hazards(model: VillageMarket) -> np.ndarray:
     hazards[index] = 1.0 / (1.0 + np.exp(-x))
     model._youth_hazards = (key, hazards)
     return hazards
+
+
+def _youth_traits(model: VillageMarket) -> tuple[np.ndarray, ...]:
+    """(urban wage, youth index, attachment, home village) of everyone in ``model.youth``.
+
+    These traits are fixed once a person exists, so the arrays are built once (again only when
+    the number of young people changes or an ability is set) instead of every week.
+    """
+    people = model.youth
+    key = (model.youth_count, len(people))
+    cached = getattr(model, "_youth_traits", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    people = list(people)
+    traits = (
+        np.array([y.urban_wage for y in people]),
+        np.array([y.youth_index for y in people], dtype=np.int64),
+        np.array([y.attachment for y in people]),
+        np.array([y.home_village for y in people], dtype=np.int64),
+    )
+    model._youth_traits = (key, traits)
+    return traits
 
 
 class Youth(CellAgent):
@@ -134,6 +152,7 @@ class Youth(CellAgent):
     def ability(self, value: float) -> None:
         self._ability = float(value)
         self.model._youth_hazards = None  # the weekly hazards depend on wages
+        self.model._youth_traits = None
 
     def return_hazard(self) -> float:
         """Weekly chance that a migrant comes home (MODEL.md §3)."""
