@@ -253,7 +253,6 @@ class ConsumerPopulation:
         cfg = self.model.config.consumers
         f32 = np.float32
         k = offers.shape[1]
-        valid = offers >= 0
         followed = slot_of >= 0
         village_at = self._per_offer(f"offsets:{self.brand_trust.shape[1]}", k) + seller[
             "village"
@@ -269,7 +268,10 @@ class ConsumerPopulation:
             tb = seller["trust_boost"].astype(f32)[offers]
             trust += tb * (1 - trust)
         # Utility, built in place: constant + price + quality × trust + following (+ brand).
-        v = (cfg.base_utility + seller["boost"]).astype(f32)[offers]
+        # The "no offer" dummy gets -inf, so exp() gives empty offers exactly zero weight.
+        constant = (cfg.base_utility + seller["boost"]).astype(f32)
+        constant[-1] = -np.inf
+        v = constant[offers]
         part = seller["markdown"].astype(f32)[offers]
         part *= self._per_offer("price_weight", k)
         v += part
@@ -283,13 +285,13 @@ class ConsumerPopulation:
             v += f32(cfg.brand_weight) * brand * seller["brand"].astype(f32)[offers]
         np.minimum(v, f32(30.0), out=v)
         np.exp(v, out=v)
-        v *= valid
         denominator = _row_sums(v)
         denominator += f32(1.0)
         v /= denominator[:, None]
-        viewers = stall_keep.astype(f32)[offers]
+        keep = stall_keep.astype(f32)
+        keep[-1] = 0.0  # no viewers where there is no offer
+        viewers = keep[offers]
         viewers *= self._per_offer("viewers_per_offer", k)
-        viewers *= valid
         v *= viewers
         # Viewers who bought the village's goods before (share ``known``) are pulled back by
         # ``exp(repeat_weight·(2·brand_trust − 1))`` — satisfied buyers return, let-down ones stay
@@ -365,11 +367,11 @@ class ConsumerPopulation:
         if units.size == 0:
             return np.zeros(0, dtype=np.int64)
         repeat = thin(buyers, repeat_share, self.rng)
-        np.add.at(self.bought, (units, villages), (buyers - repeat).astype(np.int32))
+        bought = self.bought.reshape(-1)  # a view: flat (unit, village) cells index faster
+        cells = units * self.bought.shape[1] + villages
+        np.add.at(bought, cells, (buyers - repeat).astype(np.int32))
         # Only the cells just added to can exceed a unit's people; the rest are capped already.
-        self.bought[units, villages] = np.minimum(
-            self.bought[units, villages], self.scale[units].astype(np.int32)
-        )
+        bought[cells] = np.minimum(bought[cells], self.scale[units].astype(np.int32))
         return repeat
 
     # -- indicators -------------------------------------------------------------------------------
