@@ -58,10 +58,11 @@ def thin_nonzero(
     p = np.asarray(p)
     if p.dtype != np.float32:
         p = np.asarray(p, dtype=float)
-    expected = counts * p
-    if expected.dtype != np.float32:
-        expected = np.asarray(expected, dtype=float)
-    drawn = (expected + rng.random(expected.shape, dtype=expected.dtype)).reshape(-1)
+    drawn = counts * p  # a new array: the uniform draws are added in place
+    if drawn.dtype != np.float32:
+        drawn = np.asarray(drawn, dtype=float)
+    drawn += rng.random(drawn.shape, dtype=drawn.dtype)
+    drawn = drawn.reshape(-1)
     cells = np.flatnonzero(drawn >= 1)  # where floor(expected + U) is at least 1
     values = np.minimum(drawn[cells].astype(np.int64), counts.reshape(-1)[cells])
     keep = values != 0

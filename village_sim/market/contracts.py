@@ -104,13 +104,15 @@ class Contracts:
         idx = self._growers(anchor.base_village, anchor.product)
         offer = anchor.offer_price
         reservation = farmers.reservation_price(idx)
-        mine = farmers.contract_anchor[idx] == anchor.index
-        farmers.contract_anchor[idx[mine & (reservation > offer)]] = NO_ANCHOR
-        own = farmers.stream_anchor[idx] == anchor.index
-        free = (farmers.contract_anchor[idx] == NO_ANCHOR) & (
-            farmers.stream_anchor[idx] == NO_ANCHOR
-        )
-        accepts = farmers.connected[idx] & (reservation <= offer) & (mine | free)
+        contract = farmers.contract_anchor[idx]
+        stream = farmers.stream_anchor[idx]
+        mine = contract == anchor.index
+        affordable = reservation <= offer
+        dropped = mine & ~affordable  # its own growers whose reservation now exceeds the offer
+        farmers.contract_anchor[idx[dropped]] = NO_ANCHOR
+        own = stream == anchor.index
+        free = ((contract == NO_ANCHOR) | dropped) & (stream == NO_ANCHOR)
+        accepts = farmers.connected[idx] & affordable & (mine | free)
         accepts |= own
         store = model.goods.balances["farm_store"][idx]
         candidates = np.flatnonzero(accepts & (store > 0))

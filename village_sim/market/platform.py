@@ -188,17 +188,22 @@ class Platform:
             s = (start + step) % n_slots
             col = fpos[:, s]
             streaming = col >= 0
-            fits = filled < k_follow
-            placed = streaming & fits
+            if step < k_follow:  # no unit is full yet
+                placed = streaming
+            else:
+                fits = filled < k_follow
+                placed = streaming & fits
+                over = np.flatnonzero(streaming & ~fits)
+                left_rows.append(over)
+                left_slots.append(np.full(over.size, s, dtype=np.int64))
             rows = np.flatnonzero(placed)
             at = rows * k + filled[rows]
             flat_offers[at] = col[rows]
             flat_slot[at] = s
             flat_paid[at] = False
             filled += placed
-            over = np.flatnonzero(streaming & ~fits)
-            left_rows.append(over)
-            left_slots.append(np.full(over.size, s, dtype=np.int64))
+        if not left_rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(left_rows), np.concatenate(left_slots)
 
 
@@ -215,10 +220,14 @@ def _match_follow_slots(
     ``slots``) are looked up: a drawn offer of a placed one repeats an earlier offer of its row and
     was blanked by :func:`_drop_duplicates`. A unit follows an anchor in at most one slot.
     """
-    anchor = fpos[rows, slots]
-    for j in range(offers.shape[1]):
-        hit = np.flatnonzero(offers[rows, j] == anchor)
-        slot_of[rows[hit], j] = slots[hit]
+    k = offers.shape[1]
+    anchor = fpos.reshape(-1)[rows * fpos.shape[1] + slots]
+    flat_offers, flat_slot = offers.reshape(-1), slot_of.reshape(-1)  # views: flat cells
+    first = rows * k
+    for j in range(k):
+        cell = first + j
+        hit = np.flatnonzero(flat_offers[cell] == anchor)
+        flat_slot[cell[hit]] = slots[hit]
 
 
 @functools.cache
@@ -246,4 +255,4 @@ def _drop_duplicates(offers: np.ndarray) -> None:
         repeat = flat[d:] == flat[:-d]
         repeat &= same_row
         dup[d:] |= repeat
-    flat -= (flat + 1) * dup  # -1 where dup: integer arithmetic beats a scattered masked write
+    flat[np.flatnonzero(dup)] = -1  # scattering to the few repeats beats a masked write
