@@ -359,8 +359,8 @@ def test_toy_calibration_recovers_the_generating_parameters(tmp_path: Path) -> N
                         "provenance": "assumed"},
             "p_floor": {"path": "streaming.p_floor", "prior": [0.0, 0.2],
                         "provenance": "assumed"}},
-        "search": {"samples": 30},
-        "acceptance": {"fraction": 0.2, "min_accepted": 4, "identified_ratio": 0.6},
+        "search": {"samples": 60},
+        "acceptance": {"fraction": 0.25, "min_accepted": 4, "identified_ratio": 0.6},
         "verify": {"replicates": 0}}
     path = write_yaml(tmp_path / "toy.yaml", config)
     out = tmp_path / "out"
@@ -376,7 +376,7 @@ def test_toy_calibration_recovers_the_generating_parameters(tmp_path: Path) -> N
         assert row["accepted_q05"] - 0.05 * width <= truth <= row["accepted_q95"] + 0.05 * width
         assert bool(row["identified"]), (name, row.to_dict())
     points = pd.read_csv(out / "points.csv")
-    assert len(points) == 30 and points["accepted"].sum() == 6
+    assert len(points) == 60 and points["accepted"].sum() == 15
     assert points["distance"].min() < 1.0
     accepted = pd.read_csv(out / "accepted.csv")
     assert list(accepted["distance"]) == sorted(accepted["distance"])
@@ -395,14 +395,14 @@ def test_toy_calibration_recovers_the_generating_parameters(tmp_path: Path) -> N
     pd.testing.assert_frame_equal(pd.read_csv(out / "points.csv"), points)
     # A new acceptance rule re-analyses the same search on --resume: no run is made again.
     looser = write_yaml(tmp_path / "toy.yaml", {
-        **config, "acceptance": {**config["acceptance"], "fraction": 0.3, "adjustment": "none"}})
+        **config, "acceptance": {**config["acceptance"], "fraction": 0.5, "adjustment": "none"}})
     again = call_cli(["calibrate", looser, "--out", out, "--workers", 1, "--progress", "none",
                       "--resume"])
     assert again.code == 0, again.err
     rescored = pd.read_csv(out / "points.csv")
     pd.testing.assert_frame_equal(rescored.drop(columns="accepted"),
                                   points.drop(columns="accepted"))
-    assert rescored["accepted"].sum() == 9
+    assert rescored["accepted"].sum() == 30
     import duckdb
 
     con = duckdb.connect(str(out / "search" / "results.duckdb"), read_only=True)

@@ -74,6 +74,7 @@ class CalibrationResult:
         verification: Pattern table per alternative (``verification.csv``), or empty.
         failed_runs: Runs that failed in the search or the verification.
         budget: Runs and wall time of the search and the verification.
+        adjusted: Whether the regression adjustment was applied.
     """
 
     out: Path
@@ -83,6 +84,7 @@ class CalibrationResult:
     verification: pd.DataFrame
     failed_runs: int = 0
     budget: dict[str, Any] = field(default_factory=dict)
+    adjusted: bool = False
 
 
 # ------------------------------------------------------------------------------------------------
@@ -166,12 +168,17 @@ def adjust(points: pd.DataFrame, config: CalibrationConfig, method: str) -> pd.D
             (every accepted point weighs 1, values unchanged).
 
     Returns:
-        One row per accepted point (same index): ``weight`` and ``adj:NAME`` per parameter.
+        One row per accepted point (same index): ``weight`` and ``adj:NAME`` per parameter;
+        ``attrs["adjusted"]`` says whether the regression was applied. With fewer accepted points
+        than twice the regression's coefficients it is not (an overfitted regression would give
+        a falsely narrow posterior).
     """
     acc = points[points["accepted"]]
     names = list(config.spec.parameters)
     out = pd.DataFrame(index=acc.index)
-    if method == "none" or len(acc) == 0:
+    n_devs = sum(c.startswith("dev:") for c in acc.columns)
+    out.attrs["adjusted"] = method == "regression" and len(acc) >= 2 * (n_devs + 2)
+    if not out.attrs["adjusted"]:
         out["weight"] = 1.0
         for name in names:
             out[f"adj:{name}"] = acc[name].astype(float)
@@ -455,7 +462,8 @@ def run_calibration(config: CalibrationConfig, out: Path, workers: int | None = 
 
     budget = {"search": search_budget, "verify": verify_budget}
     result = CalibrationResult(out, points, posterior, estimate, verification,
-                               search_budget["failed"] + verify_budget.get("failed", 0), budget)
+                               search_budget["failed"] + verify_budget.get("failed", 0), budget,
+                               bool(adjusted.attrs["adjusted"]))
     (out / "REPORT.md").write_text(report_markdown(config, targets, result), encoding="utf-8")
     return result
 
@@ -595,9 +603,11 @@ def report_markdown(config: CalibrationConfig, targets: Targets,
          "scale within its prior, is regressed by weighted least squares on the points' scaled "
          "deviations, and the fitted effect is removed (θ* = θ − β·dev: the value that point "
          "would have needed to meet every target)."
-         if spec.acceptance.adjustment == "regression" else
-         "4. **No adjustment.** The accepted values are the posterior sample as they are, "
-         "each with weight 1."),
+         if result.adjusted else
+         "4. **No adjustment** ("
+         + ("too few accepted points for the regression; "
+            if spec.acceptance.adjustment == "regression" else "")
+         + "the accepted values are the posterior sample as they are, each with weight 1)."),
         "5. **Identification.** A parameter is *identified* when its (adjusted, weighted) "
         f"accepted 90 % interval is narrower than {spec.acceptance.identified_ratio:g} × its "
         "prior's 90 % interval (contraction below that ratio).",
@@ -629,8 +639,7 @@ def report_markdown(config: CalibrationConfig, targets: Targets,
         "## Free parameters and posterior",
         "",
         "Posterior median and 5–95 % range of the accepted values"
-        + (" after the regression adjustment (weighted)"
-           if spec.acceptance.adjustment == "regression" else "")
+        + (" after the regression adjustment (weighted)" if result.adjusted else "")
         + "; *contraction* = that 90 % range / the prior's 90 % range; ρ = Spearman correlation "
         "of the parameter with the distance over all points (the direction of the profile).",
         "",
