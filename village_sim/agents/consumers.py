@@ -148,10 +148,11 @@ class ConsumerPopulation:
         self, units: np.ndarray, anchors: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(followed?, follow slot, trust) of units in anchors (slot 0, trust 0 if not followed)."""
-        match = self.follow_anchor[units] == anchors[:, None]
+        match = np.take(self.follow_anchor, units, axis=0) == anchors[:, None]  # take: fast rows
         followed = match.any(axis=1)
         slot = match.argmax(axis=1)
-        trust = np.where(followed, self.follow_trust[units, slot], 0.0)
+        cell = units * self.follow_trust.shape[1] + slot
+        trust = np.where(followed, self.follow_trust.reshape(-1)[cell], 0.0)
         return followed, slot, trust
 
     def add_follows(
@@ -178,8 +179,8 @@ class ConsumerPopulation:
     def _add_round(self, u: np.ndarray, a: np.ndarray, n: np.ndarray, t: np.ndarray) -> None:
         """One round of :meth:`add_follows` (distinct units), on flat (unit, slot) cells."""
         n_slots = self.follow_anchor.shape[1]
-        fa = self.follow_anchor[u]
-        fp = self.follow_people[u]
+        fa = np.take(self.follow_anchor, u, axis=0)  # the units' rows (take copies rows fast)
+        fp = np.take(self.follow_people, u, axis=0)
         match = fa == a[:, None]
         has = match.any(axis=1)
         slot = np.where(has, match.argmax(axis=1), np.argmin(np.where(fa < 0, -1, fp), axis=1))
@@ -341,15 +342,17 @@ class ConsumerPopulation:
         if units.size == 0:
             return
         followed, slot, trust = self._follow_lookup(units, anchors)
-        uf, sf = units[followed], slot[followed]
-        self.follow_trust[uf, sf] += cfg.trust_rate * (satisfaction[followed] - trust[followed])
+        # Flat (row-major) cells of the contiguous trust arrays: 1-d indexing is the fastest.
+        follow_trust = self.follow_trust.reshape(-1)
+        moved = (units * self.follow_trust.shape[1] + slot)[followed]
+        follow_trust[moved] += cfg.trust_rate * (satisfaction[followed] - trust[followed])
         # Trust elsewhere is in [0, 1] already: clipping the cells just moved is enough.
-        self.follow_trust[uf, sf] = np.clip(self.follow_trust[uf, sf], 0.0, 1.0)
-        bt = self.brand_trust[units, villages]
-        self.brand_trust[units, villages] = np.clip(
-            bt + cfg.brand_trust_rate * (satisfaction - bt), 0.0, 1.0
-        )
-        self._brand_mean[units] = self.brand_trust[units].mean(axis=1)
+        follow_trust[moved] = np.clip(follow_trust[moved], 0.0, 1.0)
+        brand_trust = self.brand_trust.reshape(-1)
+        brand_cell = units * self.brand_trust.shape[1] + villages
+        bt = brand_trust[brand_cell]
+        brand_trust[brand_cell] = np.clip(bt + cfg.brand_trust_rate * (satisfaction - bt), 0.0, 1.0)
+        self._brand_mean[units] = np.take(self.brand_trust, units, axis=0).mean(axis=1)
         prior = np.where(followed, trust, 0.5 * cfg.trust_initial + 0.5 * bt)
         new_trust = np.clip(prior + cfg.trust_rate * (satisfaction - prior), 0, 1)
         joiners = thin(satisfied_buyers, cfg.follow_after_buy, self.rng)
