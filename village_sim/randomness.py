@@ -91,4 +91,6 @@ def draw_index(
     table: np.ndarray, rng: np.random.Generator, size: int | tuple[int, ...]
 ) -> np.ndarray:
     """Indices drawn from a :func:`sampling_table` (one uniform number per draw)."""
-    return table[(rng.random(size) * table.size).astype(np.intp)]
+    u = rng.random(size)
+    u *= table.size
+    return np.take(table, u.astype(np.intp))  # take: faster than [] on a large table

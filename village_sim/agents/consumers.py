@@ -258,10 +258,10 @@ class ConsumerPopulation:
         village_at = self._per_offer(f"offsets:{self.brand_trust.shape[1]}", k) + seller[
             "village"
         ][offers]
-        brand = self.brand_trust.ravel()[village_at]
+        brand = np.take(self.brand_trust, village_at)  # flat cells; take beats [] here
         # Where not followed (slot -1) this reads a neighbouring trust: finite, and not selected.
         slot_at = self._per_offer(f"offsets:{self.follow_trust.shape[1]}", k) + slot_of
-        slot_trust = self.follow_trust.ravel()[slot_at]
+        slot_trust = np.take(self.follow_trust, slot_at)
         alt = brand * f32(0.5)  # the trust of an unfollowed anchor: 0.5·initial + 0.5·brand
         alt += f32(0.5 * cfg.trust_initial)
         trust = _select(followed, slot_trust, alt)
@@ -297,7 +297,7 @@ class ConsumerPopulation:
         # Viewers who bought the village's goods before (share ``known``) are pulled back by
         # ``exp(repeat_weight·(2·brand_trust − 1))`` — satisfied buyers return, let-down ones stay
         # away (logit odds, valid while choice probabilities are small).
-        known = self.bought.ravel()[village_at].astype(f32)
+        known = np.take(self.bought, village_at).astype(f32)
         known *= self._per_offer("inverse_scale", k)
         pull = brand * f32(2.0)  # exp(repeat_weight · (2·brand − 1)), operation by operation
         pull -= f32(1.0)
