@@ -52,6 +52,14 @@ def _row_sums(v: np.ndarray) -> np.ndarray:
     return total
 
 
+def _count_dtype(limit: float) -> np.dtype:
+    """The smallest signed integer type that holds every count up to ``limit``."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if limit <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
 class ConsumerPopulation:
     """All consumer units, as arrays.
 
@@ -81,7 +89,14 @@ class ConsumerPopulation:
         self.brand_trust = np.full((n, n_v), cfg.trust_initial, dtype=np.float32)
         # Each unit's mean brand trust, kept up to date wherever brand_trust changes (experience).
         self._brand_mean = self.brand_trust.mean(axis=1)
-        self.bought = np.zeros((n, n_v), dtype=np.int32)
+        # People of each unit who bought each village's goods (capped at the unit's people), in
+        # the smallest integer type that holds the cap plus a week's additions: a line has at
+        # most viewers × exp(|repeat_weight|) + 1 buyers. A narrow type means less memory for
+        # choice to read; the values are the same.
+        scale_max = int(self.scale.max(initial=0))
+        line_max = scale_max * cfg.viewer_share * np.exp(abs(cfg.repeat_weight)) + 1
+        week_limit = scale_max + cfg.offers_per_week * line_max * 1.01 + 1
+        self.bought = np.zeros((n, n_v), dtype=_count_dtype(week_limit))
         self.rng = rng
         self.viewers_per_offer = (self.scale * cfg.viewer_share).astype(np.float32)
         self.inverse_scale = (1.0 / self.scale).astype(np.float32)
@@ -181,9 +196,15 @@ class ConsumerPopulation:
         n_slots = self.follow_anchor.shape[1]
         fa = np.take(self.follow_anchor, u, axis=0)  # the units' rows (take copies rows fast)
         fp = np.take(self.follow_people, u, axis=0)
-        match = fa == a[:, None]
-        has = match.any(axis=1)
-        slot = np.where(has, match.argmax(axis=1), np.argmin(np.where(fa < 0, -1, fp), axis=1))
+        # Otherwise the first free slot (-1 beats any count of people), else the weakest one.
+        fallback = np.argmin(fp - (fp + 1) * (fa < 0), axis=1)
+        if self._following[a].any():  # the unit's own slot for its anchor, if it has one
+            match = fa == a[:, None]
+            has = match.any(axis=1)
+            slot = np.where(has, match.argmax(axis=1), fallback)
+        else:  # nobody follows these anchors yet (a new anchor's seed following)
+            has = np.zeros(u.size, dtype=bool)
+            slot = fallback
         chosen = np.arange(u.size) * n_slots + slot  # the chosen slot in the rows fa, fp
         weakest = fp.reshape(-1)[chosen]
         held_by = fa.reshape(-1)[chosen]
@@ -372,9 +393,9 @@ class ConsumerPopulation:
         repeat = thin(buyers, repeat_share, self.rng)
         bought = self.bought.reshape(-1)  # a view: flat (unit, village) cells index faster
         cells = units * self.bought.shape[1] + villages
-        np.add.at(bought, cells, (buyers - repeat).astype(np.int32))
+        np.add.at(bought, cells, (buyers - repeat).astype(bought.dtype))
         # Only the cells just added to can exceed a unit's people; the rest are capped already.
-        bought[cells] = np.minimum(bought[cells], self.scale[units].astype(np.int32))
+        bought[cells] = np.minimum(bought[cells], self.scale[units].astype(bought.dtype))
         return repeat
 
     # -- indicators -------------------------------------------------------------------------------
