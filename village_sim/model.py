@@ -123,6 +123,7 @@ class VillageMarket(mesa.Model):
             )
         }
         self.anchor_list: list[Anchor] = []
+        self.anchor_changes = 0  # counts exits and tool acquisitions (for cached peer shares)
         self._open_books()
         self.governance = Governance(self)
         self.refresh_costs()
@@ -410,6 +411,7 @@ class VillageMarket(mesa.Model):
     def retire_anchor(self, anchor: Anchor) -> None:
         """An anchor quits: stock goes to middlemen, followers and contracts are released."""
         anchor.exit_week = self.week
+        self.anchor_changes += 1
         n_p = len(self.products)
         for p in range(n_p):
             slot = anchor.index * n_p + p

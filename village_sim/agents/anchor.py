@@ -448,6 +448,7 @@ class Anchor(CellAgent):
                 "tool_purchase", "anchors", self.index, "vendors", 0, to_fen(spec.price)
             )
         self.tools[name] = toolrules.Holding(name, self.model.week, handed_out)
+        self.model.anchor_changes += 1
 
     def _update_tool_use(self, active: bool) -> None:
         """Apply the in-use rule to each tool held; idle tools still cost upkeep."""

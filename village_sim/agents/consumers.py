@@ -178,10 +178,14 @@ class ConsumerPopulation:
         Lines are processed in rounds so that no unit appears twice in one vectorised write.
         """
         keep = people > 0
-        units, anchors, people, trust = units[keep], anchors[keep], people[keep], trust[keep]
+        if not keep.all():
+            units, anchors, people, trust = units[keep], anchors[keep], people[keep], trust[keep]
         if units.size == 0:
             return
         self._following_of(int(anchors.max()) + 1)
+        if (units[1:] > units[:-1]).all():  # distinct and sorted already: a single round
+            self._add_round(units, anchors, people, trust)
+            return
         order = np.argsort(units, kind="stable")
         units, anchors, people, trust = units[order], anchors[order], people[order], trust[order]
         first = np.concatenate(([True], units[1:] != units[:-1]))

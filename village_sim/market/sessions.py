@@ -78,6 +78,8 @@ class Market:
         self.views_by_seller = np.zeros(0)
         self.week_views: dict[int, float] = {}
         self.week_lines: dict[str, np.ndarray] | None = None
+        self._adoption_key: tuple[int, int] | None = None
+        self._adoption: dict[str, float] = {}
 
     # -- information anchors use ------------------------------------------------------------------
     def start_week(self) -> None:
@@ -115,11 +117,20 @@ class Market:
         return self._filled.get(anchor_index, 0.0)
 
     def tool_adoption_share(self, name: str) -> float:
-        """Share of active anchors holding a tool (peers' adoption)."""
-        active = [a for a in self.model.anchor_list if not a.exited]
-        if not active:
-            return 0.0
-        return sum(name in a.tools for a in active) / len(active)
+        """Share of active anchors holding a tool (peers' adoption).
+
+        Remembered until an anchor joins, quits or acquires a tool (``model.anchor_changes``).
+        """
+        model = self.model
+        key = (len(model.anchor_list), model.anchor_changes)
+        if key != self._adoption_key:
+            self._adoption_key, self._adoption = key, {}
+        share = self._adoption.get(name)
+        if share is None:
+            active = [a for a in model.anchor_list if not a.exited]
+            share = sum(name in a.tools for a in active) / len(active) if active else 0.0
+            self._adoption[name] = share
+        return share
 
     def inspection_queue(self, rng: np.random.Generator) -> list[Anchor]:
         """Trading anchors not yet inspected this week, most complained-about first."""
