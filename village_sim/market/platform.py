@@ -14,6 +14,7 @@ local sellers.
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -181,6 +182,8 @@ class Platform:
         n_slots = fpos.shape[1]
         k = offers.shape[1]
         start = self.model.week % n_slots
+        if n_slots == 8 and sys.byteorder == "little":
+            return _place_followed_8(offers, slot_of, is_paid, fpos, k_follow, start)
         filled = np.zeros(offers.shape[0], dtype=np.int64)
         flat_offers, flat_slot, flat_paid = (a.reshape(-1) for a in (offers, slot_of, is_paid))
         left_rows, left_slots = [], []
@@ -205,6 +208,70 @@ class Platform:
         if not left_rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(left_rows), np.concatenate(left_slots)
+
+
+@functools.cache
+def _scan_tables(start: int, k_follow: int) -> tuple[np.ndarray, np.ndarray]:
+    """Look-up tables of the weekly follow-slot scan for 8 slots, starting at slot ``start``.
+
+    A set of streaming slots is a byte (bit s = slot s). For each such byte the tables give the
+    first ``k_follow`` slots in scan order (-1 where there are fewer) and the slots left over.
+
+    Returns:
+        ``(first, rest)``: ``first[c]`` (256,) is the c-th slot placed; ``rest`` (256,) the
+        leftover slots as a byte. Read-only, cached per (start, k_follow).
+    """
+    order = [(start + step) % 8 for step in range(8)]
+    first = np.full((k_follow, 256), -1, dtype=np.int64)
+    rest = np.zeros(256, dtype=np.uint8)
+    for mask in range(256):
+        streaming = [s for s in order if mask >> s & 1]
+        for c, s in enumerate(streaming[:k_follow]):
+            first[c, mask] = s
+        for s in streaming[k_follow:]:
+            rest[mask] |= 1 << s
+    first.flags.writeable = rest.flags.writeable = False
+    return first, rest
+
+
+def _place_followed_8(
+    offers: np.ndarray,
+    slot_of: np.ndarray,
+    is_paid: np.ndarray,
+    fpos: np.ndarray,
+    k_follow: int,
+    start: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`Platform._place_followed` for 8 follow slots, by table look-up.
+
+    A unit's streaming slots fit in one byte, so the slots placed in each offer column and the
+    slots left over come from tables indexed by that byte (the same scan order, the same result)
+    instead of a pass over every slot.
+    """
+    n, k = offers.shape
+    # Pack each unit's 8 "streaming" bytes (0/1) into a byte: bit s = slot s (little-endian).
+    streaming = np.ascontiguousarray(fpos >= 0).view(np.uint64).reshape(-1)
+    mask = ((streaming * np.uint64(0x0102040810204080)) >> np.uint64(56)).astype(np.intp)
+    first, rest = _scan_tables(start, k_follow)
+    flat_offers, flat_slot, flat_paid = (a.reshape(-1) for a in (offers, slot_of, is_paid))
+    flat_fpos = fpos.reshape(-1)
+    for c in range(min(k_follow, k)):
+        slot = np.take(first[c], mask)
+        rows = np.flatnonzero(slot >= 0)
+        slot = slot[rows]
+        at = rows * k + c
+        flat_offers[at] = flat_fpos[rows * 8 + slot]
+        flat_slot[at] = slot
+        flat_paid[at] = False
+    left = np.take(rest, mask)
+    rows = np.flatnonzero(left != 0)
+    left = left[rows]
+    left_rows, left_slots = [], []
+    for s in range(8):
+        hit = rows[(left >> s) & 1 == 1]
+        left_rows.append(hit)
+        left_slots.append(np.full(hit.size, s, dtype=np.int64))
+    return np.concatenate(left_rows), np.concatenate(left_slots)
 
 
 def _match_follow_slots(
