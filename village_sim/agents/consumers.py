@@ -198,10 +198,18 @@ class ConsumerPopulation:
     def _add_round(self, u: np.ndarray, a: np.ndarray, n: np.ndarray, t: np.ndarray) -> None:
         """One round of :meth:`add_follows` (distinct units), on flat (unit, slot) cells."""
         n_slots = self.follow_anchor.shape[1]
-        fa = np.take(self.follow_anchor, u, axis=0)  # the units' rows (take copies rows fast)
-        fp = np.take(self.follow_people, u, axis=0)
+        if u.size == self.n and (u == np.arange(self.n)).all():  # every unit, in order
+            fa, fp = self.follow_anchor, self.follow_people  # only read before the writes below
+        else:
+            fa = np.take(self.follow_anchor, u, axis=0)  # the units' rows (take copies rows fast)
+            fp = np.take(self.follow_people, u, axis=0)
         # Otherwise the first free slot (-1 beats any count of people), else the weakest one.
-        fallback = np.argmin(fp - (fp + 1) * (fa < 0), axis=1)
+        key, free = self._round_scratch(u.size)
+        np.add(fp, 1, out=key)
+        np.less(fa, 0, out=free)
+        key *= free
+        np.subtract(fp, key, out=key)
+        fallback = np.argmin(key, axis=1)
         if self._following[a].any():  # the unit's own slot for its anchor, if it has one
             match = fa == a[:, None]
             has = match.any(axis=1)
@@ -234,6 +242,18 @@ class ConsumerPopulation:
         ousted = replace & (held_by >= 0)  # the weakest anchor of a full unit loses its people
         np.subtract.at(following, held_by[ousted], weakest[ousted])
         np.add.at(following, a[replace], joined)
+
+    def _round_scratch(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """Reusable (rows, slots) int64 and bool work arrays for :meth:`_add_round`.
+
+        A new anchor's seed following covers every unit; fresh arrays that large would be paged
+        in again for each anchor.
+        """
+        scratch = getattr(self, "_scratch", None)
+        if scratch is None or scratch[0].shape[0] < rows:
+            shape = (max(rows, 1024), self.follow_anchor.shape[1])
+            scratch = self._scratch = (np.empty(shape, dtype=np.int64), np.empty(shape, dtype=bool))
+        return scratch[0][:rows], scratch[1][:rows]
 
     def unfollow(self) -> None:
         """Followers drop off, more so where trust is low (MODEL.md §3)."""
