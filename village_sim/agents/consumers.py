@@ -60,6 +60,32 @@ def _count_dtype(limit: float) -> np.dtype:
     return np.dtype(np.int64)
 
 
+PAIRWISE_LEAF = 1 << 18
+"""Largest piece :func:`_sum_of_products` multiplies at once: a county's follow slots are one
+piece; a province's are split, so no product array of the whole population is built."""
+
+
+def _sum_of_products(a: np.ndarray, b: np.ndarray) -> np.float64:
+    """``(a * b).sum()`` of two 1-d arrays, bit for bit, without the full product array.
+
+    NumPy sums a contiguous float64 array pairwise: a piece of more than 128 elements is split
+    at half its length rounded down to a multiple of 8, and the two halves' sums are added. This
+    follows the same splits, down to pieces of at most :data:`PAIRWISE_LEAF` elements whose
+    products NumPy sums itself, so every partial sum is the one NumPy would compute.
+    """
+
+    def piece(lo: int, n: int) -> np.float64:
+        if n <= PAIRWISE_LEAF:
+            return np.add.reduce(np.multiply(a[lo : lo + n], b[lo : lo + n], dtype=np.float64))
+        half = n // 2
+        half -= half % 8
+        return piece(lo, half) + piece(lo + half, n - half)
+
+    if np.result_type(a, b) != np.float64:
+        return (a * b).sum()
+    return piece(0, a.size)
+
+
 class ConsumerPopulation:
     """All consumer units, as arrays.
 
@@ -425,11 +451,11 @@ class ConsumerPopulation:
     # -- indicators -------------------------------------------------------------------------------
     def mean_anchor_trust(self) -> float | None:
         """Scale-weighted (people-weighted) mean trust in followed anchors."""
-        people = self.follow_people
-        total = people.sum()
+        total = self._following.sum()  # = follow_people.sum(): the follower counts are exact
         if total == 0:
             return None
-        return float((people * self.follow_trust).sum() / total)
+        weighted = _sum_of_products(self.follow_people.reshape(-1), self.follow_trust.reshape(-1))
+        return float(weighted / total)
 
     def mean_brand_trust(self) -> float:
         """Scale-weighted mean trust in village brands."""
