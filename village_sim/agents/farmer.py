@@ -86,8 +86,10 @@ class FarmerPopulation:
         self.stock_quality = np.zeros(n)
         self.harvest_g = np.zeros(n, dtype=np.int64)
         self.income_ring = np.zeros((INCOME_WEEKS, n), dtype=np.int64)
-        self._yearly_income: np.ndarray | None = None
         self.live_sale_ring = np.zeros((INCOME_WEEKS, n), dtype=bool)
+        # Running totals over the rings (exact integers), updated as a week's row is replaced.
+        self._income_total = np.zeros(n, dtype=np.int64)
+        self._live_weeks = np.zeros(n, dtype=np.int64)
         self.by_village_product = self._index_by_village_product(world.n_villages, len(products))
         self._season = self._season_weights(products)
 
@@ -233,23 +235,22 @@ class FarmerPopulation:
         for anchor in self.model.anchor_list:
             if anchor.kind == "farmer" and not anchor.exited and anchor.income_history:
                 income[anchor.farmer_index] += int(round(anchor.income_history[-1] * 100))
+        self._income_total += income - self.income_ring[slot]
         self.income_ring[slot] = income
-        self._yearly_income = None
-        live = ledger.receipts("farmers", ("contract_sale",))
-        self.live_sale_ring[slot] = live > 0
+        live = ledger.receipts("farmers", ("contract_sale",)) > 0
+        self._live_weeks += live.astype(np.int64) - self.live_sale_ring[slot]
+        self.live_sale_ring[slot] = live
 
     def yearly_income(self) -> np.ndarray:
         """Farm-sales income of each household over the last 52 weeks, in yuan.
 
-        Computed once per :meth:`close_week` (indicators ask for it several times a week).
+        The ring's column sums, kept as a running total (integers: the same sums).
         """
-        if self._yearly_income is None:
-            self._yearly_income = self.income_ring.sum(axis=0) / 100.0
-        return self._yearly_income.copy()
+        return self._income_total / 100.0
 
     def sells_live(self) -> np.ndarray:
         """Households that sold through a live stream (contract or own stream) in the last year."""
-        return self.live_sale_ring.any(axis=0)
+        return self._live_weeks > 0
 
 
 class Farmer(FixedAgent):
