@@ -284,12 +284,12 @@ class ConsumerPopulation:
     def unfollow(self) -> None:
         """Followers drop off, more so where trust is low (MODEL.md §3)."""
         cfg = self.model.config.consumers
-        p = np.minimum(
-            np.float32(cfg.unfollow_base)
-            + np.float32(cfg.unfollow_distrust)
-            * np.maximum(np.float32(0.4) - self.follow_trust, np.float32(0.0)),
-            np.float32(1.0),
-        )
+        # p = min(base + distrust · max(0.4 − trust, 0), 1), in float32, built in one array.
+        p = np.float32(0.4) - self.follow_trust
+        np.maximum(p, np.float32(0.0), out=p)
+        p *= np.float32(cfg.unfollow_distrust)
+        p += np.float32(cfg.unfollow_base)
+        np.minimum(p, np.float32(1.0), out=p)
         # Few cells lose anyone in a week: update only those (the draws are those of thin()).
         cells, lost = thin_nonzero(self.follow_people, p, self.rng)
         people = self.follow_people.reshape(-1)  # views of the contiguous follow arrays

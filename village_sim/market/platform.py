@@ -119,7 +119,9 @@ class Platform:
         k_follow = int(np.floor(k * cfg.followed_offer_share))
 
         # Position of each followed anchor among this week's sellers (-1: not selling).
-        position = np.full(model.anchor_count + 1, -1, dtype=np.int64)
+        # (int16 while positions fit: a quarter of the memory for a population's follow slots)
+        small = n_sellers < np.iinfo(np.int16).max
+        position = np.full(model.anchor_count + 1, -1, dtype=np.int16 if small else np.int64)
         position[seller_ids] = np.arange(n_sellers)
         fpos = position[consumers.follow_anchor]
 

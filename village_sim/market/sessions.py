@@ -37,6 +37,23 @@ def stall_probability(
     return 1 - (1 - p_bw) * np.asarray(power_reliability)
 
 
+def _seller_then_random(seller: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``np.lexsort((u, seller))`` for seller positions and uniform draws from ``rng.random``.
+
+    A draw is ``j · 2**-53`` for an integer ``j < 2**53``, so ``seller · 2**53 + j`` is an exact
+    integer key with the same order. Without tied keys every sort gives the one (stable) order
+    lexsort gives, so the fast unstable sort is used and checked; ties fall back to lexsort.
+    """
+    if seller.size == 0 or seller.max() >= 1 << 10 or seller.min() < 0:
+        return np.lexsort((u, seller))
+    key = (seller << 53) + (u * 2.0**53).astype(np.int64)
+    order = np.argsort(key)
+    ordered = key[order]
+    if (ordered[1:] == ordered[:-1]).any():
+        return np.lexsort((u, seller))
+    return order
+
+
 @dataclass
 class Sellers:
     """This week's streaming anchors as arrays (position = index into these arrays)."""
@@ -270,7 +287,7 @@ class Market:
 
     def _ration(self, seller: np.ndarray, wanted: np.ndarray, capacity: np.ndarray) -> np.ndarray:
         """Orders filled per line: each seller serves its lines in random order until stock ends."""
-        order = np.lexsort((self.rng.random(seller.size), seller))
+        order = _seller_then_random(seller, self.rng.random(seller.size))
         w = wanted[order]
         s_sorted = seller[order]
         before = np.cumsum(w) - w
