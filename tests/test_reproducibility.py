@@ -68,3 +68,14 @@ def test_switching_on_an_unrelated_mechanism_keeps_other_streams():
         a.weather.draw()
         b.weather.draw()
     assert (a.weather.yield_factor == b.weather.yield_factor).all()
+
+
+def test_block_size_does_not_change_results(monkeypatch):
+    """Consumers are processed in blocks of units for speed; the blocks must not show in results."""
+    from village_sim.agents import consumers
+
+    whole = run(small_scenario(steps=12), seed=4)
+    monkeypatch.setattr(consumers, "UNIT_BLOCK", 333)  # uneven blocks: odd (unit, offer) counts
+    blocked = run(small_scenario(steps=12), seed=4)
+    assert whole.indicators == blocked.indicators
+    assert whole.timeseries.equals(blocked.timeseries)

@@ -60,6 +60,11 @@ def _count_dtype(limit: float) -> np.dtype:
     return np.dtype(np.int64)
 
 
+UNIT_BLOCK = 1 << 14
+"""Consumer units per block in :meth:`ConsumerPopulation.choose` and
+:meth:`ConsumerPopulation.unfollow`: a block's working arrays fit in the CPU cache (a province's
+whole population does not)."""
+
 PAIRWISE_LEAF = 1 << 18
 """Largest piece :func:`_sum_of_products` multiplies at once: a county's follow slots are one
 piece; a province's are split, so no product array of the whole population is built."""
@@ -282,16 +287,18 @@ class ConsumerPopulation:
         return scratch[0][:rows], scratch[1][:rows]
 
     def unfollow(self) -> None:
-        """Followers drop off, more so where trust is low (MODEL.md §3)."""
-        cfg = self.model.config.consumers
-        # p = min(base + distrust · max(0.4 − trust, 0), 1), in float32, built in one array.
-        p = np.float32(0.4) - self.follow_trust
-        np.maximum(p, np.float32(0.0), out=p)
-        p *= np.float32(cfg.unfollow_distrust)
-        p += np.float32(cfg.unfollow_base)
-        np.minimum(p, np.float32(1.0), out=p)
-        # Few cells lose anyone in a week: update only those (the draws are those of thin()).
-        cells, lost = thin_nonzero(self.follow_people, p, self.rng)
+        """Followers drop off, more so where trust is low (MODEL.md §3).
+
+        Computed in blocks of :data:`UNIT_BLOCK` units; the draws of consecutive blocks are
+        consecutive draws of one stream, so the result is that of one pass over all units.
+        """
+        n_slots = self.follow_people.shape[1]
+        parts = [
+            self._unfollow_block(slice(lo, lo + UNIT_BLOCK), lo * n_slots)
+            for lo in range(0, self.n, UNIT_BLOCK)
+        ]
+        cells = np.concatenate([c for c, _ in parts])
+        lost = np.concatenate([n for _, n in parts])
         people = self.follow_people.reshape(-1)  # views of the contiguous follow arrays
         anchor = self.follow_anchor.reshape(-1)
         following = self._following
@@ -299,6 +306,19 @@ class ConsumerPopulation:
         following -= lost_by_anchor.astype(np.int64)  # whole numbers: the float sums are exact
         people[cells] -= lost
         anchor[cells[people[cells] == 0]] = EMPTY
+
+    def _unfollow_block(self, rows: slice, first_cell: int) -> tuple[np.ndarray, np.ndarray]:
+        """Flat follow cells of ``rows`` that lose people this week, and how many they lose."""
+        cfg = self.model.config.consumers
+        # p = min(base + distrust · max(0.4 − trust, 0), 1), in float32, built in one array.
+        p = np.float32(0.4) - self.follow_trust[rows]
+        np.maximum(p, np.float32(0.0), out=p)
+        p *= np.float32(cfg.unfollow_distrust)
+        p += np.float32(cfg.unfollow_base)
+        np.minimum(p, np.float32(1.0), out=p)
+        # Few cells lose anyone in a week: update only those (the draws are those of thin()).
+        cells, lost = thin_nonzero(self.follow_people[rows], p, self.rng)
+        return cells + first_cell, lost
 
     # -- choice ------------------------------------------------------------------------------------
     def choose(
@@ -309,6 +329,11 @@ class ConsumerPopulation:
         stall_keep: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Viewers and buyers per offer by multinomial logit (counts of people).
+
+        Units are processed in blocks of :data:`UNIT_BLOCK` rows, so that a province's working
+        arrays stay in the CPU cache; every operation is elementwise or within a row, and the
+        uniform draws of consecutive blocks are consecutive draws of one stream, so the result is
+        the same as one pass over all units.
 
         Args:
             offers: (U, k) seller positions, ``-1`` where no offer.
@@ -322,65 +347,104 @@ class ConsumerPopulation:
             The share of each offer's buyers who bought the village's goods before is available
             from :meth:`repeat_share_at` for :meth:`remember_purchases`.
         """
+        terms = self._seller_terms(seller, stall_keep)
+        shape = offers.shape
+        viewers = np.empty(shape, dtype=np.float32)
+        buyers = np.empty(shape, dtype=np.int64)
+        self._pull = np.empty(shape, dtype=np.float32)
+        self._mix = np.empty(shape, dtype=np.float32)
+        for lo in range(0, shape[0], UNIT_BLOCK):
+            rows = slice(lo, lo + UNIT_BLOCK)
+            self._choose_block(rows, offers[rows], slot_of[rows], terms, viewers, buyers)
+        return viewers, buyers
+
+    def _seller_terms(
+        self, seller: dict[str, np.ndarray], stall_keep: np.ndarray
+    ) -> dict[str, np.ndarray | None]:
+        """Per-seller parts of the utility as float32 arrays (``None`` where a term is all zero)."""
+        cfg = self.model.config.consumers
+        f32 = np.float32
+        constant = (cfg.base_utility + seller["boost"]).astype(f32)
+        constant[-1] = -np.inf  # the "no offer" dummy: exp() gives empty offers exactly zero weight
+        keep = stall_keep.astype(f32)
+        keep[-1] = 0.0  # no viewers where there is no offer
+        return {
+            "village": seller["village"],
+            "constant": constant,
+            "markdown": seller["markdown"].astype(f32),
+            "quality": seller["quality"].astype(f32),
+            "keep": keep,
+            "trust_boost": seller["trust_boost"].astype(f32) if seller["trust_boost"].any() else None,
+            "brand": seller["brand"].astype(f32) if seller["brand"].any() else None,
+        }
+
+    def _choose_block(
+        self,
+        rows: slice,
+        offers: np.ndarray,
+        slot_of: np.ndarray,
+        terms: dict[str, np.ndarray | None],
+        viewers_out: np.ndarray,
+        buyers_out: np.ndarray,
+    ) -> None:
+        """:meth:`choose` for the units in ``rows``; results written into the full arrays."""
         cfg = self.model.config.consumers
         f32 = np.float32
         k = offers.shape[1]
+
+        def per_offer(name: str) -> np.ndarray:
+            return self._per_offer(name, k)[rows]
+
         followed = slot_of >= 0
-        village_at = self._per_offer(f"offsets:{self.brand_trust.shape[1]}", k) + seller[
-            "village"
-        ][offers]
+        village_at = per_offer(f"offsets:{self.brand_trust.shape[1]}") + terms["village"][offers]
         brand = np.take(self.brand_trust, village_at)  # flat cells; take beats [] here
         # Where not followed (slot -1) this reads a neighbouring trust: finite, and not selected.
-        slot_at = self._per_offer(f"offsets:{self.follow_trust.shape[1]}", k) + slot_of
+        slot_at = per_offer(f"offsets:{self.follow_trust.shape[1]}") + slot_of
         slot_trust = np.take(self.follow_trust, slot_at)
         alt = brand * f32(0.5)  # the trust of an unfollowed anchor: 0.5·initial + 0.5·brand
         alt += f32(0.5 * cfg.trust_initial)
         trust = _select(followed, slot_trust, alt)
-        if seller["trust_boost"].any():
-            tb = seller["trust_boost"].astype(f32)[offers]
+        if terms["trust_boost"] is not None:
+            tb = terms["trust_boost"][offers]
             trust += tb * (1 - trust)
         # Utility, built in place: constant + price + quality × trust + following (+ brand).
-        # The "no offer" dummy gets -inf, so exp() gives empty offers exactly zero weight.
-        constant = (cfg.base_utility + seller["boost"]).astype(f32)
-        constant[-1] = -np.inf
-        v = constant[offers]
-        part = seller["markdown"].astype(f32)[offers]
-        part *= self._per_offer("price_weight", k)
+        v = terms["constant"][offers]
+        part = terms["markdown"][offers]
+        part *= per_offer("price_weight")
         v += part
-        part = seller["quality"].astype(f32)[offers]
+        part = terms["quality"][offers]
         part *= trust
         part -= f32(0.5)
-        part *= self._per_offer("quality_weight", k)
+        part *= per_offer("quality_weight")
         v += part
         v += f32(cfg.follow_weight) * followed  # adds exactly 0 where not followed
-        if seller["brand"].any():
-            v += f32(cfg.brand_weight) * brand * seller["brand"].astype(f32)[offers]
+        if terms["brand"] is not None:
+            v += f32(cfg.brand_weight) * brand * terms["brand"][offers]
         np.minimum(v, f32(30.0), out=v)
         np.exp(v, out=v)
         denominator = _row_sums(v)
         denominator += f32(1.0)
         v /= denominator[:, None]
-        keep = stall_keep.astype(f32)
-        keep[-1] = 0.0  # no viewers where there is no offer
-        viewers = keep[offers]
-        viewers *= self._per_offer("viewers_per_offer", k)
+        viewers = viewers_out[rows]
+        np.take(terms["keep"], offers, out=viewers)
+        viewers *= per_offer("viewers_per_offer")
         v *= viewers
         # Viewers who bought the village's goods before (share ``known``) are pulled back by
         # ``exp(repeat_weight·(2·brand_trust − 1))`` — satisfied buyers return, let-down ones stay
         # away (logit odds, valid while choice probabilities are small).
         known = np.take(self.bought, village_at).astype(f32)
-        known *= self._per_offer("inverse_scale", k)
-        pull = brand * f32(2.0)  # exp(repeat_weight · (2·brand − 1)), operation by operation
+        known *= per_offer("inverse_scale")
+        pull = self._pull[rows]
+        np.multiply(brand, f32(2.0), out=pull)  # exp(repeat_weight · (2·brand − 1)), step by step
         pull -= f32(1.0)
         pull *= f32(cfg.repeat_weight)
         np.exp(pull, out=pull)
         pull *= known
-        mix = f32(1.0) - known
+        mix = self._mix[rows]
+        np.subtract(f32(1.0), known, out=mix)
         mix += pull
         v *= mix
-        buyers = stochastic_round(v, self.rng)
-        self._pull, self._mix = pull, mix
-        return viewers, buyers
+        buyers_out[rows] = stochastic_round(v, self.rng)
 
     def repeat_share_at(self, cells: np.ndarray) -> np.ndarray:
         """Share of repeat buyers at flat (unit, offer) cells of the last :meth:`choose`.
