@@ -71,11 +71,28 @@ def test_switching_on_an_unrelated_mechanism_keeps_other_streams():
 
 
 def test_block_size_does_not_change_results(monkeypatch):
-    """Consumers are processed in blocks of units for speed; the blocks must not show in results."""
+    """Consumers and offers are processed in blocks for speed; the blocks must not show in results."""
     from village_sim.agents import consumers
+    from village_sim.market import sessions
 
+    monkeypatch.setattr(consumers, "UNIT_BLOCK", 1 << 20)  # one block
+    monkeypatch.setattr(sessions, "OFFER_BLOCK", 1 << 24)
     whole = run(small_scenario(steps=12), seed=4)
     monkeypatch.setattr(consumers, "UNIT_BLOCK", 333)  # uneven blocks: odd (unit, offer) counts
+    monkeypatch.setattr(sessions, "OFFER_BLOCK", 1001)
     blocked = run(small_scenario(steps=12), seed=4)
     assert whole.indicators == blocked.indicators
     assert whole.timeseries.equals(blocked.timeseries)
+
+
+def test_binned_sums_equal_bincount_bit_for_bit():
+    import numpy as np
+
+    from village_sim.numerics import binned_sums
+
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 999, 1000, 25_001):
+        index = rng.integers(-1, 40, n)
+        weights = rng.random(n).astype(np.float32) * 1e3
+        whole = np.bincount(index + 1, weights=weights, minlength=41)
+        assert binned_sums(index, weights, 41, shift=1, block=1000).tobytes() == whole.tobytes()

@@ -37,3 +37,25 @@ def median(values: np.ndarray) -> float:
     if ordered.size % 2:
         return float(ordered[mid])
     return float((ordered[mid - 1] + ordered[mid]) / 2)
+
+
+def binned_sums(
+    index: np.ndarray, weights: np.ndarray, n_bins: int, shift: int = 0, block: int = 1 << 16
+) -> np.ndarray:
+    """``np.bincount(index + shift, weights, minlength=n_bins)``, bit for bit, block by block.
+
+    ``bincount`` adds each bin's weights in element order from zero. Each block after the first
+    starts with the previous blocks' sums as its first elements, so every addition is the one the
+    whole-array call makes; no index or weight array of the whole input is converted at once.
+    Every ``index + shift`` must lie in ``[0, n_bins)``.
+    """
+    bins = np.arange(n_bins)
+    sums = np.zeros(n_bins)
+    for lo in range(0, index.size, block):
+        idx = index[lo : lo + block] + shift
+        w = weights[lo : lo + block]
+        if lo:
+            idx = np.concatenate((bins, idx))
+            w = np.concatenate((sums, w))
+        sums = np.bincount(idx, weights=w, minlength=n_bins)
+    return sums

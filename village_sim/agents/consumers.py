@@ -52,6 +52,13 @@ def _row_sums(v: np.ndarray) -> np.ndarray:
     return total
 
 
+def _distinct(units: np.ndarray) -> np.ndarray:
+    """The distinct values of ``units`` (cheaply when they come sorted, as order lines do)."""
+    if units.size and (units[1:] >= units[:-1]).all():
+        return units[np.concatenate(([True], units[1:] != units[:-1]))]
+    return np.unique(units)
+
+
 def _count_dtype(limit: float) -> np.dtype:
     """The smallest signed integer type that holds every count up to ``limit``."""
     for dtype in (np.int8, np.int16, np.int32):
@@ -60,7 +67,7 @@ def _count_dtype(limit: float) -> np.dtype:
     return np.dtype(np.int64)
 
 
-UNIT_BLOCK = 1 << 14
+UNIT_BLOCK = 1 << 12
 """Consumer units per block in :meth:`ConsumerPopulation.choose` and
 :meth:`ConsumerPopulation.unfollow`: a block's working arrays fit in the CPU cache (a province's
 whole population does not)."""
@@ -487,7 +494,8 @@ class ConsumerPopulation:
         brand_cell = units * self.brand_trust.shape[1] + villages
         bt = brand_trust[brand_cell]
         brand_trust[brand_cell] = np.clip(bt + cfg.brand_trust_rate * (satisfaction - bt), 0.0, 1.0)
-        self._brand_mean[units] = np.take(self.brand_trust, units, axis=0).mean(axis=1)
+        touched = _distinct(units)
+        self._brand_mean[touched] = np.take(self.brand_trust, touched, axis=0).mean(axis=1)
         prior = np.where(followed, trust, 0.5 * cfg.trust_initial + 0.5 * bt)
         new_trust = np.clip(prior + cfg.trust_rate * (satisfaction - prior), 0, 1)
         joiners = thin(satisfied_buyers, cfg.follow_after_buy, self.rng)

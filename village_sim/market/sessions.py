@@ -18,12 +18,16 @@ import numpy as np
 from village_sim.market.contracts import Contracts
 from village_sim.market.ledger import to_fen
 from village_sim.market.platform import Platform
+from village_sim.numerics import binned_sums
 from village_sim.randomness import stochastic_round
 
 if TYPE_CHECKING:
     from village_sim.agents.anchor import Anchor
     from village_sim.model import VillageMarket
 
+
+OFFER_BLOCK = 1 << 17
+"""Flat (unit, offer) cells per block of :meth:`Market._onlooker_cumsum` (fits in the CPU cache)."""
 
 def stall_probability(
     uplink_mbps: np.ndarray,
@@ -319,6 +323,30 @@ class Market:
             "paid_traffic", "anchors", s.ids[buyers], "platform", 0, fen[buyers]
         )
 
+    def _onlooker_cumsum(
+        self, viewers: np.ndarray, buyers: np.ndarray, line: np.ndarray
+    ) -> np.ndarray:
+        """Running total of onlookers (viewers who did not buy, at least 0) over flat offers.
+
+        ``np.cumsum(np.maximum(viewers - buyers, 0.0))`` bit for bit: a running sum adds in
+        order, so each block starts from the last total. Computed block by block into a buffer
+        kept from week to week, so a province's week does not build two fresh arrays of its
+        every offer.
+        """
+        n = viewers.size
+        weights = getattr(self, "_weights_buffer", None)
+        if weights is None or weights.size != n:
+            weights = self._weights_buffer = np.empty(n, dtype=np.float64)
+        np.copyto(weights, viewers)
+        weights[line] = np.maximum(weights[line] - buyers[line], 0.0)  # elsewhere nobody bought
+        carry = 0.0
+        for lo in range(0, n, OFFER_BLOCK):
+            block = weights[lo : lo + OFFER_BLOCK]
+            block[0] += carry
+            np.cumsum(block, out=block)
+            carry = block[-1]
+        return weights
+
     def _follow_from_views(self, allocation, viewers, buyers, s: Sellers, line) -> None:
         """Some viewers who did not buy follow the anchor they watched.
 
@@ -326,9 +354,8 @@ class Market:
         """
         cfg = self.model.config.consumers
         rng = self.model.consumers.rng
-        onlookers = viewers.astype(np.float64).reshape(-1)
-        onlookers[line] = np.maximum(onlookers[line] - buyers.reshape(-1)[line], 0.0)
-        weights = np.cumsum(onlookers, dtype=float)
+        flat_viewers, flat_buyers = viewers.reshape(-1), buyers.reshape(-1)
+        weights = self._onlooker_cumsum(flat_viewers, flat_buyers, line)
         # Joins are rare (a fraction of a person per offer): draw their number, then place each on
         # an offer in proportion to its onlookers — the same expectation as thinning every offer.
         total = int(stochastic_round(np.array(weights[-1] * cfg.follow_after_view), rng))
@@ -339,7 +366,8 @@ class Market:
         cells = np.searchsorted(weights, targets, side="right")
         cells, joins = np.unique(np.minimum(cells, weights.size - 1), return_counts=True)
         u, j = np.divmod(cells, viewers.shape[1])
-        joins = np.minimum(joins, np.ceil(onlookers[cells]).astype(np.int64))
+        onlookers = np.maximum(flat_viewers[cells] - flat_buyers[cells], 0.0)  # float64
+        joins = np.minimum(joins, np.ceil(onlookers).astype(np.int64))
         anchors = s.ids[allocation.offers[u, j]]
         self.model.consumers.add_follows(u, anchors, joins, np.full(u.size, cfg.trust_initial))
 
@@ -361,8 +389,8 @@ class Market:
         n_s = s.ids.size
         flat_offers = offers.reshape(-1)
         # Bin 0 collects the empty offers (-1); each seller's views add up in the same order.
-        views_by_seller = np.bincount(
-            flat_offers + 1, weights=viewers.reshape(-1), minlength=n_s + 1
+        views_by_seller = binned_sums(
+            flat_offers, viewers.reshape(-1), n_s + 1, shift=1, block=OFFER_BLOCK
         )[1:]
         self.views_by_seller = views_by_seller
         u = line // offers.shape[1]
