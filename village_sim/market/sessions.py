@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 
 OFFER_BLOCK = 1 << 17
-"""Flat (unit, offer) cells per block of :meth:`Market._onlooker_cumsum` (fits in the CPU cache)."""
+"""Flat (unit, offer) cells per block in :meth:`Market._onlooker_cumsum` and in the views per
+seller of :meth:`Market._fill_orders` (a block fits in the CPU cache; a province's week does not)."""
+
 
 def stall_probability(
     uplink_mbps: np.ndarray,
