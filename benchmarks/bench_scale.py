@@ -4,22 +4,24 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_scale.py                 # baseline + province, 52 weeks
     .venv/bin/python benchmarks/bench_scale.py --steps 156 --reps 5 --json results.json
-    .venv/bin/python benchmarks/bench_scale.py --scenarios baseline --skip-memory
+    .venv/bin/python benchmarks/bench_scale.py --scenarios baseline --skip-boltzmann
 
-In one process it
+Each repetition runs in a fresh Python process, which
 
-1. builds and steps each scenario through the public API (``load_scenario``,
+1. builds and steps a scenario through the public API (``load_scenario``,
    ``VillageMarket(scenario, seed=...)``, ``model.step()``), timing construction and stepping
-   separately, and reports the median of ``--reps`` repetitions (same seed every time, so every
-   repetition does the same work);
-2. counts simulated individuals with ``model.initial_agent_counts`` (a consumer unit counts
-   once) and computes agent-steps per second = individuals x steps / stepping seconds;
-3. steps Mesa's Boltzmann wealth model (``benchmarks/boltzmann.py``) at the same agent count and
-   reports its agent-steps per second and the ratio village_sim / Boltzmann;
-4. reports province time relative to baseline and, in a fresh subprocess per scenario, the peak
-   resident memory (RSS) of building and of building + running it (the child reads its own
-   ``VmHWM``, so the numbers are not polluted by this process);
-5. prints Markdown tables and, with ``--json PATH``, writes everything as JSON.
+   separately (same seed every time, so every repetition does the same work);
+2. reads its own peak resident memory (``VmHWM``) after imports, construction and stepping;
+3. steps Mesa's Boltzmann wealth model (``benchmarks/boltzmann.py``) at the same agent count.
+
+The scenarios take turns, repetition by repetition. This process then
+
+4. counts simulated individuals with ``model.initial_agent_counts`` (a consumer unit counts
+   once) and computes agent-steps per second = individuals x steps / median stepping seconds,
+   Boltzmann's likewise, and the ratio village_sim / Boltzmann;
+5. reports province time relative to baseline (ratio of the median build + run times) and the
+   largest peak memory of any repetition;
+6. prints Markdown tables and, with ``--json PATH``, writes everything as JSON.
 
 Targets: baseline agent-steps/s >= Boltzmann at the same agent count; province build + run time
 <= 11x baseline; province peak RSS < 1 GB.
@@ -157,12 +159,29 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-# -- timing -------------------------------------------------------------------------------------
+# -- one repetition (a fresh process) -------------------------------------------------------------
 def boltzmann_class() -> type:
     """Import ``BoltzmannWealth`` from ``benchmarks/boltzmann.py`` however this script is run."""
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
     return importlib.import_module("boltzmann").BoltzmannWealth
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MiB.
+
+    On Linux this is ``VmHWM`` from ``/proc/self/status``: the high-water mark of this process's own
+    address space. ``ru_maxrss`` is not used there because a child's ``ru_maxrss`` starts at its
+    parent's high-water mark (``fork`` copies the parent's address space, and ``exec`` keeps the
+    maximum), so a big benchmark process would inflate it. Elsewhere ``ru_maxrss`` is the fallback.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return maxrss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def run_village_once(path: Path, steps: int, seed: int) -> dict[str, Any]:
@@ -174,17 +193,20 @@ def run_village_once(path: Path, steps: int, seed: int) -> dict[str, Any]:
         seed: Run seed.
 
     Returns:
-        ``load_s``, ``build_s``, ``step_s`` and the agent counts at construction and at the end.
+        ``load_s``, ``build_s``, ``step_s``, the agent counts at construction and at the end, and
+        this process's peak RSS (MiB) after imports, after construction and after the steps.
     """
     from village_sim import load_scenario
     from village_sim.model import VillageMarket
 
+    after_import = peak_rss_mb()
     gc.collect()
     t0 = time.perf_counter()
     scenario = load_scenario(path)
     t1 = time.perf_counter()
     model = VillageMarket(scenario, seed=seed)
     t2 = time.perf_counter()
+    after_build = peak_rss_mb()
     for _ in range(steps):
         model.step()
     t3 = time.perf_counter()
@@ -194,6 +216,9 @@ def run_village_once(path: Path, steps: int, seed: int) -> dict[str, Any]:
         "step_s": t3 - t2,
         "counts": dict(model.initial_agent_counts),
         "final_counts": dict(model.agent_counts()),
+        "rss_peak_import_mb": after_import,
+        "rss_peak_build_mb": after_build,
+        "rss_peak_run_mb": peak_rss_mb(),
     }
 
 
@@ -219,51 +244,111 @@ def run_boltzmann_once(n: int, steps: int, seed: int) -> dict[str, float]:
     return {"build_s": t1 - t0, "step_s": t2 - t1}
 
 
-def time_scenario(
-    name: str, steps: int, reps: int, seed: int, boltzmann: bool = True
-) -> dict[str, Any]:
-    """Time a scenario ``reps`` times, each followed by Boltzmann at the same agent count.
+def child_main(name: str, steps: int, seed: int, boltzmann: bool) -> None:
+    """One repetition, run in a fresh process: village_sim, then Boltzmann at the same count.
 
-    Interleaving the two models spreads any load from other processes over both, so their ratio is
-    fairer than if each were timed in a block.
+    Prints one JSON line: :func:`run_village_once`'s report, with Boltzmann's under
+    ``boltzmann``. The memory figures are read before Boltzmann runs, so they are village_sim's.
+    """
+    report = run_village_once(scenario_path(name), steps, seed)
+    if boltzmann:
+        report["boltzmann"] = run_boltzmann_once(int(report["counts"]["total"]), steps, seed)
+    print(json.dumps(report))
+
+
+def run_child(name: str, steps: int, seed: int, boltzmann: bool) -> dict[str, Any]:
+    """Run :func:`child_main` in a fresh Python process and return its report.
+
+    ``os.wait4`` on the child's pid gives its ``ru_maxrss`` as a cross-check of its own ``VmHWM``;
+    that number is only clean while this process is smaller than the child (this one stays small:
+    it never builds a model).
+
+    Raises:
+        RuntimeError: If the child fails.
+    """
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name,
+           "--steps", str(steps), "--seed", str(seed)]
+    if not boltzmann:
+        cmd.append("--skip-boltzmann")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    proc.stdout.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"benchmark child for {name!r} failed (status {status})")
+    report = json.loads(out.strip().splitlines()[-1])
+    report["ru_maxrss_wait4_mb"] = maxrss_mb(usage.ru_maxrss)
+    return report
+
+
+# -- repetitions -----------------------------------------------------------------------------------
+def time_scenarios(
+    names: list[str], steps: int, reps: int, seed: int, boltzmann: bool = True
+) -> dict[str, dict[str, Any]]:
+    """Time each scenario ``reps`` times, each repetition in a fresh process.
+
+    A process's memory layout makes the same run a few per cent faster or slower for the whole
+    life of the process (seen here: baseline's 52 weeks take 0.56-0.64 s in different processes,
+    within 3 % in one), so repetitions in one process would share one draw of that luck. Fresh
+    processes give independent draws, and the scenarios take turns (baseline, province,
+    baseline, ...), so a slow drift of the machine falls on all of them.
 
     Args:
-        name: Scenario name or path.
+        names: Scenario names or paths.
         steps: Weeks (and Boltzmann steps) per repetition.
         reps: Repetitions (medians are reported).
         seed: Run seed (the same for every repetition, so every repetition does the same work).
-        boltzmann: Also time Mesa's Boltzmann model.
+        boltzmann: Also time Mesa's Boltzmann model, in the same process after each run.
 
     Returns:
-        Agent counts, per-repetition times and their medians, agent-steps per second, and under
-        ``boltzmann`` the same for Mesa's model with the ratio village_sim / Boltzmann.
+        Per scenario label: :func:`summarize_scenario` of its repetitions.
     """
-    path = scenario_path(name)
-    label = scenario_label(name)
-    village: list[dict[str, Any]] = []
-    bz: list[dict[str, float]] = []
+    runs: dict[str, list[dict[str, Any]]] = {scenario_label(n): [] for n in names}
     for rep in range(reps):
-        v = run_village_once(path, steps, seed)
-        village.append(v)
-        line = (
-            f"  {label} rep {rep + 1}/{reps}: build {v['build_s']:.2f} s, "
-            f"{steps} steps {v['step_s']:.2f} s"
-        )
-        if boltzmann:
-            b = run_boltzmann_once(int(v["counts"]["total"]), steps, seed)
-            bz.append(b)
-            line += f"; Boltzmann {steps} steps {b['step_s']:.2f} s"
-        print(line, file=sys.stderr, flush=True)
+        for name in names:
+            label = scenario_label(name)
+            r = run_child(name, steps, seed, boltzmann)
+            runs[label].append(r)
+            line = (
+                f"  {label} rep {rep + 1}/{reps}: build {r['build_s']:.2f} s, "
+                f"{steps} steps {r['step_s']:.2f} s, peak RSS {r['rss_peak_run_mb']:.0f} MB"
+            )
+            if boltzmann:
+                line += f"; Boltzmann {steps} steps {r['boltzmann']['step_s']:.2f} s"
+            print(line, file=sys.stderr, flush=True)
+    return {
+        scenario_label(n): summarize_scenario(n, runs[scenario_label(n)], steps, seed)
+        for n in names
+    }
+
+
+def summarize_scenario(
+    name: str, village: list[dict[str, Any]], steps: int, seed: int
+) -> dict[str, Any]:
+    """Medians, agent-steps per second and memory of one scenario's repetitions.
+
+    Args:
+        name: Scenario name or path.
+        village: The children's reports (:func:`child_main`).
+        steps: Weeks per repetition.
+        seed: Run seed.
+
+    Returns:
+        Agent counts, per-repetition times and their medians, agent-steps per second, peak
+        memory (the largest of the repetitions), and, where Boltzmann ran, the same for Mesa's
+        model with the ratio village_sim / Boltzmann.
+    """
     counts = village[-1]["counts"]
     individuals = int(counts["total"])
     build_s = [v["build_s"] for v in village]
     step_s = [v["step_s"] for v in village]
     step_median = median(step_s)
     result: dict[str, Any] = {
-        "scenario": label,
-        "path": str(path),
+        "scenario": scenario_label(name),
+        "path": str(scenario_path(name)),
         "steps": steps,
-        "reps": reps,
+        "reps": len(village),
         "seed": seed,
         "agent_counts": counts,
         "final_agent_counts": village[-1]["final_counts"],
@@ -277,108 +362,31 @@ def time_scenario(
         "total_median_s": median([b + s for b, s in zip(build_s, step_s, strict=True)]),
         "ms_per_step": 1000 * step_median / steps,
         "agent_steps_per_s": individuals * steps / step_median,
+        "memory": {
+            key: max(v[key] for v in village)
+            for key in ("rss_peak_import_mb", "rss_peak_build_mb", "rss_peak_run_mb",
+                        "ru_maxrss_wait4_mb")
+        },
     }
+    bz = [v["boltzmann"] for v in village if "boltzmann" in v]
     if bz:
         bz_step = median([b["step_s"] for b in bz])
         result["boltzmann"] = {
             "agents": individuals,
             "steps": steps,
-            "reps": reps,
+            "reps": len(bz),
             "build_s": [b["build_s"] for b in bz],
             "step_s": [b["step_s"] for b in bz],
             "build_median_s": median([b["build_s"] for b in bz]),
             "step_median_s": bz_step,
             "agent_steps_per_s": individuals * steps / bz_step,
         }
+        # Per process, then the median: each ratio compares two models under the same luck.
+        result["ratio_vs_boltzmann_per_rep"] = [
+            b["step_s"] / v["step_s"] for v, b in zip(village, bz, strict=True)
+        ]
         result["ratio_vs_boltzmann"] = result["agent_steps_per_s"] / (individuals * steps / bz_step)
     return result
-
-
-# -- memory (fresh subprocess) --------------------------------------------------------------------
-def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MiB.
-
-    On Linux this is ``VmHWM`` from ``/proc/self/status``: the high-water mark of this process's own
-    address space. ``ru_maxrss`` is not used there because a child's ``ru_maxrss`` starts at its
-    parent's high-water mark (``fork`` copies the parent's address space, and ``exec`` keeps the
-    maximum), so a big benchmark process would inflate it. Elsewhere ``ru_maxrss`` is the fallback.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return maxrss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-
-
-def child_main(name: str, steps: int, seed: int) -> None:
-    """Run in the memory subprocess: import, build, run; print peak RSS at each stage as JSON."""
-    from village_sim import load_scenario
-    from village_sim.model import VillageMarket
-
-    after_import = peak_rss_mb()
-    t0 = time.perf_counter()
-    model = VillageMarket(load_scenario(scenario_path(name)), seed=seed)
-    t1 = time.perf_counter()
-    after_build = peak_rss_mb()
-    for _ in range(steps):
-        model.step()
-    t2 = time.perf_counter()
-    print(
-        json.dumps(
-            {
-                "rss_peak_import_mb": after_import,
-                "rss_peak_build_mb": after_build,
-                "rss_peak_run_mb": peak_rss_mb(),
-                "build_s": t1 - t0,
-                "step_s": t2 - t1,
-            }
-        )
-    )
-
-
-def measure_memory(name: str, steps: int, seed: int) -> dict[str, Any]:
-    """Build and run a scenario in a fresh Python process and return its peak RSS.
-
-    The child reports its own peak RSS (see :func:`peak_rss_mb`) after imports, after construction
-    and at the end. ``os.wait4`` on its pid gives its ``ru_maxrss`` as a cross-check; that number is
-    only clean while this process is smaller than the child, so ``main`` measures memory first.
-
-    Args:
-        name: Scenario name or path.
-        steps: Weeks to run in the child.
-        seed: Run seed.
-
-    Returns:
-        Peak RSS (MiB) after import, after build and overall, and the child's timings.
-
-    Raises:
-        RuntimeError: If the child fails.
-    """
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        name,
-        "--steps",
-        str(steps),
-        "--seed",
-        str(seed),
-    ]
-    print(f"  {scenario_label(name)}: memory in a fresh process ...", file=sys.stderr, flush=True)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    proc.stdout.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"memory child for {name!r} failed with code {proc.returncode}")
-    report = json.loads(out.strip().splitlines()[-1])
-    report["ru_maxrss_wait4_mb"] = maxrss_mb(usage.ru_maxrss)
-    report["steps"] = steps
-    return report
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -515,16 +523,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--reps",
         type=int,
-        default=3,
-        help="repetitions per measurement; the median is reported (default 3)",
+        default=5,
+        help="repetitions (each in a fresh process); medians are reported (default 5)",
     )
     parser.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     parser.add_argument(
         "--skip-boltzmann", action="store_true", help="do not run Mesa's Boltzmann model"
-    )
-    parser.add_argument(
-        "--skip-memory", action="store_true", help="do not measure peak memory in subprocesses"
     )
     parser.add_argument("--child", metavar="SCENARIO", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -537,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print (and optionally save) the results."""
     args = parse_args(argv)
     if args.child:
-        child_main(args.child, args.steps, args.seed)
+        child_main(args.child, args.steps, args.seed, boltzmann=not args.skip_boltzmann)
         return 0
     for name in args.scenarios:
         try:
@@ -545,11 +550,6 @@ def main(argv: list[str] | None = None) -> int:
         except FileNotFoundError as exc:
             print(f"bench_scale: {exc}", file=sys.stderr)
             return 2
-    # Memory first, in fresh processes, while this process is still small (see measure_memory).
-    memory: dict[str, dict[str, Any]] = {}
-    if not args.skip_memory:
-        for name in args.scenarios:
-            memory[scenario_label(name)] = measure_memory(name, args.steps, args.seed)
     results: dict[str, Any] = {
         "machine": machine_info(),
         "steps": args.steps,
@@ -560,13 +560,10 @@ def main(argv: list[str] | None = None) -> int:
             "province_over_baseline_max": TARGET_PROVINCE_FACTOR,
             "province_peak_rss_mb_max": TARGET_PEAK_RSS_MB,
         },
-        "scenarios": {},
+        "scenarios": time_scenarios(
+            args.scenarios, args.steps, args.reps, args.seed, boltzmann=not args.skip_boltzmann
+        ),
     }
-    for name in args.scenarios:
-        r = time_scenario(name, args.steps, args.reps, args.seed, boltzmann=not args.skip_boltzmann)
-        if r["scenario"] in memory:
-            r["memory"] = memory[r["scenario"]]
-        results["scenarios"][r["scenario"]] = r
     results["machine"]["load_average_end"] = list(os.getloadavg())
     results["summary"] = summarize(results)
     print(markdown(results))

@@ -191,10 +191,12 @@ class VillageMarket(mesa.Model):
         cfg = self.config.external_anchors
         rng = self.streams["anchors"]
         n_v = self.world.n_villages
-        for i in range(self.config.population.external_anchors):
-            village = int(rng.integers(n_v))
-            anchor = Anchor(self, "external", first_person + i, village, cfg.skill, cfg.skill)
-            self.consumers.seed_followers(anchor.index, cfg.follower_share, 0.7)
+        anchors = [
+            Anchor(self, "external", first_person + i, int(rng.integers(n_v)), cfg.skill, cfg.skill)
+            for i in range(self.config.population.external_anchors)
+        ]
+        if anchors:
+            self.consumers.seed_followers([a.index for a in anchors], cfg.follower_share, 0.7)
 
     def agent_counts(self) -> dict[str, int]:
         """Simulated individuals by class (a consumer unit counts once)."""
