@@ -25,6 +25,7 @@ from village_sim.agents.regulator import Regulator
 from village_sim.agents.training import TrainingProgram
 from village_sim.agents.youth import Youth
 from village_sim.governance.policies import Governance
+from village_sim.malloc import keep_freed_memory
 from village_sim.market.ledger import FEN_PER_YUAN, Ledger, VillageGoodsBook
 from village_sim.market.logistics import Logistics
 from village_sim.market.sessions import Market
@@ -75,6 +76,7 @@ class VillageMarket(mesa.Model):
     """
 
     def __init__(self, config: Scenario, seed: int = 0) -> None:
+        keep_freed_memory()  # weekly temporaries stay with the process (speed only; see malloc.py)
         super().__init__(rng=int(seed))
         self.config = config
         self.seed = int(seed)
