@@ -24,28 +24,7 @@ import sysconfig
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def scenario_path(name: str) -> Path:
-    """Resolve a scenario given by name (``scenarios/NAME.yaml``) or by path.
-
-    Args:
-        name: A scenario name such as ``baseline`` or a path to a YAML file.
-
-    Returns:
-        The path of the scenario file.
-
-    Raises:
-        FileNotFoundError: If neither the path nor ``scenarios/NAME.yaml`` exists.
-    """
-    candidate = Path(name)
-    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
-        return candidate
-    path = ROOT / "scenarios" / f"{name}.yaml"
-    if not path.exists():
-        raise FileNotFoundError(f"no scenario {name!r} (looked for {path})")
-    return path
+from bench_scale import ROOT, scenario_path  # this folder is on sys.path when run as a script
 
 
 def profile(name: str, steps: int, seed: int, include_build: bool) -> pstats.Stats:

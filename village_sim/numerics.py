@@ -6,9 +6,25 @@ Each helper reproduces NumPy's arithmetic exactly, so results are bit-identical.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+
+
+def finite_or_none(value: Any) -> float | None:
+    """``value`` as a float, or ``None`` where it is missing, not a number, NaN or infinite.
+
+    What a JSON file, a DuckDB column or a chart may hold for an indicator that is undefined.
+    """
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def mean_of_few(values: Sequence[float]) -> float:

@@ -25,6 +25,7 @@ import pandas as pd
 import yaml
 
 from village_sim.metrics.indicators import HEADLINE, INDICATORS
+from village_sim.numerics import finite_or_none
 
 if TYPE_CHECKING:
     from village_sim.run import RunResult
@@ -126,7 +127,7 @@ def _write_all(result: RunResult, out: Path) -> None:
     resolved = resolved_yaml(result.scenario, result.steps)
     (out / "scenario.resolved.yaml").write_text(resolved, encoding="utf-8")
     summary = {"scenario": result.scenario.name, "seed": result.seed, "steps": result.steps,
-               "indicators": {k: _json_number(v) for k, v in result.indicators.items()}}
+               "indicators": {k: finite_or_none(v) for k, v in result.indicators.items()}}
     extra = getattr(result, "summary_extra", None)
     if extra:
         summary.update(extra)
@@ -153,12 +154,6 @@ def pattern_block(indicators: dict[str, float | None]) -> dict | None:
     if not DEFAULT_TARGETS.is_file():
         return None
     return summary_block(evaluate(load_targets(DEFAULT_TARGETS), [indicators]))
-
-
-def _json_number(value: float | None) -> float | None:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return None
-    return float(value)
 
 
 def village_table(model) -> pd.DataFrame:

@@ -47,7 +47,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from village_sim.metrics.indicators import INDICATOR_NAMES
-from village_sim.scenario.errors import ScenarioError
+from village_sim.scenario.errors import ScenarioError, line_index
 
 DESIGN_TYPES = ("grid", "paths", "lhs", "sobol", "morris")
 SAMPLED_TYPES = ("lhs", "sobol", "morris")
@@ -384,7 +384,7 @@ def load_experiment(path: str | Path, probe: bool = True) -> Experiment:
         raise ScenarioError([("", f"cannot read the file: {exc.strerror or exc}")], where) from None
     try:
         data = yaml.safe_load(text)
-        lines = _line_index(yaml.compose(text, Loader=yaml.SafeLoader))
+        lines = line_index(yaml.compose(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = {"": mark.line + 1} if mark is not None else {}
@@ -681,21 +681,6 @@ def field_unit(scenario: Any, dotted: str) -> str | None:
 # ------------------------------------------------------------------------------------------------
 # Messages
 # ------------------------------------------------------------------------------------------------
-def _line_index(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
-    out: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-            out[path] = key_node.start_mark.line + 1
-            out.update(_line_index(value_node, path))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            path = f"{prefix}.{i}"
-            out[path] = item.start_mark.line + 1
-            out.update(_line_index(item, path))
-    return out
-
-
 def _problems(exc: ValidationError) -> list[tuple[str, str]]:
     problems = []
     for err in exc.errors(include_url=False):

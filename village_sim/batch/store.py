@@ -24,7 +24,6 @@ store after it finishes.
 from __future__ import annotations
 
 import json
-import math
 import os
 import socket
 from collections.abc import Iterable, Sequence
@@ -37,6 +36,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+from village_sim.numerics import finite_or_none
 
 STORE_FILE = "results.duckdb"
 STORE_VERSION = 1
@@ -272,7 +273,7 @@ class Store:
                           names: Sequence[str]) -> None:
         table = pa.table({
             "indicator": pa.array(list(names), pa.string()),
-            "value": pa.array([_number(indicators.get(n)) for n in names], pa.float64()),
+            "value": pa.array([finite_or_none(indicators.get(n)) for n in names], pa.float64()),
         })
         self.con.register("_new_indicators", table)
         try:
@@ -351,13 +352,3 @@ class Store:
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None

@@ -16,6 +16,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from village_sim.numerics import finite_or_none
 from village_sim.scenario.schema import Scenario
 
 SINGLE_THREAD_ENV = {
@@ -70,7 +71,7 @@ def execute(task: RunTask) -> dict[str, Any]:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         result = simulate(task.scenario, task.seed)
-        indicators = {name: _number(result.indicators.get(name)) for name in task.indicators}
+        indicators = {name: finite_or_none(result.indicators.get(name)) for name in task.indicators}
         series = None
         if task.series:
             frame = result.timeseries
@@ -114,13 +115,3 @@ def worker_info() -> dict[str, Any]:
         "threads_env": {k: os.environ.get(k) for k in SINGLE_THREAD_ENV},
         "malloc_trim_threshold": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
     }
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None

@@ -34,7 +34,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from village_sim.scenario.errors import ScenarioError
+from village_sim.scenario.errors import ScenarioError, line_index
 
 
 class _Strict(BaseModel):
@@ -192,7 +192,7 @@ def load_config(path: str | Path, probe: bool = True) -> CalibrationConfig:
     try:
         text = raw.decode("utf-8")
         data = yaml.safe_load(text)
-        lines = _line_index(yaml.compose(text, Loader=yaml.SafeLoader))
+        lines = line_index(yaml.compose(text, Loader=yaml.SafeLoader))
     except UnicodeDecodeError as exc:
         raise ScenarioError([("", f"not UTF-8 text (byte {exc.start})")], where) from None
     except yaml.YAMLError as exc:
@@ -250,16 +250,3 @@ def _probe(config: CalibrationConfig, lines: dict[str, int]) -> None:
         raise ScenarioError(problems, where, lines)
 
 
-def _line_index(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
-    out: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-            out[path] = key_node.start_mark.line + 1
-            out.update(_line_index(value_node, path))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            path = f"{prefix}.{i}"
-            out[path] = item.start_mark.line + 1
-            out.update(_line_index(item, path))
-    return out

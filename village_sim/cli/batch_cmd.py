@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from village_sim.cli.options import positive_int
+from village_sim.cli.options import add_cluster_options, positive_int
 
 EXIT_INVALID = 2
 
@@ -35,15 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("experiment", help="experiment YAML file (experiments/*.yaml)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="batch folder (default runs/<experiment name>)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, default=None, metavar="N",
-                       help="local worker processes (default: one per core; 1: in-process)")
-    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="submit to an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    add_cluster_options(p)
     p.add_argument("--resume", action="store_true",
                    help="continue a batch in --out: skip complete runs, retry failed ones")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace an existing non-empty --out folder")
     p.add_argument("--max-in-flight", type=positive_int, default=None, metavar="K",
                    help="most runs submitted at once (default: twice the worker threads)")
     p.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from village_sim.cli.options import positive_int
+from village_sim.cli.options import add_cluster_options
 
 EXIT_FAILED_RUNS = 3
 
@@ -27,15 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", help="calibration file (calibration/config.yaml)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="output folder (default runs/calibration-<name>)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, default=None, metavar="N",
-                       help="local worker processes (default: one per core; 1: in-process)")
-    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="submit to an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    add_cluster_options(p)
     p.add_argument("--resume", action="store_true",
                    help="continue a calibration in --out (complete runs are skipped)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace an existing non-empty --out folder")
     p.add_argument("--publish", type=Path, default=None, metavar="DIR",
                    help="also copy REPORT.md, accepted.csv, posterior.csv, estimate.yaml, "
                         "verification.csv and the figures into DIR (e.g. calibration/)")

@@ -24,3 +24,17 @@ def non_negative_int(text: str) -> int:
 def positive_int(text: str) -> int:
     """Parse an integer >= 1."""
     return _integer(text, 1)
+
+
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--workers N`` or ``--scheduler ADDRESS`` (one or the other) and ``--overwrite``.
+
+    The commands that run many simulations on Dask (``batch``, ``calibrate``) share them.
+    """
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                       help="local worker processes (default: one per core; 1: in-process)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="submit to an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing non-empty --out folder")

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from village_sim.scenario.errors import ScenarioError
+from village_sim.scenario.errors import ScenarioError, line_index
 from village_sim.scenario.schema import Scenario
 
 
@@ -129,7 +129,7 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         raise ScenarioError(
             [("", f"expected a mapping of sections (name:, world:, ...), got "
                   f"{_type_name(data)}")], str(path))
-    return data, _line_index(node)
+    return data, line_index(node)
 
 
 def _parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
@@ -151,22 +151,6 @@ def _type_name(value: Any) -> str:
     names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
              int: "an integer", float: "a number"}
     return names.get(type(value), type(value).__name__)
-
-
-def _line_index(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
-    """Map each dotted path in a YAML document to its 1-based line number."""
-    out: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-            out[path] = key_node.start_mark.line + 1
-            out.update(_line_index(value_node, path))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            path = f"{prefix}.{i}"
-            out[path] = item.start_mark.line + 1
-            out.update(_line_index(item, path))
-    return out
 
 
 def deep_merge(base: Any, override: Any) -> Any:

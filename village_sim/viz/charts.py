@@ -3,7 +3,7 @@
 The specs are written for the Vega-Lite 5 library that ``solara-assets`` serves offline (the
 ``$schema`` says so; Altair would stamp v6 and make the browser warn). Every chart has a title,
 axis titles with units, and a legend when it shows more than one series. Values must be
-JSON-safe (``None`` for missing, never NaN): see :func:`village_sim.viz.data.clean`.
+JSON-safe (``None`` for missing, never NaN): see :func:`village_sim.numerics.finite_or_none`.
 """
 
 from __future__ import annotations

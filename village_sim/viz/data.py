@@ -7,7 +7,6 @@ the model.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ import networkx as nx
 import numpy as np
 
 from village_sim.market.ledger import FEN_PER_YUAN
+from village_sim.numerics import finite_or_none
 
 if TYPE_CHECKING:
     from village_sim.model import VillageMarket
@@ -37,17 +37,6 @@ ANCHOR_GROUPS: dict[str, str] = {
 """Anchor kinds and their labels."""
 
 
-def clean(value: Any) -> float | None:
-    """A JSON-safe number: ``None`` for missing, NaN or infinite values."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def weekly(model: VillageMarket) -> dict[str, list[Any]]:
     """The weekly indicators so far: indicator name → one value per completed week.
 
@@ -59,7 +48,7 @@ def weekly(model: VillageMarket) -> dict[str, list[Any]]:
 
 def latest(model: VillageMarket) -> dict[str, float | None]:
     """The last completed week's value of every indicator (empty before the first step)."""
-    return {name: clean(values[-1]) for name, values in weekly(model).items() if values}
+    return {name: finite_or_none(values[-1]) for name, values in weekly(model).items() if values}
 
 
 def headline(model: VillageMarket, names: Iterable[str]) -> dict[str, tuple[float | None, str]]:
@@ -83,7 +72,7 @@ def headline(model: VillageMarket, names: Iterable[str]) -> dict[str, tuple[floa
             num, den = RATIOS[name]
             total_den = sum(week.get(den, 0.0) for week in history)
             total_num = sum(week.get(num, 0.0) for week in history)
-            out[name] = (clean(total_num / total_den) if total_den > 0 else None, "so far")
+            out[name] = (finite_or_none(total_num / total_den) if total_den > 0 else None, "so far")
         else:
             out[name] = (last.get(name), "last week")
     return out
@@ -104,7 +93,7 @@ def series(
         values = columns_by_week.get(column, [])
         rows.extend(
             {"week": week, "series": label,
-             "value": None if (v := clean(value)) is None else v * scale}
+             "value": None if (v := finite_or_none(value)) is None else v * scale}
             for week, value in enumerate(values)
         )
     return rows
@@ -126,7 +115,7 @@ def ratio_so_far(model: VillageMarket, name: str, label: str) -> list[dict[str, 
     for week, stats in enumerate(model.stats_history):
         total_num += stats.get(num, 0.0)
         total_den += stats.get(den, 0.0)
-        value = clean(total_num / total_den) if total_den > 0 else None
+        value = finite_or_none(total_num / total_den) if total_den > 0 else None
         rows.append({"week": week, "series": label, "value": value})
     return rows
 
@@ -159,9 +148,9 @@ def village_stats(model: VillageMarket) -> dict[int, dict[str, Any]]:
             "village": int(row.village),
             "name": str(row.name),
             "terrain": str(row.terrain),
-            "sales_yuan": clean(row.sales_yuan),
-            "farmer_share": clean(row.farmer_share),
-            "brand_trust": clean(row.brand_trust),
+            "sales_yuan": finite_or_none(row.sales_yuan),
+            "farmer_share": finite_or_none(row.farmer_share),
+            "brand_trust": finite_or_none(row.brand_trust),
             "active_anchors": int(row.active_anchors),
         }
     return out
@@ -200,7 +189,7 @@ def trade_graph(
             "x": x, "y": y, "x2": x2, "y2": y2,
             "road": "cold chain" if data.get("cold_chain") else "ambient",
             "flow_kg_week": round(kg_week, 2),
-            "km": clean(data.get("km")),
+            "km": finite_or_none(data.get("km")),
             "between": f"{graph.nodes[u].get('name', u)} – {graph.nodes[v].get('name', v)}",
         })
     villages = village_stats(model)
@@ -277,7 +266,7 @@ def group_split(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out.append({
                 "measure": measure,
                 "group": label,
-                "share": clean(amount / total) if total > 0 else None,
+                "share": finite_or_none(amount / total) if total > 0 else None,
                 "amount": round(amount, 1),
                 "anchors": sum(1 for r in rows if r["kind"] == kind),
             })
@@ -296,7 +285,7 @@ def suspension_by_tool(model: VillageMarket) -> list[dict[str, Any]]:
         idle = sum(week.get(f"tool_idle_{name}", 0.0) for week in history)
         out.append({
             "tool": name.replace("_", " "),
-            "rate": clean(idle / held) if held > 0 else None,
+            "rate": finite_or_none(idle / held) if held > 0 else None,
             "held_tool_weeks": int(held),
             "idle_tool_weeks": int(idle),
         })
@@ -319,7 +308,7 @@ def suspension_by_group(model: VillageMarket) -> list[dict[str, Any]]:
     for (group, how), (held, idle) in sorted(tally.items()):
         out.append({
             "group": f"{group} ({how})",
-            "rate": clean(idle / held) if held else None,
+            "rate": finite_or_none(idle / held) if held else None,
             "held": held,
             "idle": idle,
         })
