@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from village_sim.model import VillageMarket
 
 
+PANEL_COLUMNS = ["week", "person_id", "role", "village", "income", "skill", "followers", "strategy"]
+"""Columns of ``agents.parquet``: one row per person and week."""
+
+
 class PanelRecorder:
     """Collects the panel week by week (arrays, concatenated once at the end)."""
 
@@ -72,34 +76,11 @@ class PanelRecorder:
             )
         if rows:
             self.chunks.append(
-                pd.DataFrame(
-                    rows,
-                    columns=[
-                        "week",
-                        "person_id",
-                        "role",
-                        "village",
-                        "income",
-                        "skill",
-                        "followers",
-                        "strategy",
-                    ],
-                )
+                pd.DataFrame(rows, columns=PANEL_COLUMNS)
             )
 
     def frame(self) -> pd.DataFrame:
         """The whole panel."""
         if not self.chunks:
-            return pd.DataFrame(
-                columns=[
-                    "week",
-                    "person_id",
-                    "role",
-                    "village",
-                    "income",
-                    "skill",
-                    "followers",
-                    "strategy",
-                ]
-            )
+            return pd.DataFrame(columns=PANEL_COLUMNS)
         return pd.concat(self.chunks, ignore_index=True)
