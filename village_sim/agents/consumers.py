@@ -171,7 +171,7 @@ class ConsumerPopulation:
         """
         seeding = _EmptySeeding(self) if (self.follow_anchor < 0).all() else None
         for anchor in anchors:
-            people = np.minimum(thin(self.scale, share, self.rng), self.scale)
+            people = thin(self.scale, share, self.rng)  # at most each unit's people
             if seeding is not None:
                 seeding.add(anchor, people, trust)
                 continue
