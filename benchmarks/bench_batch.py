@@ -58,34 +58,65 @@ def batch(experiment: Path, out: Path, *extra: str) -> dict:
     """Run ``village-sim batch`` in a fresh process; wall time, peak RSS and session stats."""
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(experiment), "--out", str(out), "--overwrite",
-         "--progress", "none", *extra],
-        capture_output=True, text=True, check=False, cwd=REPO)
+        [
+            sys.executable,
+            "-c",
+            RUNNER,
+            str(experiment),
+            "--out",
+            str(out),
+            "--overwrite",
+            "--progress",
+            "none",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
     wall = time.perf_counter() - start
     line = [ln for ln in done.stdout.splitlines() if ln.startswith("BENCH")]
     if done.returncode != 0 or not line:
         raise SystemExit(f"batch failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     _, code, inner, peak_mb = line[-1].split()
     con = duckdb.connect(str(out / "results.duckdb"), read_only=True)
-    stats = json.loads(con.execute("SELECT stats FROM sessions ORDER BY session DESC").fetchone()[0])
+    stats = json.loads(
+        con.execute("SELECT stats FROM sessions ORDER BY session DESC").fetchone()[0]
+    )
     runs = con.execute("SELECT count(*) FROM runs WHERE status = 'ok'").fetchone()[0]
     con.close()
     session = {k: v for k, v in stats.items() if k != "workers"}
     session["session_wall_s"] = session.pop("wall_s")
-    return {"exit": int(code), "process_s": round(wall, 2), "command_s": float(inner),
-            "peak_rss_mb": int(peak_mb), "runs_ok": runs, **session}
+    return {
+        "exit": int(code),
+        "process_s": round(wall, 2),
+        "command_s": float(inner),
+        "peak_rss_mb": int(peak_mb),
+        "runs_ok": runs,
+        **session,
+    }
 
 
-def write_experiment(folder: Path, name: str, runs: int, steps: int, small: bool,
-                     keep_series: bool) -> Path:
+def write_experiment(
+    folder: Path, name: str, runs: int, steps: int, small: bool, keep_series: bool
+) -> Path:
     """A one-point experiment with ``runs`` replicates of the baseline county (or a tiny one)."""
     overrides = {}
     if small:
-        overrides = {"world.county.villages": 3, "population.farmer_households": 150,
-                     "population.youth": 20, "population.consumer_units": 400}
+        overrides = {
+            "world.county.villages": 3,
+            "population.farmer_households": 150,
+            "population.youth": 20,
+            "population.consumer_units": 400,
+        }
     data = {
-        "name": name, "scenario": str(SCENARIOS / "baseline.yaml"), "overrides": overrides,
-        "steps": steps, "replicates": runs, "seed": 1,
+        "name": name,
+        "scenario": str(SCENARIOS / "baseline.yaml"),
+        "overrides": overrides,
+        "steps": steps,
+        "replicates": runs,
+        "seed": 1,
         "design": {"type": "paths", "paths": {"baseline": str(SCENARIOS / "baseline.yaml")}},
         "keep": {"indicators": "all", "timeseries": "all" if keep_series else []},
     }
@@ -96,10 +127,13 @@ def write_experiment(folder: Path, name: str, runs: int, steps: int, small: bool
 
 def baseline_run_s() -> float:
     """Wall time of one full baseline run (156 weeks), in a fresh process."""
-    code = ("import time, village_sim; s = village_sim.load_scenario('scenarios/baseline.yaml'); "
-            "t = time.perf_counter(); village_sim.run(s, seed=1); print(time.perf_counter() - t)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, cwd=REPO)
+    code = (
+        "import time, village_sim; s = village_sim.load_scenario('scenarios/baseline.yaml'); "
+        "t = time.perf_counter(); village_sim.run(s, seed=1); print(time.perf_counter() - t)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
     return float(done.stdout.split()[-1])
 
 
@@ -119,43 +153,66 @@ def ceiling(steps: int, runs: int = 3) -> dict:
     Two simulations at once on two cores each run slower than one alone (shared caches and memory
     bandwidth); the ratio bounds the speed-up any scheduler can reach on this machine.
     """
+
     def start(first: int) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-c", CEILING, str(steps), str(first), str(runs)],
-                                stdout=subprocess.PIPE, text=True, cwd=REPO)
+        return subprocess.Popen(
+            [sys.executable, "-c", CEILING, str(steps), str(first), str(runs)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
 
     alone = float(start(1).communicate()[0])
     pair = [start(1), start(101)]
     together = sum(float(p.communicate()[0]) for p in pair) / 2
-    return {"alone_s": round(alone, 3), "two_at_once_s": round(together, 3),
-            "max_speedup": round(2 * alone / together, 3)}
+    return {
+        "alone_s": round(alone, 3),
+        "two_at_once_s": round(together, 3),
+        "max_speedup": round(2 * alone / together, 3),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40, help="runs of the speed-up experiment")
-    parser.add_argument("--steps", type=int, default=156,
-                        help="weeks per speed-up run (default: a full baseline run)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=156,
+        help="weeks per speed-up run (default: a full baseline run)",
+    )
     parser.add_argument("--memory-runs", type=int, nargs=2, default=(50, 500))
     parser.add_argument("--skip-speedup", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    results: dict = {"machine": {"python": platform.python_version(), "cores": os.cpu_count(),
-                                 "load_before": os.getloadavg()}}
+    results: dict = {
+        "machine": {
+            "python": platform.python_version(),
+            "cores": os.cpu_count(),
+            "load_before": os.getloadavg(),
+        }
+    }
     with tempfile.TemporaryDirectory(prefix="bench_batch-") as tmp:
         folder = Path(tmp)
         base = baseline_run_s()
         results["baseline_run_s"] = round(base, 2)
         print(f"one baseline run (156 weeks): {base:.2f} s")
         if not args.skip_speedup:
-            exp = write_experiment(folder, "speedup", args.runs, args.steps, small=False,
-                                   keep_series=False)
+            exp = write_experiment(
+                folder, "speedup", args.runs, args.steps, small=False, keep_series=False
+            )
             one = batch(exp, folder / "one", "--workers", "1")
             two = batch(exp, folder / "two", "--workers", "2")
             speedup = one["process_s"] / two["process_s"]
-            results["speedup"] = {"runs": args.runs, "steps": args.steps, "workers_1": one,
-                                  "workers_2": two, "speedup": round(speedup, 3)}
+            results["speedup"] = {
+                "runs": args.runs,
+                "steps": args.steps,
+                "workers_1": one,
+                "workers_2": two,
+                "speedup": round(speedup, 3),
+            }
             for label, res, workers in (("1 (in-process)", one, 1), ("2 (local Dask)", two, 2)):
                 n = max(res["computed"], 1)
                 per_run = res["run_s_sum"] / n
@@ -168,42 +225,56 @@ def main() -> None:
                 res["overhead_per_run_s"] = round(overhead, 4)
                 res["client_per_run_s"] = round(client, 4)
                 res["scheduling_gap_per_run_s"] = round(gap, 4)
-                print(f"workers {label}: {res['process_s']:.1f} s for {res['runs_ok']} runs "
-                      f"(command {res['command_s']:.1f} s, mean run {per_run:.2f} s)")
-                print(f"  per run: store + scenario resolution {client * 1000:.1f} ms, worker "
-                      f"idle between runs {gap * 1000:.1f} ms: together "
-                      f"{(client + gap) / base:.2%} of a baseline run")
-                print(f"  fixed: {res.get('to_first_run_s')} s to the first run, "
-                      f"{res.get('tail_idle_s')} worker-s idle at the end; all worker time not "
-                      f"simulating, spread over the runs: {overhead * 1000:.0f} ms/run = "
-                      f"{overhead / base:.1%} of a baseline run")
+                print(
+                    f"workers {label}: {res['process_s']:.1f} s for {res['runs_ok']} runs "
+                    f"(command {res['command_s']:.1f} s, mean run {per_run:.2f} s)"
+                )
+                print(
+                    f"  per run: store + scenario resolution {client * 1000:.1f} ms, worker "
+                    f"idle between runs {gap * 1000:.1f} ms: together "
+                    f"{(client + gap) / base:.2%} of a baseline run"
+                )
+                print(
+                    f"  fixed: {res.get('to_first_run_s')} s to the first run, "
+                    f"{res.get('tail_idle_s')} worker-s idle at the end; all worker time not "
+                    f"simulating, spread over the runs: {overhead * 1000:.0f} ms/run = "
+                    f"{overhead / base:.1%} of a baseline run"
+                )
             print(f"speed-up with 2 workers: {speedup:.2f}x (target >= 1.8x)")
             bound = ceiling(args.steps)
             results["speedup"]["ceiling"] = bound
-            print(f"hardware bound: a run takes {bound['alone_s']:.2f} s alone and "
-                  f"{bound['two_at_once_s']:.2f} s with a second one beside it, so two processes "
-                  f"can reach at most {bound['max_speedup']:.2f}x; the batch reaches "
-                  f"{speedup / bound['max_speedup']:.0%} of that")
+            print(
+                f"hardware bound: a run takes {bound['alone_s']:.2f} s alone and "
+                f"{bound['two_at_once_s']:.2f} s with a second one beside it, so two processes "
+                f"can reach at most {bound['max_speedup']:.2f}x; the batch reaches "
+                f"{speedup / bound['max_speedup']:.0%} of that"
+            )
         if not args.skip_memory:
             peaks = {}
             for n in args.memory_runs:
                 exp = write_experiment(folder, f"memory{n}", n, 8, small=True, keep_series=True)
                 res = batch(exp, folder / f"memory{n}", "--workers", "1")
                 peaks[n] = res
-                print(f"{n} tiny runs in-process: peak RSS {res['peak_rss_mb']} MB "
-                      f"({res['process_s']:.1f} s)")
+                print(
+                    f"{n} tiny runs in-process: peak RSS {res['peak_rss_mb']} MB "
+                    f"({res['process_s']:.1f} s)"
+                )
             small, large = args.memory_runs
             growth = peaks[large]["peak_rss_mb"] - peaks[small]["peak_rss_mb"]
             results["memory"] = {str(n): r for n, r in peaks.items()}
             results["memory"]["growth_mb"] = growth
             print(f"peak memory growth from {small} to {large} runs: {growth} MB")
     results["machine"]["load_after"] = os.getloadavg()
-    print(f"load average before {results['machine']['load_before']}, "
-          f"after {results['machine']['load_after']}")
+    print(
+        f"load average before {results['machine']['load_before']}, "
+        f"after {results['machine']['load_after']}"
+    )
     if max(results["machine"]["load_before"][0], results["machine"]["load_after"][0]) > 2.5:
-        print("warning: other processes were busy on this machine (load average above the two "
-              "benchmark processes); timings and the speed-up are unreliable — run it again on "
-              "a quiet machine")
+        print(
+            "warning: other processes were busy on this machine (load average above the two "
+            "benchmark processes); timings and the speed-up are unreliable — run it again on "
+            "a quiet machine"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
 

@@ -266,8 +266,16 @@ def run_child(name: str, steps: int, seed: int, boltzmann: bool) -> dict[str, An
     Raises:
         RuntimeError: If the child fails.
     """
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name,
-           "--steps", str(steps), "--seed", str(seed)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        name,
+        "--steps",
+        str(steps),
+        "--seed",
+        str(seed),
+    ]
     if not boltzmann:
         cmd.append("--skip-boltzmann")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
@@ -364,8 +372,12 @@ def summarize_scenario(
         "agent_steps_per_s": individuals * steps / step_median,
         "memory": {
             key: max(v[key] for v in village)
-            for key in ("rss_peak_import_mb", "rss_peak_build_mb", "rss_peak_run_mb",
-                        "ru_maxrss_wait4_mb")
+            for key in (
+                "rss_peak_import_mb",
+                "rss_peak_build_mb",
+                "rss_peak_run_mb",
+                "ru_maxrss_wait4_mb",
+            )
         },
     }
     bz = [v["boltzmann"] for v in village if "boltzmann" in v]

@@ -118,9 +118,22 @@ def in_browser(scenario: Path, steps: int, seed: int) -> dict[str, Any]:
         return {"skipped": "chromium not installed (apt-get install -y chromium)"}
     port = _free_port()
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
-    proc = subprocess.Popen([sys.executable, "-m", "village_sim.viz", str(scenario), "--port",
-                             str(port), "--seed", str(seed)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "village_sim.viz",
+            str(scenario),
+            "--port",
+            str(port),
+            "--seed",
+            str(seed),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         t0 = time.perf_counter()
@@ -134,10 +147,18 @@ def in_browser(scenario: Path, steps: int, seed: int) -> dict[str, Any]:
                 time.sleep(0.2)
         server_up = time.perf_counter() - t0
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run",
-                "--disable-quic"])
+            browser = p.chromium.launch(
+                executable_path=chromium,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                    "--disable-quic",
+                ],
+            )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
             week = page.locator(".vs-week")
@@ -151,8 +172,10 @@ def in_browser(scenario: Path, steps: int, seed: int) -> dict[str, Any]:
             for n in range(1, steps + 1):
                 # remember each chart's drawing; a redraw changes every one of them (each
                 # time series gets a point, the graph new flows)
-                page.evaluate("window.vsBefore = Array.from("
-                              "document.querySelectorAll('.vs-chart svg.marks'), e => e.innerHTML)")
+                page.evaluate(
+                    "window.vsBefore = Array.from("
+                    "document.querySelectorAll('.vs-chart svg.marks'), e => e.innerHTML)"
+                )
                 t0 = time.perf_counter()
                 step.click()
                 expect(week).to_have_text(f"Week {n}")
@@ -161,12 +184,17 @@ def in_browser(scenario: Path, steps: int, seed: int) -> dict[str, Any]:
                     "() => { const now = Array.from(document.querySelectorAll("
                     "'.vs-chart svg.marks'), e => e.innerHTML);"
                     " return now.length === window.vsBefore.length"
-                    " && now.every((h, i) => h !== window.vsBefore[i]); }", polling=10)
+                    " && now.every((h, i) => h !== window.vsBefore[i]); }",
+                    polling=10,
+                )
                 to_charts.append(time.perf_counter() - t0)
             browser.close()
-        return {"server_up_s": round(server_up, 3), "first_load_s": round(first_load, 3),
-                "step_to_week_shown": summary(to_week),
-                "step_to_charts_redrawn": summary(to_charts)}
+        return {
+            "server_up_s": round(server_up, 3),
+            "first_load_s": round(first_load, 3),
+            "step_to_week_shown": summary(to_week),
+            "step_to_charts_redrawn": summary(to_charts),
+        }
     finally:
         proc.terminate()
         try:
@@ -184,23 +212,30 @@ def main() -> int:
     parser.add_argument("--browser", action="store_true", help="also measure in Chromium")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args()
-    results: dict[str, Any] = {"scenario": str(args.scenario), "steps": args.steps,
-                               "cpus": os.cpu_count(), "load_avg": os.getloadavg()[0]}
+    results: dict[str, Any] = {
+        "scenario": str(args.scenario),
+        "steps": args.steps,
+        "cpus": os.cpu_count(),
+        "load_avg": os.getloadavg()[0],
+    }
     results["in_process"] = in_process(args.scenario, args.steps, args.seed)
     if args.browser:
         results["browser"] = in_browser(args.scenario, args.steps, args.seed)
     ip = results["in_process"]
-    print(f"scenario {args.scenario.name}: {args.steps} Steps, {os.cpu_count()} CPUs, "
-          f"load average {results['load_avg']:.2f}")
+    print(
+        f"scenario {args.scenario.name}: {args.steps} Steps, {os.cpu_count()} CPUs, "
+        f"load average {results['load_avg']:.2f}"
+    )
     print("| measure | median s | mean s | p90 s | max s |\n|---|---|---|---|---|")
     print(f"| first render (in-process) | {ip['first_render_s']} | | | |")
-    rows = [("Step click, in-process", ip["step_click"]),
-            ("model.step() alone", ip["model_step"])]
+    rows = [("Step click, in-process", ip["step_click"]), ("model.step() alone", ip["model_step"])]
     if "browser" in results and "first_load_s" in results["browser"]:
         b = results["browser"]
         print(f"| first page load (browser, all charts) | {b['first_load_s']} | | | |")
-        rows += [("Step → week shown (browser)", b["step_to_week_shown"]),
-                 ("Step → charts redrawn (browser)", b["step_to_charts_redrawn"])]
+        rows += [
+            ("Step → week shown (browser)", b["step_to_week_shown"]),
+            ("Step → charts redrawn (browser)", b["step_to_charts_redrawn"]),
+        ]
     elif "browser" in results:
         print(f"browser: {results['browser']}")
     for label, s in rows:

@@ -20,10 +20,18 @@ SMALL_SCENARIO: dict[str, Any] = {
     "name": "small",
     "description": "tiny county for fast tests",
     "steps": 20,
-    "world": {"generator": "county", "county": {"villages": 4, "townships": 2, "hubs": 1,
-                                                 "cities": 2}},
-    "population": {"farmer_households": 300, "youth": 40, "external_anchors": 4,
-                   "consumer_units": 1000, "consumer_unit_scale": 50, "regulators": 1},
+    "world": {
+        "generator": "county",
+        "county": {"villages": 4, "townships": 2, "hubs": 1, "cities": 2},
+    },
+    "population": {
+        "farmer_households": 300,
+        "youth": 40,
+        "external_anchors": 4,
+        "consumer_units": 1000,
+        "consumer_unit_scale": 50,
+        "regulators": 1,
+    },
 }
 
 # The same sizes as ``--set`` overrides, for runs of the shipped baseline scenario.

@@ -31,13 +31,27 @@ REPO = Path(__file__).resolve().parent.parent
 TINY_SCENARIO: dict[str, Any] = {
     "name": "tiny",
     "steps": 6,
-    "world": {"generator": "county", "county": {"villages": 3, "townships": 1, "hubs": 1,
-                                                 "cities": 1}},
-    "population": {"farmer_households": 150, "youth": 20, "external_anchors": 2,
-                   "consumer_units": 400, "consumer_unit_scale": 50, "regulators": 1},
-    "policies": [{"name": "rural_talent", "path": "talent", "start_week": 1,
-                  "budget_yuan": 100000,
-                  "measures": {"training": {"seats_per_year": 20}}}],
+    "world": {
+        "generator": "county",
+        "county": {"villages": 3, "townships": 1, "hubs": 1, "cities": 1},
+    },
+    "population": {
+        "farmer_households": 150,
+        "youth": 20,
+        "external_anchors": 2,
+        "consumer_units": 400,
+        "consumer_unit_scale": 50,
+        "regulators": 1,
+    },
+    "policies": [
+        {
+            "name": "rural_talent",
+            "path": "talent",
+            "start_week": 1,
+            "budget_yuan": 100000,
+            "measures": {"training": {"seats_per_year": 20}},
+        }
+    ],
 }
 KEEP = ["gmv", "active_anchors", "farmer_income_mean", "technology_suspension_rate"]
 
@@ -59,8 +73,10 @@ def experiment_file(folder: Path, name: str = "exp.yaml", **fields: Any) -> Path
         "scenario": "tiny.yaml",
         "replicates": 2,
         "seed": 7,
-        "factors": {"seats": {"path": "training.seats_per_year", "levels": [0, 120]},
-                    "crash": {"path": "training.crash_share", "levels": [0.2, 0.9]}},
+        "factors": {
+            "seats": {"path": "training.seats_per_year", "levels": [0, 120]},
+            "crash": {"path": "training.crash_share", "levels": [0.2, 0.9]},
+        },
         "design": {"type": "grid"},
         "keep": {"indicators": KEEP, "timeseries": ["gmv"]},
     }
@@ -94,8 +110,11 @@ def query(out: Path, sql: str) -> list[tuple]:
 
 def indicator_values(out: Path) -> dict[tuple[int, int, str], float | None]:
     """(point, replicate, indicator) -> value for a batch folder."""
-    rows = query(out, "SELECT r.point, r.replicate, i.indicator, i.value FROM runs r "
-                      "JOIN indicators i USING (run_key) ORDER BY 1, 2, 3")
+    rows = query(
+        out,
+        "SELECT r.point, r.replicate, i.indicator, i.value FROM runs r "
+        "JOIN indicators i USING (run_key) ORDER BY 1, 2, 3",
+    )
     return {(p, r, i): v for p, r, i, v in rows}
 
 
@@ -118,12 +137,17 @@ def test_designs_have_the_documented_sizes_and_are_reproducible(folder: Path) ->
         "b": {"path": "consumers.price_weight", "min": 2, "max": 4},
         "c": {"path": "training.seats_per_year", "min": 10, "max": 100, "integer": True},
     }
-    path = experiment_file(folder, factors=factors, design=None, designs={
-        "m": {"type": "morris", "trajectories": 3, "levels": 4},
-        "s": {"type": "sobol", "samples": 8},
-        "s2": {"type": "sobol", "samples": 4, "second_order": True, "factors": ["a", "b"]},
-        "l": {"type": "lhs", "samples": 5},
-    })
+    path = experiment_file(
+        folder,
+        factors=factors,
+        design=None,
+        designs={
+            "m": {"type": "morris", "trajectories": 3, "levels": 4},
+            "s": {"type": "sobol", "samples": 8},
+            "s2": {"type": "sobol", "samples": 4, "second_order": True, "factors": ["a", "b"]},
+            "l": {"type": "lhs", "samples": 5},
+        },
+    )
     plan = load_experiment(path).plan()
     sizes = {d.name: d.n for d in plan.designs}
     assert sizes == {"m": 3 * 4, "s": 8 * (3 + 2), "s2": 4 * (2 * 2 + 2), "l": 5}
@@ -142,13 +166,24 @@ def test_designs_have_the_documented_sizes_and_are_reproducible(folder: Path) ->
 def test_grid_and_paths_points(folder: Path) -> None:
     plan = load_experiment(experiment_file(folder)).plan()
     values = [p.values for p in plan.points()]
-    assert values == [{"seats": 0, "crash": 0.2}, {"seats": 0, "crash": 0.9},
-                      {"seats": 120, "crash": 0.2}, {"seats": 120, "crash": 0.9}]
+    assert values == [
+        {"seats": 0, "crash": 0.2},
+        {"seats": 0, "crash": 0.9},
+        {"seats": 120, "crash": 0.2},
+        {"seats": 120, "crash": 0.9},
+    ]
     (folder / "other.yaml").write_text(yaml.safe_dump({**TINY_SCENARIO, "name": "other"}))
-    path = experiment_file(folder, factors={}, design={
-        "type": "paths", "paths": {"base": "tiny.yaml",
-                                   "more": {"scenario": "other.yaml",
-                                            "overrides": {"training.seats_per_year": 90}}}})
+    path = experiment_file(
+        folder,
+        factors={},
+        design={
+            "type": "paths",
+            "paths": {
+                "base": "tiny.yaml",
+                "more": {"scenario": "other.yaml", "overrides": {"training.seats_per_year": 90}},
+            },
+        },
+    )
     points = list(load_experiment(path).plan().points())
     assert [p.values for p in points] == [{"path": "base"}, {"path": "more"}]
     assert points[1].scenario == folder / "other.yaml"
@@ -158,26 +193,47 @@ def test_grid_and_paths_points(folder: Path) -> None:
 # ------------------------------------------------------------------------------------------------
 # invalid experiment files: exit 2 naming the file and the field, before any run
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("fields", "field", "words"), [
-    ({"factors": {"seats": {"path": "training.seats_per_yer", "levels": [0, 1]}}},
-     "factors.seats.path", "unknown field 'seats_per_yer'"),
-    ({"factors": {"seats": {"path": "policies.nobody.budget_yuan", "levels": [0, 1]}}},
-     "factors.seats.path", "no item named"),
-    ({"factors": {"seats": {"path": "training.seats_per_year", "levels": []}}},
-     "factors.seats.levels", "non-empty"),
-    ({"factors": {"x": {"path": "anchors.learning_rate", "min": 0.5, "max": 0.1}},
-      "design": {"type": "lhs", "samples": 4}},
-     "factors.x.max", "max above min"),
-    ({"design": {"type": "factorial"}}, "design.type", "unknown design type 'factorial'"),
-    ({"replicas": 3}, "replicas", "unknown key 'replicas'"),
-    ({"factors": {"crash": {"path": "training.crash_share", "levels": [0.5, 1.5]}}},
-     "factors.crash.levels.1", "less than or equal to 1"),
-    ({"scenario": "missing.yaml"}, "scenario", "not found"),
-    ({"design": {"type": "sobol", "samples": 12}}, "design.samples", "power of two"),
-    ({"keep": {"indicators": ["gmv", "happiness"]}}, "keep.indicators.1", "happiness"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        (
+            {"factors": {"seats": {"path": "training.seats_per_yer", "levels": [0, 1]}}},
+            "factors.seats.path",
+            "unknown field 'seats_per_yer'",
+        ),
+        (
+            {"factors": {"seats": {"path": "policies.nobody.budget_yuan", "levels": [0, 1]}}},
+            "factors.seats.path",
+            "no item named",
+        ),
+        (
+            {"factors": {"seats": {"path": "training.seats_per_year", "levels": []}}},
+            "factors.seats.levels",
+            "non-empty",
+        ),
+        (
+            {
+                "factors": {"x": {"path": "anchors.learning_rate", "min": 0.5, "max": 0.1}},
+                "design": {"type": "lhs", "samples": 4},
+            },
+            "factors.x.max",
+            "max above min",
+        ),
+        ({"design": {"type": "factorial"}}, "design.type", "unknown design type 'factorial'"),
+        ({"replicas": 3}, "replicas", "unknown key 'replicas'"),
+        (
+            {"factors": {"crash": {"path": "training.crash_share", "levels": [0.5, 1.5]}}},
+            "factors.crash.levels.1",
+            "less than or equal to 1",
+        ),
+        ({"scenario": "missing.yaml"}, "scenario", "not found"),
+        ({"design": {"type": "sobol", "samples": 12}}, "design.samples", "power of two"),
+        ({"keep": {"indicators": ["gmv", "happiness"]}}, "keep.indicators.1", "happiness"),
+    ],
+)
 def test_invalid_experiment_exits_2_naming_file_and_field(
-        folder: Path, fields: dict[str, Any], field: str, words: str) -> None:
+    folder: Path, fields: dict[str, Any], field: str, words: str
+) -> None:
     path = experiment_file(folder, **fields)
     out = folder / "out"
     code, _, err = batch(path, "--out", out, "--workers", "1")
@@ -197,17 +253,31 @@ def test_in_process_batch_fills_the_store_and_resume_recomputes_nothing(folder: 
     assert code == 0, err
     assert "8 ok, 0 failed" in stdout
     tables = {r[0] for r in query(out, "SELECT table_name FROM information_schema.tables")}
-    assert {"experiment", "designs", "factors", "sessions", "runs", "indicators",
-            "timeseries", "results"} <= tables
-    exp = query(out, "SELECT name, design_hash, design_text, versions, git_commit, created_at, "
-                     "ended_at, status, n_runs FROM experiment")
+    assert {
+        "experiment",
+        "designs",
+        "factors",
+        "sessions",
+        "runs",
+        "indicators",
+        "timeseries",
+        "results",
+    } <= tables
+    exp = query(
+        out,
+        "SELECT name, design_hash, design_text, versions, git_commit, created_at, "
+        "ended_at, status, n_runs FROM experiment",
+    )
     assert len(exp) == 1
     name, digest, text, versions, _, created, ended, status, n_runs = exp[0]
     assert (name, status, n_runs) == ("tiny_grid", "complete", 8)
     assert text == path.read_text() and len(digest) == 64 and created <= ended
     assert json.loads(versions)["mesa"]
-    runs = query(out, "SELECT point, replicate, seats, crash, status, seed, run_key, error "
-                      "FROM runs ORDER BY 1, 2")
+    runs = query(
+        out,
+        "SELECT point, replicate, seats, crash, status, seed, run_key, error "
+        "FROM runs ORDER BY 1, 2",
+    )
     assert len(runs) == 8 and all(r[4] == "ok" and r[7] is None for r in runs)
     assert [r[5] for r in runs[:2]] == replicate_seeds(7, 2)  # common random numbers
     assert len({r[6] for r in runs}) == 8
@@ -237,9 +307,15 @@ def test_resume_without_a_store_starts_afresh_and_a_busy_store_is_refused(folder
     code, stdout, err = batch(path, "--out", out, "--workers", "1", "--resume")
     assert code == 0 and "4 ok" in stdout, err
     holder = subprocess.Popen(  # another process writes the store
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(out / STORE_FILE)!r}); "
-                               "print('locked', flush=True); time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(out / STORE_FILE)!r}); "
+            "print('locked', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         code, _, err = cli(report_cmd, out)
@@ -253,20 +329,27 @@ def test_resume_without_a_store_starts_afresh_and_a_busy_store_is_refused(folder
 
 
 def test_failed_runs_are_recorded_and_the_others_complete(
-        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # start_week 20 with end_week 10 is invalid only in combination: that point fails when its
     # turn comes; a run whose simulation raises fails on its own; everything else completes.
-    path = experiment_file(folder, factors={
-        "start": {"path": "policies.rural_talent.start_week", "levels": [1, 20]},
-        "end": {"path": "policies.rural_talent.end_week", "levels": [10, 30]},
-    })
+    path = experiment_file(
+        folder,
+        factors={
+            "start": {"path": "policies.rural_talent.start_week", "levels": [1, 20]},
+            "end": {"path": "policies.rural_talent.end_week", "levels": [10, 30]},
+        },
+    )
     import village_sim.batch.worker as worker
 
     real = worker.simulate
 
     def flaky(scenario: Any, seed: int) -> Any:
-        if scenario.policies[0].start_week == 1 and scenario.policies[0].end_week == 30 \
-                and seed == replicate_seeds(7, 2)[1]:
+        if (
+            scenario.policies[0].start_week == 1
+            and scenario.policies[0].end_week == 30
+            and seed == replicate_seeds(7, 2)[1]
+        ):
             raise RuntimeError("simulated crash in the model")
         return real(scenario, seed)
 
@@ -275,8 +358,11 @@ def test_failed_runs_are_recorded_and_the_others_complete(
     code, stdout, err = batch(path, "--out", out, "--workers", "1")
     assert code == 3, err
     assert "5 ok, 3 failed" in stdout
-    failed = query(out, "SELECT start, \"end\", replicate, error FROM runs "
-                        "WHERE status = 'failed' ORDER BY 1, 2, 3")
+    failed = query(
+        out,
+        'SELECT start, "end", replicate, error FROM runs '
+        "WHERE status = 'failed' ORDER BY 1, 2, 3",
+    )
     assert [(s, e, r) for s, e, r, _ in failed] == [(1, 30, 1), (20, 10, 0), (20, 10, 1)]
     assert "RuntimeError: simulated crash in the model" in failed[0][3]
     assert "end_week must be after start_week" in failed[1][3]
@@ -296,8 +382,9 @@ def test_two_local_workers_give_the_same_values_as_one(folder: Path) -> None:
     assert code == 0, err
     assert "2 local workers" in stdout
     assert indicator_values(one) == indicator_values(two)
-    assert query(one, "SELECT point, replicate, seed, run_key FROM runs ORDER BY 1, 2") == \
-        query(two, "SELECT point, replicate, seed, run_key FROM runs ORDER BY 1, 2")
+    assert query(one, "SELECT point, replicate, seed, run_key FROM runs ORDER BY 1, 2") == query(
+        two, "SELECT point, replicate, seed, run_key FROM runs ORDER BY 1, 2"
+    )
     stats = json.loads(query(two, "SELECT stats FROM sessions")[0][0])
     workers = stats["workers"]
     assert len(workers) == 2
@@ -321,7 +408,9 @@ def test_scheduler_address_and_a_run_raising_on_a_worker(folder: Path) -> None:
     try:
         with Client(cluster, set_as_default=False) as client:
             # make the model raise on the workers for one design point
-            client.run(exec, textwrap.dedent("""
+            client.run(
+                exec,
+                textwrap.dedent("""
                 import village_sim.batch.worker as w
                 _real = w.simulate
                 def _flaky(scenario, seed):
@@ -329,7 +418,9 @@ def test_scheduler_address_and_a_run_raising_on_a_worker(folder: Path) -> None:
                         raise ValueError("worker-side failure")
                     return _real(scenario, seed)
                 w.simulate = _flaky
-            """), {})
+            """),
+                {},
+            )
             code, stdout, err = batch(path, "--out", out, "--scheduler", cluster.scheduler_address)
     finally:
         cluster.close()
@@ -343,7 +434,8 @@ def test_scheduler_address_and_a_run_raising_on_a_worker(folder: Path) -> None:
 def test_store_memory_stays_flat_with_the_number_of_runs(folder: Path) -> None:
     """Peak memory of a batch does not grow with its runs (fast stand-in simulations)."""
     script = folder / "memory.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import resource, sys
         import numpy as np, pandas as pd
         import village_sim.batch.worker as w
@@ -362,16 +454,34 @@ def test_store_memory_stays_flat_with_the_number_of_runs(folder: Path) -> None:
         w.simulate = lambda scenario, seed: Result(seed)
         code = batch_cmd.run_standalone(batch_cmd.register, sys.argv[1:])
         print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
-    """))
+    """)
+    )
     procs = {}
     for n in (12, 120):  # both at once: peak memory is per process
-        path = experiment_file(folder, f"mem{n}.yaml", replicates=n, factors={},
-                               design={"type": "paths", "paths": {"tiny": "tiny.yaml"}},
-                               keep={"indicators": "all", "timeseries": "all"})
-        procs[n] = subprocess.Popen([sys.executable, str(script), str(path), "--out",
-                                     str(folder / f"mem{n}"), "--workers", "1", "--progress",
-                                     "none"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True)
+        path = experiment_file(
+            folder,
+            f"mem{n}.yaml",
+            replicates=n,
+            factors={},
+            design={"type": "paths", "paths": {"tiny": "tiny.yaml"}},
+            keep={"indicators": "all", "timeseries": "all"},
+        )
+        procs[n] = subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                str(path),
+                "--out",
+                str(folder / f"mem{n}"),
+                "--workers",
+                "1",
+                "--progress",
+                "none",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     peaks = {}
     for n, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=300)
@@ -393,18 +503,23 @@ def _report(out: Path) -> str:
     assert code == 0, err
     summary = out / "report" / "summary.md"
     text = summary.read_text()
-    for link in [line.split("](")[1].rstrip(")") for line in text.splitlines()
-                 if line.startswith("![")]:
+    for link in [
+        line.split("](")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")
+    ]:
         assert (summary.parent / link).stat().st_size > 10_000, link
     return text
 
 
 def test_report_grid_and_failed_runs(folder: Path) -> None:
-    path = experiment_file(folder, factors={
-        "seats": {"path": "training.seats_per_year", "levels": [0, 60, 120]},
-        "start": {"path": "policies.rural_talent.start_week", "levels": [1, 20]},
-        "end": {"path": "policies.rural_talent.end_week", "levels": [10, 30]},
-    }, replicates=1)
+    path = experiment_file(
+        folder,
+        factors={
+            "seats": {"path": "training.seats_per_year", "levels": [0, 60, 120]},
+            "start": {"path": "policies.rural_talent.start_week", "levels": [1, 20]},
+            "end": {"path": "policies.rural_talent.end_week", "levels": [10, 30]},
+        },
+        replicates=1,
+    )
     out = folder / "out"
     assert batch(path, "--out", out, "--workers", "1")[0] == 3
     text = _report(out)
@@ -420,9 +535,21 @@ def test_report_grid_and_failed_runs(folder: Path) -> None:
 
 def test_report_paths_and_compare_folder(folder: Path) -> None:
     (folder / "other.yaml").write_text(yaml.safe_dump({**TINY_SCENARIO, "name": "other"}))
-    path = experiment_file(folder, factors={}, replicates=3, design={
-        "type": "paths", "paths": {"base": "tiny.yaml", "more_seats": {
-            "scenario": "other.yaml", "overrides": {"training.seats_per_year": 200}}}})
+    path = experiment_file(
+        folder,
+        factors={},
+        replicates=3,
+        design={
+            "type": "paths",
+            "paths": {
+                "base": "tiny.yaml",
+                "more_seats": {
+                    "scenario": "other.yaml",
+                    "overrides": {"training.seats_per_year": 200},
+                },
+            },
+        },
+    )
     out = folder / "out"
     assert batch(path, "--out", out, "--workers", "1")[0] == 0
     text = _report(out)
@@ -443,12 +570,21 @@ def test_report_paths_and_compare_folder(folder: Path) -> None:
 
 
 def test_report_sobol_and_morris_indices(folder: Path) -> None:
-    factors = {"learning": {"path": "anchors.learning_rate", "min": 0.01, "max": 0.05},
-               "price": {"path": "consumers.price_weight", "min": 2.0, "max": 4.0}}
-    path = experiment_file(folder, factors=factors, replicates=1, design=None, designs={
-        "screen": {"type": "morris", "trajectories": 3, "resamples": 50},
-        "sobol": {"type": "sobol", "samples": 4, "resamples": 50},
-        "lhs": {"type": "lhs", "samples": 6}})
+    factors = {
+        "learning": {"path": "anchors.learning_rate", "min": 0.01, "max": 0.05},
+        "price": {"path": "consumers.price_weight", "min": 2.0, "max": 4.0},
+    }
+    path = experiment_file(
+        folder,
+        factors=factors,
+        replicates=1,
+        design=None,
+        designs={
+            "screen": {"type": "morris", "trajectories": 3, "resamples": 50},
+            "sobol": {"type": "sobol", "samples": 4, "resamples": 50},
+            "lhs": {"type": "lhs", "samples": 6},
+        },
+    )
     out = folder / "out"
     code, _, err = batch(path, "--out", out, "--workers", "1")
     assert code == 0, err
@@ -483,12 +619,16 @@ def test_commands_are_wired_into_village_sim(folder: Path) -> None:
 
 
 def test_progress_bar_shows_done_failed_and_time_left(folder: Path) -> None:
-    path = experiment_file(folder, factors={
-        "start": {"path": "policies.rural_talent.start_week", "levels": [1, 20]},
-        "end": {"path": "policies.rural_talent.end_week", "levels": [10, 30]},
-    })
-    code, _, err = cli(batch_cmd, path, "--out", folder / "out", "--workers", "1",
-                       "--progress", "bar")
+    path = experiment_file(
+        folder,
+        factors={
+            "start": {"path": "policies.rural_talent.start_week", "levels": [1, 20]},
+            "end": {"path": "policies.rural_talent.end_week", "levels": [10, 30]},
+        },
+    )
+    code, _, err = cli(
+        batch_cmd, path, "--out", folder / "out", "--workers", "1", "--progress", "bar"
+    )
     assert code == 3
     final = err.replace("\r", "\n").splitlines()
     bar = [line for line in final if "8/8" in line][-1]

@@ -29,21 +29,33 @@ SCENARIO: dict[str, Any] = {
     # big enough (about 0.3 s a run) that the kill lands part-way: progress.json is written at
     # most every 0.5 s, and tiny runs all finished before the kill could land
     "steps": 78,
-    "world": {"generator": "county", "county": {"villages": 3, "townships": 1, "hubs": 1,
-                                                 "cities": 1}},
-    "population": {"farmer_households": 600, "youth": 30, "external_anchors": 2,
-                   "consumer_units": 6000, "consumer_unit_scale": 50, "regulators": 1},
+    "world": {
+        "generator": "county",
+        "county": {"villages": 3, "townships": 1, "hubs": 1, "cities": 1},
+    },
+    "population": {
+        "farmer_households": 600,
+        "youth": 30,
+        "external_anchors": 2,
+        "consumer_units": 6000,
+        "consumer_unit_scale": 50,
+        "regulators": 1,
+    },
 }
 EXPERIMENT: dict[str, Any] = {
     "name": "kill_resume",
     "scenario": "scenario.yaml",
     "replicates": 2,
     "seed": 99,
-    "factors": {"seats": {"path": "training.seats_per_year", "levels": [0, 40, 80, 160, 320]},
-                "crash": {"path": "training.crash_share", "levels": [0.3, 0.9]}},
+    "factors": {
+        "seats": {"path": "training.seats_per_year", "levels": [0, 40, 80, 160, 320]},
+        "crash": {"path": "training.crash_share", "levels": [0.3, 0.9]},
+    },
     "design": {"type": "grid"},
-    "keep": {"indicators": ["gmv", "active_anchors", "farmer_income_mean", "traffic_hhi"],
-             "timeseries": ["active_anchors"]},
+    "keep": {
+        "indicators": ["gmv", "active_anchors", "farmer_income_mean", "traffic_hhi"],
+        "timeseries": ["active_anchors"],
+    },
 }
 TOTAL = 5 * 2 * 2
 
@@ -75,14 +87,16 @@ def _query(db: Path, sql: str) -> list[tuple]:
 def _batch(*argv: Any) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = batch_cmd.run_standalone(batch_cmd.register,
-                                        [*map(str, argv), "--progress", "none"])
+        code = batch_cmd.run_standalone(batch_cmd.register, [*map(str, argv), "--progress", "none"])
     return code, out.getvalue(), err.getvalue()
 
 
 def _values(db: Path) -> dict[tuple, Any]:
-    rows = _query(db, "SELECT r.point, r.replicate, i.indicator, i.value FROM runs r "
-                      "JOIN indicators i USING (run_key)")
+    rows = _query(
+        db,
+        "SELECT r.point, r.replicate, i.indicator, i.value FROM runs r "
+        "JOIN indicators i USING (run_key)",
+    )
     return {(p, r, i): v for p, r, i, v in rows}
 
 
@@ -92,9 +106,22 @@ def test_sigkill_part_way_then_resume(tmp_path: Path) -> None:
     experiment.write_text(yaml.safe_dump(EXPERIMENT, sort_keys=False), encoding="utf-8")
     out = tmp_path / "killed"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "village_sim.cli.batch_cmd", str(experiment), "--out", str(out),
-         "--workers", "2", "--progress", "none"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "village_sim.cli.batch_cmd",
+            str(experiment),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--progress",
+            "none",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     pgid = proc.pid
     try:
         deadline = time.time() + 120
@@ -124,8 +151,9 @@ def test_sigkill_part_way_then_resume(tmp_path: Path) -> None:
         proc.communicate()
 
     db = out / "results.duckdb"
-    before = _query(db, "SELECT point, replicate, run_key, status, session, finished_at "
-                        "FROM runs ORDER BY 1, 2")
+    before = _query(
+        db, "SELECT point, replicate, run_key, status, session, finished_at FROM runs ORDER BY 1, 2"
+    )
     complete = len(before)
     assert 4 <= complete < TOTAL, complete
     assert all(row[3] == "ok" and row[4] == 1 for row in before)
@@ -138,15 +166,17 @@ def test_sigkill_part_way_then_resume(tmp_path: Path) -> None:
     assert code == 0, err
     assert f"computed {TOTAL - complete}, skipped {complete}" in stdout
 
-    after = _query(db, "SELECT point, replicate, run_key, status, session, finished_at "
-                       "FROM runs ORDER BY 1, 2")
+    after = _query(
+        db, "SELECT point, replicate, run_key, status, session, finished_at FROM runs ORDER BY 1, 2"
+    )
     assert len(after) == TOTAL and all(row[3] == "ok" for row in after)
     assert {(p, r) for p, r, *_ in after} == {(p, r) for p in range(10) for r in range(2)}
     untouched = {(p, r): row for p, r, *row in after}
     for p, r, *row in before:  # complete runs were not recomputed or rewritten
         assert untouched[(p, r)] == row
-    assert _query(db, "SELECT count(*), count(DISTINCT run_key || indicator) FROM indicators") \
-        == [(TOTAL * 4, TOTAL * 4)]
+    assert _query(db, "SELECT count(*), count(DISTINCT run_key || indicator) FROM indicators") == [
+        (TOTAL * 4, TOTAL * 4)
+    ]
     sessions = _query(db, "SELECT session, status, runs_ok FROM sessions ORDER BY 1")
     assert sessions == [(1, "running", None), (2, "finished", TOTAL - complete)]
     assert set(keys) <= {row[2] for row in after}

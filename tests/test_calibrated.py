@@ -28,15 +28,23 @@ def calibrated_baseline() -> pd.DataFrame:
     from village_sim import load_scenario
     from village_sim.batch.compare import run_replicates
 
-    frame = run_replicates([load_scenario(BASELINE)], CALIBRATED_REPLICATES, CALIBRATED_ROOT_SEED,
-                           workers=2)
-    runs = [{k: (None if pd.isna(v) else float(v)) for k, v in row.items()
-             if k not in ("scenario", "replicate", "seed")} for row in frame.to_dict("records")]
+    frame = run_replicates(
+        [load_scenario(BASELINE)], CALIBRATED_REPLICATES, CALIBRATED_ROOT_SEED, workers=2
+    )
+    runs = [
+        {
+            k: (None if pd.isna(v) else float(v))
+            for k, v in row.items()
+            if k not in ("scenario", "replicate", "seed")
+        }
+        for row in frame.to_dict("records")
+    ]
     return evaluate(load_targets(TARGETS), runs)
 
 
 def test_calibrated_baseline_passes_its_calibration_targets(
-        calibrated_baseline: pd.DataFrame) -> None:
+    calibrated_baseline: pd.DataFrame,
+) -> None:
     fitted = calibrated_baseline[calibrated_baseline["role"] == "calibrate"]
     failing = fitted[~fitted["passed"]]
     assert failing.empty, "calibration targets failing:\n" + failing.to_string()

@@ -36,8 +36,16 @@ from village_sim.metrics.indicators import HEADLINE, INDICATOR_NAMES
 from village_sim.outputs import OutputExistsError
 from village_sim.scenario.errors import ScenarioError
 
-RUN_FILES = ("summary.json", "timeseries.csv", "villages.csv", "cohorts.csv",
-             "scenario.resolved.yaml", "manifest.json", "trade_graph.graphml", "plots")
+RUN_FILES = (
+    "summary.json",
+    "timeseries.csv",
+    "villages.csv",
+    "cohorts.csv",
+    "scenario.resolved.yaml",
+    "manifest.json",
+    "trade_graph.graphml",
+    "plots",
+)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -59,8 +67,21 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> FullRun:
     parent = tmp_path_factory.mktemp("full")
     out = parent / "run"
     seed, steps = 3, 21
-    argv = ["run", BASELINE, "--seed", seed, "--steps", steps, "--out", out, "--agents",
-            "--set", "training.seats_per_year=120", "--set", "name=small-baseline"]
+    argv = [
+        "run",
+        BASELINE,
+        "--seed",
+        seed,
+        "--steps",
+        steps,
+        "--out",
+        out,
+        "--agents",
+        "--set",
+        "training.seats_per_year=120",
+        "--set",
+        "name=small-baseline",
+    ]
     for item in SMALL_SETS:
         argv += ["--set", item]
     result = call_cli(argv)
@@ -109,8 +130,16 @@ def test_timeseries_csv(full_run: FullRun) -> None:
 def test_villages_and_cohorts_csv(full_run: FullRun) -> None:
     villages = pd.read_csv(full_run.out / "villages.csv")
     assert len(villages) == 4  # world.county.villages=4 via --set
-    for column in ("terrain", "sales_yuan", "farmer_income_mean", "farmer_share", "brand_trust",
-                   "stall_rate", "spoilage_rate", "active_anchors"):
+    for column in (
+        "terrain",
+        "sales_yuan",
+        "farmer_income_mean",
+        "farmer_share",
+        "brand_trust",
+        "stall_rate",
+        "spoilage_rate",
+        "active_anchors",
+    ):
         assert column in villages.columns
     assert set(villages["terrain"]) <= {"plain", "hill", "mountain"}
     cohorts = pd.read_csv(full_run.out / "cohorts.csv")
@@ -127,8 +156,14 @@ def test_resolved_yaml_reflects_overrides_and_reloads(full_run: FullRun) -> None
     assert data["population"]["consumer_units"] == 1000
     assert data["world"]["county"]["villages"] == 4
     expected = village_sim.load_scenario(
-        BASELINE, overrides=[*SMALL_SETS, "training.seats_per_year=120", "name=small-baseline",
-                             f"steps={full_run.steps}"])
+        BASELINE,
+        overrides=[
+            *SMALL_SETS,
+            "training.seats_per_year=120",
+            "name=small-baseline",
+            f"steps={full_run.steps}",
+        ],
+    )
     assert village_sim.load_scenario(path) == expected
 
 
@@ -137,7 +172,8 @@ def test_resolved_yaml_reproduces_the_run(full_run: FullRun) -> None:
     again = village_sim.run(scenario, seed=full_run.seed)
     summary = json.loads((full_run.out / "summary.json").read_text())
     assert json.loads(json.dumps(again.indicators)) == pytest.approx(
-        summary["indicators"], nan_ok=True)
+        summary["indicators"], nan_ok=True
+    )
 
 
 def test_manifest_json(full_run: FullRun) -> None:
@@ -185,8 +221,9 @@ def test_agents_parquet(full_run: FullRun) -> None:
     assert len(panel) > 0
 
 
-def test_run_without_agents_into_an_empty_existing_folder(tmp_path: Path,
-                                                          small_scenario: Path) -> None:
+def test_run_without_agents_into_an_empty_existing_folder(
+    tmp_path: Path, small_scenario: Path
+) -> None:
     out = tmp_path / "out"
     out.mkdir()  # an empty folder is fine without --overwrite
     result = call_cli(["run", small_scenario, "--steps", "5", "--out", out])
@@ -226,8 +263,9 @@ def test_validate_explicit_world(explicit_scenario: Path) -> None:
     assert (result.code, result.err) == (0, "")
 
 
-def test_validate_writes_nothing(tmp_path: Path, small_scenario: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validate_writes_nothing(
+    tmp_path: Path, small_scenario: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())
     assert call_cli(["validate", small_scenario]).code == 0
@@ -237,11 +275,17 @@ def test_validate_writes_nothing(tmp_path: Path, small_scenario: Path,
 # ------------------------------------------------------------------------------------------
 # Options: argparse errors are exit 2, in-process too
 # ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("option", [
-    ["--steps", "0"], ["--seed", "-1"], ["--steps", "abc"], ["--seed", "1.5"], ["--bogus"],
-])
-def test_bad_option_values_exit_2(tmp_path: Path, small_scenario: Path,
-                                  option: list[str]) -> None:
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--steps", "0"],
+        ["--seed", "-1"],
+        ["--steps", "abc"],
+        ["--seed", "1.5"],
+        ["--bogus"],
+    ],
+)
+def test_bad_option_values_exit_2(tmp_path: Path, small_scenario: Path, option: list[str]) -> None:
     out = tmp_path / "out"
     result = call_cli(["run", small_scenario, "--out", out, *option])
     assert result.code == 2
@@ -250,8 +294,9 @@ def test_bad_option_values_exit_2(tmp_path: Path, small_scenario: Path,
     assert not out.exists()
 
 
-def test_steps_beyond_the_schema_limit_exit_2(tmp_path: Path, small_scenario: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_steps_beyond_the_schema_limit_exit_2(
+    tmp_path: Path, small_scenario: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from village_sim.cli import run_cmd
 
     def must_not_run(*args: object, **kwargs: object) -> None:
@@ -283,8 +328,9 @@ def test_help_and_version_exit_0() -> None:
 # ------------------------------------------------------------------------------------------
 # The --out folder
 # ------------------------------------------------------------------------------------------
-def test_existing_non_empty_out_is_refused_and_untouched(tmp_path: Path,
-                                                         small_scenario: Path) -> None:
+def test_existing_non_empty_out_is_refused_and_untouched(
+    tmp_path: Path, small_scenario: Path
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "precious.txt").write_text("keep me")
@@ -316,7 +362,8 @@ def test_overwrite_replaces_the_folder(tmp_path: Path, small_scenario: Path) -> 
 
 
 def test_overwrite_never_deletes_the_scenario_or_working_dir(
-        tmp_path: Path, small_scenario: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, small_scenario: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = small_scenario.parent
     before = sorted(p.name for p in folder.iterdir())
     result = call_cli(["run", small_scenario, "--steps", "3", "--out", folder, "--overwrite"])
@@ -337,7 +384,8 @@ def test_overwrite_never_deletes_the_scenario_or_working_dir(
 
 
 def test_default_out_folder_is_named_after_a_safe_scenario_name(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scenario = write_yaml(tmp_path / "s.yaml", {**SMALL_SCENARIO, "name": "../../escape me"})
     work = tmp_path / "work"
     work.mkdir()
@@ -351,7 +399,8 @@ def test_default_out_folder_is_named_after_a_safe_scenario_name(
 
 
 def test_internal_error_exits_1_and_leaves_no_folder(
-        tmp_path: Path, small_scenario: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, small_scenario: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from village_sim import outputs
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -367,7 +416,8 @@ def test_internal_error_exits_1_and_leaves_no_folder(
 
 
 def test_a_command_that_cannot_load_does_not_break_the_others(
-        small_scenario: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small_scenario: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import importlib
 
     import village_sim.cli as cli_pkg
@@ -391,15 +441,31 @@ def test_a_command_that_cannot_load_does_not_break_the_others(
 # ------------------------------------------------------------------------------------------
 def _subprocess(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg"}
-    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_subprocess_module_run(tmp_path: Path, small_scenario: Path) -> None:
     out = tmp_path / "out"
-    proc = _subprocess([sys.executable, "-m", "village_sim.cli", "run", str(small_scenario),
-                        "--steps", "4", "--seed", "2", "--out", str(out),
-                        "--set", "population.youth=30"], cwd=tmp_path)
+    proc = _subprocess(
+        [
+            sys.executable,
+            "-m",
+            "village_sim.cli",
+            "run",
+            str(small_scenario),
+            "--steps",
+            "4",
+            "--seed",
+            "2",
+            "--out",
+            str(out),
+            "--set",
+            "population.youth=30",
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "farmer_income_mean" in proc.stdout
@@ -457,8 +523,15 @@ def test_python_api_defaults_without_file() -> None:
 def test_tiny_run_without_any_sale_succeeds() -> None:
     # Regression: weekly tallies never set in a run (no live-stream sale at all) used to make
     # the whole-run indicators raise KeyError ('kg_fake_sold'), so `village-sim run` exited 1.
-    scenario = village_sim.load_scenario(BASELINE, overrides=[
-        "population.consumer_units=200", "population.farmer_households=60",
-        "population.youth=20", "world.county.villages=3", "steps=10"])
+    scenario = village_sim.load_scenario(
+        BASELINE,
+        overrides=[
+            "population.consumer_units=200",
+            "population.farmer_households=60",
+            "population.youth=20",
+            "world.county.villages=3",
+            "steps=10",
+        ],
+    )
     result = village_sim.run(scenario, seed=0)
     assert set(result.indicators) == set(INDICATOR_NAMES)

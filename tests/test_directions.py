@@ -69,8 +69,7 @@ def outcomes(name: str, seats: int | None = None) -> list[dict]:
     frame = all_outcomes()
     part = frame[frame["scenario"] == key].sort_values("replicate")
     return [
-        {k: (None if pd.isna(v) else v) for k, v in row.items()}
-        for row in part.to_dict("records")
+        {k: (None if pd.isna(v) else v) for k, v in row.items()} for row in part.to_dict("records")
     ]
 
 

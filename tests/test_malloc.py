@@ -21,8 +21,14 @@ def _run(extra_env: dict[str, str]) -> list[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     env.update(extra_env)
     env["PYTHONPATH"] = os.path.dirname(__file__) + os.pathsep + env.get("PYTHONPATH", "")
-    done = subprocess.run([sys.executable, "-c", BUILD_AND_REPORT], env=env, text=True,
-                          capture_output=True, check=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", BUILD_AND_REPORT],
+        env=env,
+        text=True,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
     return done.stdout.split("\n")[:2]
 
 

@@ -384,8 +384,9 @@ def test_seeding_many_anchors_at_once_equals_adding_them_one_by_one(seed, slots)
         seeding.add(anchor, people[:, j], 0.7)
     for j, anchor in enumerate(anchors):
         units = np.flatnonzero(people[:, j] > 0)
-        one_by_one.add_follows(units, np.full(units.size, anchor), people[units, j],
-                               np.full(units.size, 0.7))
+        one_by_one.add_follows(
+            units, np.full(units.size, anchor), people[units, j], np.full(units.size, 0.7)
+        )
     for name in ("follow_anchor", "follow_people", "follow_trust"):
         assert np.array_equal(getattr(together, name), getattr(one_by_one, name)), name
     assert np.array_equal(together.followers(20), one_by_one.followers(20))

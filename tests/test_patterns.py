@@ -34,8 +34,14 @@ CONFIG = REPO / "calibration" / "config.yaml"
 
 
 def _pattern(**changes: Any) -> dict[str, Any]:
-    base = {"name": "stall", "indicator": "stall_rate_mountain", "target": 0.127,
-            "band": [0.10, 0.155], "source": "paper §3.2", "role": "calibrate"}
+    base = {
+        "name": "stall",
+        "indicator": "stall_rate_mountain",
+        "target": 0.127,
+        "band": [0.10, 0.155],
+        "source": "paper §3.2",
+        "role": "calibrate",
+    }
     base.update(changes)
     return base
 
@@ -47,8 +53,9 @@ def _targets_file(tmp_path: Path, *patterns: dict[str, Any]) -> Path:
 def _fixed_run(tmp_path: Path, indicators: dict[str, float | None]) -> Path:
     folder = tmp_path / "run"
     folder.mkdir()
-    (folder / "summary.json").write_text(json.dumps(
-        {"scenario": "fixed", "seed": 0, "steps": 156, "indicators": indicators}))
+    (folder / "summary.json").write_text(
+        json.dumps({"scenario": "fixed", "seed": 0, "steps": 156, "indicators": indicators})
+    )
     return folder
 
 
@@ -60,25 +67,36 @@ def test_shipped_targets_load_with_both_roles() -> None:
     names = [p.name for p in targets.patterns]
     assert len(names) == len(set(names)) == 8
     assert {p.name for p in targets.role("calibrate")} == {
-        "retention_52w", "conversion", "stall_mountain", "spoilage_without_cold_chain",
-        "spoilage_with_cold_chain"}
+        "retention_52w",
+        "conversion",
+        "stall_mountain",
+        "spoilage_without_cold_chain",
+        "spoilage_with_cold_chain",
+    }
     assert {p.name for p in targets.role("validate")} == {
-        "starter_survival_52w", "imitation", "micro_sellers"}
+        "starter_survival_52w",
+        "imitation",
+        "micro_sellers",
+    }
     for p in targets.patterns:
         assert p.band[0] <= p.target <= p.band[1]
         assert p.source
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"band": [0.2, 0.1]}, "reversed"),
-    ({"band": [0.13, 0.2]}, "outside its band"),
-    ({"indicator": "no_such_indicator"}, "unknown indicator"),
-    ({"divide_by": "no_such_indicator"}, "unknown indicator"),
-    ({"role": "fit"}, "role"),
-    ({"target": "high"}, "target"),
-])
-def test_bad_targets_are_refused_with_exit_2(tmp_path: Path, change: dict[str, Any],
-                                             message: str) -> None:
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"band": [0.2, 0.1]}, "reversed"),
+        ({"band": [0.13, 0.2]}, "outside its band"),
+        ({"indicator": "no_such_indicator"}, "unknown indicator"),
+        ({"divide_by": "no_such_indicator"}, "unknown indicator"),
+        ({"role": "fit"}, "role"),
+        ({"target": "high"}, "target"),
+    ],
+)
+def test_bad_targets_are_refused_with_exit_2(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
     path = _targets_file(tmp_path, _pattern(**change))
     with pytest.raises(ScenarioError) as err:
         load_targets(path)
@@ -104,18 +122,25 @@ def test_duplicate_names_and_missing_file_exit_2(tmp_path: Path) -> None:
 # The patterns command
 # ------------------------------------------------------------------------------------------------
 FIXED = {  # one run's indicators: some inside, some outside, one undefined
-    "anchor_retention_52w": 0.20,          # in  [0.15, 0.31]
-    "training_conversion_rate": 0.35,      # out [0.10, 0.30]
-    "starter_retention_52w": None,         # undefined -> fails
-    "imitation_share": 0.55,               # on the lower edge -> passes
-    "stall_rate_mountain": 0.20,           # out [0.10, 0.155]
-    "spoilage_rate_no_cold_chain": 0.25,   # in
-    "spoilage_rate_cold_chain": 0.01,      # in
-    "micro_seller_share": 0.90,            # in
+    "anchor_retention_52w": 0.20,  # in  [0.15, 0.31]
+    "training_conversion_rate": 0.35,  # out [0.10, 0.30]
+    "starter_retention_52w": None,  # undefined -> fails
+    "imitation_share": 0.55,  # on the lower edge -> passes
+    "stall_rate_mountain": 0.20,  # out [0.10, 0.155]
+    "spoilage_rate_no_cold_chain": 0.25,  # in
+    "spoilage_rate_cold_chain": 0.01,  # in
+    "micro_seller_share": 0.90,  # in
 }
-EXPECTED = {"retention_52w": True, "conversion": False, "starter_survival_52w": False,
-            "imitation": True, "stall_mountain": False, "spoilage_without_cold_chain": True,
-            "spoilage_with_cold_chain": True, "micro_sellers": True}
+EXPECTED = {
+    "retention_52w": True,
+    "conversion": False,
+    "starter_survival_52w": False,
+    "imitation": True,
+    "stall_mountain": False,
+    "spoilage_without_cold_chain": True,
+    "spoilage_with_cold_chain": True,
+    "micro_sellers": True,
+}
 
 
 def test_patterns_on_a_fixed_run_gives_the_expected_table(tmp_path: Path) -> None:
@@ -146,12 +171,24 @@ def test_patterns_on_a_fixed_run_gives_the_expected_table(tmp_path: Path) -> Non
 def test_ratio_patterns_and_confidence_intervals() -> None:
     from village_sim.calibration.targets import Targets
 
-    t = Targets.model_validate({"patterns": [
-        _pattern(name="ratio", indicator="anchor_retention_52w",
-                 divide_by="training_conversion_rate", target=0.8, band=[0.7, 1.0])]})
-    runs = [{"anchor_retention_52w": 0.2, "training_conversion_rate": 0.25},
-            {"anchor_retention_52w": 0.18, "training_conversion_rate": 0.2},
-            {"anchor_retention_52w": 0.1, "training_conversion_rate": 0.0}]  # undefined ratio
+    t = Targets.model_validate(
+        {
+            "patterns": [
+                _pattern(
+                    name="ratio",
+                    indicator="anchor_retention_52w",
+                    divide_by="training_conversion_rate",
+                    target=0.8,
+                    band=[0.7, 1.0],
+                )
+            ]
+        }
+    )
+    runs = [
+        {"anchor_retention_52w": 0.2, "training_conversion_rate": 0.25},
+        {"anchor_retention_52w": 0.18, "training_conversion_rate": 0.2},
+        {"anchor_retention_52w": 0.1, "training_conversion_rate": 0.0},
+    ]  # undefined ratio
     table = evaluate(t, runs)
     row = table.iloc[0]
     assert row["indicator"] == "anchor_retention_52w/training_conversion_rate"
@@ -190,8 +227,9 @@ def test_patterns_of_a_real_small_run_match_its_summary_block(tmp_path: Path) ->
 
 def test_patterns_on_a_scenario_with_replicates(tmp_path: Path, small_scenario: Path) -> None:
     out = tmp_path / "pat"
-    result = call_cli(["patterns", small_scenario, "--replicates", 2, "--seed", 4, "--steps", 12,
-                       "--out", out])
+    result = call_cli(
+        ["patterns", small_scenario, "--replicates", 2, "--seed", 4, "--steps", 12, "--out", out]
+    )
     assert result.code == 0, result.err
     table = pd.read_csv(out / "patterns.csv")
     assert list(table.columns) == COLUMNS and len(table) == 8
@@ -217,8 +255,7 @@ def test_scaled_deviation_is_one_at_either_band_edge() -> None:
 
 
 def test_acceptance_takes_the_best_fraction_and_never_infinite() -> None:
-    points = pd.DataFrame({"point": range(10),
-                           "distance": [5, 1, 3, math.inf, 0.5, 2, 8, 9, 4, 7]})
+    points = pd.DataFrame({"point": range(10), "distance": [5, 1, 3, math.inf, 0.5, 2, 8, 9, 4, 7]})
     acc = accept(points, fraction=0.2, min_accepted=1)
     assert sorted(acc.loc[acc["accepted"], "point"]) == [1, 4]
     acc = accept(points, fraction=0.1, min_accepted=3)
@@ -232,28 +269,50 @@ def test_regression_adjustment_narrows_the_posterior_onto_the_truth(tmp_path: Pa
     parameter's misfit dilutes the distance), the adjusted sample sits on the truth."""
     from village_sim.calibration.calibrate import adjust, weighted_quantiles
 
-    config = load_config(write_yaml(tmp_path / "c.yaml", {
-        "name": "synthetic", "scenario": str(BASELINE), "targets": str(TARGETS),
-        "parameters": {"a": {"path": "streaming.b_scale_mbps", "prior": [1, 11],
-                             "provenance": "assumed"},
-                       "b": {"path": "streaming.p_floor", "prior": [0, 0.5],
-                             "provenance": "assumed"}},
-        "search": {"samples": 200}}))
+    config = load_config(
+        write_yaml(
+            tmp_path / "c.yaml",
+            {
+                "name": "synthetic",
+                "scenario": str(BASELINE),
+                "targets": str(TARGETS),
+                "parameters": {
+                    "a": {
+                        "path": "streaming.b_scale_mbps",
+                        "prior": [1, 11],
+                        "provenance": "assumed",
+                    },
+                    "b": {"path": "streaming.p_floor", "prior": [0, 0.5], "provenance": "assumed"},
+                },
+                "search": {"samples": 200},
+            },
+        )
+    )
     rng = np.random.default_rng(3)
     a, b = rng.uniform(1, 11, 200), rng.uniform(0, 0.5, 200)
     dev_a, dev_b = (a - 5.0) / 3.0, (b - 0.2) / 0.15  # truth a = 5, b = 0.2
-    points = pd.DataFrame({"point": range(200), "a": a, "b": b, "dev:pa": dev_a, "dev:pb": dev_b,
-                           "distance": np.sqrt((dev_a ** 2 + dev_b ** 2) / 2)})
+    points = pd.DataFrame(
+        {
+            "point": range(200),
+            "a": a,
+            "b": b,
+            "dev:pa": dev_a,
+            "dev:pb": dev_b,
+            "distance": np.sqrt((dev_a**2 + dev_b**2) / 2),
+        }
+    )
     points = accept(points, fraction=0.2, min_accepted=5)
     plain = adjust(points, config, "none")
     adjusted = adjust(points, config, "regression")
     assert (plain["weight"] == 1).all() and (adjusted["weight"] > 0).all()
     for name, truth, low, high in (("a", 5.0, 1.0, 11.0), ("b", 0.2, 0.0, 0.5)):
         width = high - low
-        q05, q50, q95 = weighted_quantiles(adjusted[f"adj:{name}"].to_numpy(),
-                                           adjusted["weight"].to_numpy(), (0.05, 0.5, 0.95))
-        p05, _, p95 = weighted_quantiles(plain[f"adj:{name}"].to_numpy(),
-                                         plain["weight"].to_numpy(), (0.05, 0.5, 0.95))
+        q05, q50, q95 = weighted_quantiles(
+            adjusted[f"adj:{name}"].to_numpy(), adjusted["weight"].to_numpy(), (0.05, 0.5, 0.95)
+        )
+        p05, _, p95 = weighted_quantiles(
+            plain[f"adj:{name}"].to_numpy(), plain["weight"].to_numpy(), (0.05, 0.5, 0.95)
+        )
         assert abs(q50 - truth) < 0.05 * width
         assert q95 - q05 < 0.5 * (p95 - p05)
         assert low <= adjusted[f"adj:{name}"].min() and adjusted[f"adj:{name}"].max() <= high
@@ -275,29 +334,74 @@ def test_shipped_calibration_file_is_valid() -> None:
 
 def _toy_config(tmp_path: Path, **changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "name": "toy", "scenario": str(BASELINE), "targets": str(TARGETS),
-        "overrides": {"world.county.villages": 4}, "steps": 10, "replicates": 1, "seed": 1,
-        "parameters": {"b_scale": {"path": "streaming.b_scale_mbps", "prior": [5, 40],
-                                   "provenance": "assumed"}},
-        "search": {"samples": 4}, "verify": {"replicates": 0}}
+        "name": "toy",
+        "scenario": str(BASELINE),
+        "targets": str(TARGETS),
+        "overrides": {"world.county.villages": 4},
+        "steps": 10,
+        "replicates": 1,
+        "seed": 1,
+        "parameters": {
+            "b_scale": {"path": "streaming.b_scale_mbps", "prior": [5, 40], "provenance": "assumed"}
+        },
+        "search": {"samples": 4},
+        "verify": {"replicates": 0},
+    }
     data.update(changes)
     return data
 
 
-@pytest.mark.parametrize("change, field, message", [
-    ({"parameters": {"b": {"path": "streaming.b_scale_mbps", "prior": [40, 5],
-                           "provenance": "assumed"}}}, "parameters.b.prior", "low < high"),
-    ({"parameters": {"b": {"path": "streaming.no_such_field", "prior": [1, 2],
-                           "provenance": "assumed"}}}, "parameters.b.prior", "no_such_field"),
-    ({"parameters": {"b": {"path": "streaming.b_scale_mbps", "prior": [-5, 2],
-                           "provenance": "assumed"}}}, "parameters.b.prior", "low end"),
-    ({"targets": "missing.yaml"}, "targets", "not found"),
-    ({"search": {"samples": 1}}, "search.samples", "greater than or equal to 2"),
-    ({"acceptance": {"fraction": 0}}, "acceptance.fraction", "greater than 0"),
-    ({"unknown": 1}, "unknown", "Extra inputs"),
-])
-def test_bad_calibration_files_exit_2(tmp_path: Path, change: dict[str, Any], field: str,
-                                      message: str) -> None:
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        (
+            {
+                "parameters": {
+                    "b": {
+                        "path": "streaming.b_scale_mbps",
+                        "prior": [40, 5],
+                        "provenance": "assumed",
+                    }
+                }
+            },
+            "parameters.b.prior",
+            "low < high",
+        ),
+        (
+            {
+                "parameters": {
+                    "b": {
+                        "path": "streaming.no_such_field",
+                        "prior": [1, 2],
+                        "provenance": "assumed",
+                    }
+                }
+            },
+            "parameters.b.prior",
+            "no_such_field",
+        ),
+        (
+            {
+                "parameters": {
+                    "b": {
+                        "path": "streaming.b_scale_mbps",
+                        "prior": [-5, 2],
+                        "provenance": "assumed",
+                    }
+                }
+            },
+            "parameters.b.prior",
+            "low end",
+        ),
+        ({"targets": "missing.yaml"}, "targets", "not found"),
+        ({"search": {"samples": 1}}, "search.samples", "greater than or equal to 2"),
+        ({"acceptance": {"fraction": 0}}, "acceptance.fraction", "greater than 0"),
+        ({"unknown": 1}, "unknown", "Extra inputs"),
+    ],
+)
+def test_bad_calibration_files_exit_2(
+    tmp_path: Path, change: dict[str, Any], field: str, message: str
+) -> None:
     path = write_yaml(tmp_path / "cal.yaml", _toy_config(tmp_path, **change))
     with pytest.raises(ScenarioError) as err:
         load_config(path)
@@ -341,35 +445,57 @@ def test_toy_calibration_recovers_the_generating_parameters(tmp_path: Path) -> N
     scenario = _toy_world(tmp_path)
     seed, replicates = 5, 2
     # Synthetic targets: the patterns of runs at the true parameters, with the search's seeds.
-    truth_runs = [run(load_scenario(scenario, overrides=TRUTH),
-                      seed=run_seed(seed, 0, r)).indicators for r in range(replicates)]
+    truth_runs = [
+        run(load_scenario(scenario, overrides=TRUTH), seed=run_seed(seed, 0, r)).indicators
+        for r in range(replicates)
+    ]
     stall_m = float(np.mean([r["stall_rate_mountain"] for r in truth_runs]))
     stall = float(np.mean([r["stall_rate"] for r in truth_runs]))
     targets = _targets_file(
         tmp_path,
-        _pattern(name="stall_mountain", indicator="stall_rate_mountain", target=stall_m,
-                 band=[stall_m - 0.03, stall_m + 0.03], source="synthetic"),
-        _pattern(name="stall_all", indicator="stall_rate", target=stall,
-                 band=[stall - 0.02, stall + 0.02], source="synthetic"))
+        _pattern(
+            name="stall_mountain",
+            indicator="stall_rate_mountain",
+            target=stall_m,
+            band=[stall_m - 0.03, stall_m + 0.03],
+            source="synthetic",
+        ),
+        _pattern(
+            name="stall_all",
+            indicator="stall_rate",
+            target=stall,
+            band=[stall - 0.02, stall + 0.02],
+            source="synthetic",
+        ),
+    )
     config = {
-        "name": "toy", "scenario": str(scenario), "targets": str(targets),
-        "replicates": replicates, "seed": seed,
+        "name": "toy",
+        "scenario": str(scenario),
+        "targets": str(targets),
+        "replicates": replicates,
+        "seed": seed,
         "parameters": {
-            "b_scale": {"path": "streaming.b_scale_mbps", "prior": [5, 40],
-                        "provenance": "assumed"},
-            "p_floor": {"path": "streaming.p_floor", "prior": [0.0, 0.2],
-                        "provenance": "assumed"}},
+            "b_scale": {
+                "path": "streaming.b_scale_mbps",
+                "prior": [5, 40],
+                "provenance": "assumed",
+            },
+            "p_floor": {"path": "streaming.p_floor", "prior": [0.0, 0.2], "provenance": "assumed"},
+        },
         "search": {"samples": 60},
         "acceptance": {"fraction": 0.25, "min_accepted": 4, "identified_ratio": 0.6},
-        "verify": {"replicates": 0}}
+        "verify": {"replicates": 0},
+    }
     path = write_yaml(tmp_path / "toy.yaml", config)
     out = tmp_path / "out"
     result = call_cli(["calibrate", path, "--out", out, "--workers", 1, "--progress", "none"])
     assert result.code == 0, result.err
 
     posterior = pd.read_csv(out / "posterior.csv").set_index("parameter")
-    for name, path_, width in (("b_scale", "streaming.b_scale_mbps", 35.0),
-                               ("p_floor", "streaming.p_floor", 0.2)):
+    for name, path_, width in (
+        ("b_scale", "streaming.b_scale_mbps", 35.0),
+        ("p_floor", "streaming.p_floor", 0.2),
+    ):
         row = posterior.loc[name]
         truth = TRUTH[path_]
         assert abs(row["accepted_median"] - truth) < 0.2 * width, (name, row.to_dict())
@@ -383,25 +509,34 @@ def test_toy_calibration_recovers_the_generating_parameters(tmp_path: Path) -> N
     estimate = yaml.safe_load((out / "estimate.yaml").read_text())
     assert set(estimate) == set(TRUTH)
     report = (out / "REPORT.md").read_text()
-    for heading in ("## Method", "## Budget", "## Free parameters and posterior",
-                    "## Accepted parameter sets"):
+    for heading in (
+        "## Method",
+        "## Budget",
+        "## Free parameters and posterior",
+        "## Accepted parameter sets",
+    ):
         assert heading in report
     assert (out / "posterior.png").read_bytes()[:4] == b"\x89PNG"
 
     # --resume: every run is complete, nothing is computed again, the result is the same.
-    again = call_cli(["calibrate", path, "--out", out, "--workers", 1, "--progress", "none",
-                      "--resume"])
+    again = call_cli(
+        ["calibrate", path, "--out", out, "--workers", 1, "--progress", "none", "--resume"]
+    )
     assert again.code == 0, again.err
     pd.testing.assert_frame_equal(pd.read_csv(out / "points.csv"), points)
     # A new acceptance rule re-analyses the same search on --resume: no run is made again.
-    looser = write_yaml(tmp_path / "toy.yaml", {
-        **config, "acceptance": {**config["acceptance"], "fraction": 0.5, "adjustment": "none"}})
-    again = call_cli(["calibrate", looser, "--out", out, "--workers", 1, "--progress", "none",
-                      "--resume"])
+    looser = write_yaml(
+        tmp_path / "toy.yaml",
+        {**config, "acceptance": {**config["acceptance"], "fraction": 0.5, "adjustment": "none"}},
+    )
+    again = call_cli(
+        ["calibrate", looser, "--out", out, "--workers", 1, "--progress", "none", "--resume"]
+    )
     assert again.code == 0, again.err
     rescored = pd.read_csv(out / "points.csv")
-    pd.testing.assert_frame_equal(rescored.drop(columns="accepted"),
-                                  points.drop(columns="accepted"))
+    pd.testing.assert_frame_equal(
+        rescored.drop(columns="accepted"), points.drop(columns="accepted")
+    )
     assert rescored["accepted"].sum() == 30
     import duckdb
 

@@ -23,8 +23,7 @@ from village_sim.scenario.errors import ScenarioError
 from village_sim.scenario.load import deep_merge, load_scenario
 from village_sim.scenario.schema import Scenario
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -64,14 +63,17 @@ def _paths(node: Any, prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
 
 
 ALL_PATHS = {name: [p for p, _ in _paths(base)] for name, base in BASES.items()}
-DICT_PATHS = {name: [()] + [p for p, v in _paths(base) if isinstance(v, dict)]
-              for name, base in BASES.items()}
-NUMBER_PATHS = {name: [p for p, v in _paths(base)
-                       if isinstance(v, int | float) and not isinstance(v, bool)]
-                for name, base in BASES.items()}
-UNIT_PATHS = {name: [p for p, v in _paths(base)
-                     if isinstance(v, float) and 0.0 <= v <= 1.0]
-              for name, base in BASES.items()}
+DICT_PATHS = {
+    name: [()] + [p for p, v in _paths(base) if isinstance(v, dict)] for name, base in BASES.items()
+}
+NUMBER_PATHS = {
+    name: [p for p, v in _paths(base) if isinstance(v, int | float) and not isinstance(v, bool)]
+    for name, base in BASES.items()
+}
+UNIT_PATHS = {
+    name: [p for p, v in _paths(base) if isinstance(v, float) and 0.0 <= v <= 1.0]
+    for name, base in BASES.items()
+}
 
 
 def _get(data: Any, path: Path_) -> Any:
@@ -97,8 +99,26 @@ junk = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(-10.0, 10.0),
     st.text(max_size=12),
-    st.sampled_from(["plain", "hill", "mountain", "village", "city", "county", "explicit",
-                     "kiwi", "tea", "talent", "1e400", "nan", "inf", "-1", "0", "yes"]),
+    st.sampled_from(
+        [
+            "plain",
+            "hill",
+            "mountain",
+            "village",
+            "city",
+            "county",
+            "explicit",
+            "kiwi",
+            "tea",
+            "talent",
+            "1e400",
+            "nan",
+            "inf",
+            "-1",
+            "0",
+            "yes",
+        ]
+    ),
     st.lists(st.integers(-3, 60), max_size=4),
     st.dictionaries(st.text(max_size=6), st.integers(-3, 3), max_size=3),
 )
@@ -127,7 +147,7 @@ def mutation(draw: st.DrawFn, base: str) -> tuple[str, Any]:
         return f"del {path}", lambda d: _delete(d, path)
     if kind == "negative":
         path = draw(st.sampled_from(NUMBER_PATHS[base]))
-        value = draw(st.one_of(st.integers(-10**6, -1), st.floats(-1e6, -1e-9)))
+        value = draw(st.one_of(st.integers(-(10**6), -1), st.floats(-1e6, -1e-9)))
         return f"{path} = {value!r}", lambda d: _set(d, path, value)
     if kind == "above_one":
         path = draw(st.sampled_from(UNIT_PATHS[base]))
@@ -139,8 +159,7 @@ def mutation(draw: st.DrawFn, base: str) -> tuple[str, Any]:
     action = draw(st.sampled_from(["drop_field", "drop_edge", "stray_edge", "kind"]))
     if action == "drop_field":
         field = draw(st.sampled_from(["id", "kind", "terrain", "products"]))
-        return (f"del nodes[{i}].{field}",
-                lambda d: d["world"]["nodes"][i].pop(field, None))
+        return (f"del nodes[{i}].{field}", lambda d: d["world"]["nodes"][i].pop(field, None))
     if action == "drop_edge":
         j = draw(st.integers(0, len(BASES["explicit"]["world"]["edges"]) - 1))
         return f"del edges[{j}]", lambda d: d["world"]["edges"].pop(j)
@@ -195,17 +214,57 @@ def test_mutated_scenarios_load_or_raise_scenario_error(case_file: Path, case: A
     _load(case_file)
 
 
-yaml_tokens = st.sampled_from([
-    "name:", "steps:", "world:", "population:", "  ", "    ", "- ", "\n", ": ", "{", "}", "[",
-    "]", ",", "'", '"', "&a ", "*a", "!!python/object:os.system", "---", "...", "#", "|", ">",
-    "? ", "~", "null", "true", "1", "-5", "1.5", ".nan", "villages", "generator: explicit",
-    "nodes:", "edges:", "\t", "%YAML 1.2", "<<: ", "0x1F", "1e3", "kiwi:", "policies:",
-])
+yaml_tokens = st.sampled_from(
+    [
+        "name:",
+        "steps:",
+        "world:",
+        "population:",
+        "  ",
+        "    ",
+        "- ",
+        "\n",
+        ": ",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        "'",
+        '"',
+        "&a ",
+        "*a",
+        "!!python/object:os.system",
+        "---",
+        "...",
+        "#",
+        "|",
+        ">",
+        "? ",
+        "~",
+        "null",
+        "true",
+        "1",
+        "-5",
+        "1.5",
+        ".nan",
+        "villages",
+        "generator: explicit",
+        "nodes:",
+        "edges:",
+        "\t",
+        "%YAML 1.2",
+        "<<: ",
+        "0x1F",
+        "1e3",
+        "kiwi:",
+        "policies:",
+    ]
+)
 
 
 @SETTINGS
-@given(text=st.one_of(st.text(max_size=200),
-                      st.lists(yaml_tokens, max_size=40).map("".join)))
+@given(text=st.one_of(st.text(max_size=200), st.lists(yaml_tokens, max_size=40).map("".join)))
 def test_junk_text_loads_or_raises_scenario_error(case_file: Path, text: str) -> None:
     case_file.write_text(text, encoding="utf-8")
     _load(case_file)
@@ -239,13 +298,32 @@ def test_validate_exits_0_or_2_without_traceback(case_file: Path, case: Any) -> 
 
 set_paths = st.one_of(
     st.sampled_from(ALL_PATHS["county"]).map(lambda p: ".".join(map(str, p))),
-    st.lists(st.sampled_from(["population", "youth", "policies", "world", "nodes", "0", "x",
-                              "", "measures", "training", "steps", "kiwi", "products"]),
-             min_size=1, max_size=5).map(".".join),
+    st.lists(
+        st.sampled_from(
+            [
+                "population",
+                "youth",
+                "policies",
+                "world",
+                "nodes",
+                "0",
+                "x",
+                "",
+                "measures",
+                "training",
+                "steps",
+                "kiwi",
+                "products",
+            ]
+        ),
+        min_size=1,
+        max_size=5,
+    ).map(".".join),
     st.text(max_size=20),
 )
-set_values = st.one_of(st.text(max_size=15),
-                       junk.map(lambda v: yaml.safe_dump(v, default_flow_style=True).strip()))
+set_values = st.one_of(
+    st.text(max_size=15), junk.map(lambda v: yaml.safe_dump(v, default_flow_style=True).strip())
+)
 
 
 @SETTINGS
@@ -262,8 +340,9 @@ def test_random_set_overrides(case_file: Path, path: str, value: str, equals: bo
 # ------------------------------------------------------------------------------------------
 # Targeted properties: the checks reject what they must (these can fail on a lax schema)
 # ------------------------------------------------------------------------------------------
-def _constrained(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, float | None,
-                                                                      float | None]]:
+def _constrained(
+    model: BaseModel, prefix: str = ""
+) -> Iterator[tuple[str, float | None, float | None]]:
     """(path, lower bound, upper bound) of every bounded number in the default scenario."""
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
@@ -312,28 +391,34 @@ def test_any_share_above_one_is_rejected(case_file: Path, path: str, value: floa
 
 
 @SETTINGS
-@given(path=st.sampled_from(NON_NEGATIVE),
-       value=st.one_of(st.integers(-10**9, -1), st.floats(-1e9, 0.0, exclude_max=True)))
-def test_any_negative_bounded_number_is_rejected(case_file: Path, path: str,
-                                                 value: float) -> None:
+@given(
+    path=st.sampled_from(NON_NEGATIVE),
+    value=st.one_of(st.integers(-(10**9), -1), st.floats(-1e9, 0.0, exclude_max=True)),
+)
+def test_any_negative_bounded_number_is_rejected(case_file: Path, path: str, value: float) -> None:
     case_file.write_text(dump(SMALL_SCENARIO), encoding="utf-8")
     _expect_problem_at(path, [f"{path}={value!r}"], case_file)
 
 
 @SETTINGS
-@given(path=st.sampled_from(NON_NEGATIVE + SHARES),
-       value=st.sampled_from([".nan", ".inf", "-.inf", "true", "false", "[1]", "{a: 1}", "x"]))
-def test_non_numbers_in_number_fields_are_rejected(case_file: Path, path: str,
-                                                   value: str) -> None:
+@given(
+    path=st.sampled_from(NON_NEGATIVE + SHARES),
+    value=st.sampled_from([".nan", ".inf", "-.inf", "true", "false", "[1]", "{a: 1}", "x"]),
+)
+def test_non_numbers_in_number_fields_are_rejected(case_file: Path, path: str, value: str) -> None:
     case_file.write_text(dump(SMALL_SCENARIO), encoding="utf-8")
     _expect_problem_at(path, [f"{path}={value}"], case_file)
 
 
 @SETTINGS
-@given(node=st.integers(0, 1), field=st.sampled_from(["id", "kind", "terrain", "products"]),
-       via=st.sampled_from(["delete", "null"]))
-def test_village_without_required_field_is_rejected(case_file: Path, node: int, field: str,
-                                                    via: str) -> None:
+@given(
+    node=st.integers(0, 1),
+    field=st.sampled_from(["id", "kind", "terrain", "products"]),
+    via=st.sampled_from(["delete", "null"]),
+)
+def test_village_without_required_field_is_rejected(
+    case_file: Path, node: int, field: str, via: str
+) -> None:
     data = small_with(world=copy.deepcopy(EXPLICIT_WORLD))
     village = data["world"]["nodes"][node]
     assert village["kind"] == "village"
@@ -344,16 +429,21 @@ def test_village_without_required_field_is_rejected(case_file: Path, node: int, 
     case_file.write_text(dump(data), encoding="utf-8")
     with pytest.raises(ScenarioError) as info:
         load_scenario(case_file)
-    assert any(p == f"world.nodes.{node}" or p.startswith(f"world.nodes.{node}.")
-               for p, _ in info.value.problems), info.value.problems
+    assert any(
+        p == f"world.nodes.{node}" or p.startswith(f"world.nodes.{node}.")
+        for p, _ in info.value.problems
+    ), info.value.problems
 
 
 @st.composite
 def explicit_graph(draw: st.DrawFn) -> dict[str, Any]:
     """A random small explicit world: maybe disconnected, maybe with bad or duplicate ids."""
     n = draw(st.integers(1, 7))
-    kinds = draw(st.lists(st.sampled_from(["village", "township", "county_hub", "city"]),
-                          min_size=n, max_size=n))
+    kinds = draw(
+        st.lists(
+            st.sampled_from(["village", "township", "county_hub", "city"]), min_size=n, max_size=n
+        )
+    )
     ids = list(range(n))
     if draw(st.booleans()) and n > 1:
         ids[-1] = ids[0]  # a duplicate id
@@ -389,7 +479,8 @@ def _graph_is_valid(world: dict[str, Any]) -> bool:
 @SETTINGS
 @given(world=explicit_graph())
 def test_explicit_world_accepted_exactly_when_connected_and_well_formed(
-        case_file: Path, world: dict[str, Any]) -> None:
+    case_file: Path, world: dict[str, Any]
+) -> None:
     case_file.write_text(dump(small_with(world=world)), encoding="utf-8")
     loaded = _load(case_file)
     valid = _graph_is_valid(world)

@@ -59,17 +59,35 @@ def test_levers_off_leave_the_scenario_as_written() -> None:
 
 
 def test_each_path_gets_one_policy_with_its_measures() -> None:
-    scenario = levers.build_scenario("baseline", {
-        "training_extra_seats": "80", "training_quality": "1.3", "standard_courses": True,
-        "broadband": "mountain villages", "cold_chain": True, "standardisation": "0.5",
-        "traceability": True, "commission_cap": "0.10", "platform_fairness": True,
-        "policy_budget": "10", "policy_start_week": "13"})
+    scenario = levers.build_scenario(
+        "baseline",
+        {
+            "training_extra_seats": "80",
+            "training_quality": "1.3",
+            "standard_courses": True,
+            "broadband": "mountain villages",
+            "cold_chain": True,
+            "standardisation": "0.5",
+            "traceability": True,
+            "commission_cap": "0.10",
+            "platform_fairness": True,
+            "policy_budget": "10",
+            "policy_start_week": "13",
+        },
+    )
     by_name = {p.name: p for p in scenario.policies}
-    assert set(by_name) == {"viz_talent", "viz_infrastructure", "viz_supply_side",
-                            "viz_co_governance"}
+    assert set(by_name) == {
+        "viz_talent",
+        "viz_infrastructure",
+        "viz_supply_side",
+        "viz_co_governance",
+    }
     talent = by_name["viz_talent"].measures.training
     assert (talent.seats_per_year, talent.quality_multiplier, talent.standard_share) == (
-        80, 1.3, 1.0)
+        80,
+        1.3,
+        1.0,
+    )
     infra = by_name["viz_infrastructure"].measures
     assert infra.broadband.terrains == ["mountain"] and infra.cold_chain.roads
     assert by_name["viz_supply_side"].measures.standardisation.quality_sd_factor == 0.5
@@ -79,8 +97,16 @@ def test_each_path_gets_one_policy_with_its_measures() -> None:
 
 
 def test_levers_add_to_the_scenario_own_policies(tmp_path: Path) -> None:
-    own = dict(SMALL, policies=[{"name": "viz_talent", "path": "talent",
-                                 "measures": {"honour_system": {"awards_per_year": 2}}}])
+    own = dict(
+        SMALL,
+        policies=[
+            {
+                "name": "viz_talent",
+                "path": "talent",
+                "measures": {"honour_system": {"awards_per_year": 2}},
+            }
+        ],
+    )
     path = write_yaml(tmp_path / "own.yaml", own)
     scenario = levers.build_scenario(str(path), {"training_extra_seats": 40})
     assert [p.name for p in scenario.policies] == ["viz_talent", "viz_talent_lever"]
@@ -111,8 +137,9 @@ def test_model_params_match_the_model_signature() -> None:
     _check_model_params(VizMarket.__init__, params)
 
 
-def test_seed_text_and_bad_scenario_do_not_break_the_page(tmp_path: Path, small_file: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_seed_text_and_bad_scenario_do_not_break_the_page(
+    tmp_path: Path, small_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from village_sim.viz.app import VizMarket, parse_seed
 
     assert parse_seed(" 42 ") == (42, None)
@@ -170,8 +197,7 @@ def test_every_chart_has_title_axis_units_and_legends(stepped) -> None:
 
     model = stepped
     nodes, edges = data.trade_graph(model)
-    specs = [charts.trade_graph_chart(nodes, edges, key)
-             for key in ("farmer_share", "brand_trust")]
+    specs = [charts.trade_graph_chart(nodes, edges, key) for key in ("farmer_share", "brand_trust")]
     for s in c.SERIES.values():
         rows = data.series(data.weekly(model), s.columns)
         for name, label in (s.so_far or {}).items():
@@ -183,8 +209,11 @@ def test_every_chart_has_title_axis_units_and_legends(stepped) -> None:
         specs.append(spec)
     specs.append(charts.lorenz_chart({"traffic": ([0, 1], [0, 1])}))
     specs.append(charts.split_chart(data.group_split(data.seller_week(model))))
-    specs.append(charts.bar_chart(data.suspension_by_tool(model), "tool", "rate", "T",
-                                  "idle / held (share)", "tool"))
+    specs.append(
+        charts.bar_chart(
+            data.suspension_by_tool(model), "tool", "rate", "T", "idle / held (share)", "tool"
+        )
+    )
     specs.append(charts.stacked_area_chart([], ["a", "b"], "T", "people (persons)"))
     for spec in specs:
         json.dumps(spec, allow_nan=False)  # JSON-safe: no NaN reaches the browser
@@ -195,8 +224,9 @@ def test_every_chart_has_title_axis_units_and_legends(stepped) -> None:
 # ------------------------------------------------------------------------------------------------
 # the page, in-process
 # ------------------------------------------------------------------------------------------------
-def test_page_renders_and_step_advances_a_week(small_file: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_page_renders_and_step_advances_a_week(
+    small_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import ipyvuetify as v
     import solara
 
@@ -212,6 +242,7 @@ def test_page_renders_and_step_advances_a_week(small_file: Path,
 
     box, rc = solara.render(App(), handle_error=False)
     try:
+
         def week() -> str:
             return rc.find(v.Html, class_="vs-week").widget.children[0]
 
@@ -286,9 +317,15 @@ def _viz_command() -> list[str]:
 # ------------------------------------------------------------------------------------------------
 # the page in a real browser
 # ------------------------------------------------------------------------------------------------
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture
@@ -297,15 +334,22 @@ def viz_server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([*_viz_command(), str(BASELINE), "--port", str(port)], cwd=REPO,
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [*_viz_command(), str(BASELINE), "--port", str(port)],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"viz server exited with {proc.returncode}: "
-                            f"{(tmp_path / 'server.log').read_text()}")
+                pytest.fail(
+                    f"viz server exited with {proc.returncode}: "
+                    f"{(tmp_path / 'server.log').read_text()}"
+                )
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
@@ -332,8 +376,9 @@ def chromium() -> str:
     """Debian's Chromium (``apt-get install -y chromium``; ``.ci/run`` installs it)."""
     path = shutil.which("chromium")
     if path is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium; .ci/run "
-                    "does it)")
+        pytest.skip(
+            "Debian's chromium is not installed (apt-get install -y chromium; .ci/run does it)"
+        )
     return path
 
 
@@ -347,8 +392,12 @@ def test_in_a_real_browser(chromium: str, viz_server: str, tmp_path: Path) -> No
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-                    if m.type == "error" else None)
+            page.on(
+                "console",
+                lambda m: (
+                    problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+                ),
+            )
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
             page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
             page.set_default_timeout(30_000)

@@ -53,7 +53,8 @@ def check_out_dir(directory: Path, overwrite: bool, keep: tuple[Path, ...] = ())
     if not overwrite:
         raise OutputExistsError(
             f"{directory}: output folder exists and is not empty; expected a new or empty "
-            "folder (or give --overwrite to replace it)")
+            "folder (or give --overwrite to replace it)"
+        )
     target = directory.resolve()
     if not directory.is_dir():
         return
@@ -62,13 +63,15 @@ def check_out_dir(directory: Path, overwrite: bool, keep: tuple[Path, ...] = ())
     if target in protected or cwd == target or target in cwd.parents:
         raise OutputExistsError(
             f"{directory}: refusing to replace this folder (it holds the working directory or is "
-            "a system folder); expected a dedicated run folder")
+            "a system folder); expected a dedicated run folder"
+        )
     for path in keep:
         resolved = Path(path).resolve()
         if resolved == target or target in resolved.parents:
             raise OutputExistsError(
                 f"{directory}: refusing to replace this folder: it holds {path}; expected a "
-                "dedicated run folder")
+                "dedicated run folder"
+            )
 
 
 def resolved_yaml(scenario: Scenario, steps: int | None = None) -> str:
@@ -102,8 +105,9 @@ def write_run_folder(result: RunResult, directory: Path, overwrite: bool = False
 
 
 @contextmanager
-def atomic_folder(directory: Path, overwrite: bool = False,
-                  keep: tuple[Path, ...] = ()) -> Iterator[Path]:
+def atomic_folder(
+    directory: Path, overwrite: bool = False, keep: tuple[Path, ...] = ()
+) -> Iterator[Path]:
     """Yield a temporary sibling folder that replaces ``directory`` only when the block succeeds.
 
     Raises:
@@ -126,8 +130,12 @@ def atomic_folder(directory: Path, overwrite: bool = False,
 def _write_all(result: RunResult, out: Path) -> None:
     resolved = resolved_yaml(result.scenario, result.steps)
     (out / "scenario.resolved.yaml").write_text(resolved, encoding="utf-8")
-    summary = {"scenario": result.scenario.name, "seed": result.seed, "steps": result.steps,
-               "indicators": {k: finite_or_none(v) for k, v in result.indicators.items()}}
+    summary = {
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "steps": result.steps,
+        "indicators": {k: finite_or_none(v) for k, v in result.indicators.items()},
+    }
     extra = getattr(result, "summary_extra", None)
     if extra:
         summary.update(extra)
@@ -173,25 +181,32 @@ def village_table(model) -> pd.DataFrame:
     scale = model.consumers.scale.astype(float)
     trust = (model.consumers.brand_trust * scale[:, None]).sum(axis=0) / scale.sum()
     with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.DataFrame({
-            "village": np.arange(n_v),
-            "node_id": world.village_nodes,
-            "name": world.village_names(),
-            "terrain": [terrain_names[t] for t in world.terrain],
-            "households": households,
-            "sales_yuan": np.round(vs["gmv_yuan"], 2),
-            "farmer_income_mean": np.where(households > 0, income_sum / np.maximum(households, 1),
-                                           np.nan).round(2),
-            "farmer_share": np.where(vs["gmv_yuan"] > 0, vs["farmer_live_yuan"] / vs["gmv_yuan"],
-                                     np.nan).round(4),
-            "brand_trust": trust.round(4),
-            "stall_rate": np.where(vs["sessions"] > 0, vs["stalled"] / vs["sessions"],
-                                   np.nan).round(4),
-            "spoilage_rate": np.where(vs["fresh_shipped_kg"] > 0,
-                                      vs["fresh_spoiled_kg"] / vs["fresh_shipped_kg"],
-                                      np.nan).round(4),
-            "active_anchors": active,
-        })
+        return pd.DataFrame(
+            {
+                "village": np.arange(n_v),
+                "node_id": world.village_nodes,
+                "name": world.village_names(),
+                "terrain": [terrain_names[t] for t in world.terrain],
+                "households": households,
+                "sales_yuan": np.round(vs["gmv_yuan"], 2),
+                "farmer_income_mean": np.where(
+                    households > 0, income_sum / np.maximum(households, 1), np.nan
+                ).round(2),
+                "farmer_share": np.where(
+                    vs["gmv_yuan"] > 0, vs["farmer_live_yuan"] / vs["gmv_yuan"], np.nan
+                ).round(4),
+                "brand_trust": trust.round(4),
+                "stall_rate": np.where(
+                    vs["sessions"] > 0, vs["stalled"] / vs["sessions"], np.nan
+                ).round(4),
+                "spoilage_rate": np.where(
+                    vs["fresh_shipped_kg"] > 0,
+                    vs["fresh_spoiled_kg"] / vs["fresh_shipped_kg"],
+                    np.nan,
+                ).round(4),
+                "active_anchors": active,
+            }
+        )
 
 
 def cohort_table(model) -> pd.DataFrame:
@@ -212,12 +227,28 @@ def cohort_table(model) -> pd.DataFrame:
                     exited += 1
                 else:
                     streaming += 1
-            rows.append({"cohort": cohort.cohort_id, "course": cohort.course,
-                         "start_week": cohort.start_week, "end_week": cohort.end_week,
-                         "weeks_since_course": since, "trainees": len(cohort.members),
-                         "streaming": streaming, "exited": exited})
-    columns = ["cohort", "course", "start_week", "end_week", "weeks_since_course", "trainees",
-               "streaming", "exited"]
+            rows.append(
+                {
+                    "cohort": cohort.cohort_id,
+                    "course": cohort.course,
+                    "start_week": cohort.start_week,
+                    "end_week": cohort.end_week,
+                    "weeks_since_course": since,
+                    "trainees": len(cohort.members),
+                    "streaming": streaming,
+                    "exited": exited,
+                }
+            )
+    columns = [
+        "cohort",
+        "course",
+        "start_week",
+        "end_week",
+        "weeks_since_course",
+        "trainees",
+        "streaming",
+        "exited",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -225,8 +256,13 @@ def git_commit() -> str | None:
     """Return the package's git commit, if it runs from a checkout."""
     root = Path(__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -266,8 +302,9 @@ def trade_graph(model) -> nx.Graph:
     for (u, v), kg in model.logistics.edge_flow_kg.items():
         graph.edges[u, v]["flow_kg"] = round(kg, 3)
     for n in graph.nodes:
-        graph.nodes[n]["volume_kg"] = round(sum(
-            graph.edges[n, m].get("flow_kg", 0.0) for m in graph.neighbors(n)), 3)
+        graph.nodes[n]["volume_kg"] = round(
+            sum(graph.edges[n, m].get("flow_kg", 0.0) for m in graph.neighbors(n)), 3
+        )
     for _, data in graph.nodes(data=True):
         for key, value in list(data.items()):
             if isinstance(value, np.generic):

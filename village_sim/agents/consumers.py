@@ -176,8 +176,9 @@ class ConsumerPopulation:
                 seeding.add(anchor, people, trust)
                 continue
             units = np.flatnonzero(people > 0)
-            self.add_follows(units, np.full(units.size, anchor), people[units],
-                             np.full(units.size, trust))
+            self.add_follows(
+                units, np.full(units.size, anchor), people[units], np.full(units.size, trust)
+            )
 
     def followers(self, n_anchors: int) -> np.ndarray:
         """People following each anchor (by global anchor index), as floats.
@@ -391,7 +392,9 @@ class ConsumerPopulation:
             "markdown": seller["markdown"].astype(f32),
             "quality": seller["quality"].astype(f32),
             "keep": keep,
-            "trust_boost": seller["trust_boost"].astype(f32) if seller["trust_boost"].any() else None,
+            "trust_boost": seller["trust_boost"].astype(f32)
+            if seller["trust_boost"].any()
+            else None,
             "brand": seller["brand"].astype(f32) if seller["brand"].any() else None,
         }
 
@@ -512,7 +515,10 @@ class ConsumerPopulation:
         self.add_follows(units, anchors, joiners, new_trust)
 
     def remember_purchases(
-        self, units: np.ndarray, villages: np.ndarray, buyers: np.ndarray,
+        self,
+        units: np.ndarray,
+        villages: np.ndarray,
+        buyers: np.ndarray,
         repeat_share: np.ndarray,
     ) -> np.ndarray:
         """Split buyers into repeat and new buyers of a village; remember the new ones.

@@ -45,8 +45,12 @@ def return_hazards(model: VillageMarket) -> np.ndarray:
     + β_amenity·amenities + β_subsidy·subsidy)`` with Δincome = (expected rural income − wage) / wage
     and the subsidy relative to the wage (MODEL.md §3).
     """
-    key = (model.week, model.expected_rural_income, model.recognition,
-           model.governance.returnee_subsidy_week())
+    key = (
+        model.week,
+        model.expected_rural_income,
+        model.recognition,
+        model.governance.returnee_subsidy_week(),
+    )
     cached = getattr(model, "_youth_hazards", None)
     if cached is not None and cached[0] == key:
         return cached[1]

@@ -242,16 +242,27 @@ def markdown(comparison: Comparison) -> str:
 
 
 GLANCE = (
-    "farmer_income_mean", "farmer_share_of_spending", "anchor_retention_52w",
-    "training_conversion_rate", "technology_suspension_rate", "traffic_hhi", "fake_origin_share",
-    "spoilage_rate", "stall_rate", "consumer_trust", "repeat_purchase_rate", "active_anchors",
-    "gmv", "policy_spend",
+    "farmer_income_mean",
+    "farmer_share_of_spending",
+    "anchor_retention_52w",
+    "training_conversion_rate",
+    "technology_suspension_rate",
+    "traffic_hhi",
+    "fake_origin_share",
+    "spoilage_rate",
+    "stall_rate",
+    "consumer_trust",
+    "repeat_purchase_rate",
+    "active_anchors",
+    "gmv",
+    "policy_spend",
 )
 """Indicators of the wide table that opens ``summary.md`` (and ``docs/governance.md``)."""
 
 
-def glance_table(summary: pd.DataFrame, order: list[str],
-                 indicators: tuple[str, ...] = GLANCE) -> str:
+def glance_table(
+    summary: pd.DataFrame, order: list[str], indicators: tuple[str, ...] = GLANCE
+) -> str:
     """Indicators × scenarios: means, and paired differences to the first scenario.
 
     Each cell holds the mean and, below it, the paired difference to the first scenario with its
@@ -263,9 +274,13 @@ def glance_table(summary: pd.DataFrame, order: list[str],
         indicators: Rows of the table.
     """
     table = summary.set_index(["indicator", "scenario"])
-    lines = ["Each cell: mean over replicates, and below it the paired difference to "
-             f"`{order[0]}` with its 95 % CI (bold when the CI excludes zero).", "",
-             "| indicator | " + " | ".join(order) + " |", "|---|" + "---|" * len(order)]
+    lines = [
+        "Each cell: mean over replicates, and below it the paired difference to "
+        f"`{order[0]}` with its 95 % CI (bold when the CI excludes zero).",
+        "",
+        "| indicator | " + " | ".join(order) + " |",
+        "|---|" + "---|" * len(order),
+    ]
     for ind in indicators:
         cells = []
         for i, name in enumerate(order):
@@ -276,7 +291,7 @@ def glance_table(summary: pd.DataFrame, order: list[str],
             cell = _short(row["mean"])
             if i > 0:
                 low, high = row["diff_ci_low"], row["diff_ci_high"]
-                diff = (f"{_short(row['diff'])} [{_short(low)}, {_short(high)}]")
+                diff = f"{_short(row['diff'])} [{_short(low)}, {_short(high)}]"
                 excludes = _finite(low) and _finite(high) and (low > 0 or high < 0)
                 cell += "<br>" + (f"**{diff}**" if excludes else diff)
             cells.append(cell)

@@ -52,10 +52,27 @@ from village_sim.scenario.errors import ScenarioError, line_index
 DESIGN_TYPES = ("grid", "paths", "lhs", "sobol", "morris")
 SAMPLED_TYPES = ("lhs", "sobol", "morris")
 FACTOR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-RESERVED_NAMES = frozenset({
-    "point", "replicate", "design", "run_key", "seed", "status", "wall_time_s", "error", "worker",
-    "session", "finished_at", "indicator", "value", "week", "series", "path", "reused",
-})
+RESERVED_NAMES = frozenset(
+    {
+        "point",
+        "replicate",
+        "design",
+        "run_key",
+        "seed",
+        "status",
+        "wall_time_s",
+        "error",
+        "worker",
+        "session",
+        "finished_at",
+        "indicator",
+        "value",
+        "week",
+        "series",
+        "path",
+        "reused",
+    }
+)
 """Column names of the ``runs`` table that a factor may not take."""
 
 
@@ -111,7 +128,8 @@ class FactorSpec(_Strict):
 
 class _DesignBase(_Strict):
     factors: list[str] | None = Field(
-        None, description="The experiment's factors this design varies (default: all).")
+        None, description="The experiment's factors this design varies (default: all)."
+    )
 
 
 class GridDesign(_DesignBase):
@@ -178,7 +196,10 @@ Design = Annotated[
     Field(discriminator="type"),
 ]
 DESIGN_CLASSES: dict[str, type[BaseModel]] = {
-    "grid": GridDesign, "lhs": LhsDesign, "sobol": SobolDesign, "morris": MorrisDesign,
+    "grid": GridDesign,
+    "lhs": LhsDesign,
+    "sobol": SobolDesign,
+    "morris": MorrisDesign,
     "paths": PathsDesign,
 }
 
@@ -219,7 +240,8 @@ class ExperimentSpec(_Strict):
     description: str = ""
     scenario: str | None = Field(None, description="Base scenario, relative to this file.")
     overrides: dict[str, Any] = Field(
-        default_factory=dict, description="Scenario overrides applied to every run.")
+        default_factory=dict, description="Scenario overrides applied to every run."
+    )
     steps: int | None = Field(None, ge=1, description="Weeks per run (default: the scenario's).")
     replicates: int = Field(1, ge=1)
     seed: int = Field(0, ge=0, description="Root seed of the experiment.")
@@ -391,8 +413,9 @@ def load_experiment(path: str | Path, probe: bool = True) -> Experiment:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError([("", f"YAML syntax error: {problem}")], where, at) from None
     if not isinstance(data, dict):
-        raise ScenarioError([("", "expected a mapping (name:, scenario:, factors:, design: ...)")],
-                            where)
+        raise ScenarioError(
+            [("", "expected a mapping (name:, scenario:, factors:, design: ...)")], where
+        )
     spec = parse_spec(data, where, lines)
     experiment = Experiment(spec, source, text, hashlib.sha256(raw_bytes).hexdigest(), lines)
     problems = cross_check(spec)
@@ -404,8 +427,9 @@ def load_experiment(path: str | Path, probe: bool = True) -> Experiment:
     return experiment
 
 
-def parse_spec(data: dict[str, Any], source: str | None = None,
-               lines: dict[str, int] | None = None) -> ExperimentSpec:
+def parse_spec(
+    data: dict[str, Any], source: str | None = None, lines: dict[str, int] | None = None
+) -> ExperimentSpec:
     """Validate the mapping of an experiment file against the schema."""
     try:
         return ExperimentSpec.model_validate(data)
@@ -418,15 +442,25 @@ def cross_check(spec: ExperimentSpec) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     designs_ok = (spec.design is None) != (spec.designs is None)
     if not designs_ok:
-        problems.append(("design", "expected either 'design: {type: ...}' or 'designs: {NAME: "
-                                   "{type: ...}, ...}' (exactly one of them)"))
+        problems.append(
+            (
+                "design",
+                "expected either 'design: {type: ...}' or 'designs: {NAME: "
+                "{type: ...}, ...}' (exactly one of them)",
+            )
+        )
     elif spec.designs is not None and not spec.designs:
         problems.append(("designs", "expected at least one design"))
     for name, factor in spec.factors.items():
         where = f"factors.{name}"
         if not FACTOR_NAME.match(name):
-            problems.append((where, "a factor name must be letters, digits and underscores, "
-                                    "not starting with a digit"))
+            problems.append(
+                (
+                    where,
+                    "a factor name must be letters, digits and underscores, "
+                    "not starting with a digit",
+                )
+            )
         elif name in RESERVED_NAMES:
             problems.append((where, f"'{name}' is a column of the runs table; choose another name"))
         problems += [(f"{where}.{p}", m) for p, m in _factor_problems(factor)]
@@ -439,41 +473,71 @@ def cross_check(spec: ExperimentSpec) -> list[tuple[str, str]]:
         if isinstance(design, PathsDesign):
             for pname, path in design.paths.items():
                 if path.scenario is None and spec.scenario is None:
-                    problems.append((f"{where}.paths.{pname}.scenario",
-                                     "required: this experiment has no base 'scenario'"))
+                    problems.append(
+                        (
+                            f"{where}.paths.{pname}.scenario",
+                            "required: this experiment has no base 'scenario'",
+                        )
+                    )
             continue
         all_paths = False
         names = spec.design_factors(design)
         if not names:
-            problems.append((f"{where}.factors" if design.factors is not None else "factors",
-                             f"the {design.type} design needs at least one factor"))
+            problems.append(
+                (
+                    f"{where}.factors" if design.factors is not None else "factors",
+                    f"the {design.type} design needs at least one factor",
+                )
+            )
         if design.factors is not None and len(set(design.factors)) != len(design.factors):
             problems.append((f"{where}.factors", "factor listed twice"))
         for fname in names:
             used.add(fname)
             factor = spec.factors.get(fname)
             if factor is None:
-                problems.append((f"{where}.factors", f"unknown factor '{fname}'; expected one "
-                                                     f"of: {', '.join(spec.factors) or '(none)'}"))
+                problems.append(
+                    (
+                        f"{where}.factors",
+                        f"unknown factor '{fname}'; expected one "
+                        f"of: {', '.join(spec.factors) or '(none)'}",
+                    )
+                )
                 continue
             if design.type == "grid" and factor.levels is None:
-                problems.append((f"factors.{fname}.levels",
-                                 f"required by the grid design '{dname}' (a list of values)"))
+                problems.append(
+                    (
+                        f"factors.{fname}.levels",
+                        f"required by the grid design '{dname}' (a list of values)",
+                    )
+                )
             if design.type in SAMPLED_TYPES and not factor.has_range():
-                problems.append((f"factors.{fname}", f"the {design.type} design '{dname}' "
-                                                     "needs a range: min: and max:"))
+                problems.append(
+                    (
+                        f"factors.{fname}",
+                        f"the {design.type} design '{dname}' needs a range: min: and max:",
+                    )
+                )
         if isinstance(design, SobolDesign) and (design.samples & (design.samples - 1)):
-            problems.append((f"{where}.samples", f"expected a power of two (Sobol sequences), got "
-                                                 f"{design.samples}"))
+            problems.append(
+                (
+                    f"{where}.samples",
+                    f"expected a power of two (Sobol sequences), got {design.samples}",
+                )
+            )
         if isinstance(design, MorrisDesign) and design.levels % 2:
-            problems.append((f"{where}.levels", f"expected an even number of levels, got "
-                                                f"{design.levels}"))
+            problems.append(
+                (f"{where}.levels", f"expected an even number of levels, got {design.levels}")
+            )
     if not all_paths and spec.scenario is None:
         problems.append(("scenario", "required: the base scenario the factors modify"))
     for fname in spec.factors if designs_ok else []:
         if fname not in used:
-            problems.append((f"factors.{fname}", "not used by any design (remove it, or list it "
-                                                 "in a design's factors)"))
+            problems.append(
+                (
+                    f"factors.{fname}",
+                    "not used by any design (remove it, or list it in a design's factors)",
+                )
+            )
     for i, name in enumerate(spec.keep.indicators or []):
         if name not in INDICATOR_NAMES:
             problems.append((f"keep.indicators.{i}", f"unknown indicator '{name}'"))
@@ -526,16 +590,23 @@ def _check_files(experiment: Experiment) -> list[tuple[str, str]]:
     for where, relative in named:
         resolved = experiment.resolve_file(relative)
         if not resolved.is_file():
-            problems.append((where, f"scenario file not found: {relative} (looked for "
-                                    f"{resolved}); paths are relative to the experiment file"))
+            problems.append(
+                (
+                    where,
+                    f"scenario file not found: {relative} (looked for "
+                    f"{resolved}); paths are relative to the experiment file",
+                )
+            )
     return problems
 
 
 # ------------------------------------------------------------------------------------------------
 # Probing factor paths and values against the scenario
 # ------------------------------------------------------------------------------------------------
-_PATH_PROBLEM = re.compile(r"unknown field|unknown key|no item named|is a plain value|"
-                           r"empty name in the field path")
+_PATH_PROBLEM = re.compile(
+    r"unknown field|unknown key|no item named|is a plain value|"
+    r"empty name in the field path"
+)
 
 
 def probe_scenarios(experiment: Experiment) -> None:
@@ -556,8 +627,10 @@ def probe_scenarios(experiment: Experiment) -> None:
             load_scenario(scenario, overrides=overrides)
         except ScenarioError as exc:
             inner = "; ".join(f"{p or '<top level>'}: {m}" if p else m for p, m in exc.problems)
-            return ("path" if any(_PATH_PROBLEM.search(m) for _, m in exc.problems) else "value",
-                    inner)
+            return (
+                "path" if any(_PATH_PROBLEM.search(m) for _, m in exc.problems) else "value",
+                inner,
+            )
         return None
 
     scenarios: list[tuple[str, Path]] = []
@@ -578,8 +651,12 @@ def probe_scenarios(experiment: Experiment) -> None:
         checked.add(file)
         failure = attempt(file, {})
         if failure is not None:
-            problems.append((where if where == "scenario" else f"{where}.scenario",
-                             f"the scenario {_short(file)} is invalid: {failure[1]}"))
+            problems.append(
+                (
+                    where if where == "scenario" else f"{where}.scenario",
+                    f"the scenario {_short(file)} is invalid: {failure[1]}",
+                )
+            )
             continue
         for key, value in spec.overrides.items():
             failure = attempt(file, {key: value})
@@ -600,13 +677,21 @@ def probe_scenarios(experiment: Experiment) -> None:
                 for key, value in path.overrides.items():
                     failure = attempt(file, {**common, key: value})
                     if failure is not None:
-                        problems.append((f"{where}.paths.{pname}.overrides.{key}",
-                                         f"in {_short(file)}: {failure[1]}"))
+                        problems.append(
+                            (
+                                f"{where}.paths.{pname}.overrides.{key}",
+                                f"in {_short(file)}: {failure[1]}",
+                            )
+                        )
                 if path.overrides and not problems:
                     failure = attempt(file, {**common, **path.overrides})
                     if failure is not None:
-                        problems.append((f"{where}.paths.{pname}.overrides",
-                                         f"in {_short(file)} together: {failure[1]}"))
+                        problems.append(
+                            (
+                                f"{where}.paths.{pname}.overrides",
+                                f"in {_short(file)} together: {failure[1]}",
+                            )
+                        )
     assert base is not None or not spec.factors
     for fname, factor in spec.factors.items():
         assert base is not None
@@ -616,20 +701,32 @@ def probe_scenarios(experiment: Experiment) -> None:
                 continue
             kind, message = failure
             if kind == "path":
-                problems.append((f"factors.{fname}.path",
-                                 f"'{factor.path}' is not a field of {_short(base)}: {message}"))
+                problems.append(
+                    (
+                        f"factors.{fname}.path",
+                        f"'{factor.path}' is not a field of {_short(base)}: {message}",
+                    )
+                )
                 break
-            problems.append((f"factors.{fname}.{sub}",
-                             f"{factor.path} = {value!r} is invalid in {_short(base)}: {message}"))
+            problems.append(
+                (
+                    f"factors.{fname}.{sub}",
+                    f"{factor.path} = {value!r} is invalid in {_short(base)}: {message}",
+                )
+            )
         else:
             if factor.has_range() and not factor.integer:
                 lo, hi = factor.bounds()
                 inside = lo + (hi - lo) * 0.371
                 failure = attempt(base, {**common, factor.path: inside})
                 if failure is not None and "integer" in failure[1]:
-                    problems.append((f"factors.{fname}.integer",
-                                     f"{factor.path} takes integers; add 'integer: true' so "
-                                     "sampled values are rounded"))
+                    problems.append(
+                        (
+                            f"factors.{fname}.integer",
+                            f"{factor.path} takes integers; add 'integer: true' so "
+                            "sampled values are rounded",
+                        )
+                    )
     if problems:
         raise experiment.error(problems)
 

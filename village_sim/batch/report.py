@@ -46,8 +46,9 @@ MAX_TABLE_ROWS = 60
 # ------------------------------------------------------------------------------------------------
 # Entry point
 # ------------------------------------------------------------------------------------------------
-def make_report(folder: str | Path, out: str | Path | None = None,
-                indicators: Sequence[str] | None = None) -> Path:
+def make_report(
+    folder: str | Path, out: str | Path | None = None, indicators: Sequence[str] | None = None
+) -> Path:
     """Write the report of a batch or compare folder.
 
     Args:
@@ -72,8 +73,16 @@ def make_report(folder: str | Path, out: str | Path | None = None,
     elif (folder / "runs.csv").exists() and (folder / "summary.csv").exists():
         builder = _compare_report(folder, indicators)
     else:
-        raise ScenarioError([("", "expected a batch folder (results.duckdb) or a compare folder "
-                                  "(runs.csv, summary.csv, compare.json)")], str(folder))
+        raise ScenarioError(
+            [
+                (
+                    "",
+                    "expected a batch folder (results.duckdb) or a compare folder "
+                    "(runs.csv, summary.csv, compare.json)",
+                )
+            ],
+            str(folder),
+        )
     return builder.write(target)
 
 
@@ -98,8 +107,10 @@ class _Report:
             if not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists()):
                 from village_sim.outputs import OutputExistsError
 
-                raise OutputExistsError(f"{target}: exists and is not a report folder; expected "
-                                        "a new folder or an earlier report")
+                raise OutputExistsError(
+                    f"{target}: exists and is not a report folder; expected "
+                    "a new folder or an earlier report"
+                )
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
@@ -132,10 +143,19 @@ def _open_store(folder: Path) -> Store:
         return Store(folder / STORE_FILE, read_only=True)
     except duckdb.Error as exc:
         if "lock" in str(exc).lower() or "configuration" in str(exc).lower():
-            raise ScenarioError([("", f"the store is in use by a running batch ({exc}); report "
-                                      "when it has finished")], str(folder)) from None
-        raise ScenarioError([("", f"cannot read {folder / STORE_FILE}: {exc}")],
-                            str(folder)) from None
+            raise ScenarioError(
+                [
+                    (
+                        "",
+                        f"the store is in use by a running batch ({exc}); report "
+                        "when it has finished",
+                    )
+                ],
+                str(folder),
+            ) from None
+        raise ScenarioError(
+            [("", f"cannot read {folder / STORE_FILE}: {exc}")], str(folder)
+        ) from None
 
 
 def _batch_report(folder: Path, wanted: Sequence[str] | None) -> _Report:
@@ -147,8 +167,11 @@ def _batch_report(folder: Path, wanted: Sequence[str] | None) -> _Report:
         runs = store.runs()
         wide = store.wide()
         sessions = store.table("sessions")
-        stored = set(store.con.execute("SELECT DISTINCT indicator FROM indicators").df()
-                     ["indicator"].tolist())
+        stored = set(
+            store.con.execute("SELECT DISTINCT indicator FROM indicators")
+            .df()["indicator"]
+            .tolist()
+        )
     finally:
         store.close()
     kept = [n for n in INDICATOR_NAMES if n in stored]
@@ -181,8 +204,9 @@ def _spec_from(exp: dict[str, Any]) -> Any:
         return None
 
 
-def _batch_header(exp: dict[str, Any], runs: pd.DataFrame, sessions: pd.DataFrame,
-                  folder: Path) -> list[str]:
+def _batch_header(
+    exp: dict[str, Any], runs: pd.DataFrame, sessions: pd.DataFrame, folder: Path
+) -> list[str]:
     ok = int((runs["status"] == "ok").sum()) if not runs.empty else 0
     failed = int((runs["status"] == "failed").sum()) if not runs.empty else 0
     planned = int(exp.get("n_runs") or 0)
@@ -192,16 +216,23 @@ def _batch_header(exp: dict[str, Any], runs: pd.DataFrame, sessions: pd.DataFram
         lines += [str(exp["description"]).strip(), ""]
     status = exp.get("status")
     if status != "complete":
-        lines += [f"**Status: {status}** — {ok + failed} of {planned} runs are recorded; "
-                  f"`village-sim batch {exp.get('design_file')} --out {folder} --resume` "
-                  "completes it.", ""]
+        lines += [
+            f"**Status: {status}** — {ok + failed} of {planned} runs are recorded; "
+            f"`village-sim batch {exp.get('design_file')} --out {folder} --resume` "
+            "completes it.",
+            "",
+        ]
     wall = pd.to_numeric(runs["wall_time_s"], errors="coerce") if not runs.empty else None
     mean_wall = float(wall.mean()) if wall is not None and wall.notna().any() else None
-    seeds = ("replicate r has the same seed at every design point"
-             if exp.get("seeds") == "common" else "a different seed at every design point")
+    seeds = (
+        "replicate r has the same seed at every design point"
+        if exp.get("seeds") == "common"
+        else "a different seed at every design point"
+    )
     digest = str(exp.get("design_hash"))[:16]
     lines += [
-        "| | |", "|---|---|",
+        "| | |",
+        "|---|---|",
         f"| experiment file | `{exp.get('design_file')}` (sha256 `{digest}…`) |",
         f"| runs | {planned} planned: {ok} ok, {failed} failed "
         f"({exp.get('n_points')} design points × {exp.get('replicates')} replicates) |",
@@ -221,8 +252,16 @@ def _batch_header(exp: dict[str, Any], runs: pd.DataFrame, sessions: pd.DataFram
     return lines
 
 
-def _design_section(rep: _Report, design: pd.Series, factors: pd.DataFrame, frame: pd.DataFrame,
-                    show: list[str], kept: list[str], exp: dict[str, Any], spec: Any) -> None:
+def _design_section(
+    rep: _Report,
+    design: pd.Series,
+    factors: pd.DataFrame,
+    frame: pd.DataFrame,
+    show: list[str],
+    kept: list[str],
+    exp: dict[str, Any],
+    spec: Any,
+) -> None:
     names = json.loads(design["factors"])
     settings = json.loads(design["settings"] or "{}")
     kind = design["type"]
@@ -235,8 +274,9 @@ def _design_section(rep: _Report, design: pd.Series, factors: pd.DataFrame, fram
             if kind == "grid":
                 vals = ", ".join(_level_text(factors, name))
             else:
-                vals = f"[{_fmt(f['min'])}, {_fmt(f['max'])}]" + (" (integers)" if f["integer"]
-                                                                else "")
+                vals = f"[{_fmt(f['min'])}, {_fmt(f['max'])}]" + (
+                    " (integers)" if f["integer"] else ""
+                )
             rep.lines.append(f"| {name} | `{f['path']}` | {vals} | {f['unit'] or '–'} |")
         rep.lines.append("")
     if frame.empty or not show:
@@ -246,8 +286,16 @@ def _design_section(rep: _Report, design: pd.Series, factors: pd.DataFrame, fram
         _grid_section(rep, dname, names, factors, frame, show, kept)
     elif kind == "paths":
         order = list(settings.get("paths", {}))
-        _paths_section(rep, dname, frame, show, kept, order, paired=exp.get("seeds") == "common",
-                       replicates=int(exp.get("replicates") or 0))
+        _paths_section(
+            rep,
+            dname,
+            frame,
+            show,
+            kept,
+            order,
+            paired=exp.get("seeds") == "common",
+            replicates=int(exp.get("replicates") or 0),
+        )
     elif kind == "lhs":
         _lhs_section(rep, dname, names, factors, frame, show, kept)
     elif kind in ("sobol", "morris"):
@@ -262,8 +310,9 @@ def _levels(factors: pd.DataFrame, name: str) -> list[Any]:
 
 def _level_text(factors: pd.DataFrame, name: str) -> list[str]:
     """The levels as written in the experiment file."""
-    return [v if isinstance(v, str) else json.dumps(v) for v in json.loads(
-        factors.loc[name]["levels"])]
+    return [
+        v if isinstance(v, str) else json.dumps(v) for v in json.loads(factors.loc[name]["levels"])
+    ]
 
 
 def _axis(levels: list[Any]) -> tuple[np.ndarray, list[str] | None]:
@@ -273,8 +322,15 @@ def _axis(levels: list[Any]) -> tuple[np.ndarray, list[str] | None]:
     return np.arange(len(levels), dtype=float), [str(v) for v in levels]
 
 
-def _grid_section(rep: _Report, dname: str, names: list[str], factors: pd.DataFrame,
-                  frame: pd.DataFrame, show: list[str], kept: list[str]) -> None:
+def _grid_section(
+    rep: _Report,
+    dname: str,
+    names: list[str],
+    factors: pd.DataFrame,
+    frame: pd.DataFrame,
+    show: list[str],
+    kept: list[str],
+) -> None:
     cells = grid_analysis.cells(frame, names, kept)
     effects = grid_analysis.main_effects(frame, names, kept)
     rep.table(f"{dname}_cells", cells)
@@ -295,15 +351,24 @@ def _grid_section(rep: _Report, dname: str, names: list[str], factors: pd.DataFr
                 lo, hi = _floats(rows["ci_low"]), _floats(rows["ci_high"])
                 label = None if second is None else f"{_factor_label(factors, second)} = {s_level}"
                 ax.plot(xs, mean, marker="o", color=f"C{k}", label=label)
-                ax.fill_between(xs, np.where(np.isfinite(lo), lo, mean),
-                                np.where(np.isfinite(hi), hi, mean), color=f"C{k}", alpha=0.2,
-                                lw=0)
+                ax.fill_between(
+                    xs,
+                    np.where(np.isfinite(lo), lo, mean),
+                    np.where(np.isfinite(hi), hi, mean),
+                    color=f"C{k}",
+                    alpha=0.2,
+                    lw=0,
+                )
             _style(ax, _title(ind), _factor_label(factors, first), _unit_label(ind), xs, xticks)
         if second is not None:
             axes[0].legend(fontsize=7, title=None)
         by = f" by {second}" if second else ""
-        _finish(fig, axes, len(show), f"{dname}: indicators vs {first}{by} "
-                                      "(mean over replicates, 95% CI band)")
+        _finish(
+            fig,
+            axes,
+            len(show),
+            f"{dname}: indicators vs {first}{by} (mean over replicates, 95% CI band)",
+        )
         rep.figure(f"{dname}_vs_{first}", fig, f"indicators vs {first}")
     else:
         for factor in names:
@@ -316,12 +381,22 @@ def _grid_section(rep: _Report, dname: str, names: list[str], factors: pd.DataFr
                 mean = _floats(rows["mean"])
                 lo, hi = _floats(rows["ci_low"]), _floats(rows["ci_high"])
                 ax.plot(fx, mean, marker="o")
-                ax.fill_between(fx, np.where(np.isfinite(lo), lo, mean),
-                                np.where(np.isfinite(hi), hi, mean), alpha=0.2, lw=0)
-                _style(ax, _title(ind), _factor_label(factors, factor), _unit_label(ind), fx,
-                       fticks)
-            _finish(fig, axes, len(show), f"{dname}: main effect of {factor} "
-                                          "(mean over all other factors, 95% CI band)")
+                ax.fill_between(
+                    fx,
+                    np.where(np.isfinite(lo), lo, mean),
+                    np.where(np.isfinite(hi), hi, mean),
+                    alpha=0.2,
+                    lw=0,
+                )
+                _style(
+                    ax, _title(ind), _factor_label(factors, factor), _unit_label(ind), fx, fticks
+                )
+            _finish(
+                fig,
+                axes,
+                len(show),
+                f"{dname}: main effect of {factor} (mean over all other factors, 95% CI band)",
+            )
             rep.figure(f"{dname}_main_{factor}", fig, f"main effect of {factor}")
     if len(names) == 2:
         y_levels = _levels(factors, names[1])
@@ -342,38 +417,80 @@ def _grid_section(rep: _Report, dname: str, names: list[str], factors: pd.DataFr
                 for j in range(grid.shape[1]):
                     if np.isfinite(grid[i, j]):
                         bright = float(image.norm(grid[i, j])) > 0.6
-                        ax.text(j, i, _fmt(grid[i, j]), ha="center", va="center", fontsize=6,
-                                color="black" if bright else "white")
+                        ax.text(
+                            j,
+                            i,
+                            _fmt(grid[i, j]),
+                            ha="center",
+                            va="center",
+                            fontsize=6,
+                            color="black" if bright else "white",
+                        )
             ax.set_xticks(range(len(y_levels)), _level_text(factors, names[1]), fontsize=7)
             ax.set_yticks(range(len(x_levels)), _level_text(factors, first), fontsize=7)
             ax.set_xlabel(_factor_label(factors, names[1]), fontsize=8)
             ax.set_ylabel(_factor_label(factors, first), fontsize=8)
             ax.set_title(_title(ind), fontsize=9)
-        _finish(fig, axes, len(show), f"{dname}: mean of each indicator over the "
-                                      f"{first} × {names[1]} grid")
+        _finish(
+            fig,
+            axes,
+            len(show),
+            f"{dname}: mean of each indicator over the {first} × {names[1]} grid",
+        )
         rep.figure(f"{dname}_heatmap", fig, f"heatmaps over {first} × {names[1]}")
     table = cells[cells["indicator"].isin(show)]
-    rep.lines += [f"Means per grid point: `tables/{dname}_cells.csv`; marginal means: "
-                  f"`tables/{dname}_main_effects.csv`.", ""]
+    rep.lines += [
+        f"Means per grid point: `tables/{dname}_cells.csv`; marginal means: "
+        f"`tables/{dname}_main_effects.csv`.",
+        "",
+    ]
     if len(table) <= MAX_TABLE_ROWS:
         rep.lines += _md(table, [*names, "indicator", "n", "mean", "ci_low", "ci_high"])
 
 
 # -- paths ---------------------------------------------------------------------------------------
-def _paths_section(rep: _Report, dname: str, frame: pd.DataFrame, show: list[str],
-                   kept: list[str], order: list[str], paired: bool, replicates: int) -> None:
+def _paths_section(
+    rep: _Report,
+    dname: str,
+    frame: pd.DataFrame,
+    show: list[str],
+    kept: list[str],
+    order: list[str],
+    paired: bool,
+    replicates: int,
+) -> None:
     summary = paths_analysis.summary(frame, kept, order, paired=paired)
     rep.table(f"{dname}_summary", summary)
-    rep.figure(f"{dname}_bars", _bars(summary, show, order, f"{dname}: mean per path with 95% CI "
-                                                            f"({replicates} replicates)"),
-               "paths side by side")
-    how = ("paired over replicates (common random numbers)" if paired
-           else "Welch intervals (independent seeds)")
-    rep.lines += [f"Differences to `{order[0]}` are {how}. Full table: "
-                  f"`tables/{dname}_summary.csv`.", ""]
-    rep.lines += _md(summary[summary["indicator"].isin(show)],
-                     ["path", "indicator", "n", "mean", "ci_low", "ci_high", "diff",
-                      "diff_ci_low", "diff_ci_high"])
+    rep.figure(
+        f"{dname}_bars",
+        _bars(
+            summary, show, order, f"{dname}: mean per path with 95% CI ({replicates} replicates)"
+        ),
+        "paths side by side",
+    )
+    how = (
+        "paired over replicates (common random numbers)"
+        if paired
+        else "Welch intervals (independent seeds)"
+    )
+    rep.lines += [
+        f"Differences to `{order[0]}` are {how}. Full table: `tables/{dname}_summary.csv`.",
+        "",
+    ]
+    rep.lines += _md(
+        summary[summary["indicator"].isin(show)],
+        [
+            "path",
+            "indicator",
+            "n",
+            "mean",
+            "ci_low",
+            "ci_high",
+            "diff",
+            "diff_ci_low",
+            "diff_ci_high",
+        ],
+    )
 
 
 def _bars(summary: pd.DataFrame, show: list[str], order: list[str], title: str) -> Any:
@@ -384,8 +501,13 @@ def _bars(summary: pd.DataFrame, show: list[str], order: list[str], title: str) 
         lo = mean - _floats(part["ci_low"])
         hi = _floats(part["ci_high"]) - mean
         err = np.nan_to_num(np.vstack([lo, hi]))
-        ax.bar(range(len(order)), np.nan_to_num(mean), yerr=err, capsize=3,
-               color=[f"C{i % 10}" for i in range(len(order))])
+        ax.bar(
+            range(len(order)),
+            np.nan_to_num(mean),
+            yerr=err,
+            capsize=3,
+            color=[f"C{i % 10}" for i in range(len(order))],
+        )
         for i in np.flatnonzero(~np.isfinite(mean)):  # undefined: say so, do not draw a zero
             ax.text(i, 0, "n/a", ha="center", va="bottom", fontsize=7, color="0.4")
         ax.set_xticks(range(len(order)), order, rotation=35, ha="right", fontsize=7)
@@ -399,8 +521,15 @@ def _bars(summary: pd.DataFrame, show: list[str], order: list[str], title: str) 
 
 
 # -- lhs -----------------------------------------------------------------------------------------
-def _lhs_section(rep: _Report, dname: str, names: list[str], factors: pd.DataFrame,
-                 frame: pd.DataFrame, show: list[str], kept: list[str]) -> None:
+def _lhs_section(
+    rep: _Report,
+    dname: str,
+    names: list[str],
+    factors: pd.DataFrame,
+    frame: pd.DataFrame,
+    show: list[str],
+    kept: list[str],
+) -> None:
     corr = lhs_analysis.correlations(frame, names, kept)
     rep.table(f"{dname}_spearman", corr)
     for factor in names:
@@ -415,19 +544,34 @@ def _lhs_section(rep: _Report, dname: str, names: list[str], factors: pd.DataFra
                 grid = np.linspace(x[ok].min(), x[ok].max(), 20)
                 ax.plot(grid, slope * grid + intercept, color="C3", lw=1)
             _style(ax, _title(ind), _factor_label(factors, factor), _unit_label(ind))
-        _finish(fig, axes, len(show), f"{dname}: indicators vs {factor} over the Latin "
-                                      "hypercube (each point a run; line: least squares)")
+        _finish(
+            fig,
+            axes,
+            len(show),
+            f"{dname}: indicators vs {factor} over the Latin "
+            "hypercube (each point a run; line: least squares)",
+        )
         rep.figure(f"{dname}_scatter_{factor}", fig, f"indicators vs {factor}")
     rep.lines += ["Spearman rank correlations (95% Fisher-z intervals):", ""]
-    rep.lines += _md(corr[corr["indicator"].isin(show)],
-                     ["indicator", "factor", "n", "rho", "ci_low", "ci_high", "p_value"])
+    rep.lines += _md(
+        corr[corr["indicator"].isin(show)],
+        ["indicator", "factor", "n", "rho", "ci_low", "ci_high", "p_value"],
+    )
 
 
 # -- sobol / morris ------------------------------------------------------------------------------
-def _sensitivity_section(rep: _Report, design: pd.Series, names: list[str],
-                         factors: pd.DataFrame, frame: pd.DataFrame, show: list[str],
-                         kept: list[str], settings: dict[str, Any], exp: dict[str, Any],
-                         spec: Any) -> None:
+def _sensitivity_section(
+    rep: _Report,
+    design: pd.Series,
+    names: list[str],
+    factors: pd.DataFrame,
+    frame: pd.DataFrame,
+    show: list[str],
+    kept: list[str],
+    settings: dict[str, Any],
+    exp: dict[str, Any],
+    spec: Any,
+) -> None:
     dname = str(design["name"])
     problem = json.loads(design["problem"])
     first, n = int(design["first_point"]), int(design["n_points"])
@@ -435,48 +579,86 @@ def _sensitivity_section(rep: _Report, design: pd.Series, names: list[str],
     conf = float(settings.get("conf_level", 0.95))
     resamples = int(settings.get("resamples", 1000))
     points_done = frame["point"].nunique()
-    rep.lines += [f"{points_done} of {n} design points have results; each point's value is the "
-                  "mean over its replicates.", ""]
-    small = (settings.get("samples", 1 << 30) < 256 if design["type"] == "sobol"
-             else settings.get("trajectories", 1 << 30) < 20)
+    rep.lines += [
+        f"{points_done} of {n} design points have results; each point's value is the "
+        "mean over its replicates.",
+        "",
+    ]
+    small = (
+        settings.get("samples", 1 << 30) < 256
+        if design["type"] == "sobol"
+        else settings.get("trajectories", 1 << 30) < 20
+    )
     if small:
-        rep.lines += ["**A small design** (demonstration size): its bootstrap intervals are wide "
-                      "and Sobol estimates can fall outside [0, 1]. For research use raise "
-                      "`samples` (Sobol: 512-1024) or `trajectories` (Morris: 20-50).", ""]
+        rep.lines += [
+            "**A small design** (demonstration size): its bootstrap intervals are wide "
+            "and Sobol estimates can fall outside [0, 1]. For research use raise "
+            "`samples` (Sobol: 512-1024) or `trajectories` (Morris: 20-50).",
+            "",
+        ]
     if design["type"] == "sobol":
-        table = sobol_analysis.indices(frame, problem, kept, first, n,
-                                       bool(settings.get("second_order")), resamples, conf, seed)
+        table = sobol_analysis.indices(
+            frame,
+            problem,
+            kept,
+            first,
+            n,
+            bool(settings.get("second_order")),
+            resamples,
+            conf,
+            seed,
+        )
         rep.table(f"{dname}_sobol", table)
         fig, axes = _panels(len(show))
         for ax, ind in zip(axes, show, strict=False):
             part = table[table["indicator"] == ind].set_index("factor").reindex(names)
             pos = np.arange(len(names))
             for off, col, label in ((-0.2, "S1", "first order S1"), (0.2, "ST", "total ST")):
-                ax.bar(pos + off, np.nan_to_num(_floats(part[col])), width=0.4,
-                       yerr=np.nan_to_num(_floats(part[f"{col}_conf"])), capsize=2, label=label)
+                ax.bar(
+                    pos + off,
+                    np.nan_to_num(_floats(part[col])),
+                    width=0.4,
+                    yerr=np.nan_to_num(_floats(part[f"{col}_conf"])),
+                    capsize=2,
+                    label=label,
+                )
             ax.set_xticks(pos, names, rotation=35, ha="right", fontsize=7)
             note = str(part["note"].dropna().iloc[0]) if part["note"].astype(bool).any() else ""
-            _style(ax, _title(ind) + (" (n/a)" if note else ""), "factor",
-                   "Sobol index (share of variance)")
+            _style(
+                ax,
+                _title(ind) + (" (n/a)" if note else ""),
+                "factor",
+                "Sobol index (share of variance)",
+            )
         axes[0].legend(fontsize=7)
-        _finish(fig, axes, len(show), f"{dname}: Sobol indices with {conf:.0%} bootstrap "
-                                      "intervals")
+        _finish(fig, axes, len(show), f"{dname}: Sobol indices with {conf:.0%} bootstrap intervals")
         rep.figure(f"{dname}_sobol", fig, "Sobol indices")
-        rep.lines += [f"Sobol indices (`±` = half-width of the {conf:.0%} bootstrap interval); "
-                      f"all indicators: `tables/{dname}_sobol.csv`.", ""]
-        rep.lines += _md(table[table["indicator"].isin(show)],
-                         ["indicator", "factor", "S1", "S1_conf", "ST", "ST_conf", "note"])
+        rep.lines += [
+            f"Sobol indices (`±` = half-width of the {conf:.0%} bootstrap interval); "
+            f"all indicators: `tables/{dname}_sobol.csv`.",
+            "",
+        ]
+        rep.lines += _md(
+            table[table["indicator"].isin(show)],
+            ["indicator", "factor", "S1", "S1_conf", "ST", "ST_conf", "note"],
+        )
         return
     sample = _morris_sample(spec, dname, frame, names, n)
-    table = morris_analysis.measures(frame, problem, sample, kept, first,
-                                     int(settings.get("levels", 4)), resamples, conf, seed)
+    table = morris_analysis.measures(
+        frame, problem, sample, kept, first, int(settings.get("levels", 4)), resamples, conf, seed
+    )
     rep.table(f"{dname}_morris", table)
     fig, axes = _panels(len(show))
     for ax, ind in zip(axes, show, strict=False):
         part = table[table["indicator"] == ind].set_index("factor").reindex(names)
         pos = np.arange(len(names))
-        ax.bar(pos, np.nan_to_num(_floats(part["mu_star"])),
-               yerr=np.nan_to_num(_floats(part["mu_star_conf"])), capsize=2, color="C0")
+        ax.bar(
+            pos,
+            np.nan_to_num(_floats(part["mu_star"])),
+            yerr=np.nan_to_num(_floats(part["mu_star_conf"])),
+            capsize=2,
+            color="C0",
+        )
         ax.set_xticks(pos, names, rotation=35, ha="right", fontsize=7)
         _style(ax, _title(ind), "factor", f"μ* ({UNITS.get(ind, '')} per factor range)")
     _finish(fig, axes, len(show), f"{dname}: Morris μ* with {conf:.0%} bootstrap intervals")
@@ -491,17 +673,22 @@ def _sensitivity_section(rep: _Report, design: pd.Series, names: list[str],
                 ax.annotate(name, (a, b), fontsize=6, xytext=(2, 2), textcoords="offset points")
         unit = UNITS.get(ind, "")
         _style(ax, _title(ind), f"μ* ({unit} per factor range)", f"σ ({unit} per factor range)")
-    _finish(fig, axes, len(show), f"{dname}: Morris μ* against σ (non-linearity and "
-                                  "interactions)")
+    _finish(fig, axes, len(show), f"{dname}: Morris μ* against σ (non-linearity and interactions)")
     rep.figure(f"{dname}_morris_sigma", fig, "Morris mu* against sigma")
-    rep.lines += [f"Morris measures (μ* `±` half-width of the {conf:.0%} bootstrap interval); all "
-                  f"indicators: `tables/{dname}_morris.csv`.", ""]
-    rep.lines += _md(table[table["indicator"].isin(show)],
-                     ["indicator", "factor", "mu", "mu_star", "mu_star_conf", "sigma", "note"])
+    rep.lines += [
+        f"Morris measures (μ* `±` half-width of the {conf:.0%} bootstrap interval); all "
+        f"indicators: `tables/{dname}_morris.csv`.",
+        "",
+    ]
+    rep.lines += _md(
+        table[table["indicator"].isin(show)],
+        ["indicator", "factor", "mu", "mu_star", "mu_star_conf", "sigma", "note"],
+    )
 
 
-def _morris_sample(spec: Any, dname: str, frame: pd.DataFrame, names: list[str],
-                   n: int) -> np.ndarray:
+def _morris_sample(
+    spec: Any, dname: str, frame: pd.DataFrame, names: list[str], n: int
+) -> np.ndarray:
     """The trajectories as drawn (regenerated from the design file), else the stored values."""
     if spec is not None:
         from village_sim.batch.design import build
@@ -520,14 +707,19 @@ def _failures(rep: _Report, runs: pd.DataFrame, factors: pd.DataFrame) -> None:
     failed = runs[runs["status"] == "failed"] if not runs.empty else runs
     if failed.empty:
         return
-    rep.lines += [f"## Failed runs ({len(failed)})", "",
-                  "| point | replicate | design | factor values | error |", "|---|---|---|---|---|"]
+    rep.lines += [
+        f"## Failed runs ({len(failed)})",
+        "",
+        "| point | replicate | design | factor values | error |",
+        "|---|---|---|---|---|",
+    ]
     names = [n for n in factors.index if n in failed.columns]
     for _, row in failed.head(30).iterrows():
         values = ", ".join(f"{n}={row[n]}" for n in names if not _missing(row[n]))
         error = str(row["error"] or "").strip().splitlines()[0][:200].replace("|", "\\|")
-        rep.lines.append(f"| {row['point']} | {row['replicate']} | {row['design']} | {values} "
-                         f"| {error} |")
+        rep.lines.append(
+            f"| {row['point']} | {row['replicate']} | {row['design']} | {values} | {error} |"
+        )
     if len(failed) > 30:
         rep.lines.append(f"| … | | | | {len(failed) - 30} more in the runs table |")
     rep.lines.append("")
@@ -547,16 +739,22 @@ def _compare_report(folder: Path, wanted: Sequence[str] | None) -> _Report:
     show = [n for n in (wanted or HEADLINE) if n in present]
     replicates = meta.get("replicates", "?")
     rep = _Report(f"Comparison of {', '.join(order)} — report")
-    rep.lines += [f"{replicates} replicates per scenario, root seed {meta.get('root_seed', '?')}, "
-                  "common random numbers (replicate r has the same seed in every scenario); "
-                  f"differences are paired against `{order[0]}`; 95 % t intervals.", ""]
+    rep.lines += [
+        f"{replicates} replicates per scenario, root seed {meta.get('root_seed', '?')}, "
+        "common random numbers (replicate r has the same seed in every scenario); "
+        f"differences are paired against `{order[0]}`; 95 % t intervals.",
+        "",
+    ]
     rep.table("summary", summary)
-    rep.figure("scenarios_bars", _bars(summary, show, order, "Scenario means with 95% CI "
-                                                            f"({replicates} replicates)"),
-               "scenarios side by side")
-    rep.lines += _md(summary[summary["indicator"].isin(show)],
-                     ["path", "indicator", "mean", "ci_low", "ci_high", "diff", "diff_ci_low",
-                      "diff_ci_high"])
+    rep.figure(
+        "scenarios_bars",
+        _bars(summary, show, order, f"Scenario means with 95% CI ({replicates} replicates)"),
+        "scenarios side by side",
+    )
+    rep.lines += _md(
+        summary[summary["indicator"].isin(show)],
+        ["path", "indicator", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high"],
+    )
     return rep
 
 
@@ -577,15 +775,21 @@ def _panels(n: int, height: float = 3.0) -> tuple[Any, list[Any]]:
 
 
 def _finish(fig: Any, axes: list[Any], used: int, title: str) -> None:
-    for ax in axes[max(used, 1):]:
+    for ax in axes[max(used, 1) :]:
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
     height = fig.get_figheight()
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / height))  # room for the title
 
 
-def _style(ax: Any, title: str, xlabel: str, ylabel: str, xs: np.ndarray | None = None,
-           xticks: list[str] | None = None) -> None:
+def _style(
+    ax: Any,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    xs: np.ndarray | None = None,
+    xticks: list[str] | None = None,
+) -> None:
     ax.set_title(title, fontsize=9)
     ax.set_xlabel(xlabel, fontsize=8)
     ax.set_ylabel(ylabel, fontsize=8)
@@ -640,6 +844,9 @@ def _md(frame: pd.DataFrame, columns: list[str]) -> list[str]:
         return []
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for _, row in frame.iterrows():
-        lines.append("| " + " | ".join(_fmt(row[c]) if not isinstance(row[c], str) else row[c]
-                                       for c in columns) + " |")
+        lines.append(
+            "| "
+            + " | ".join(_fmt(row[c]) if not isinstance(row[c], str) else row[c] for c in columns)
+            + " |"
+        )
     return [*lines, ""]

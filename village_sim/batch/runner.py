@@ -104,8 +104,16 @@ class Job:
 
     def row(self, status: str, **extra: Any) -> RunRow:
         """The ``runs`` row for this job."""
-        return RunRow(self.point.index, self.replicate, self.point.design, self.run_key, self.seed,
-                      self.point.values, status, **extra)
+        return RunRow(
+            self.point.index,
+            self.replicate,
+            self.point.design,
+            self.run_key,
+            self.seed,
+            self.point.values,
+            status,
+            **extra,
+        )
 
 
 def default_workers() -> int:
@@ -130,8 +138,9 @@ def run_key(resolved_hash: str, seed: int) -> str:
 # ------------------------------------------------------------------------------------------------
 # The batch
 # ------------------------------------------------------------------------------------------------
-def run_batch(experiment: Experiment, options: BatchOptions,
-              echo: Callable[[str], None] | None = None) -> BatchSummary:
+def run_batch(
+    experiment: Experiment, options: BatchOptions, echo: Callable[[str], None] | None = None
+) -> BatchSummary:
     """Run (or resume) an experiment into ``options.out``.
 
     Args:
@@ -156,12 +165,20 @@ def run_batch(experiment: Experiment, options: BatchOptions,
 
     versions = _versions()
     mode, n_workers = _mode(options)
-    session = store.start_session(mode, n_workers if mode != "scheduler" else None,
-                                  options.scheduler, resumed, versions, git_commit())
+    session = store.start_session(
+        mode,
+        n_workers if mode != "scheduler" else None,
+        options.scheduler,
+        resumed,
+        versions,
+        git_commit(),
+    )
     previous = store.experiment() or {}
     if resumed and previous.get("git_commit") not in (None, git_commit()):
-        say(f"note: resuming a batch started at git commit {previous.get('git_commit')}; "
-            f"now at {git_commit()}")
+        say(
+            f"note: resuming a batch started at git commit {previous.get('git_commit')}; "
+            f"now at {git_commit()}"
+        )
     store.update_experiment(started_at=now(), status="running")
     counts = store.counts()
     progress = Progress(options, experiment.spec.name, plan.n_runs, counts.get("ok", 0), session)
@@ -179,20 +196,40 @@ def run_batch(experiment: Experiment, options: BatchOptions,
         progress.close(status)
         counts = store.counts()
         complete = counts.get("ok", 0) + counts.get("failed", 0) >= plan.n_runs
-        stats = {"wall_s": round(time.perf_counter() - started, 3),
-                 "client_cpu_s": round(time.process_time() - cpu_start, 3), **state.timings()}
-        store.end_session(session, status, state.ok, state.failed, state.skipped, stats,
-                          workers=state.workers or None)
+        stats = {
+            "wall_s": round(time.perf_counter() - started, 3),
+            "client_cpu_s": round(time.process_time() - cpu_start, 3),
+            **state.timings(),
+        }
+        store.end_session(
+            session,
+            status,
+            state.ok,
+            state.failed,
+            state.skipped,
+            stats,
+            workers=state.workers or None,
+        )
         store.update_experiment(
-            ended_at=now(), status="complete" if status == "finished" and complete else status)
+            ended_at=now(), status="complete" if status == "finished" and complete else status
+        )
         if options.parquet and status == "finished":
             store.export_parquet(options.out / "parquet")
         store.close()
     return BatchSummary(
-        total=plan.n_runs, ok=counts.get("ok", 0), failed=counts.get("failed", 0),
-        skipped=state.skipped, reused=state.reused, stale=state.stale, session=session,
-        mode=mode, workers=n_workers, wall_s=time.perf_counter() - started,
-        store=options.out / STORE_FILE, stats=stats)
+        total=plan.n_runs,
+        ok=counts.get("ok", 0),
+        failed=counts.get("failed", 0),
+        skipped=state.skipped,
+        reused=state.reused,
+        stale=state.stale,
+        session=session,
+        mode=mode,
+        workers=n_workers,
+        wall_s=time.perf_counter() - started,
+        store=options.out / STORE_FILE,
+        stats=stats,
+    )
 
 
 def open_store(experiment: Experiment, plan: Plan, options: BatchOptions) -> tuple[Store, bool]:
@@ -210,17 +247,31 @@ def open_store(experiment: Experiment, plan: Plan, options: BatchOptions) -> tup
         row = store.experiment()
         if row is None:
             store.close()
-            raise ScenarioError([("", f"{path} holds no experiment; expected a batch folder "
-                                      "(start again without --resume, with --overwrite)")],
-                                str(experiment.source))
+            raise ScenarioError(
+                [
+                    (
+                        "",
+                        f"{path} holds no experiment; expected a batch folder "
+                        "(start again without --resume, with --overwrite)",
+                    )
+                ],
+                str(experiment.source),
+            )
         if row["design_hash"] != experiment.sha256:
             store.close()
             raise ScenarioError(
-                [("", f"the experiment file changed since {out} was started (hash "
-                      f"{str(row['design_hash'])[:12]}… then, {experiment.sha256[:12]}… now); "
-                      "expected the same file to resume — restore it, or run the new version "
-                      "into a new --out folder")],
-                str(experiment.source), experiment.lines)
+                [
+                    (
+                        "",
+                        f"the experiment file changed since {out} was started (hash "
+                        f"{str(row['design_hash'])[:12]}… then, {experiment.sha256[:12]}… now); "
+                        "expected the same file to resume — restore it, or run the new version "
+                        "into a new --out folder",
+                    )
+                ],
+                str(experiment.source),
+                experiment.lines,
+            )
         return store, True
     # --resume of a batch killed before its store existed starts it afresh
     fresh_start = options.resume and _only_own_files(out)
@@ -244,15 +295,24 @@ def _connect_store(path: Path, experiment: Experiment) -> Store:
         return Store(path)
     except duckdb.Error as exc:
         if "lock" not in str(exc).lower():
-            raise ScenarioError([("", f"cannot open the store {path}: {exc}")],
-                                str(experiment.source)) from None
-        raise ScenarioError([("", f"{path} is in use by another process ({exc}); wait for the "
-                                  "batch that writes it to finish, or stop it")],
-                            str(experiment.source)) from None
+            raise ScenarioError(
+                [("", f"cannot open the store {path}: {exc}")], str(experiment.source)
+            ) from None
+        raise ScenarioError(
+            [
+                (
+                    "",
+                    f"{path} is in use by another process ({exc}); wait for the "
+                    "batch that writes it to finish, or stop it",
+                )
+            ],
+            str(experiment.source),
+        ) from None
 
 
-_OWN_FILES = frozenset({"experiment.yaml", PROGRESS_FILE, f".{PROGRESS_FILE}.tmp",
-                        f"{STORE_FILE}.wal"})
+_OWN_FILES = frozenset(
+    {"experiment.yaml", PROGRESS_FILE, f".{PROGRESS_FILE}.tmp", f"{STORE_FILE}.wal"}
+)
 
 
 def _only_own_files(folder: Path) -> bool:
@@ -280,41 +340,85 @@ def _metadata(experiment: Experiment, plan: Plan) -> tuple[dict, list[dict], lis
     spec = experiment.spec
     created = now()
     exp_row = {
-        "name": spec.name, "description": spec.description,
-        "design_file": str(experiment.source), "design_text": experiment.text,
-        "design_hash": experiment.sha256, "root_seed": spec.seed, "seeds": spec.seeds,
-        "replicates": spec.replicates, "steps": spec.steps, "n_points": plan.n_points,
-        "n_runs": plan.n_runs, "versions": json.dumps(_versions()), "git_commit": git_commit(),
-        "created_at": created, "started_at": created, "status": "running",
+        "name": spec.name,
+        "description": spec.description,
+        "design_file": str(experiment.source),
+        "design_text": experiment.text,
+        "design_hash": experiment.sha256,
+        "root_seed": spec.seed,
+        "seeds": spec.seeds,
+        "replicates": spec.replicates,
+        "steps": spec.steps,
+        "n_points": plan.n_points,
+        "n_runs": plan.n_runs,
+        "versions": json.dumps(_versions()),
+        "git_commit": git_commit(),
+        "created_at": created,
+        "started_at": created,
+        "status": "running",
         "store_version": 1,
     }
     designs = []
     for position, design in enumerate(plan.designs):
-        designs.append({
-            "name": design.name, "type": design.type, "first_point": design.offset,
-            "n_points": design.n, "factors": json.dumps(design.factors),
-            "settings": json.dumps(design.settings), "position": position,
-            "problem": json.dumps(design.problem) if design.problem else None})
+        designs.append(
+            {
+                "name": design.name,
+                "type": design.type,
+                "first_point": design.offset,
+                "n_points": design.n,
+                "factors": json.dumps(design.factors),
+                "settings": json.dumps(design.settings),
+                "position": position,
+                "problem": json.dumps(design.problem) if design.problem else None,
+            }
+        )
     factors = []
     types = _factor_types(plan)
     units = _factor_units(experiment)
     for position, name in enumerate(plan.factor_columns()):
         if name == "path" and name not in spec.factors:
-            factors.append({"name": "path", "path": None, "kind": "path",
-                            "levels": json.dumps([n for d in plan.designs if d.type == "paths"
-                                                  for n in d.settings.get("paths", {})]),
-                            "unit": None, "label": "governance path", "sql_type": types[name],
-                            "position": position, "integer": False})
+            factors.append(
+                {
+                    "name": "path",
+                    "path": None,
+                    "kind": "path",
+                    "levels": json.dumps(
+                        [
+                            n
+                            for d in plan.designs
+                            if d.type == "paths"
+                            for n in d.settings.get("paths", {})
+                        ]
+                    ),
+                    "unit": None,
+                    "label": "governance path",
+                    "sql_type": types[name],
+                    "position": position,
+                    "integer": False,
+                }
+            )
             continue
         f = spec.factors[name]
-        kind = "+".join(k for k, present in (("levels", f.levels is not None),
-                                             ("range", f.has_range())) if present)
-        factors.append({
-            "name": name, "path": f.path, "kind": kind,
-            "levels": json.dumps(f.levels) if f.levels is not None else None,
-            "min": f.min, "max": f.max, "integer": f.integer,
-            "unit": f.unit or units.get(name), "label": f.label or name,
-            "sql_type": types[name], "position": position})
+        kind = "+".join(
+            k
+            for k, present in (("levels", f.levels is not None), ("range", f.has_range()))
+            if present
+        )
+        factors.append(
+            {
+                "name": name,
+                "path": f.path,
+                "kind": kind,
+                "levels": json.dumps(f.levels) if f.levels is not None else None,
+                "min": f.min,
+                "max": f.max,
+                "integer": f.integer,
+                "unit": f.unit or units.get(name),
+                "label": f.label or name,
+                "sql_type": types[name],
+                "position": position,
+            }
+        )
     return exp_row, designs, factors
 
 
@@ -396,13 +500,20 @@ class _State:
     def timings(self) -> dict[str, Any]:
         end = time.time()
         out: dict[str, Any] = {
-            "resolve_s": round(self.resolve_s, 4), "store_s": round(self.store_s, 4),
-            "run_s_sum": round(self.run_s, 4), "computed": self.computed,
-            "reused": self.reused, "stale_rerun": self.stale,
+            "resolve_s": round(self.resolve_s, 4),
+            "store_s": round(self.store_s, 4),
+            "run_s_sum": round(self.run_s, 4),
+            "computed": self.computed,
+            "reused": self.reused,
+            "stale_rerun": self.stale,
             "scheduling_gap_s": round(self.gap_s, 4),
-            "to_first_run_s": (round(self.first_start - self.session_start, 3)
-                               if self.first_start is not None else None),
-            "tail_idle_s": round(sum(end - t for t in self.last_finish.values()), 3)}
+            "to_first_run_s": (
+                round(self.first_start - self.session_start, 3)
+                if self.first_start is not None
+                else None
+            ),
+            "tail_idle_s": round(sum(end - t for t in self.last_finish.values()), 3),
+        }
         if self.worker_info:
             out["workers"] = self.worker_info
         return out
@@ -421,12 +532,15 @@ def _jobs(plan: Plan, store: Store, resumed: bool, state: _State) -> Iterator[Jo
             scenario = load_scenario(point.scenario, overrides=point.overrides)
             resolved = scenario_hash(scenario)
         except ScenarioError as exc:
-            problems = "; ".join(f"{path}: {message}" if path else message
-                                 for path, message in exc.problems)
-            error = (f"ScenarioError: invalid design point {point.values}: {problems}\n\n"
-                     f"{exc}")
-            text = json.dumps({"scenario": str(point.scenario), "overrides": point.overrides},
-                              sort_keys=True, default=str)
+            problems = "; ".join(
+                f"{path}: {message}" if path else message for path, message in exc.problems
+            )
+            error = f"ScenarioError: invalid design point {point.values}: {problems}\n\n{exc}"
+            text = json.dumps(
+                {"scenario": str(point.scenario), "overrides": point.overrides},
+                sort_keys=True,
+                default=str,
+            )
             resolved = hashlib.sha256(text.encode()).hexdigest()
         done = store.done_at_point(point.index) if resumed else {}
         state.resolve_s += time.perf_counter() - t0
@@ -443,28 +557,55 @@ def _jobs(plan: Plan, store: Store, resumed: bool, state: _State) -> Iterator[Jo
 
 def _task(job: Job, experiment: Experiment) -> RunTask:
     keep = experiment.spec.keep
-    return RunTask(job.run_key, job.scenario, job.seed, tuple(keep.indicator_names()),
-                   tuple(keep.series_names()))
+    return RunTask(
+        job.run_key,
+        job.scenario,
+        job.seed,
+        tuple(keep.indicator_names()),
+        tuple(keep.series_names()),
+    )
 
 
-def _commit(store: Store, session: int, experiment: Experiment, jobs: list[Job],
-            result: dict[str, Any] | None, state: _State, progress: Progress,
-            reused: bool = False) -> None:
+def _commit(
+    store: Store,
+    session: int,
+    experiment: Experiment,
+    jobs: list[Job],
+    result: dict[str, Any] | None,
+    state: _State,
+    progress: Progress,
+    reused: bool = False,
+) -> None:
     """Commit the runs of ``jobs`` (that share one key) with ``result``."""
     keep = experiment.spec.keep
     t0 = time.perf_counter()
     if result is None or result["status"] != "ok":
         error = result["error"] if result is not None else jobs[0].error
-        rows = [j.row("failed", error=error, wall_time_s=(result or {}).get("wall_time_s"),
-                      worker=(result or {}).get("worker")) for j in jobs]
+        rows = [
+            j.row(
+                "failed",
+                error=error,
+                wall_time_s=(result or {}).get("wall_time_s"),
+                worker=(result or {}).get("worker"),
+            )
+            for j in jobs
+        ]
         store.commit_runs(rows, session, None, (), ())
         state.failed += len(rows)
         progress.advance(0, len(rows))
     else:
-        rows = [j.row("ok", wall_time_s=result.get("wall_time_s"), worker=result.get("worker"),
-                      reused=reused or i > 0) for i, j in enumerate(jobs)]
-        store.commit_runs(rows, session, None if reused else result, keep.indicator_names(),
-                          keep.series_names())
+        rows = [
+            j.row(
+                "ok",
+                wall_time_s=result.get("wall_time_s"),
+                worker=result.get("worker"),
+                reused=reused or i > 0,
+            )
+            for i, j in enumerate(jobs)
+        ]
+        store.commit_runs(
+            rows, session, None if reused else result, keep.indicator_names(), keep.series_names()
+        )
         state.ok += len(rows)
         state.reused += len(rows) - (0 if reused else 1)
         progress.advance(len(rows), 0)
@@ -475,14 +616,21 @@ def _commit(store: Store, session: int, experiment: Experiment, jobs: list[Job],
         state.record(result)
 
 
-def _run_in_process(jobs: Iterator[Job], store: Store, session: int, experiment: Experiment,
-                    progress: Progress, state: _State) -> None:
+def _run_in_process(
+    jobs: Iterator[Job],
+    store: Store,
+    session: int,
+    experiment: Experiment,
+    progress: Progress,
+    state: _State,
+) -> None:
     for job in jobs:
         if job.error is not None:
             _commit(store, session, experiment, [job], None, state, progress)
         elif store.key_done(job.run_key):
-            _commit(store, session, experiment, [job], {"status": "ok"}, state, progress,
-                    reused=True)
+            _commit(
+                store, session, experiment, [job], {"status": "ok"}, state, progress, reused=True
+            )
         else:
             result = execute(_task(job, experiment))
             _commit(store, session, experiment, [job], result, state, progress)
@@ -512,16 +660,27 @@ def start_local_cluster(n_workers: int) -> Any:
         "distributed.worker.memory.monitor-interval": "1s",
         "distributed.scheduler.work-stealing": False,
     }
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ,
-                          "distributed.worker.profile.enabled": False,
-                          "distributed.worker.daemon": True, **quiet}):
-        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                            host="127.0.0.1", dashboard_address=None,
-                            silence_logs=logging.ERROR)
+    with dask.config.set(
+        {
+            "distributed.nanny.pre-spawn-environ": environ,
+            "distributed.worker.profile.enabled": False,
+            "distributed.worker.daemon": True,
+            **quiet,
+        }
+    ):
+        return LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
 
 
-def connect(options: BatchOptions, n_workers: int,
-            say: Callable[[str], None]) -> tuple[Any, Any, int, list[dict[str, Any]]]:
+def connect(
+    options: BatchOptions, n_workers: int, say: Callable[[str], None]
+) -> tuple[Any, Any, int, list[dict[str, Any]]]:
     """Connect a client to a new local cluster or to ``options.scheduler``.
 
     Returns:
@@ -539,19 +698,29 @@ def connect(options: BatchOptions, n_workers: int,
         try:
             client = Client(options.scheduler, timeout="20s", set_as_default=False)
         except OSError as exc:
-            raise ScenarioError([("--scheduler", f"cannot reach the Dask scheduler at "
-                                                 f"{options.scheduler}: {exc}")]) from None
+            raise ScenarioError(
+                [("--scheduler", f"cannot reach the Dask scheduler at {options.scheduler}: {exc}")]
+            ) from None
         if not client.scheduler_info().get("workers"):
-            say(f"waiting up to {options.worker_wait_s:.0f} s for a worker to join "
-                f"{options.scheduler} ...")
+            say(
+                f"waiting up to {options.worker_wait_s:.0f} s for a worker to join "
+                f"{options.scheduler} ..."
+            )
             try:
                 client.wait_for_workers(1, timeout=options.worker_wait_s)
             except TimeoutError:
                 client.close()
-                raise ScenarioError([("--scheduler", f"no worker joined {options.scheduler} "
-                                                     f"within {options.worker_wait_s:.0f} s; "
-                                                     "start some with 'dask worker ADDRESS "
-                                                     "--nthreads 1'")]) from None
+                raise ScenarioError(
+                    [
+                        (
+                            "--scheduler",
+                            f"no worker joined {options.scheduler} "
+                            f"within {options.worker_wait_s:.0f} s; "
+                            "start some with 'dask worker ADDRESS "
+                            "--nthreads 1'",
+                        )
+                    ]
+                ) from None
     else:
         cluster = start_local_cluster(n_workers)
         client = Client(cluster, set_as_default=False)
@@ -562,16 +731,27 @@ def connect(options: BatchOptions, n_workers: int,
         infos = client.run(worker_info)
     except Exception as exc:  # noqa: BLE001 - usually: village_sim is not installed on a worker
         _close(client, cluster)
-        raise ScenarioError([("--scheduler" if options.scheduler else "--workers",
-                              f"a worker of the {where} cannot load village_sim ({type(exc).__name__}:"
-                              f" {exc}); install village_sim on every machine")]) from None
+        raise ScenarioError(
+            [
+                (
+                    "--scheduler" if options.scheduler else "--workers",
+                    f"a worker of the {where} cannot load village_sim ({type(exc).__name__}:"
+                    f" {exc}); install village_sim on every machine",
+                )
+            ]
+        ) from None
     from village_sim import __version__
 
-    odd = {addr: info["village_sim"] for addr, info in infos.items()
-           if info["village_sim"] != __version__}
+    odd = {
+        addr: info["village_sim"]
+        for addr, info in infos.items()
+        if info["village_sim"] != __version__
+    }
     if odd:
-        say(f"warning: workers run other village_sim versions than this client ({__version__}): "
-            f"{odd}")
+        say(
+            f"warning: workers run other village_sim versions than this client ({__version__}): "
+            f"{odd}"
+        )
     threads = sum(client.nthreads().values()) or 1
     described = [{"address": addr, **info} for addr, info in sorted(infos.items())]
     return client, cluster, threads, described
@@ -585,9 +765,17 @@ def _close(client: Any, cluster: Any) -> None:
             cluster.close(timeout=10)
 
 
-def _run_dask(jobs: Iterator[Job], store: Store, session: int, experiment: Experiment,
-              progress: Progress, state: _State, options: BatchOptions, n_workers: int,
-              say: Callable[[str], None]) -> None:
+def _run_dask(
+    jobs: Iterator[Job],
+    store: Store,
+    session: int,
+    experiment: Experiment,
+    progress: Progress,
+    state: _State,
+    options: BatchOptions,
+    n_workers: int,
+    say: Callable[[str], None],
+) -> None:
     from distributed import as_completed
 
     client, cluster, threads, state.worker_info = connect(options, n_workers, say)
@@ -610,11 +798,23 @@ def _run_dask(jobs: Iterator[Job], store: Store, session: int, experiment: Exper
             elif job.run_key in waiting:
                 waiting[job.run_key].append(job)
             elif store.key_done(job.run_key):
-                _commit(store, session, experiment, [job], {"status": "ok"}, state, progress,
-                        reused=True)
+                _commit(
+                    store,
+                    session,
+                    experiment,
+                    [job],
+                    {"status": "ok"},
+                    state,
+                    progress,
+                    reused=True,
+                )
             else:
-                future = client.submit(execute, _task(job, experiment), pure=False,
-                                       key=f"village-sim-run-{job.run_key}")
+                future = client.submit(
+                    execute,
+                    _task(job, experiment),
+                    pure=False,
+                    key=f"village-sim-run-{job.run_key}",
+                )
                 futures[future] = job.run_key
                 waiting[job.run_key] = [job]
                 queue.add(future)
@@ -626,8 +826,13 @@ def _run_dask(jobs: Iterator[Job], store: Store, session: int, experiment: Exper
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - a lost worker, a killed task ...
-                result = {"run_key": key, "status": "failed", "wall_time_s": None,
-                          "worker": None, "error": f"{type(exc).__name__}: {exc}"}
+                result = {
+                    "run_key": key,
+                    "status": "failed",
+                    "wall_time_s": None,
+                    "worker": None,
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
             future.release()
             _commit(store, session, experiment, waiting.pop(key), result, state, progress)
             fill()
@@ -645,8 +850,9 @@ def _run_dask(jobs: Iterator[Job], store: Store, session: int, experiment: Exper
 class Progress:
     """Runs done and failed, and the time left: a tqdm bar, log lines and ``progress.json``."""
 
-    def __init__(self, options: BatchOptions, name: str, total: int, already: int,
-                 session: int) -> None:
+    def __init__(
+        self, options: BatchOptions, name: str, total: int, already: int, session: int
+    ) -> None:
         self.path = options.out / PROGRESS_FILE
         self.name = name
         self.total = total
@@ -665,8 +871,15 @@ class Progress:
         if mode == "bar":
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=already, unit="run", desc=name,
-                            dynamic_ncols=True, file=sys.stderr, smoothing=0.1)
+            self.bar = tqdm(
+                total=total,
+                initial=already,
+                unit="run",
+                desc=name,
+                dynamic_ncols=True,
+                file=sys.stderr,
+                smoothing=0.1,
+            )
             self.bar.set_postfix_str("failed=0")
         self._write("running", force=True)
 
@@ -691,19 +904,31 @@ class Progress:
             self.last_log = time.time()
             eta = self.eta_s()
             left = f", ~{_duration(eta)} left" if eta is not None else ""
-            print(f"{self.name}: {self.already + self.done + self.failed}/{self.total} runs done, "
-                  f"{self.failed} failed{left}", file=sys.stderr, flush=True)
+            print(
+                f"{self.name}: {self.already + self.done + self.failed}/{self.total} runs done, "
+                f"{self.failed} failed{left}",
+                file=sys.stderr,
+                flush=True,
+            )
         self._write("running")
 
     def _write(self, state: str, force: bool = False) -> None:
         if not force and time.time() - self.last_write < 0.5:
             return
         self.last_write = time.time()
-        data = {"experiment": self.name, "pid": os.getpid(), "session": self.session,
-                "state": state, "total": self.total, "complete_before": self.already,
-                "ok": self.done, "failed": self.failed,
-                "done": self.already + self.done + self.failed, "eta_s": self.eta_s(),
-                "updated_at": now().isoformat(timespec="seconds") + "Z"}
+        data = {
+            "experiment": self.name,
+            "pid": os.getpid(),
+            "session": self.session,
+            "state": state,
+            "total": self.total,
+            "complete_before": self.already,
+            "ok": self.done,
+            "failed": self.failed,
+            "done": self.already + self.done + self.failed,
+            "eta_s": self.eta_s(),
+            "updated_at": now().isoformat(timespec="seconds") + "Z",
+        }
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         with contextlib.suppress(OSError):
             tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")

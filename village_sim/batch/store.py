@@ -165,13 +165,16 @@ class Store:
         self.con.commit()
 
     def _load_factor_types(self) -> None:
-        rows = self.con.execute(
-            "SELECT name, sql_type FROM factors ORDER BY position").fetchall()
+        rows = self.con.execute("SELECT name, sql_type FROM factors ORDER BY position").fetchall()
         self.factor_types = {name: sql_type for name, sql_type in rows}
 
     # -- metadata -------------------------------------------------------------------------------
-    def write_metadata(self, experiment: dict[str, Any], designs: Sequence[dict[str, Any]],
-                       factors: Sequence[dict[str, Any]]) -> None:
+    def write_metadata(
+        self,
+        experiment: dict[str, Any],
+        designs: Sequence[dict[str, Any]],
+        factors: Sequence[dict[str, Any]],
+    ) -> None:
         """Fill ``experiment``, ``designs`` and ``factors`` of a new store."""
         self.con.begin()
         self._insert("experiment", [experiment])
@@ -197,25 +200,54 @@ class Store:
         sets = ", ".join(f"{_ident(k)} = ?" for k in values)
         self.con.execute(f"UPDATE experiment SET {sets}", list(values.values()))
 
-    def start_session(self, mode: str, workers: int | None, scheduler: str | None, resumed: bool,
-                      versions: dict[str, Any], git_commit: str | None) -> int:
+    def start_session(
+        self,
+        mode: str,
+        workers: int | None,
+        scheduler: str | None,
+        resumed: bool,
+        versions: dict[str, Any],
+        git_commit: str | None,
+    ) -> int:
         """Record a new session (one ``batch`` invocation); returns its number."""
         row = self.con.execute("SELECT coalesce(max(session), 0) + 1 FROM sessions").fetchone()
         session = int(row[0]) if row else 1
-        self._insert("sessions", [{
-            "session": session, "started_at": now(), "mode": mode, "workers": workers,
-            "scheduler": scheduler, "resumed": resumed, "versions": json.dumps(versions),
-            "git_commit": git_commit, "host": socket.gethostname(), "pid": os.getpid(),
-            "status": "running"}])
+        self._insert(
+            "sessions",
+            [
+                {
+                    "session": session,
+                    "started_at": now(),
+                    "mode": mode,
+                    "workers": workers,
+                    "scheduler": scheduler,
+                    "resumed": resumed,
+                    "versions": json.dumps(versions),
+                    "git_commit": git_commit,
+                    "host": socket.gethostname(),
+                    "pid": os.getpid(),
+                    "status": "running",
+                }
+            ],
+        )
         return session
 
-    def end_session(self, session: int, status: str, ok: int, failed: int, skipped: int,
-                    stats: dict[str, Any], workers: int | None = None) -> None:
+    def end_session(
+        self,
+        session: int,
+        status: str,
+        ok: int,
+        failed: int,
+        skipped: int,
+        stats: dict[str, Any],
+        workers: int | None = None,
+    ) -> None:
         """Close a session with its counts, timings and (if known by now) its worker threads."""
         self.con.execute(
             "UPDATE sessions SET ended_at = ?, status = ?, runs_ok = ?, runs_failed = ?, "
             "runs_skipped = ?, stats = ?, workers = coalesce(?, workers) WHERE session = ?",
-            [now(), status, ok, failed, skipped, json.dumps(stats), workers, session])
+            [now(), status, ok, failed, skipped, json.dumps(stats), workers, session],
+        )
 
     # -- runs -------------------------------------------------------------------------------
     def done_at_point(self, point: int) -> dict[int, str]:
@@ -232,8 +264,14 @@ class Store:
         ).fetchone()
         return row is not None
 
-    def commit_runs(self, rows: Sequence[RunRow], session: int, outcome: dict[str, Any] | None,
-                    keep_indicators: Sequence[str], keep_series: Sequence[str]) -> None:
+    def commit_runs(
+        self,
+        rows: Sequence[RunRow],
+        session: int,
+        outcome: dict[str, Any] | None,
+        keep_indicators: Sequence[str],
+        keep_series: Sequence[str],
+    ) -> None:
         """Commit runs that share one result in a single transaction.
 
         Args:
@@ -253,8 +291,15 @@ class Store:
             for row in rows:
                 values = [row.point, row.replicate, row.design, row.run_key, row.seed]
                 values += [to_column(row.values.get(n), t) for n, t in self.factor_types.items()]
-                values += [row.status, row.wall_time_s, row.error, row.worker, session, finished,
-                           row.reused]
+                values += [
+                    row.status,
+                    row.wall_time_s,
+                    row.error,
+                    row.worker,
+                    session,
+                    finished,
+                    row.reused,
+                ]
                 self.con.execute(sql, values)
             if outcome is not None and rows:
                 # Indicators are only written for a key not yet complete, in the transaction
@@ -269,16 +314,18 @@ class Store:
             self.con.rollback()
             raise
 
-    def _write_indicators(self, key: str, indicators: dict[str, Any],
-                          names: Sequence[str]) -> None:
-        table = pa.table({
-            "indicator": pa.array(list(names), pa.string()),
-            "value": pa.array([finite_or_none(indicators.get(n)) for n in names], pa.float64()),
-        })
+    def _write_indicators(self, key: str, indicators: dict[str, Any], names: Sequence[str]) -> None:
+        table = pa.table(
+            {
+                "indicator": pa.array(list(names), pa.string()),
+                "value": pa.array([finite_or_none(indicators.get(n)) for n in names], pa.float64()),
+            }
+        )
         self.con.register("_new_indicators", table)
         try:
-            self.con.execute("INSERT INTO indicators SELECT ?, indicator, value "
-                             "FROM _new_indicators", [key])
+            self.con.execute(
+                "INSERT INTO indicators SELECT ?, indicator, value FROM _new_indicators", [key]
+            )
         finally:
             self.con.unregister("_new_indicators")
 
@@ -290,15 +337,20 @@ class Store:
         n = len(weeks)
         values = np.concatenate([np.asarray(series[s], dtype=float) for s in present])
         codes = np.repeat(np.arange(len(present), dtype=np.int32), n)
-        table = pa.table({
-            "series": pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(present)),
-            "week": pa.array(np.tile(weeks, len(present)), pa.int32()),
-            "value": pa.array(values, pa.float64(), mask=np.isnan(values)),
-        })
+        table = pa.table(
+            {
+                "series": pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(present)),
+                "week": pa.array(np.tile(weeks, len(present)), pa.int32()),
+                "value": pa.array(values, pa.float64(), mask=np.isnan(values)),
+            }
+        )
         self.con.register("_new_series", table)
         try:
-            self.con.execute("INSERT INTO timeseries SELECT ?, CAST(series AS VARCHAR), week, "
-                             "value FROM _new_series", [key])
+            self.con.execute(
+                "INSERT INTO timeseries SELECT ?, CAST(series AS VARCHAR), week, "
+                "value FROM _new_series",
+                [key],
+            )
         finally:
             self.con.unregister("_new_series")
 
@@ -315,12 +367,14 @@ class Store:
     def wide(self) -> pd.DataFrame:
         """Runs with one column per stored indicator (successful runs only)."""
         runs = self.con.execute(
-            "SELECT * FROM runs WHERE status = 'ok' ORDER BY point, replicate").df()
+            "SELECT * FROM runs WHERE status = 'ok' ORDER BY point, replicate"
+        ).df()
         long = self.con.execute("SELECT run_key, indicator, value FROM indicators").df()
         if long.empty:
             return runs
-        table = long.pivot_table(index="run_key", columns="indicator", values="value",
-                                 aggfunc="first", dropna=False)
+        table = long.pivot_table(
+            index="run_key", columns="indicator", values="value", aggfunc="first", dropna=False
+        )
         table.columns = [str(c) for c in table.columns]
         return runs.merge(table, left_on="run_key", right_index=True, how="left")
 

@@ -80,17 +80,32 @@ def execute(task: RunTask) -> dict[str, Any]:
                 if name in frame.columns:
                     series[name] = frame[name].to_numpy(dtype="float64", na_value=math.nan)
         del result
-        return {"run_key": task.run_key, "status": "ok", "indicators": indicators,
-                "timeseries": series, "wall_time_s": time.perf_counter() - start,
-                "worker": worker, "error": None, "started": started, "finished": time.time()}
+        return {
+            "run_key": task.run_key,
+            "status": "ok",
+            "indicators": indicators,
+            "timeseries": series,
+            "wall_time_s": time.perf_counter() - start,
+            "worker": worker,
+            "error": None,
+            "started": started,
+            "finished": time.time(),
+        }
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, never fatal
         text = "".join(traceback.format_exception(exc))
         if len(text) > MAX_ERROR_CHARS:
             text = "…" + text[-MAX_ERROR_CHARS:]
-        return {"run_key": task.run_key, "status": "failed", "indicators": None,
-                "timeseries": None, "wall_time_s": time.perf_counter() - start,
-                "worker": worker, "error": f"{type(exc).__name__}: {exc}\n\n{text}",
-                "started": started, "finished": time.time()}
+        return {
+            "run_key": task.run_key,
+            "status": "failed",
+            "indicators": None,
+            "timeseries": None,
+            "wall_time_s": time.perf_counter() - start,
+            "worker": worker,
+            "error": f"{type(exc).__name__}: {exc}\n\n{text}",
+            "started": started,
+            "finished": time.time(),
+        }
     finally:
         # A model is full of reference cycles (agents <-> model): free it now rather than at the
         # next automatic full collection, unless the run was so short that a full collection

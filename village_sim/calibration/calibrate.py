@@ -58,8 +58,15 @@ from village_sim.calibration.targets import Pattern, Targets, load_targets
 SEARCH_DESIGN = "search.yaml"
 VERIFY_DESIGN = "verify.yaml"
 CONFIG_COPY = "config.yaml"
-PUBLISHED = ("REPORT.md", "accepted.csv", "posterior.csv", "estimate.yaml", "verification.csv",
-             "posterior.png", "patterns.png")
+PUBLISHED = (
+    "REPORT.md",
+    "accepted.csv",
+    "posterior.csv",
+    "estimate.yaml",
+    "verification.csv",
+    "posterior.png",
+    "patterns.png",
+)
 
 
 @dataclass
@@ -120,8 +127,10 @@ def score_points(targets: Targets, wide: pd.DataFrame, names: list[str]) -> pd.D
     rows = []
     for point, group in wide.groupby("point", sort=True):
         cols = [c for c in group.columns if _is_indicator(c)]
-        runs = [{k: (None if _missing(v) else float(v)) for k, v in rec.items()}
-                for rec in group[cols].to_dict("records")]
+        runs = [
+            {k: (None if _missing(v) else float(v)) for k, v in rec.items()}
+            for rec in group[cols].to_dict("records")
+        ]
         table = evaluate(targets, runs).set_index("pattern")
         row: dict[str, Any] = {"point": int(point), "replicates": len(group)}
         row.update({n: float(group[n].iloc[0]) for n in names})
@@ -200,8 +209,9 @@ def adjust(points: pd.DataFrame, config: CalibrationConfig, method: str) -> pd.D
     return out
 
 
-def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
-                       qs: tuple[float, ...]) -> tuple[float, ...]:
+def weighted_quantiles(
+    values: np.ndarray, weights: np.ndarray, qs: tuple[float, ...]
+) -> tuple[float, ...]:
     """Quantiles of a weighted sample (midpoint interpolation of the weighted CDF)."""
     keep = weights > 0
     values, weights = values[keep], weights[keep]
@@ -218,9 +228,13 @@ def _logit(u: np.ndarray) -> np.ndarray:
     return np.log(u / (1 - u))
 
 
-def summarise_posterior(points: pd.DataFrame, config: CalibrationConfig,
-                        current: dict[str, Any], ratio: float,
-                        adjusted: pd.DataFrame | None = None) -> pd.DataFrame:
+def summarise_posterior(
+    points: pd.DataFrame,
+    config: CalibrationConfig,
+    current: dict[str, Any],
+    ratio: float,
+    adjusted: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per parameter: prior, accepted quantiles, contraction, identified, estimate.
 
     Args:
@@ -233,7 +247,9 @@ def summarise_posterior(points: pd.DataFrame, config: CalibrationConfig,
     """
     if adjusted is None:
         adjusted = adjust(points, config, "none")
-    best = points.loc[points["distance"].idxmin()] if np.isfinite(points["distance"]).any() else None
+    best = (
+        points.loc[points["distance"].idxmin()] if np.isfinite(points["distance"]).any() else None
+    )
     weights = adjusted["weight"].to_numpy(dtype=float)
     rows = []
     for name, par in config.spec.parameters.items():
@@ -243,17 +259,31 @@ def summarise_posterior(points: pd.DataFrame, config: CalibrationConfig,
         contraction = (q95 - q05) / (0.9 * (high - low)) if values.size else math.nan
         identified = bool(values.size and math.isfinite(contraction) and contraction < ratio)
         finite = points[np.isfinite(points["distance"])]
-        rho = (float(finite[name].rank().corr(finite["distance"].rank()))
-               if len(finite) > 2 else math.nan)
+        rho = (
+            float(finite[name].rank().corr(finite["distance"].rank()))
+            if len(finite) > 2
+            else math.nan
+        )
         now = current.get(par.path)
         estimate = _round(q50, par.integer) if identified else now
-        rows.append({
-            "parameter": name, "path": par.path, "prior_low": low, "prior_high": high,
-            "provenance": par.provenance, "accepted_q05": q05, "accepted_median": q50,
-            "accepted_q95": q95, "contraction": contraction, "identified": identified,
-            "spearman_distance": rho,
-            "best": None if best is None else float(best[name]), "current": now,
-            "estimate": estimate})
+        rows.append(
+            {
+                "parameter": name,
+                "path": par.path,
+                "prior_low": low,
+                "prior_high": high,
+                "provenance": par.provenance,
+                "accepted_q05": q05,
+                "accepted_median": q50,
+                "accepted_q95": q95,
+                "contraction": contraction,
+                "identified": identified,
+                "spearman_distance": rho,
+                "best": None if best is None else float(best[name]),
+                "current": now,
+                "estimate": estimate,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -281,9 +311,15 @@ def search_experiment(config: CalibrationConfig, targets: Targets) -> dict[str, 
         "replicates": spec.replicates,
         "seed": spec.seed,
         "seeds": "common",
-        "factors": {name: {"path": p.path, "min": float(p.prior[0]), "max": float(p.prior[1]),
-                           "integer": p.integer}
-                    for name, p in spec.parameters.items()},
+        "factors": {
+            name: {
+                "path": p.path,
+                "min": float(p.prior[0]),
+                "max": float(p.prior[1]),
+                "integer": p.integer,
+            }
+            for name, p in spec.parameters.items()
+        },
         "design": {"type": "lhs", "samples": spec.search.samples, "seed": spec.seed},
         "keep": {"indicators": indicators_needed(targets), "timeseries": []},
     }
@@ -292,8 +328,9 @@ def search_experiment(config: CalibrationConfig, targets: Targets) -> dict[str, 
     return exp
 
 
-def verify_experiment(config: CalibrationConfig, targets: Targets,
-                      estimate: dict[str, Any]) -> dict[str, Any]:
+def verify_experiment(
+    config: CalibrationConfig, targets: Targets, estimate: dict[str, Any]
+) -> dict[str, Any]:
     """The batch experiment of the verification: defaults and point estimate, fresh seeds."""
     spec = config.spec
     exp: dict[str, Any] = {
@@ -304,10 +341,16 @@ def verify_experiment(config: CalibrationConfig, targets: Targets,
         "replicates": spec.verify.replicates,
         "seed": spec.verify.seed,
         "seeds": "common",
-        "design": {"type": "paths", "paths": {
-            "defaults": {"description": "the scenario's defaults"},
-            "calibrated": {"overrides": {k: _plain(v) for k, v in estimate.items()},
-                           "description": "the point estimate"}}},
+        "design": {
+            "type": "paths",
+            "paths": {
+                "defaults": {"description": "the scenario's defaults"},
+                "calibrated": {
+                    "overrides": {k: _plain(v) for k, v in estimate.items()},
+                    "description": "the point estimate",
+                },
+            },
+        },
         "keep": {"indicators": indicators_needed(targets), "timeseries": []},
     }
     if spec.steps is not None:
@@ -316,8 +359,9 @@ def verify_experiment(config: CalibrationConfig, targets: Targets,
 
 
 def _experiment_text(data: dict[str, Any]) -> str:
-    return ("# Generated by village-sim calibrate; do not edit.\n"
-            + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return "# Generated by village-sim calibrate; do not edit.\n" + yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True
+    )
 
 
 def _write_experiment(text: str, path: Path) -> Any:
@@ -327,12 +371,24 @@ def _write_experiment(text: str, path: Path) -> Any:
     return load_experiment(path)
 
 
-def _batch(experiment: Any, out: Path, workers: int | None, scheduler: str | None,
-           resume: bool, progress: str) -> Any:
+def _batch(
+    experiment: Any,
+    out: Path,
+    workers: int | None,
+    scheduler: str | None,
+    resume: bool,
+    progress: str,
+) -> Any:
     from village_sim.batch.runner import BatchOptions, run_batch
 
-    options = BatchOptions(out=out, workers=workers, scheduler=scheduler, resume=resume,
-                           overwrite=not resume, progress=progress)
+    options = BatchOptions(
+        out=out,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        overwrite=not resume,
+        progress=progress,
+    )
     return run_batch(experiment, options)
 
 
@@ -350,21 +406,31 @@ def _wide(store_path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     for text in sessions["stats"].dropna():
         wall += float(json.loads(text).get("wall_s", 0.0))
     ok = runs[runs["status"] == "ok"]
-    budget = {"runs": int(len(runs)), "ok": int(len(ok)),
-              "failed": int((runs["status"] == "failed").sum()),
-              "wall_s": wall, "run_s_mean": float(ok["wall_time_s"].mean()) if len(ok) else None,
-              "cpu_s": float(ok["wall_time_s"].sum()) if len(ok) else 0.0,
-              "workers": [int(w) for w in sessions["workers"].dropna()]}
+    budget = {
+        "runs": int(len(runs)),
+        "ok": int(len(ok)),
+        "failed": int((runs["status"] == "failed").sum()),
+        "wall_s": wall,
+        "run_s_mean": float(ok["wall_time_s"].mean()) if len(ok) else None,
+        "cpu_s": float(ok["wall_time_s"].sum()) if len(ok) else 0.0,
+        "workers": [int(w) for w in sessions["workers"].dropna()],
+    }
     return wide, budget
 
 
 # ------------------------------------------------------------------------------------------------
 # The command
 # ------------------------------------------------------------------------------------------------
-def run_calibration(config: CalibrationConfig, out: Path, workers: int | None = None,
-                    scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
-                    progress: str = "auto",
-                    echo: Callable[[str], None] | None = None) -> CalibrationResult:
+def run_calibration(
+    config: CalibrationConfig,
+    out: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: str = "auto",
+    echo: Callable[[str], None] | None = None,
+) -> CalibrationResult:
     """Search, accept, verify and report (see the module docstring).
 
     Args:
@@ -394,11 +460,18 @@ def run_calibration(config: CalibrationConfig, out: Path, workers: int | None = 
         # Only the search must be the same: a new acceptance rule or verification re-analyses
         # the runs already made (and verifies its own estimate afresh).
         if (out / SEARCH_DESIGN).read_text(encoding="utf-8") != search_text:
-            raise ScenarioError([("", f"the search (scenario, overrides, steps, replicates, seed, "
-                                      f"parameters, search) changed since {out} was "
-                                      "started; expected the same search to resume (or start "
-                                      "again with --overwrite, or into a new --out)")],
-                                str(config.source))
+            raise ScenarioError(
+                [
+                    (
+                        "",
+                        f"the search (scenario, overrides, steps, replicates, seed, "
+                        f"parameters, search) changed since {out} was "
+                        "started; expected the same search to resume (or start "
+                        "again with --overwrite, or into a new --out)",
+                    )
+                ],
+                str(config.source),
+            )
     else:
         check_out_dir(out, overwrite or resume, keep=(config.source,))
         if out.exists() and any(out.iterdir()):
@@ -408,23 +481,31 @@ def run_calibration(config: CalibrationConfig, out: Path, workers: int | None = 
 
     spec = config.spec
     n_runs = spec.search.samples * spec.replicates
-    say(f"calibration '{spec.name}': search of {spec.search.samples} points × {spec.replicates} "
-        f"replicates = {n_runs} runs over {len(spec.parameters)} parameters")
+    say(
+        f"calibration '{spec.name}': search of {spec.search.samples} points × {spec.replicates} "
+        f"replicates = {n_runs} runs over {len(spec.parameters)} parameters"
+    )
     search = _write_experiment(search_text, out / SEARCH_DESIGN)
     _batch(search, out / "search", workers, scheduler, resume, progress)
     wide, search_budget = _wide(out / "search" / "results.duckdb")
     names = list(spec.parameters)
     points = score_points(targets, wide, names)
     if points.empty:
-        raise RuntimeError("no run of the search succeeded; see the runs table of "
-                           f"{out / 'search' / 'results.duckdb'}")
+        raise RuntimeError(
+            "no run of the search succeeded; see the runs table of "
+            f"{out / 'search' / 'results.duckdb'}"
+        )
     points = accept(points, spec.acceptance.fraction, spec.acceptance.min_accepted)
     adjusted = adjust(points, config, spec.acceptance.adjustment)
     current = current_values(config)
-    posterior = summarise_posterior(points, config, current, spec.acceptance.identified_ratio,
-                                    adjusted)
-    estimate = {row.path: row.estimate for row in posterior.itertuples()
-                if row.identified and row.estimate is not None}
+    posterior = summarise_posterior(
+        points, config, current, spec.acceptance.identified_ratio, adjusted
+    )
+    estimate = {
+        row.path: row.estimate
+        for row in posterior.itertuples()
+        if row.identified and row.estimate is not None
+    }
 
     points.to_csv(out / "points.csv", index=False)
     accepted = points[points["accepted"]].join(adjusted).sort_values("distance")
@@ -433,7 +514,8 @@ def run_calibration(config: CalibrationConfig, out: Path, workers: int | None = 
     (out / "estimate.yaml").write_text(
         "# Calibrated values (scenario path: value); use as --set PATH=VALUE or in a scenario.\n"
         + yaml.safe_dump({k: _plain(v) for k, v in estimate.items()}, sort_keys=False),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     plot_posterior(points, config, posterior, out / "posterior.png", adjusted)
 
     verification = pd.DataFrame()
@@ -449,21 +531,34 @@ def run_calibration(config: CalibrationConfig, out: Path, workers: int | None = 
         frames = []
         for alternative in ("defaults", "calibrated"):
             rows = vwide[vwide["path"] == alternative]
-            runs = [{k: (None if _missing(v) else float(v)) for k, v in rec.items()
-                     if _is_indicator(k)} for rec in rows.to_dict("records")]
+            runs = [
+                {k: (None if _missing(v) else float(v)) for k, v in rec.items() if _is_indicator(k)}
+                for rec in rows.to_dict("records")
+            ]
             table = evaluate(targets, runs)
             table.insert(0, "alternative", alternative)
             table["replicates"] = len(runs)
             frames.append(table)
         verification = pd.concat(frames, ignore_index=True)
         verification.to_csv(out / "verification.csv", index=False)
-        plot(verification[verification["alternative"] == "calibrated"].drop(
-            columns=["alternative", "replicates"]).reset_index(drop=True), out / "patterns.png")
+        plot(
+            verification[verification["alternative"] == "calibrated"]
+            .drop(columns=["alternative", "replicates"])
+            .reset_index(drop=True),
+            out / "patterns.png",
+        )
 
     budget = {"search": search_budget, "verify": verify_budget}
-    result = CalibrationResult(out, points, posterior, estimate, verification,
-                               search_budget["failed"] + verify_budget.get("failed", 0), budget,
-                               bool(adjusted.attrs["adjusted"]))
+    result = CalibrationResult(
+        out,
+        points,
+        posterior,
+        estimate,
+        verification,
+        search_budget["failed"] + verify_budget.get("failed", 0),
+        budget,
+        bool(adjusted.attrs["adjusted"]),
+    )
     (out / "REPORT.md").write_text(report_markdown(config, targets, result), encoding="utf-8")
     return result
 
@@ -497,8 +592,13 @@ def get_path(obj: Any, path: str) -> Any:
 # ------------------------------------------------------------------------------------------------
 # Figures and the report
 # ------------------------------------------------------------------------------------------------
-def plot_posterior(points: pd.DataFrame, config: CalibrationConfig, posterior: pd.DataFrame,
-                   path: Path, adjusted: pd.DataFrame | None = None) -> None:
+def plot_posterior(
+    points: pd.DataFrame,
+    config: CalibrationConfig,
+    posterior: pd.DataFrame,
+    path: Path,
+    adjusted: pd.DataFrame | None = None,
+) -> None:
     """Per parameter: the profile (distance by value, accepted highlighted) and a histogram.
 
     The histogram shows the accepted values over the prior range: as sampled, and (where the
@@ -512,8 +612,14 @@ def plot_posterior(points: pd.DataFrame, config: CalibrationConfig, posterior: p
     names = list(config.spec.parameters)
     ncols = min(3, len(names))
     nrows = math.ceil(len(names) / ncols)
-    fig, axes = plt.subplots(2 * nrows, ncols, figsize=(4.2 * ncols, 5.0 * nrows), dpi=100,
-                             squeeze=False, gridspec_kw={"height_ratios": [2, 1] * nrows})
+    fig, axes = plt.subplots(
+        2 * nrows,
+        ncols,
+        figsize=(4.2 * ncols, 5.0 * nrows),
+        dpi=100,
+        squeeze=False,
+        gridspec_kw={"height_ratios": [2, 1] * nrows},
+    )
     finite = points[np.isfinite(points["distance"])]
     acc = finite[finite["accepted"]]
     post = posterior.set_index("parameter")
@@ -536,8 +642,14 @@ def plot_posterior(points: pd.DataFrame, config: CalibrationConfig, posterior: p
         bins = np.linspace(low, high, 16)
         bottom.hist(acc[name], bins=bins, color="0.7", alpha=0.8, label="accepted as sampled")
         if adjusted is not None and (adjusted[f"adj:{name}"] != acc[name]).any():
-            bottom.hist(adjusted[f"adj:{name}"], bins=bins, weights=adjusted["weight"],
-                        color="tab:blue", alpha=0.7, label="regression-adjusted (weighted)")
+            bottom.hist(
+                adjusted[f"adj:{name}"],
+                bins=bins,
+                weights=adjusted["weight"],
+                color="tab:blue",
+                alpha=0.7,
+                label="regression-adjusted (weighted)",
+            )
         bottom.set_xlim(low, high)
         bottom.set_xlabel(config.spec.parameters[name].path, fontsize=8)
         bottom.set_ylabel("accepted (weight)", fontsize=8)
@@ -549,15 +661,15 @@ def plot_posterior(points: pd.DataFrame, config: CalibrationConfig, posterior: p
         r, c = 2 * (j // ncols), j % ncols
         axes[r][c].axis("off")
         axes[r + 1][c].axis("off")
-    fig.suptitle("Calibration: profiles (distance by value) and accepted values over the priors",
-                 fontsize=10)
+    fig.suptitle(
+        "Calibration: profiles (distance by value) and accepted values over the priors", fontsize=10
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
-def report_markdown(config: CalibrationConfig, targets: Targets,
-                    result: CalibrationResult) -> str:
+def report_markdown(config: CalibrationConfig, targets: Targets, result: CalibrationResult) -> str:
     """The calibration report (``REPORT.md``)."""
     from village_sim.outputs import git_commit
 
@@ -598,27 +710,38 @@ def report_markdown(config: CalibrationConfig, targets: Targets,
         f"3. **Acceptance.** The {spec.acceptance.fraction:.0%} of points with the smallest "
         f"distance (at least {spec.acceptance.min_accepted}): {int(points['accepted'].sum())} "
         "accepted parameter sets, a sample of the approximate posterior.",
-        ("4. **Regression adjustment** (Beaumont et al. 2002). Each accepted point is weighted "
-         "1 − (distance / δ)² (δ: the smallest rejected distance); each parameter, on a logit "
-         "scale within its prior, is regressed by weighted least squares on the points' scaled "
-         "deviations, and the fitted effect is removed (θ* = θ − β·dev: the value that point "
-         "would have needed to meet every target)."
-         if result.adjusted else
-         "4. **No adjustment** ("
-         + ("too few accepted points for the regression; "
-            if spec.acceptance.adjustment == "regression" else "")
-         + "the accepted values are the posterior sample as they are, each with weight 1)."),
+        (
+            "4. **Regression adjustment** (Beaumont et al. 2002). Each accepted point is weighted "
+            "1 − (distance / δ)² (δ: the smallest rejected distance); each parameter, on a logit "
+            "scale within its prior, is regressed by weighted least squares on the points' scaled "
+            "deviations, and the fitted effect is removed (θ* = θ − β·dev: the value that point "
+            "would have needed to meet every target)."
+            if result.adjusted
+            else "4. **No adjustment** ("
+            + (
+                "too few accepted points for the regression; "
+                if spec.acceptance.adjustment == "regression"
+                else ""
+            )
+            + "the accepted values are the posterior sample as they are, each with weight 1)."
+        ),
         "5. **Identification.** A parameter is *identified* when its (adjusted, weighted) "
         f"accepted 90 % interval is narrower than {spec.acceptance.identified_ratio:g} × its "
         "prior's 90 % interval (contraction below that ratio).",
         "6. **Point estimate.** The weighted median of each identified parameter; a parameter "
         "that is not identified keeps its current value.",
-        (f"7. **Verification.** The point estimate and the unchanged defaults, "
-         f"{spec.verify.replicates} fresh seeds each (root seed {spec.verify.seed}), "
-         + ("without the search's overrides" if not spec.verify.overrides
-            else f"with overrides {spec.verify.overrides}")
-         + ": every pattern is checked, the held-back ones too."
-         if spec.verify.replicates else "6. **Verification.** Not run (`verify.replicates: 0`)."),
+        (
+            f"7. **Verification.** The point estimate and the unchanged defaults, "
+            f"{spec.verify.replicates} fresh seeds each (root seed {spec.verify.seed}), "
+            + (
+                "without the search's overrides"
+                if not spec.verify.overrides
+                else f"with overrides {spec.verify.overrides}"
+            )
+            + ": every pattern is checked, the held-back ones too."
+            if spec.verify.replicates
+            else "6. **Verification.** Not run (`verify.replicates: 0`)."
+        ),
         "",
         "## Budget",
         "",
@@ -628,12 +751,18 @@ def report_markdown(config: CalibrationConfig, targets: Targets,
         + f"; workers per session: {sb['workers'] or 'in-process'}.",
         f"- Scenario `{spec.scenario}`, "
         + (f"{spec.steps} weeks" if spec.steps else "its own length")
-        + (f"; search overrides {spec.overrides}" if spec.overrides
-           else "; no overrides (the scenario at its own scale)") + ".",
+        + (
+            f"; search overrides {spec.overrides}"
+            if spec.overrides
+            else "; no overrides (the scenario at its own scale)"
+        )
+        + ".",
     ]
     if vb:
-        lines.append(f"- Verification: {vb['runs']} runs ({vb['failed']} failed), "
-                     f"{vb['wall_s'] / 60:.1f} min wall time.")
+        lines.append(
+            f"- Verification: {vb['runs']} runs ({vb['failed']} failed), "
+            f"{vb['wall_s'] / 60:.1f} min wall time."
+        )
     lines += [
         "",
         "## Free parameters and posterior",
@@ -652,70 +781,114 @@ def report_markdown(config: CalibrationConfig, targets: Targets,
             f"| `{r.parameter}` | `{r.path}` | [{_g(r.prior_low)}, {_g(r.prior_high)}] | "
             f"{r.provenance} | {_g(r.accepted_median)} [{_g(r.accepted_q05)}, "
             f"{_g(r.accepted_q95)}] | {r.contraction:.2f} | {r.spearman_distance:+.2f} | "
-            f"{'yes' if r.identified else 'no'} | {_g(r.current)} | {_g(r.estimate)} |")
-    lines += ["", "![profiles and posterior](posterior.png)", "",
-              "## Accepted parameter sets", "",
-              f"The {len(acc)} accepted points, by distance (calibrate patterns: mean over "
-              f"{spec.replicates} replicates). In band = every calibrate pattern inside its band.",
-              ""]
+            f"{'yes' if r.identified else 'no'} | {_g(r.current)} | {_g(r.estimate)} |"
+        )
+    lines += [
+        "",
+        "![profiles and posterior](posterior.png)",
+        "",
+        "## Accepted parameter sets",
+        "",
+        f"The {len(acc)} accepted points, by distance (calibrate patterns: mean over "
+        f"{spec.replicates} replicates). In band = every calibrate pattern inside its band.",
+        "",
+    ]
     head = ["point", "distance", *spec.parameters, *(p.name for p in fitted), "in band"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in acc.to_dict("records"):
-        cells = [str(r["point"]), f"{r['distance']:.3f}",
-                 *(_g(r[n]) for n in spec.parameters),
-                 *(_g(r[f"value:{p.name}"]) for p in fitted), "yes" if r["in_band"] else "no"]
+        cells = [
+            str(r["point"]),
+            f"{r['distance']:.3f}",
+            *(_g(r[n]) for n in spec.parameters),
+            *(_g(r[f"value:{p.name}"]) for p in fitted),
+            "yes" if r["in_band"] else "no",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     n_in = int(points["in_band"].sum())
-    lines += ["", f"Points with every calibrate pattern in band: {n_in} of {len(points)} "
-                  f"({int(acc['in_band'].sum())} of the {len(acc)} accepted).", ""]
+    lines += [
+        "",
+        f"Points with every calibrate pattern in band: {n_in} of {len(points)} "
+        f"({int(acc['in_band'].sum())} of the {len(acc)} accepted).",
+        "",
+    ]
     if held:
-        lines += ["Held-back patterns over the accepted sets (a posterior predictive check "
-                  "within the search; each point's value is its replicate mean):", "",
-                  "| pattern | band | accepted points in band | median value [min, max] |",
-                  "|---|---|---|---|"]
+        lines += [
+            "Held-back patterns over the accepted sets (a posterior predictive check "
+            "within the search; each point's value is its replicate mean):",
+            "",
+            "| pattern | band | accepted points in band | median value [min, max] |",
+            "|---|---|---|---|",
+        ]
         for p in held:
             vals = acc[f"value:{p.name}"].dropna().astype(float)
             inside = int(acc[f"pass:{p.name}"].sum())
-            rng = (f"{vals.median():.3f} [{vals.min():.3f}, {vals.max():.3f}]" if len(vals)
-                   else "undefined")
-            lines.append(f"| `{p.name}` | [{_g(p.band[0])}, {_g(p.band[1])}] | {inside} of "
-                         f"{len(acc)} | {rng} |")
+            rng = (
+                f"{vals.median():.3f} [{vals.min():.3f}, {vals.max():.3f}]"
+                if len(vals)
+                else "undefined"
+            )
+            lines.append(
+                f"| `{p.name}` | [{_g(p.band[0])}, {_g(p.band[1])}] | {inside} of "
+                f"{len(acc)} | {rng} |"
+            )
         lines.append("")
     ver = result.verification
     if not ver.empty:
-        lines += ["## Patterns at the point estimate (verification)", "",
-                  f"{spec.verify.replicates} fresh seeds per alternative; value = mean, 95 % t "
-                  "interval over seeds; a pattern passes when the mean is inside its band.", "",
-                  "| pattern | role | band | defaults | calibrated |", "|---|---|---|---|---|"]
-        by = {alt: ver[ver["alternative"] == alt].set_index("pattern")
-              for alt in ("defaults", "calibrated")}
+        lines += [
+            "## Patterns at the point estimate (verification)",
+            "",
+            f"{spec.verify.replicates} fresh seeds per alternative; value = mean, 95 % t "
+            "interval over seeds; a pattern passes when the mean is inside its band.",
+            "",
+            "| pattern | role | band | defaults | calibrated |",
+            "|---|---|---|---|---|",
+        ]
+        by = {
+            alt: ver[ver["alternative"] == alt].set_index("pattern")
+            for alt in ("defaults", "calibrated")
+        }
         for p in targets.patterns:
             cells = []
             for alt in ("defaults", "calibrated"):
                 row = by[alt].loc[p.name]
                 cells.append(_cell(row))
-            lines.append(f"| `{p.name}` | {p.role} | [{_g(p.band[0])}, {_g(p.band[1])}] | "
-                         f"{cells[0]} | {cells[1]} |")
+            lines.append(
+                f"| `{p.name}` | {p.role} | [{_g(p.band[0])}, {_g(p.band[1])}] | "
+                f"{cells[0]} | {cells[1]} |"
+            )
         cal = by["calibrated"]
-        lines += ["", "![patterns at the point estimate](patterns.png)", "",
-                  "## Held-back patterns: the secondary prediction", ""]
+        lines += [
+            "",
+            "![patterns at the point estimate](patterns.png)",
+            "",
+            "## Held-back patterns: the secondary prediction",
+            "",
+        ]
         fit_ok = all(bool(cal.at[p.name, "passed"]) for p in fitted)
-        lines.append(f"Calibration targets at the point estimate: "
-                     f"{'all pass' if fit_ok else 'not all pass'} "
-                     f"({sum(bool(cal.at[p.name, 'passed']) for p in fitted)} of {len(fitted)}).")
+        lines.append(
+            f"Calibration targets at the point estimate: "
+            f"{'all pass' if fit_ok else 'not all pass'} "
+            f"({sum(bool(cal.at[p.name, 'passed']) for p in fitted)} of {len(fitted)})."
+        )
         lines.append("")
         for p in held:
             row = cal.loc[p.name]
             verdict = "**passes**" if row["passed"] else "**fails**"
-            lines.append(f"- `{p.name}` ({p.source}): {_cell(row)} against [{_g(p.band[0])}, "
-                         f"{_g(p.band[1])}] — {verdict}, without having been fitted.")
+            lines.append(
+                f"- `{p.name}` ({p.source}): {_cell(row)} against [{_g(p.band[0])}, "
+                f"{_g(p.band[1])}] — {verdict}, without having been fitted."
+            )
         lines.append("")
-    lines += ["## Files", "",
-              "`points.csv` (every point: parameters, pattern values, scaled deviations, distance, "
-              "accepted), `accepted.csv`, `posterior.csv`, `estimate.yaml` (the point estimate as "
-              "scenario overrides), `verification.csv`, `posterior.png`, `patterns.png`, "
-              "`search.yaml` and `verify.yaml` (the generated batch experiments), `search/` and "
-              "`verify/` (their DuckDB stores).", ""]
+    lines += [
+        "## Files",
+        "",
+        "`points.csv` (every point: parameters, pattern values, scaled deviations, distance, "
+        "accepted), `accepted.csv`, `posterior.csv`, `estimate.yaml` (the point estimate as "
+        "scenario overrides), `verification.csv`, `posterior.png`, `patterns.png`, "
+        "`search.yaml` and `verify.yaml` (the generated batch experiments), `search/` and "
+        "`verify/` (their DuckDB stores).",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -723,14 +896,22 @@ def terminal_summary(result: CalibrationResult) -> str:
     """A short text summary for the terminal."""
     out = ["parameter            estimate   accepted median [5%, 95%]      identified"]
     for r in result.posterior.itertuples():
-        out.append(f"{r.parameter:<20} {_g(r.estimate):>9}   {_g(r.accepted_median):>8} "
-                   f"[{_g(r.accepted_q05)}, {_g(r.accepted_q95)}]".ljust(62)
-                   + ("yes" if r.identified else "no"))
+        out.append(
+            f"{r.parameter:<20} {_g(r.estimate):>9}   {_g(r.accepted_median):>8} "
+            f"[{_g(r.accepted_q05)}, {_g(r.accepted_q95)}]".ljust(62)
+            + ("yes" if r.identified else "no")
+        )
     ver = result.verification
     if not ver.empty:
-        out += ["", "patterns at the point estimate:",
-                format_table(ver[ver["alternative"] == "calibrated"].drop(
-                    columns=["alternative", "replicates"]).reset_index(drop=True))]
+        out += [
+            "",
+            "patterns at the point estimate:",
+            format_table(
+                ver[ver["alternative"] == "calibrated"]
+                .drop(columns=["alternative", "replicates"])
+                .reset_index(drop=True)
+            ),
+        ]
     return "\n".join(out)
 
 

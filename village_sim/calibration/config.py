@@ -132,12 +132,16 @@ class CalibrationSpec(_Strict):
 
         for name in parameters:
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-                raise ValueError(f"parameter name '{name}': expected letters, digits and "
-                                 "underscores, not starting with a digit")
+                raise ValueError(
+                    f"parameter name '{name}': expected letters, digits and "
+                    "underscores, not starting with a digit"
+                )
         paths = [p.path for p in parameters.values()]
         dupes = sorted({p for p in paths if paths.count(p) > 1})
         if dupes:
-            raise ValueError(f"a scenario path may be calibrated once; repeated: {', '.join(dupes)}")
+            raise ValueError(
+                f"a scenario path may be calibrated once; repeated: {', '.join(dupes)}"
+            )
         return parameters
 
 
@@ -203,9 +207,10 @@ def load_config(path: str | Path, probe: bool = True) -> CalibrationConfig:
     try:
         spec = CalibrationSpec.model_validate(data)
     except ValidationError as exc:
-        problems = [(".".join(str(p) for p in e["loc"]),
-                     str(e["msg"]).removeprefix("Value error, "))
-                    for e in exc.errors(include_url=False)]
+        problems = [
+            (".".join(str(p) for p in e["loc"]), str(e["msg"]).removeprefix("Value error, "))
+            for e in exc.errors(include_url=False)
+        ]
         raise ScenarioError(problems, where, lines) from None
     config = CalibrationConfig(spec, source, text, hashlib.sha256(raw).hexdigest())
     if probe:
@@ -221,8 +226,13 @@ def _probe(config: CalibrationConfig, lines: dict[str, int]) -> None:
     spec = config.spec
     problems: list[tuple[str, str]] = []
     if not config.scenario_path.is_file():
-        problems.append(("scenario", f"scenario file not found: {spec.scenario} (paths are "
-                                     "relative to the calibration file)"))
+        problems.append(
+            (
+                "scenario",
+                f"scenario file not found: {spec.scenario} (paths are "
+                "relative to the calibration file)",
+            )
+        )
     if not config.targets_path.is_file():
         problems.append(("targets", f"targets file not found: {spec.targets}"))
     if problems:
@@ -248,5 +258,3 @@ def _probe(config: CalibrationConfig, lines: dict[str, int]) -> None:
                 break
     if problems:
         raise ScenarioError(problems, where, lines)
-
-

@@ -15,8 +15,17 @@ import pandas as pd
 from village_sim.batch.stats import mean_ci
 from village_sim.calibration.targets import Targets
 
-COLUMNS = ["pattern", "indicator", "value", "ci_low", "ci_high", "band_low", "band_high", "role",
-           "passed"]
+COLUMNS = [
+    "pattern",
+    "indicator",
+    "value",
+    "ci_low",
+    "ci_high",
+    "band_low",
+    "band_high",
+    "role",
+    "passed",
+]
 
 
 def evaluate(targets: Targets, runs: Sequence[dict[str, float | None]]) -> pd.DataFrame:
@@ -27,19 +36,32 @@ def evaluate(targets: Targets, runs: Sequence[dict[str, float | None]]) -> pd.Da
         mean, low, high = mean_ci(values[np.isfinite(values)])
         label = p.indicator if p.divide_by is None else f"{p.indicator}/{p.divide_by}"
         passed = mean is not None and p.band[0] <= mean <= p.band[1]
-        rows.append({"pattern": p.name, "indicator": label, "value": mean, "ci_low": low,
-                     "ci_high": high, "band_low": p.band[0], "band_high": p.band[1],
-                     "role": p.role, "passed": bool(passed)})
+        rows.append(
+            {
+                "pattern": p.name,
+                "indicator": label,
+                "value": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "band_low": p.band[0],
+                "band_high": p.band[1],
+                "role": p.role,
+                "passed": bool(passed),
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def summary_block(table: pd.DataFrame) -> dict[str, dict]:
     """The ``patterns`` block of ``summary.json``: value, band and pass/fail per pattern."""
     return {
-        row.pattern: {"indicator": row.indicator,
-                      "value": None if pd.isna(row.value) else float(row.value),
-                      "band": [float(row.band_low), float(row.band_high)],
-                      "role": row.role, "passed": bool(row.passed)}
+        row.pattern: {
+            "indicator": row.indicator,
+            "value": None if pd.isna(row.value) else float(row.value),
+            "band": [float(row.band_low), float(row.band_high)],
+            "role": row.role,
+            "passed": bool(row.passed),
+        }
         for row in table.itertuples()
     }
 
@@ -54,15 +76,28 @@ def plot(table: pd.DataFrame, path: Path) -> None:
     n = len(table)
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * n + 1.4), dpi=100)
     for i, row in enumerate(table.itertuples()):
-        ax.plot([row.band_low, row.band_high], [i, i], color="0.75", lw=8, solid_capstyle="butt",
-                label="acceptance band" if i == 0 else None)
+        ax.plot(
+            [row.band_low, row.band_high],
+            [i, i],
+            color="0.75",
+            lw=8,
+            solid_capstyle="butt",
+            label="acceptance band" if i == 0 else None,
+        )
         if row.value is not None and not pd.isna(row.value):
             err = None
             if not pd.isna(row.ci_low):
                 err = [[row.value - row.ci_low], [row.ci_high - row.value]]
             color = "tab:green" if row.passed else "tab:red"
-            ax.errorbar(row.value, i, xerr=err, fmt="o", color=color, capsize=3,
-                        label=("pass" if row.passed else "fail"))
+            ax.errorbar(
+                row.value,
+                i,
+                xerr=err,
+                fmt="o",
+                color=color,
+                capsize=3,
+                label=("pass" if row.passed else "fail"),
+            )
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=False))
     ax.legend(unique.values(), unique.keys(), loc="lower right", fontsize=8)
@@ -83,6 +118,8 @@ def format_table(table: pd.DataFrame) -> str:
         value = "null" if r.value is None or pd.isna(r.value) else f"{r.value:.3f}"
         ci = "" if pd.isna(r.ci_low) else f"[{r.ci_low:.3f}, {r.ci_high:.3f}]"
         band = f"[{r.band_low:.3f}, {r.band_high:.3f}]"
-        lines.append(f"{r.pattern:<28} {value:>8} {ci:>19} {band:>15} {r.role:>10}  "
-                     f"{'pass' if r.passed else 'FAIL'}")
+        lines.append(
+            f"{r.pattern:<28} {value:>8} {ci:>19} {band:>15} {r.role:>10}  "
+            f"{'pass' if r.passed else 'FAIL'}"
+        )
     return "\n".join(lines)

@@ -26,8 +26,16 @@ EXIT_INVALID = 2
 #: ``handler``) in the order of ``village-sim --help``; any other ``*_cmd`` module is added after
 #: them, so a new command only needs its module. A module may list extra exception classes that
 #: mean invalid input (exit 2) in ``INVALID_INPUT``.
-COMMAND_ORDER = ("run_cmd", "validate_cmd", "compare_cmd", "batch_cmd", "report_cmd",
-                 "patterns_cmd", "calibrate_cmd", "viz_cmd")
+COMMAND_ORDER = (
+    "run_cmd",
+    "validate_cmd",
+    "compare_cmd",
+    "batch_cmd",
+    "report_cmd",
+    "patterns_cmd",
+    "calibrate_cmd",
+    "viz_cmd",
+)
 
 
 class UsageError(Exception):
@@ -57,7 +65,8 @@ def _parser() -> tuple[argparse.ArgumentParser, tuple[type[BaseException], ...]]
 
     parser = argparse.ArgumentParser(
         prog="village-sim",
-        description="Agent-based simulator of village markets under e-commerce live streaming.")
+        description="Agent-based simulator of village markets under e-commerce live streaming.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     invalid: list[type[BaseException]] = [ScenarioError, OutputExistsError, UsageError]
@@ -99,9 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - an internal error: report it, exit 1
         traceback.print_exc(file=sys.stderr)
-        print(f"village-sim {args.command}: internal error: {type(exc).__name__}: {exc}\n"
-              "This is a bug in village_sim; please report it with the command and scenario.",
-              file=sys.stderr)
+        print(
+            f"village-sim {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in village_sim; please report it with the command and scenario.",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
     return int(code or 0)
 

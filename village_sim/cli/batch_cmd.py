@@ -26,26 +26,49 @@ EXIT_INVALID = 2
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``batch`` command."""
     p = sub.add_parser(
-        "batch", help="run a designed experiment (Dask) into a resumable DuckDB store",
+        "batch",
+        help="run a designed experiment (Dask) into a resumable DuckDB store",
         description="Run every design point and replicate of an experiment file on a local Dask "
-                    "cluster (default: one worker per core), an existing cluster (--scheduler) "
-                    "or in-process (--workers 1). Results are committed to DIR/results.duckdb as "
-                    "runs finish; --resume skips complete runs. Exit 0: all runs succeeded; 3: "
-                    "some failed (recorded); 2: invalid input.")
+        "cluster (default: one worker per core), an existing cluster (--scheduler) "
+        "or in-process (--workers 1). Results are committed to DIR/results.duckdb as "
+        "runs finish; --resume skips complete runs. Exit 0: all runs succeeded; 3: "
+        "some failed (recorded); 2: invalid input.",
+    )
     p.add_argument("experiment", help="experiment YAML file (experiments/*.yaml)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="batch folder (default runs/<experiment name>)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="batch folder (default runs/<experiment name>)",
+    )
     add_cluster_options(p)
-    p.add_argument("--resume", action="store_true",
-                   help="continue a batch in --out: skip complete runs, retry failed ones")
-    p.add_argument("--max-in-flight", type=positive_int, default=None, metavar="K",
-                   help="most runs submitted at once (default: twice the worker threads)")
-    p.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",
-                   help="progress display (default: a bar on a terminal, log lines otherwise)")
-    p.add_argument("--parquet", action="store_true",
-                   help="also export the tables as Parquet into DIR/parquet/")
-    p.add_argument("--dry-run", action="store_true",
-                   help="validate the experiment and print its size; run nothing")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a batch in --out: skip complete runs, retry failed ones",
+    )
+    p.add_argument(
+        "--max-in-flight",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="most runs submitted at once (default: twice the worker threads)",
+    )
+    p.add_argument(
+        "--progress",
+        choices=("auto", "bar", "log", "none"),
+        default="auto",
+        help="progress display (default: a bar on a terminal, log lines otherwise)",
+    )
+    p.add_argument(
+        "--parquet", action="store_true", help="also export the tables as Parquet into DIR/parquet/"
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate the experiment and print its size; run nothing",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -59,38 +82,59 @@ def handle(args: argparse.Namespace) -> int:
     plan = experiment.plan()
     spec = experiment.spec
     if args.dry_run:
-        print(f"{args.experiment}: valid experiment '{spec.name}' — {plan.n_points} design points "
-              f"× {spec.replicates} replicates = {plan.n_runs} runs")
+        print(
+            f"{args.experiment}: valid experiment '{spec.name}' — {plan.n_points} design points "
+            f"× {spec.replicates} replicates = {plan.n_runs} runs"
+        )
         for design in plan.designs:
-            print(f"  {design.name}: {design.type}, {design.n} points, factors: "
-                  f"{', '.join(design.factors)}")
+            print(
+                f"  {design.name}: {design.type}, {design.n} points, factors: "
+                f"{', '.join(design.factors)}"
+            )
         return 0
     out = args.out or Path("runs") / safe_name(spec.name)
-    options = BatchOptions(out=out, workers=args.workers, scheduler=args.scheduler,
-                           resume=args.resume, overwrite=args.overwrite,
-                           max_in_flight=args.max_in_flight, progress=args.progress,
-                           parquet=args.parquet)
+    options = BatchOptions(
+        out=out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        max_in_flight=args.max_in_flight,
+        progress=args.progress,
+        parquet=args.parquet,
+    )
     with _sigterm_as_interrupt():
         summary = run_batch(experiment, options)
-    where = {"in-process": "in-process", "local": f"{summary.workers} local workers",
-             "scheduler": f"{args.scheduler} ({summary.workers} worker threads)"}[summary.mode]
-    print(f"{spec.name}: {summary.total} runs — {summary.ok} ok, {summary.failed} failed; this "
-          f"session computed {summary.stats.get('computed', 0)}, skipped {summary.skipped} "
-          f"complete, reused {summary.reused}; {summary.wall_s:.1f} s on {where}")
+    where = {
+        "in-process": "in-process",
+        "local": f"{summary.workers} local workers",
+        "scheduler": f"{args.scheduler} ({summary.workers} worker threads)",
+    }[summary.mode]
+    print(
+        f"{spec.name}: {summary.total} runs — {summary.ok} ok, {summary.failed} failed; this "
+        f"session computed {summary.stats.get('computed', 0)}, skipped {summary.skipped} "
+        f"complete, reused {summary.reused}; {summary.wall_s:.1f} s on {where}"
+    )
     if summary.stale:
-        print(f"note: {summary.stale} complete runs had a different resolved scenario (a scenario "
-              "file or package defaults changed) and were run again")
+        print(
+            f"note: {summary.stale} complete runs had a different resolved scenario (a scenario "
+            "file or package defaults changed) and were run again"
+        )
     print(f"store: {summary.store}")
     print(f"report: village-sim report {out}")
     if summary.failed:
-        print(f"{summary.failed} runs failed; their errors are in the runs table "
-              "(status = 'failed'); --resume retries them", file=sys.stderr)
+        print(
+            f"{summary.failed} runs failed; their errors are in the runs table "
+            "(status = 'failed'); --resume retries them",
+            file=sys.stderr,
+        )
     return summary.exit_code
 
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """Turn SIGTERM into KeyboardInterrupt, so the store and local workers close cleanly."""
+
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
@@ -105,8 +149,9 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def run_standalone(register_fn: Callable[[argparse._SubParsersAction], None],
-                   argv: Sequence[str] | None = None) -> int:
+def run_standalone(
+    register_fn: Callable[[argparse._SubParsersAction], None], argv: Sequence[str] | None = None
+) -> int:
     """Run one command on its own with the CLI's exit codes (``python -m village_sim.cli.X``).
 
     Args:
@@ -134,8 +179,9 @@ def run_standalone(register_fn: Callable[[argparse._SubParsersAction], None],
         return 130
     except Exception as exc:  # noqa: BLE001 - an internal error: report it, exit 1
         traceback.print_exc(file=sys.stderr)
-        print(f"village-sim {command}: internal error: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
+        print(
+            f"village-sim {command}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr
+        )
         return 1
 
 

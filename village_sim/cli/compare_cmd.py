@@ -21,10 +21,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=non_negative_int, default=0, help="root seed (default 0)")
     p.add_argument("--steps", type=positive_int, default=None, help="weeks per run")
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/compare)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                   help="override a field in every scenario (repeatable)")
-    p.add_argument("--workers", type=positive_int, default=1,
-                   help="local Dask workers on 127.0.0.1 (default 1: in-process)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field in every scenario (repeatable)",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="local Dask workers on 127.0.0.1 (default 1: in-process)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
     p.set_defaults(handler=handle)
 
@@ -47,12 +57,19 @@ def handle(args: argparse.Namespace) -> int:
         )
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        raise ScenarioError([("name", f"scenario names must differ to be compared: {names}")],
-                            source=", ".join(args.scenarios))
+        raise ScenarioError(
+            [("name", f"scenario names must differ to be compared: {names}")],
+            source=", ".join(args.scenarios),
+        )
     out = args.out or Path("runs") / "compare"
     with atomic_folder(out, args.overwrite, keep=tuple(Path(p) for p in args.scenarios)) as tmp:
-        result = compare(scenarios, args.replicates, args.seed,
-                         progress=lambda msg: print(msg, file=sys.stderr), workers=args.workers)
+        result = compare(
+            scenarios,
+            args.replicates,
+            args.seed,
+            progress=lambda msg: print(msg, file=sys.stderr),
+            workers=args.workers,
+        )
         write(result, tmp)
     print(_table(result))
     print(f"\n{len(result.runs)} runs; results in {out} (summary.md, summary.csv, runs.csv)")

@@ -10,7 +10,8 @@ def _integer(text: str, minimum: int) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected an integer >= {minimum}, got {text!r}") from None
+            f"expected an integer >= {minimum}, got {text!r}"
+        ) from None
     if value < minimum:
         raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
     return value
@@ -32,9 +33,19 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
     The commands that run many simulations on Dask (``batch``, ``calibrate``) share them.
     """
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, default=None, metavar="N",
-                       help="local worker processes (default: one per core; 1: in-process)")
-    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="submit to an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing non-empty --out folder")
+    where.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: one per core; 1: in-process)",
+    )
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="submit to an existing Dask scheduler, e.g. tcp://10.0.0.5:8786",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing non-empty --out folder"
+    )

@@ -19,16 +19,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``patterns`` command."""
     p = sub.add_parser("patterns", help="check the stylized facts on a run folder or a scenario")
     p.add_argument("source", help="a run folder (with summary.json) or a scenario YAML file")
-    p.add_argument("--replicates", type=positive_int, default=5,
-                   help="replicates when given a scenario (default 5)")
+    p.add_argument(
+        "--replicates",
+        type=positive_int,
+        default=5,
+        help="replicates when given a scenario (default 5)",
+    )
     p.add_argument("--seed", type=non_negative_int, default=0, help="root seed (default 0)")
     p.add_argument("--steps", type=positive_int, default=None, help="weeks per run")
-    p.add_argument("--targets", type=Path, default=None,
-                   help="targets file (default calibration/targets.yaml)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output folder (default: the run folder, or runs/patterns)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                   help="override a scenario field (repeatable)")
+    p.add_argument(
+        "--targets", type=Path, default=None, help="targets file (default calibration/targets.yaml)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: the run folder, or runs/patterns)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a scenario field (repeatable)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
     p.set_defaults(handler=handle)
 

@@ -14,18 +14,32 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``report`` command."""
     p = sub.add_parser(
-        "report", help="plots and a Markdown summary from a batch or compare folder",
+        "report",
+        help="plots and a Markdown summary from a batch or compare folder",
         description="Write DIR/report/summary.md with figures (figures/*.png) and tables "
-                    "(tables/*.csv): indicator-vs-factor plots with confidence bands and heatmaps "
-                    "for grids, bars with error bars for paths and compare folders, Sobol and "
-                    "Morris indices with intervals for sensitivity designs.")
+        "(tables/*.csv): indicator-vs-factor plots with confidence bands and heatmaps "
+        "for grids, bars with error bars for paths and compare folders, Sobol and "
+        "Morris indices with intervals for sensitivity designs.",
+    )
     p.add_argument("folder", type=Path, help="a batch --out folder or a compare --out folder")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="report folder (default DIR/report; an earlier report there is replaced)")
-    p.add_argument("--indicators", default=None, metavar="NAME,NAME",
-                   help="indicators to plot (default: the experiment's kept list, else headline)")
-    p.add_argument("--parquet", action="store_true",
-                   help="also export a batch store's tables as Parquet into DIR/parquet/")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="report folder (default DIR/report; an earlier report there is replaced)",
+    )
+    p.add_argument(
+        "--indicators",
+        default=None,
+        metavar="NAME,NAME",
+        help="indicators to plot (default: the experiment's kept list, else headline)",
+    )
+    p.add_argument(
+        "--parquet",
+        action="store_true",
+        help="also export a batch store's tables as Parquet into DIR/parquet/",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -33,8 +47,9 @@ def handle(args: argparse.Namespace) -> int:
     """Write the report; print where it is."""
     from village_sim.batch.report import make_report
 
-    wanted = [n.strip() for n in args.indicators.split(",") if n.strip()] \
-        if args.indicators else None
+    wanted = (
+        [n.strip() for n in args.indicators.split(",") if n.strip()] if args.indicators else None
+    )
     summary = make_report(args.folder, args.out, wanted)
     print(f"report: {summary}")
     if args.parquet:

@@ -18,15 +18,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run one simulation and write its run folder")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--seed", type=non_negative_int, default=0, help="run seed (default 0)")
-    p.add_argument("--steps", type=positive_int, default=None,
-                   help="weeks to simulate (default: the scenario's steps)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="run folder (default runs/<scenario>-seed<N>)")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="PATH=VALUE", help="override a scenario field (repeatable)")
+    p.add_argument(
+        "--steps",
+        type=positive_int,
+        default=None,
+        help="weeks to simulate (default: the scenario's steps)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="run folder (default runs/<scenario>-seed<N>)"
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a scenario field (repeatable)",
+    )
     p.add_argument("--agents", action="store_true", help="also write agents.parquet")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace an existing non-empty output folder")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing non-empty output folder"
+    )
     p.set_defaults(handler=handle)
 
 
@@ -53,8 +65,10 @@ def safe_name(name: str) -> str:
     return cleaned or "scenario"
 
 
-def headline_table(indicators: dict[str, float | None], names: tuple[str, ...] = HEADLINE,
-                   ) -> str:
+def headline_table(
+    indicators: dict[str, float | None],
+    names: tuple[str, ...] = HEADLINE,
+) -> str:
     """Format indicators as a plain-text table."""
     width = max(len(n) for n in INDICATOR_NAMES)
     lines = [f"{'indicator':<{width}}  value", f"{'-' * width}  {'-' * 12}"]

@@ -11,8 +11,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``validate`` command."""
     p = sub.add_parser("validate", help="check a scenario file without running it")
     p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="PATH=VALUE", help="override a scenario field (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a scenario field (repeatable)",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -20,8 +26,10 @@ def handle(args: argparse.Namespace) -> int:
     """Load and validate (including the world graph); print a one-line summary."""
     scenario = load_scenario(args.scenario, overrides=args.overrides)
     pop = scenario.population
-    print(f"{args.scenario}: valid scenario '{scenario.name}' — {scenario.steps} weeks, "
-          f"{pop.farmer_households} households, {pop.youth} youth, "
-          f"{pop.consumer_units} consumer units, {len(scenario.policies)} "
-          f"{'policy' if len(scenario.policies) == 1 else 'policies'}")
+    print(
+        f"{args.scenario}: valid scenario '{scenario.name}' — {scenario.steps} weeks, "
+        f"{pop.farmer_households} households, {pop.youth} youth, "
+        f"{pop.consumer_units} consumer units, {len(scenario.policies)} "
+        f"{'policy' if len(scenario.policies) == 1 else 'policies'}"
+    )
     return 0

@@ -30,11 +30,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "viz",
         help="browser visualization (Mesa SolaraViz) on 127.0.0.1",
         description="Serve the village market in the browser: step it, pull governance levers, "
-                    "watch traffic-grabbing and technology suspension. Listens on 127.0.0.1 only.")
-    p.add_argument("scenario", nargs="?", default=None,
-                   help="scenario YAML file to start with (default: scenarios/baseline.yaml)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT,
-                   help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT})")
+        "watch traffic-grabbing and technology suspension. Listens on 127.0.0.1 only.",
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default=None,
+        help="scenario YAML file to start with (default: scenarios/baseline.yaml)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT})",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed the page starts with (default 0)")
     p.set_defaults(handler=handle)
 
@@ -53,10 +62,14 @@ def bind(port: int, host: str = HOST) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise PortInUseError(f"port {port} on {host} is already in use; expected a free port "
-                            f"(choose another with --port N)") from None
-        raise PortInUseError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; expected a "
-                        "free port you may use (choose another with --port N)") from None
+            raise PortInUseError(
+                f"port {port} on {host} is already in use; expected a free port "
+                f"(choose another with --port N)"
+            ) from None
+        raise PortInUseError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; expected a "
+            "free port you may use (choose another with --port N)"
+        ) from None
     return sock
 
 
@@ -83,12 +96,15 @@ def handle(args: argparse.Namespace) -> int:
 
     scenario = Path(args.scenario) if args.scenario else levers.scenario_dir() / "baseline.yaml"
     if not 0 < args.port < 65536:
-        print(f"village-sim viz: --port {args.port}: expected a port number from 1 to 65535",
-              file=sys.stderr)
+        print(
+            f"village-sim viz: --port {args.port}: expected a port number from 1 to 65535",
+            file=sys.stderr,
+        )
         return 2
     if args.seed < 0:
-        print(f"village-sim viz: --seed {args.seed}: expected a non-negative integer",
-              file=sys.stderr)
+        print(
+            f"village-sim viz: --seed {args.seed}: expected a non-negative integer", file=sys.stderr
+        )
         return 2
     try:
         config = load_scenario(scenario)
@@ -104,8 +120,11 @@ def handle(args: argparse.Namespace) -> int:
     os.environ[levers.SEED_ENV] = str(args.seed)
     _configure_solara("village_sim.viz.app:Page")
     url = f"http://{HOST}:{args.port}"
-    print(f"village-sim viz: scenario '{config.name}' ({scenario}), seed {args.seed}\n"
-          f"village-sim viz: serving on {url}  (Ctrl-C to stop)", flush=True)
+    print(
+        f"village-sim viz: scenario '{config.name}' ({scenario}), seed {args.seed}\n"
+        f"village-sim viz: serving on {url}  (Ctrl-C to stop)",
+        flush=True,
+    )
     try:
         return serve(sock)
     except KeyboardInterrupt:
@@ -123,8 +142,14 @@ def serve(sock: socket.socket) -> int:
     # Solara asks for SameSite=None cookies and warns that plain http (loopback) cannot have them
     warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
     host, port = sock.getsockname()[:2]
-    config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
-                            log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        "solara.server.starlette:app",
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     return 0
@@ -132,8 +157,9 @@ def serve(sock: socket.socket) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m village_sim.viz``: the ``viz`` command on its own (same options)."""
-    parser = argparse.ArgumentParser(prog="python -m village_sim.viz",
-                                     description="village_sim browser visualization")
+    parser = argparse.ArgumentParser(
+        prog="python -m village_sim.viz", description="village_sim browser visualization"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
     try:

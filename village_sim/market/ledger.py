@@ -154,9 +154,7 @@ def _is_scalar(x: object) -> bool:
     return not isinstance(x, (list, tuple))
 
 
-def _post(
-    accounts: np.ndarray, idx: np.ndarray | int, amount: np.ndarray, total: int
-) -> None:
+def _post(accounts: np.ndarray, idx: np.ndarray | int, amount: np.ndarray, total: int) -> None:
     """Add ``amount`` to ``accounts[idx]`` element-wise (repeated indices accumulate).
 
     A scalar index receives the whole ``total`` (= ``amount.sum()``) in one addition: integer

@@ -219,8 +219,9 @@ class Logistics:
 
     def _record_flows(self, q: dict[str, np.ndarray]) -> None:
         flows = self.edge_flow_kg
-        for v, c, g in zip(q["village"].tolist(), q["city"].tolist(), q["grams"].tolist(),
-                           strict=True):
+        for v, c, g in zip(
+            q["village"].tolist(), q["city"].tolist(), q["grams"].tolist(), strict=True
+        ):
             kg = float(g) / 1000
             for key in self._route_edges(v, c):
                 flows[key] = flows.get(key, 0.0) + kg
@@ -230,9 +231,7 @@ class Logistics:
         edges = self._edge_cache.get((village, city))
         if edges is None:
             path = self.model.world.route_paths[(village, city)]
-            edges = tuple(
-                (min(edge), max(edge)) for edge in zip(path[:-1], path[1:], strict=True)
-            )
+            edges = tuple((min(edge), max(edge)) for edge in zip(path[:-1], path[1:], strict=True))
             self._edge_cache[(village, city)] = edges
         return edges
 
@@ -281,7 +280,6 @@ class Logistics:
         consumers.experience(
             lines["unit"], lines["anchor"], lines["village"], satisfaction, satisfied
         )
-
 
     # -- storage at origin --------------------------------------------------------------------------
     def store_at_origin(self) -> None:

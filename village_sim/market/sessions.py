@@ -297,8 +297,10 @@ class Market:
         w = wanted[order]
         s_sorted = seller[order]
         before = np.cumsum(w) - w
-        first = np.concatenate(([True], s_sorted[1:] != s_sorted[:-1])) if s_sorted.size else (
-            np.zeros(0, bool)
+        first = (
+            np.concatenate(([True], s_sorted[1:] != s_sorted[:-1]))
+            if s_sorted.size
+            else (np.zeros(0, bool))
         )
         group_start = np.maximum.accumulate(np.where(first, np.arange(s_sorted.size), 0))
         before -= before[group_start]

@@ -75,9 +75,7 @@ class PanelRecorder:
                 )
             )
         if rows:
-            self.chunks.append(
-                pd.DataFrame(rows, columns=PANEL_COLUMNS)
-            )
+            self.chunks.append(pd.DataFrame(rows, columns=PANEL_COLUMNS))
 
     def frame(self) -> pd.DataFrame:
         """The whole panel."""

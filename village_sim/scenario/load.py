@@ -84,17 +84,36 @@ def _read_scenario_file(
     here = (*seen, path.resolve())
     if not isinstance(parent_name, str) or not parent_name.strip():
         raise ScenarioError(
-            [("extends", f"expected the path of a scenario file (relative to this file), got "
-                         f"{_short_repr(parent_name)}")], str(path), dict(lines))
+            [
+                (
+                    "extends",
+                    f"expected the path of a scenario file (relative to this file), got "
+                    f"{_short_repr(parent_name)}",
+                )
+            ],
+            str(path),
+            dict(lines),
+        )
     parent = path.parent / parent_name
     if parent.resolve() in here:
         chain = " -> ".join(p.name for p in (*here, parent.resolve()))
-        raise ScenarioError([("extends", f"scenario files extend each other in a circle: "
-                                         f"{chain}")], str(path), dict(lines))
+        raise ScenarioError(
+            [("extends", f"scenario files extend each other in a circle: {chain}")],
+            str(path),
+            dict(lines),
+        )
     if not parent.is_file():
         raise ScenarioError(
-            [("extends", f"file not found: {parent}; expected a scenario file (the path is "
-                         f"relative to {path.parent or '.'})")], str(path), dict(lines))
+            [
+                (
+                    "extends",
+                    f"file not found: {parent}; expected a scenario file (the path is "
+                    f"relative to {path.parent or '.'})",
+                )
+            ],
+            str(path),
+            dict(lines),
+        )
     base, _ = _read_scenario_file(parent, here)
     return deep_merge(base, raw), lines
 
@@ -111,8 +130,9 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
             [("", f"not UTF-8 text (byte {exc.start}); expected a YAML scenario file")], str(path)
         ) from None
     except OSError as exc:
-        raise ScenarioError([("", f"cannot read the file: {exc.strerror or exc}")],
-                            str(path)) from None
+        raise ScenarioError(
+            [("", f"cannot read the file: {exc.strerror or exc}")], str(path)
+        ) from None
     try:
         data, node = _parse_yaml(text)
     except yaml.YAMLError as exc:
@@ -121,14 +141,16 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError([("", f"YAML syntax error: {problem}")], str(path), where) from None
     except RecursionError:
-        raise ScenarioError([("", "YAML nested too deeply; expected a mapping of sections")],
-                            str(path)) from None
+        raise ScenarioError(
+            [("", "YAML nested too deeply; expected a mapping of sections")], str(path)
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ScenarioError(
-            [("", f"expected a mapping of sections (name:, world:, ...), got "
-                  f"{_type_name(data)}")], str(path))
+            [("", f"expected a mapping of sections (name:, world:, ...), got {_type_name(data)}")],
+            str(path),
+        )
     return data, line_index(node)
 
 
@@ -148,8 +170,14 @@ def _parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
 
 
 def _type_name(value: Any) -> str:
-    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
-             int: "an integer", float: "a number"}
+    names = {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -181,8 +209,9 @@ def _parse_overrides(
         out = []
         for key, value in overrides.items():
             if not isinstance(key, str) or not key.strip():
-                raise ScenarioError([(str(key), "expected a dotted field path as override key")],
-                                    source)
+                raise ScenarioError(
+                    [(str(key), "expected a dotted field path as override key")], source
+                )
             out.append((key.strip(), value, f"{key}={value!r}"))
         return out
     if isinstance(overrides, str):
@@ -196,9 +225,16 @@ def _parse_overrides(
         if not sep or not key:
             raise ScenarioError([(key, f"--set {item!r}: expected --set path=value")], source)
         if any(not part for part in key.split(".")):
-            raise ScenarioError([(key, f"--set {item!r}: empty name in the field path; "
-                                       "expected names joined by dots (population.youth)")],
-                                source)
+            raise ScenarioError(
+                [
+                    (
+                        key,
+                        f"--set {item!r}: empty name in the field path; "
+                        "expected names joined by dots (population.youth)",
+                    )
+                ],
+                source,
+            )
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError:
@@ -249,8 +285,15 @@ def set_path(
         if not isinstance(node, dict):
             parent = ".".join(parts[:i])
             raise ScenarioError(
-                [(dotted, f"'{parent}' is a plain value ({_type_name(node)}), it has no field "
-                          f"'{part}'{how}")], source)
+                [
+                    (
+                        dotted,
+                        f"'{parent}' is a plain value ({_type_name(node)}), it has no field "
+                        f"'{part}'{how}",
+                    )
+                ],
+                source,
+            )
         allowed = _fields_at(annotation, node)
         if allowed is not None and part not in allowed and "measures" in allowed:
             # A policy's measures may be named directly: policies.NAME.training.seats_per_year.
@@ -264,7 +307,8 @@ def set_path(
         if allowed is not None and part not in allowed:
             raise ScenarioError(
                 [(here, f"unknown field '{part}'{how}; expected one of: {', '.join(allowed)}")],
-                source)
+                source,
+            )
         resolved.append(part)
         annotation = _descend(annotation, part, node)
         if last:
@@ -300,8 +344,9 @@ def _blame_overrides(exc: ScenarioError, overridden: dict[str, str]) -> Scenario
     problems = []
     lines: dict[str, int | None] = dict(exc.lines)
     for path, message in exc.problems:
-        origin = next((o for p, o in overridden.items()
-                       if path == p or path.startswith(p + ".")), None)
+        origin = next(
+            (o for p, o in overridden.items() if path == p or path.startswith(p + ".")), None
+        )
         if origin is not None:
             message = f"{message} ({origin})"
             lines[path] = None  # the problem is not on a line of the file
@@ -352,8 +397,11 @@ def _field_loc(loc: list[str]) -> list[str]:
     for part in loc:
         models = _models_in(annotation) if annotation is not None else []
         is_field = any(part in m.model_fields for m in models)
-        if len(models) > 1 and not is_field and any(
-                part in values for m in models for values in _tags(m).values()):
+        if (
+            len(models) > 1
+            and not is_field
+            and any(part in values for m in models for values in _tags(m).values())
+        ):
             annotation = _descend(annotation, part)  # the union member named by its tag
             continue
         out.append(part)
@@ -384,8 +432,12 @@ def _walk_bools(value: Any, annotation: Any, path: str, problems: list[tuple[str
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str):
-                _walk_bools(item, _descend(annotation, key, value),
-                            f"{path}.{key}" if path else key, problems)
+                _walk_bools(
+                    item,
+                    _descend(annotation, key, value),
+                    f"{path}.{key}" if path else key,
+                    problems,
+                )
     elif isinstance(value, list):
         inner = _descend(annotation, "0")
         for i, item in enumerate(value):
@@ -481,8 +533,9 @@ def _pick(models: list[type[BaseModel]], data: Any) -> list[type[BaseModel]]:
     """The members of a union of models that ``data`` can be (by their literal tags)."""
     if len(models) <= 1 or not isinstance(data, dict):
         return models
-    chosen = [m for m in models
-              if all(data[k] in values for k, values in _tags(m).items() if k in data)]
+    chosen = [
+        m for m in models if all(data[k] in values for k, values in _tags(m).items() if k in data)
+    ]
     return chosen or models
 
 

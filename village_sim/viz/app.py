@@ -105,8 +105,10 @@ class VizMarket(VillageMarket):
             applied = levers.normalise(values)
         except (ScenarioError, ValueError) as exc:
             fallback = levers.default_scenario()
-            warnings.append(f"Could not use scenario '{choice}' with these levers: {exc} — "
-                            f"running {fallback.name} without levers instead.")
+            warnings.append(
+                f"Could not use scenario '{choice}' with these levers: {exc} — "
+                f"running {fallback.name} without levers instead."
+            )
             config = levers.build_scenario(fallback)
             choice = levers.choice_label(fallback)
             applied = dict(levers.DEFAULTS)
@@ -135,8 +137,12 @@ def model_params(scenario: str | os.PathLike | None = None, seed: int = 0) -> di
     start = scenario if scenario is not None else levers.default_scenario()
     choices = levers.scenario_choices(start)
     params: dict[str, Any] = {
-        "scenario_file": {"type": "Select", "value": levers.choice_label(start, choices),
-                          "values": list(choices), "label": "Scenario (applies on Reset)"},
+        "scenario_file": {
+            "type": "Select",
+            "value": levers.choice_label(start, choices),
+            "values": list(choices),
+            "label": "Scenario (applies on Reset)",
+        },
         "seed": {"type": "InputText", "value": str(seed), "label": "Seed (integer)"},
     }
     params.update({lever.name: lever.param() for lever in levers.LEVERS})
@@ -151,8 +157,9 @@ def start_seed() -> int:
 
 def make_model() -> VizMarket:
     """A fresh model for a new browser session: the start scenario and seed, levers off."""
-    return VizMarket(scenario_file=levers.choice_label(levers.default_scenario()),
-                     seed=start_seed())
+    return VizMarket(
+        scenario_file=levers.choice_label(levers.default_scenario()), seed=start_seed()
+    )
 
 
 @solara.component
@@ -166,8 +173,9 @@ def Page() -> None:  # noqa: N802 - Solara looks for ``Page``
     TICK.provide(update_counter.get())
     solara.Title("village_sim")
     model = solara.use_memo(make_model, dependencies=[])
-    params = solara.use_memo(lambda: model_params(levers.default_scenario(), start_seed()),
-                             dependencies=[])
+    params = solara.use_memo(
+        lambda: model_params(levers.default_scenario(), start_seed()), dependencies=[]
+    )
     SolaraViz(
         model,
         components=page_components(),

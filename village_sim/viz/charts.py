@@ -82,20 +82,32 @@ def line_chart(
     tooltip = [
         {"field": "week", "type": "quantitative", "title": "week"},
         {"field": "series", "type": "nominal", "title": "series"},
-        {"field": "value", "type": "quantitative", "title": y_title,
-         **({"format": y_format} if y_format else {"format": ",.3~f"})},
+        {
+            "field": "value",
+            "type": "quantitative",
+            "title": y_title,
+            **({"format": y_format} if y_format else {"format": ",.3~f"}),
+        },
     ]
     return _base(
         title,
         subtitle,
         data={"name": "table"},
         datasets={"table": rows},
-        mark={"type": "line", "point": len(rows) <= 2 * max(len(names), 1), "strokeWidth": 1.8,
-              "clip": True},
+        mark={
+            "type": "line",
+            "point": len(rows) <= 2 * max(len(names), 1),
+            "strokeWidth": 1.8,
+            "clip": True,
+        },
         encoding={
-            "x": {"field": "week", "type": "quantitative", "title": x_title,
-                  "axis": {"tickMinStep": 1, "format": "d"},
-                  **({} if rows else {"scale": {"domain": [0, 1]}})},
+            "x": {
+                "field": "week",
+                "type": "quantitative",
+                "title": x_title,
+                "axis": {"tickMinStep": 1, "format": "d"},
+                **({} if rows else {"scale": {"domain": [0, 1]}}),
+            },
             "y": y,
             "color": colour,
             "tooltip": tooltip,
@@ -133,10 +145,20 @@ def trade_graph_chart(
     pad_x = 0.08 * ((max(xs) - min(xs)) or 1.0)
     pad_y = 0.1 * ((max(ys) - min(ys)) or 1.0)
     hidden = {"axis": None}
-    x = {"field": "x", "type": "quantitative", "title": "map position (east-west)",
-         "scale": {"domain": [min(xs) - pad_x, max(xs) + pad_x], "nice": False}, **hidden}
-    y = {"field": "y", "type": "quantitative", "title": "map position (south-north)",
-         "scale": {"domain": [min(ys) - pad_y, max(ys) + pad_y], "nice": False}, **hidden}
+    x = {
+        "field": "x",
+        "type": "quantitative",
+        "title": "map position (east-west)",
+        "scale": {"domain": [min(xs) - pad_x, max(xs) + pad_x], "nice": False},
+        **hidden,
+    }
+    y = {
+        "field": "y",
+        "type": "quantitative",
+        "title": "map position (south-north)",
+        "scale": {"domain": [min(ys) - pad_y, max(ys) + pad_y], "nice": False},
+        **hidden,
+    }
     roads = {
         "data": {"name": "roads"},
         "mark": {"type": "rule", "opacity": 0.8},
@@ -209,24 +231,27 @@ def trade_graph_chart(
                 "type": "quantitative",
                 "title": fill_title,
                 "scale": {"domain": [0, 1], "scheme": "viridis"},
-                "legend": {"format": ".0%" if colour_by == "farmer_share" else ".1f",
-                           "gradientLength": 70},
+                "legend": {
+                    "format": ".0%" if colour_by == "farmer_share" else ".1f",
+                    "gradientLength": 70,
+                },
             },
             "stroke": {
                 "field": "terrain",
                 "type": "nominal",
                 "title": "village terrain",
-                "scale": {"domain": list(TERRAIN_COLOURS),
-                          "range": list(TERRAIN_COLOURS.values())},
+                "scale": {"domain": list(TERRAIN_COLOURS), "range": list(TERRAIN_COLOURS.values())},
             },
             "tooltip": [
                 {"field": "name", "title": "village"},
                 {"field": "terrain", "title": "terrain"},
                 {"field": "volume_kg_week", "title": "shipped (kg/week)", "format": ",.0f"},
-                {"field": "sales_yuan", "title": "live-stream sales so far (yuan)",
-                 "format": ",.0f"},
-                {"field": "farmer_share", "title": "farmers' share of spending",
-                 "format": ".1%"},
+                {
+                    "field": "sales_yuan",
+                    "title": "live-stream sales so far (yuan)",
+                    "format": ",.0f",
+                },
+                {"field": "farmer_share", "title": "farmers' share of spending", "format": ".1%"},
                 {"field": "brand_trust", "title": "brand trust (0–1)", "format": ".2f"},
             ],
         },
@@ -238,17 +263,31 @@ def trade_graph_chart(
     }
     spec = _base(
         "Trade graph: villages, stations, hubs and cities",
-        ["line width: mean flow since week 0 (kg/week)",
-         "symbol size: trade volume (kg/week); hover for values"],
+        [
+            "line width: mean flow since week 0 (kg/week)",
+            "symbol size: trade volume (kg/week); hover for values",
+        ],
         layer=[roads, places, village_layer, labels],
-        datasets={"roads": edges, "places": others, "villages": villages,
-                  "labels": [n for n in others if n["kind"] in ("county_hub", "city")]},
+        datasets={
+            "roads": edges,
+            "places": others,
+            "villages": villages,
+            "labels": [n for n in others if n["kind"] in ("county_hub", "city")],
+        },
         resolve={"scale": {"size": "shared"}},
     )
     spec["height"] = 215
-    spec["config"] = {**CONFIG, "legend": {**CONFIG["legend"], "columns": 1, "symbolLimit": 8,
-                                           "orient": "right", "labelLimit": 110,
-                                           "titleLimit": 120}}
+    spec["config"] = {
+        **CONFIG,
+        "legend": {
+            **CONFIG["legend"],
+            "columns": 1,
+            "symbolLimit": 8,
+            "orient": "right",
+            "labelLimit": 110,
+            "titleLimit": 120,
+        },
+    }
     spec["width"] = 300
     return spec
 
@@ -261,8 +300,10 @@ def lorenz_chart(curves: dict[str, tuple[list[float], list[float]]]) -> dict[str
             "equal shares" (the dashed grey line), as the colour and dash scales take them in
             alphabetical order.
     """
-    rows = [{"x": 0.0, "y": 0.0, "series": "equal shares"},
-            {"x": 1.0, "y": 1.0, "series": "equal shares"}]
+    rows = [
+        {"x": 0.0, "y": 0.0, "series": "equal shares"},
+        {"x": 1.0, "y": 1.0, "series": "equal shares"},
+    ]
     for label, (xs, ys) in curves.items():
         rows.extend({"x": a, "y": b, "series": label} for a, b in zip(xs, ys, strict=True))
     return _base(
@@ -272,16 +313,32 @@ def lorenz_chart(curves: dict[str, tuple[list[float], list[float]]]) -> dict[str
         datasets={"table": rows},
         mark={"type": "line", "strokeWidth": 2, "interpolate": "linear"},
         encoding={
-            "x": {"field": "x", "type": "quantitative", "title": "cumulative share of anchors (share)",
-                  "axis": {"format": ".0%"}, "scale": {"domain": [0, 1]}},
-            "y": {"field": "y", "type": "quantitative",
-                  "title": "cumulative share of traffic or sales (share)",
-                  "axis": {"format": ".0%"},
-                  "scale": {"domain": [0, 1]}},
-            "color": {"field": "series", "type": "nominal", "title": None,
-                      "scale": {"range": ["#999999", *PALETTE]}},
-            "strokeDash": {"field": "series", "type": "nominal", "title": None,
-                           "scale": {"range": [[4, 3]] + [[1, 0]] * 6}},
+            "x": {
+                "field": "x",
+                "type": "quantitative",
+                "title": "cumulative share of anchors (share)",
+                "axis": {"format": ".0%"},
+                "scale": {"domain": [0, 1]},
+            },
+            "y": {
+                "field": "y",
+                "type": "quantitative",
+                "title": "cumulative share of traffic or sales (share)",
+                "axis": {"format": ".0%"},
+                "scale": {"domain": [0, 1]},
+            },
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "title": None,
+                "scale": {"range": ["#999999", *PALETTE]},
+            },
+            "strokeDash": {
+                "field": "series",
+                "type": "nominal",
+                "title": None,
+                "scale": {"range": [[4, 3]] + [[1, 0]] * 6},
+            },
             "order": {"field": "x", "type": "quantitative"},
             "tooltip": [
                 {"field": "series", "title": "curve"},
@@ -299,16 +356,28 @@ def split_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "Local vs external anchors: who gets the traffic and the sales",
         "this week; shares of person-views and of gross sales",
         data={"name": "table"},
-        datasets={"table": [{**r, "rank": groups.index(r["group"])} for r in rows
-                            if r["share"] is not None]},
+        datasets={
+            "table": [
+                {**r, "rank": groups.index(r["group"])} for r in rows if r["share"] is not None
+            ]
+        },
         mark={"type": "bar"},
         encoding={
             "y": {"field": "measure", "type": "nominal", "title": None},
-            "x": {"field": "share", "type": "quantitative", "stack": "zero",
-                  "title": "share of the week's total (share)", "axis": {"format": ".0%"},
-                  "scale": {"domain": [0, 1]}},
-            "color": {"field": "group", "type": "nominal", "title": "anchor group",
-                      "scale": {"domain": groups, "range": PALETTE[: len(groups)]}},
+            "x": {
+                "field": "share",
+                "type": "quantitative",
+                "stack": "zero",
+                "title": "share of the week's total (share)",
+                "axis": {"format": ".0%"},
+                "scale": {"domain": [0, 1]},
+            },
+            "color": {
+                "field": "group",
+                "type": "nominal",
+                "title": "anchor group",
+                "scale": {"domain": groups, "range": PALETTE[: len(groups)]},
+            },
             "order": {"field": "rank", "type": "quantitative"},
             "tooltip": [
                 {"field": "measure", "title": "measure"},
@@ -352,20 +421,30 @@ def bar_chart(
         tooltip: Extra tooltip fields.
         colours: Fixed colour per category (no legend: the axis names the bars).
     """
-    x: dict[str, Any] = {"field": value, "type": "quantitative", "title": x_title,
-                         "axis": {"format": value_format}}
+    x: dict[str, Any] = {
+        "field": value,
+        "type": "quantitative",
+        "title": x_title,
+        "axis": {"format": value_format},
+    }
     if domain is not None:
         x["scale"] = {"domain": domain}
     encoding: dict[str, Any] = {
         "y": {"field": category, "type": "nominal", "title": y_title, "sort": None},
         "x": x,
-        "tooltip": [{"field": category, "title": y_title},
-                    {"field": value, "title": x_title, "format": value_format},
-                    *(tooltip or [])],
+        "tooltip": [
+            {"field": category, "title": y_title},
+            {"field": value, "title": x_title, "format": value_format},
+            *(tooltip or []),
+        ],
     }
     if colours:
-        encoding["color"] = {"field": category, "type": "nominal", "legend": None,
-                             "scale": {"domain": list(colours), "range": list(colours.values())}}
+        encoding["color"] = {
+            "field": category,
+            "type": "nominal",
+            "legend": None,
+            "scale": {"domain": list(colours), "range": list(colours.values())},
+        }
     bars = {"mark": {"type": "bar", "color": PALETTE[0]}, "encoding": encoding}
     text = {
         "mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 10},
@@ -387,7 +466,10 @@ def bar_chart(
 
 
 def stacked_area_chart(
-    rows: list[dict[str, Any]], order: list[str], title: str, y_title: str,
+    rows: list[dict[str, Any]],
+    order: list[str],
+    title: str,
+    y_title: str,
     subtitle: str | None = None,
 ) -> dict[str, Any]:
     """Stacked areas of ``{week, series, value}`` rows in a fixed order (with a legend)."""
@@ -398,13 +480,26 @@ def stacked_area_chart(
         datasets={"table": rows},
         mark={"type": "area", "opacity": 0.85},
         encoding={
-            "x": {"field": "week", "type": "quantitative", "title": "week of the run (weeks)",
-                  "axis": {"tickMinStep": 1, "format": "d"},
-                  **({} if rows else {"scale": {"domain": [0, 1]}})},
-            "y": {"field": "value", "type": "quantitative", "stack": "zero", "title": y_title,
-                  **({} if rows else {"scale": {"domain": [0, 1]}})},
-            "color": {"field": "series", "type": "nominal", "title": None,
-                      "scale": {"domain": order, "range": PALETTE[: len(order)]}},
+            "x": {
+                "field": "week",
+                "type": "quantitative",
+                "title": "week of the run (weeks)",
+                "axis": {"tickMinStep": 1, "format": "d"},
+                **({} if rows else {"scale": {"domain": [0, 1]}}),
+            },
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "stack": "zero",
+                "title": y_title,
+                **({} if rows else {"scale": {"domain": [0, 1]}}),
+            },
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "title": None,
+                "scale": {"domain": order, "range": PALETTE[: len(order)]},
+            },
             "order": {"field": "rank", "type": "quantitative"},
             "tooltip": [
                 {"field": "week", "title": "week"},

@@ -77,8 +77,10 @@ def Chart(spec: dict[str, Any], name: str, caption: str | None = None) -> solara
     with solara.Div(classes=["vs-chart", f"vs-chart-{name}"], style=CARD_STYLE) as box:
         VegaChart.element(spec=spec)
         if caption:
-            solara.Div(children=[solara.Text(caption, classes=["vs-caption"])],
-                       style={"font-size": "11px", "color": "#444", "padding-left": "6px"})
+            solara.Div(
+                children=[solara.Text(caption, classes=["vs-caption"])],
+                style={"font-size": "11px", "color": "#444", "padding-left": "6px"},
+            )
     return box
 
 
@@ -90,35 +92,61 @@ def Monitors(model: VillageMarket) -> solara.Element:
     config = model.config
     policies = ", ".join(p.name for p in config.policies) or "none"
     moved = levers.describe(getattr(model, "lever_values", None))
-    tile = {"border": "1px solid #ddd", "border-radius": "6px", "padding": "2px 6px",
-            "min-width": "122px", "flex": "1 1 122px", "background": "#fafafa"}
+    tile = {
+        "border": "1px solid #ddd",
+        "border-radius": "6px",
+        "padding": "2px 6px",
+        "min-width": "122px",
+        "flex": "1 1 122px",
+        "background": "#fafafa",
+    }
     small = {"font-size": "10.5px", "color": "#555"}
     values = data.headline(model, [name for name, _, _ in MONITORS])
     with solara.Div(classes=["vs-monitors"], style=CARD_STYLE) as box:
-        solara.Text(f"Week {week}", classes=["vs-week"],
-                    style={"font-size": "20px", "font-weight": "600"})
+        solara.Text(
+            f"Week {week}", classes=["vs-week"], style={"font-size": "20px", "font-weight": "600"}
+        )
         solara.Text(f" of {config.steps}", style={"color": "#666"})
-        solara.Div(children=[solara.Text(
-            f"Scenario {config.name} · seed {getattr(model, 'seed', 0)} · policies: {policies}"
-            + (f" · levers: {'; '.join(moved)}" if moved else ""),
-            classes=["vs-scenario"], style={"font-size": "11.5px", "color": "#444"})])
-        solara.Div(children=[solara.Text(
-            "Scenario, seed and levers in the sidebar take effect on Reset.",
-            style={"font-size": "10.5px", "color": "#888"})])
+        solara.Div(
+            children=[
+                solara.Text(
+                    f"Scenario {config.name} · seed {getattr(model, 'seed', 0)} · policies: {policies}"
+                    + (f" · levers: {'; '.join(moved)}" if moved else ""),
+                    classes=["vs-scenario"],
+                    style={"font-size": "11.5px", "color": "#444"},
+                )
+            ]
+        )
+        solara.Div(
+            children=[
+                solara.Text(
+                    "Scenario, seed and levers in the sidebar take effect on Reset.",
+                    style={"font-size": "10.5px", "color": "#888"},
+                )
+            ]
+        )
         for message in getattr(model, "viz_warnings", []):
             solara.Warning(message, dense=True, classes=["vs-warning"])
-        with solara.Div(style={"display": "flex", "flex-wrap": "wrap", "gap": "5px",
-                               "margin-top": "4px"}):
+        with solara.Div(
+            style={"display": "flex", "flex-wrap": "wrap", "gap": "5px", "margin-top": "4px"}
+        ):
             for name, label, unit in MONITORS:
                 value, basis = values[name]
                 with solara.Div(classes=["vs-monitor", f"vs-monitor-{name}"], style=tile):
                     solara.Div(children=[solara.Text(label, style=small)])
-                    solara.Div(children=[
-                        solara.Text(format_value(value, unit), classes=["vs-value"],
-                                    style={"font-size": "15px", "font-weight": "600"}),
-                        solara.Text(f" {basis}" if unit == "share" else f" {unit}, {basis}",
-                                    style={**small, "font-size": "9.5px"}),
-                    ])
+                    solara.Div(
+                        children=[
+                            solara.Text(
+                                format_value(value, unit),
+                                classes=["vs-value"],
+                                style={"font-size": "15px", "font-weight": "600"},
+                            ),
+                            solara.Text(
+                                f" {basis}" if unit == "share" else f" {unit}, {basis}",
+                                style={**small, "font-size": "9.5px"},
+                            ),
+                        ]
+                    )
     return box
 
 
@@ -132,8 +160,12 @@ def TradeGraph(model: VillageMarket) -> solara.Element:
     key = "farmer_share" if colour_by == "farmer share" else "brand_trust"
     spec = charts.trade_graph_chart(nodes, edges, key)
     with solara.Div(classes=["vs-chart", "vs-chart-graph"], style=CARD_STYLE) as box:
-        solara.ToggleButtonsSingle(value=colour_by, values=["farmer share", "brand trust"],
-                                   on_value=set_colour_by, dense=True)
+        solara.ToggleButtonsSingle(
+            value=colour_by,
+            values=["farmer share", "brand trust"],
+            on_value=set_colour_by,
+            dense=True,
+        )
         VegaChart.element(spec=spec)
     return box
 
@@ -151,31 +183,67 @@ class SeriesSpec:
     so_far: dict[str, str] | None = None
 
 
-SERIES: dict[str, SeriesSpec] = {s.name: s for s in (
-    SeriesSpec("income", {"farmer_income_mean": "farmer income"},
-               "Farm-sales income per household", "income over the last 52 weeks (yuan/yr)",
-               ",.0f"),
-    SeriesSpec("anchors", {"active_anchors": "active anchors"},
-               "Active anchors", "anchors streaming this week (anchors)", ",.0f"),
-    SeriesSpec("suspension", {"technology_suspension_rate": "suspension rate"},
-               "Technology suspension", "idle / held tool-weeks (share)", ".0%",
-               [0, 1]),
-    SeriesSpec("traffic", {"traffic_hhi": "traffic HHI",
-                           "top10_traffic_share": "top-10 % anchors' share"},
-               "Traffic concentration (traffic-grabbing)",
-               "HHI (0–1); share of person-views (share)", ".0%", [0, 1]),
-    SeriesSpec("farmer_share", {"farmer_share_of_spending": "this week"},
-               "Farmers' share of consumers' spending",
-               "farmers' receipts / live-stream spending (share)", ".0%",
-               so_far={"farmer_share_of_spending": "run so far"}),
-    SeriesSpec("losses", {"spoilage_rate": "spoilage (fresh kg)",
-                          "stall_rate": "stalled sessions"},
-               "Spoilage and stalls", "spoiled / shipped kg; stalled / hosted sessions (share)",
-               ".0%"),
-    SeriesSpec("trust", {"consumer_trust": "trust in followed anchors",
-                         "village_brand_trust": "trust in village brands"},
-               "Consumer trust", "scale-weighted mean trust (0–1)", ".2f", [0, 1]),
-)}
+SERIES: dict[str, SeriesSpec] = {
+    s.name: s
+    for s in (
+        SeriesSpec(
+            "income",
+            {"farmer_income_mean": "farmer income"},
+            "Farm-sales income per household",
+            "income over the last 52 weeks (yuan/yr)",
+            ",.0f",
+        ),
+        SeriesSpec(
+            "anchors",
+            {"active_anchors": "active anchors"},
+            "Active anchors",
+            "anchors streaming this week (anchors)",
+            ",.0f",
+        ),
+        SeriesSpec(
+            "suspension",
+            {"technology_suspension_rate": "suspension rate"},
+            "Technology suspension",
+            "idle / held tool-weeks (share)",
+            ".0%",
+            [0, 1],
+        ),
+        SeriesSpec(
+            "traffic",
+            {"traffic_hhi": "traffic HHI", "top10_traffic_share": "top-10 % anchors' share"},
+            "Traffic concentration (traffic-grabbing)",
+            "HHI (0–1); share of person-views (share)",
+            ".0%",
+            [0, 1],
+        ),
+        SeriesSpec(
+            "farmer_share",
+            {"farmer_share_of_spending": "this week"},
+            "Farmers' share of consumers' spending",
+            "farmers' receipts / live-stream spending (share)",
+            ".0%",
+            so_far={"farmer_share_of_spending": "run so far"},
+        ),
+        SeriesSpec(
+            "losses",
+            {"spoilage_rate": "spoilage (fresh kg)", "stall_rate": "stalled sessions"},
+            "Spoilage and stalls",
+            "spoiled / shipped kg; stalled / hosted sessions (share)",
+            ".0%",
+        ),
+        SeriesSpec(
+            "trust",
+            {
+                "consumer_trust": "trust in followed anchors",
+                "village_brand_trust": "trust in village brands",
+            },
+            "Consumer trust",
+            "scale-weighted mean trust (0–1)",
+            ".2f",
+            [0, 1],
+        ),
+    )
+}
 """The headline time series of page 0."""
 
 
@@ -187,8 +255,9 @@ def SeriesPlot(model: VillageMarket, name: str) -> solara.Element:
     rows = data.series(data.weekly(model), s.columns)
     for indicator, label in (s.so_far or {}).items():
         rows.extend(data.ratio_so_far(model, indicator, label))
-    return Chart(charts.line_chart(rows, s.title, s.y_title, y_format=s.y_format,
-                                   y_domain=s.y_domain), name)
+    return Chart(
+        charts.line_chart(rows, s.title, s.y_title, y_format=s.y_format, y_domain=s.y_domain), name
+    )
 
 
 @solara.component
@@ -259,11 +328,19 @@ def SuspensionByToolPlot(model: VillageMarket) -> solara.Element:
     use_tick()
     rows = data.suspension_by_tool(model)
     spec = charts.bar_chart(
-        rows, "tool", "rate", "Technology suspension by tool",
-        "idle / held tool-weeks so far (share)", "tool",
-        subtitle="all holders, from week 0", domain=[0, 1],
-        tooltip=[{"field": "held_tool_weeks", "title": "held tool-weeks"},
-                 {"field": "idle_tool_weeks", "title": "idle tool-weeks"}])
+        rows,
+        "tool",
+        "rate",
+        "Technology suspension by tool",
+        "idle / held tool-weeks so far (share)",
+        "tool",
+        subtitle="all holders, from week 0",
+        domain=[0, 1],
+        tooltip=[
+            {"field": "held_tool_weeks", "title": "held tool-weeks"},
+            {"field": "idle_tool_weeks", "title": "idle tool-weeks"},
+        ],
+    )
     return Chart(spec, "suspension-tool")
 
 
@@ -273,11 +350,16 @@ def SuspensionByGroupPlot(model: VillageMarket) -> solara.Element:
     use_tick()
     rows = data.suspension_by_group(model)
     spec = charts.bar_chart(
-        rows, "group", "rate", "Technology suspension by anchor group",
-        "tools idle this week / tools held (share)", "anchor group, how acquired",
+        rows,
+        "group",
+        "rate",
+        "Technology suspension by anchor group",
+        "tools idle this week / tools held (share)",
+        "anchor group, how acquired",
         subtitle="tools held by active anchors this week" if rows else "no tools held yet",
         domain=[0, 1],
-        tooltip=[{"field": "held", "title": "tools held"}, {"field": "idle", "title": "idle"}])
+        tooltip=[{"field": "held", "title": "tools held"}, {"field": "idle", "title": "idle"}],
+    )
     return Chart(spec, "suspension-group")
 
 
@@ -291,9 +373,16 @@ def YouthPipelinePlot(model: VillageMarket) -> solara.Element:
     rows = [{"stage": labels[s], "people": counts.get(s, 0)} for s, _ in data.YOUTH_STAGES]
     colours = dict(zip(labels.values(), charts.PALETTE, strict=False))
     spec = charts.bar_chart(
-        rows, "stage", "people", "Youth pipeline: migrants → returned → trained → anchors",
-        "young people (persons)", "status now", value_format=",.0f",
-        subtitle="where the county's young people are this week", colours=colours)
+        rows,
+        "stage",
+        "people",
+        "Youth pipeline: migrants → returned → trained → anchors",
+        "young people (persons)",
+        "status now",
+        value_format=",.0f",
+        subtitle="where the county's young people are this week",
+        colours=colours,
+    )
     caption = "Since week 0: " + ", ".join(f"{k} {v}" for k, v in flows.items()) + " (persons)."
     return Chart(spec, "youth", caption)
 
@@ -307,20 +396,39 @@ def YouthHistoryPlot(model: VillageMarket) -> solara.Element:
     rows = []
     for week, counts in enumerate(history):
         for rank, (status, label) in enumerate(stages):
-            rows.append({"week": week, "series": label, "value": counts.get(status, 0),
-                         "rank": rank})
+            rows.append(
+                {"week": week, "series": label, "value": counts.get(status, 0), "rank": rank}
+            )
     migrants = history[-1].get("migrant", 0) if history else data.youth_counts(model)["migrant"]
     spec = charts.stacked_area_chart(
-        rows, [label for _, label in stages], "Youth at home over time, by status",
+        rows,
+        [label for _, label in stages],
+        "Youth at home over time, by status",
         "young people (persons)",
-        subtitle="status at the end of each week; migrants in cities not shown")
+        subtitle="status at the end of each week; migrants in cities not shown",
+    )
     return Chart(spec, "youth-history", f"In cities now: {migrants} young people.")
 
 
-PAGE_MAIN = (Monitors, TradeGraph, IncomePlot, AnchorsPlot, SuspensionPlot, TrafficPlot,
-             FarmerSharePlot, LossesPlot, TrustPlot)
-PAGE_DISTRIBUTIONS = (LorenzPlot, SplitPlot, SuspensionByToolPlot, SuspensionByGroupPlot,
-                      YouthPipelinePlot, YouthHistoryPlot)
+PAGE_MAIN = (
+    Monitors,
+    TradeGraph,
+    IncomePlot,
+    AnchorsPlot,
+    SuspensionPlot,
+    TrafficPlot,
+    FarmerSharePlot,
+    LossesPlot,
+    TrustPlot,
+)
+PAGE_DISTRIBUTIONS = (
+    LorenzPlot,
+    SplitPlot,
+    SuspensionByToolPlot,
+    SuspensionByGroupPlot,
+    YouthPipelinePlot,
+    YouthHistoryPlot,
+)
 
 
 def page_components() -> list[tuple[Any, int]]:

@@ -92,8 +92,11 @@ def series(
     for column, label in columns.items():
         values = columns_by_week.get(column, [])
         rows.extend(
-            {"week": week, "series": label,
-             "value": None if (v := finite_or_none(value)) is None else v * scale}
+            {
+                "week": week,
+                "series": label,
+                "value": None if (v := finite_or_none(value)) is None else v * scale,
+            }
             for week, value in enumerate(values)
         )
     return rows
@@ -185,16 +188,25 @@ def trade_graph(
         through[u] += kg_week
         through[v] += kg_week
         (x, y), (x2, y2) = pos[u], pos[v]
-        edges.append({
-            "x": x, "y": y, "x2": x2, "y2": y2,
-            "road": "cold chain" if data.get("cold_chain") else "ambient",
-            "flow_kg_week": round(kg_week, 2),
-            "km": finite_or_none(data.get("km")),
-            "between": f"{graph.nodes[u].get('name', u)} – {graph.nodes[v].get('name', v)}",
-        })
+        edges.append(
+            {
+                "x": x,
+                "y": y,
+                "x2": x2,
+                "y2": y2,
+                "road": "cold chain" if data.get("cold_chain") else "ambient",
+                "flow_kg_week": round(kg_week, 2),
+                "km": finite_or_none(data.get("km")),
+                "between": f"{graph.nodes[u].get('name', u)} – {graph.nodes[v].get('name', v)}",
+            }
+        )
     villages = village_stats(model)
-    kinds = {"village": "village", "township": "township station", "county_hub": "county hub",
-             "city": "city"}
+    kinds = {
+        "village": "village",
+        "township": "township station",
+        "county_hub": "county hub",
+        "city": "city",
+    }
     nodes = []
     for n, data in graph.nodes(data=True):
         kind = str(data.get("kind", "village"))
@@ -231,12 +243,14 @@ def seller_week(model: VillageMarket) -> list[dict[str, Any]]:
     sales = model.money.receipts("anchors", ("sale",)) / FEN_PER_YUAN
     out = []
     for k, anchor in enumerate(sellers.anchors):
-        out.append({
-            "index": int(anchor.index),
-            "kind": str(anchor.kind),
-            "views": float(views[k]) if k < views.size else 0.0,
-            "sales_yuan": float(sales[anchor.index]) if anchor.index < sales.size else 0.0,
-        })
+        out.append(
+            {
+                "index": int(anchor.index),
+                "kind": str(anchor.kind),
+                "views": float(views[k]) if k < views.size else 0.0,
+                "sales_yuan": float(sales[anchor.index]) if anchor.index < sales.size else 0.0,
+            }
+        )
     return out
 
 
@@ -263,13 +277,15 @@ def group_split(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         total = sum(r[key] for r in rows)
         for kind, label in ANCHOR_GROUPS.items():
             amount = sum(r[key] for r in rows if r["kind"] == kind)
-            out.append({
-                "measure": measure,
-                "group": label,
-                "share": finite_or_none(amount / total) if total > 0 else None,
-                "amount": round(amount, 1),
-                "anchors": sum(1 for r in rows if r["kind"] == kind),
-            })
+            out.append(
+                {
+                    "measure": measure,
+                    "group": label,
+                    "share": finite_or_none(amount / total) if total > 0 else None,
+                    "amount": round(amount, 1),
+                    "anchors": sum(1 for r in rows if r["kind"] == kind),
+                }
+            )
     return out
 
 
@@ -283,12 +299,14 @@ def suspension_by_tool(model: VillageMarket) -> list[dict[str, Any]]:
     for name in model.config.tools.catalogue:
         held = sum(week.get(f"tool_held_{name}", 0.0) for week in history)
         idle = sum(week.get(f"tool_idle_{name}", 0.0) for week in history)
-        out.append({
-            "tool": name.replace("_", " "),
-            "rate": finite_or_none(idle / held) if held > 0 else None,
-            "held_tool_weeks": int(held),
-            "idle_tool_weeks": int(idle),
-        })
+        out.append(
+            {
+                "tool": name.replace("_", " "),
+                "rate": finite_or_none(idle / held) if held > 0 else None,
+                "held_tool_weeks": int(held),
+                "idle_tool_weeks": int(idle),
+            }
+        )
     return out
 
 
@@ -306,12 +324,14 @@ def suspension_by_group(model: VillageMarket) -> list[dict[str, Any]]:
             held_idle[1] += not holding.in_use
     out = []
     for (group, how), (held, idle) in sorted(tally.items()):
-        out.append({
-            "group": f"{group} ({how})",
-            "rate": finite_or_none(idle / held) if held else None,
-            "held": held,
-            "idle": idle,
-        })
+        out.append(
+            {
+                "group": f"{group} ({how})",
+                "rate": finite_or_none(idle / held) if held else None,
+                "held": held,
+                "idle": idle,
+            }
+        )
     return out
 
 

@@ -74,8 +74,12 @@ class Lever:
         """The lever as an entry of Mesa's ``model_params`` (a user input)."""
         if self.kind == "bool":
             return {"type": "Checkbox", "value": False, "label": self.label}
-        return {"type": "Select", "value": self.default_label, "values": list(self.choices),
-                "label": self.label}
+        return {
+            "type": "Select",
+            "value": self.default_label,
+            "values": list(self.choices),
+            "label": self.label,
+        }
 
     def value(self, given: Any) -> Any:
         """The lever's value from what a control (an option label) or a caller gives.
@@ -103,9 +107,11 @@ class Lever:
             else:
                 if number >= 0 and (self.kind == "float" or number.is_integer()):
                     return int(number) if self.kind == "int" else number
-        raise ValueError(f"lever '{self.name}': expected one of {', '.join(self.choices)}"
-                         + (" or a non-negative number" if self.kind != "choice" else "")
-                         + f", got {given!r}")
+        raise ValueError(
+            f"lever '{self.name}': expected one of {', '.join(self.choices)}"
+            + (" or a non-negative number" if self.kind != "choice" else "")
+            + f", got {given!r}"
+        )
 
     def is_off(self, value: Any) -> bool:
         """Whether ``value`` (already converted by :meth:`value`) leaves the scenario unchanged."""
@@ -114,38 +120,82 @@ class Lever:
 
 LEVERS: tuple[Lever, ...] = (
     # talent (paper §4.1)
-    Lever("training_extra_seats", "Talent: extra training seats (seats/yr)", "talent", "int",
-          {"0": 0, "40": 40, "80": 80, "160": 160, "320": 320}),
-    Lever("training_quality", "Talent: course quality (x skill gain)", "talent", "float",
-          {"1.0 (as is)": 1.0, "1.3": 1.3, "1.6": 1.6, "2.0": 2.0}),
+    Lever(
+        "training_extra_seats",
+        "Talent: extra training seats (seats/yr)",
+        "talent",
+        "int",
+        {"0": 0, "40": 40, "80": 80, "160": 160, "320": 320},
+    ),
+    Lever(
+        "training_quality",
+        "Talent: course quality (x skill gain)",
+        "talent",
+        "float",
+        {"1.0 (as is)": 1.0, "1.3": 1.3, "1.6": 1.6, "2.0": 2.0},
+    ),
     Lever("standard_courses", "Talent: standard 48-hour courses only", "talent", "bool"),
-    Lever("returnee_subsidy", "Talent: returnee subsidy (yuan/month, 12 months)", "talent", "int",
-          {"0": 0, "400": 400, "800": 800, "1500": 1500}),
+    Lever(
+        "returnee_subsidy",
+        "Talent: returnee subsidy (yuan/month, 12 months)",
+        "talent",
+        "int",
+        {"0": 0, "400": 400, "800": 800, "1500": 1500},
+    ),
     # infrastructure (paper §4.2)
-    Lever("broadband", "Infrastructure: broadband upgrade to 200 Mbps", "infrastructure",
-          "choice", {k: k for k in BROADBAND_CHOICES}),
-    Lever("cold_chain", "Infrastructure: cold chain (village roads, hubs)", "infrastructure",
-          "bool"),
-    Lever("tool_handout", "Infrastructure: hand digital tools to anchors", "infrastructure",
-          "bool"),
+    Lever(
+        "broadband",
+        "Infrastructure: broadband upgrade to 200 Mbps",
+        "infrastructure",
+        "choice",
+        {k: k for k in BROADBAND_CHOICES},
+    ),
+    Lever(
+        "cold_chain", "Infrastructure: cold chain (village roads, hubs)", "infrastructure", "bool"
+    ),
+    Lever(
+        "tool_handout", "Infrastructure: hand digital tools to anchors", "infrastructure", "bool"
+    ),
     # supply side (paper §4.3)
-    Lever("standardisation", "Supply side: standards keep the quality spread at (x)",
-          "supply_side", "float", {"1.0 (no standards)": 1.0, "0.7": 0.7, "0.5": 0.5,
-                                   "0.3": 0.3}),
+    Lever(
+        "standardisation",
+        "Supply side: standards keep the quality spread at (x)",
+        "supply_side",
+        "float",
+        {"1.0 (no standards)": 1.0, "0.7": 0.7, "0.5": 0.5, "0.3": 0.3},
+    ),
     Lever("traceability", "Supply side: village traceability systems", "supply_side", "bool"),
     # co-governance (paper §4.3; caps and fairness are extensions)
-    Lever("commission_cap", "Co-governance: cap on external commission (share of sales)",
-          "co_governance", "float", {"none": NO_COMMISSION_CAP, "0.20": 0.2, "0.15": 0.15,
-                                     "0.10": 0.1, "0.05": 0.05}),
-    Lever("platform_fairness", "Co-governance: platform fairness rules", "co_governance",
-          "bool"),
-    Lever("extra_inspections", "Co-governance: extra inspections (per week)", "co_governance",
-          "int", {"0": 0, "2": 2, "4": 4, "8": 8}),
+    Lever(
+        "commission_cap",
+        "Co-governance: cap on external commission (share of sales)",
+        "co_governance",
+        "float",
+        {"none": NO_COMMISSION_CAP, "0.20": 0.2, "0.15": 0.15, "0.10": 0.1, "0.05": 0.05},
+    ),
+    Lever("platform_fairness", "Co-governance: platform fairness rules", "co_governance", "bool"),
+    Lever(
+        "extra_inspections",
+        "Co-governance: extra inspections (per week)",
+        "co_governance",
+        "int",
+        {"0": 0, "2": 2, "4": 4, "8": 8},
+    ),
     # the lever policies' common settings
-    Lever("policy_budget", "Lever policies: budget per path (million yuan)", "", "float",
-          {"3": 3.0, "1": 1.0, "10": 10.0, "30": 30.0}),
-    Lever("policy_start_week", "Lever policies: start week", "", "int",
-          {"0": 0, "13": 13, "26": 26, "52": 52}),
+    Lever(
+        "policy_budget",
+        "Lever policies: budget per path (million yuan)",
+        "",
+        "float",
+        {"3": 3.0, "1": 1.0, "10": 10.0, "30": 30.0},
+    ),
+    Lever(
+        "policy_start_week",
+        "Lever policies: start week",
+        "",
+        "int",
+        {"0": 0, "13": 13, "26": 26, "52": 52},
+    ),
 )
 LEVER_NAMES: tuple[str, ...] = tuple(lever.name for lever in LEVERS)
 DEFAULTS: dict[str, Any] = {lever.name: lever.default for lever in LEVERS}
@@ -169,8 +219,11 @@ def _measures(path: str, v: dict[str, Any]) -> dict[str, Any]:
         if "broadband" in on:
             m["broadband"] = {"terrains": BROADBAND_CHOICES[v["broadband"]], "uplink_mbps": 200.0}
         if "cold_chain" in on:
-            m["cold_chain"] = {"roads": True, "extra_hub_cold_kg_week": 5000.0,
-                               "precooling_kg": 2000.0}
+            m["cold_chain"] = {
+                "roads": True,
+                "extra_hub_cold_kg_week": 5000.0,
+                "precooling_kg": 2000.0,
+            }
         if "tool_handout" in on:
             m["tool_handout"] = {"tools": list(HANDOUT_TOOLS), "new_anchors": True}
     elif path == "supply_side":
@@ -228,13 +281,15 @@ def lever_policies(levers: dict[str, Any] | None = None) -> list[dict[str, Any]]
     for path in PATHS:
         measures = _measures(path, v)
         if measures:
-            out.append({
-                "name": f"viz_{path}",
-                "path": path,
-                "start_week": int(v["policy_start_week"]),
-                "budget_yuan": float(v["policy_budget"]) * 1e6,
-                "measures": measures,
-            })
+            out.append(
+                {
+                    "name": f"viz_{path}",
+                    "path": path,
+                    "start_week": int(v["policy_start_week"]),
+                    "budget_yuan": float(v["policy_budget"]) * 1e6,
+                    "measures": measures,
+                }
+            )
     return out
 
 
@@ -302,7 +357,8 @@ def resolve_choice(choice: str | Path) -> Path:
     if path.is_file():
         return path
     raise ValueError(
-        f"unknown scenario '{choice}'; expected one of: {', '.join(choices)} or a YAML file")
+        f"unknown scenario '{choice}'; expected one of: {', '.join(choices)} or a YAML file"
+    )
 
 
 def build_scenario(choice: str | Path, levers: dict[str, Any] | None = None) -> Scenario:

@@ -43,11 +43,18 @@ def vega_libs(cdn_dir: str | None = None) -> dict[str, str]:
     root = Path(cdn_dir)
     out = {}
     for name, major in LIBS.items():
-        found = sorted(
-            (p.name for p in root.glob(f"{name}@{major}.*")
-             if (p / "build" / f"{name}.min.js").is_file()),
-            key=lambda n: _version_key(n.split("@", 1)[1]),
-        ) if root.is_dir() else []
+        found = (
+            sorted(
+                (
+                    p.name
+                    for p in root.glob(f"{name}@{major}.*")
+                    if (p / "build" / f"{name}.min.js").is_file()
+                ),
+                key=lambda n: _version_key(n.split("@", 1)[1]),
+            )
+            if root.is_dir()
+            else []
+        )
         out[name] = found[-1] if found else f"{name}@{major}"
     return out
 

@@ -10,8 +10,9 @@ from village_sim.batch.analyze import values
 from village_sim.batch.stats import mean_ci
 
 
-def cells(frame: pd.DataFrame, factors: Sequence[str], indicators: Sequence[str],
-          level: float = 0.95) -> pd.DataFrame:
+def cells(
+    frame: pd.DataFrame, factors: Sequence[str], indicators: Sequence[str], level: float = 0.95
+) -> pd.DataFrame:
     """Mean and t interval over replicates at every grid point.
 
     Returns:
@@ -26,14 +27,22 @@ def cells(frame: pd.DataFrame, factors: Sequence[str], indicators: Sequence[str]
                 continue
             x = values(part[ind])
             mean, lo, hi = mean_ci(x, level)
-            rows.append({**dict(zip(factors, keys, strict=True)), "indicator": ind,
-                         "n": int((~pd.isna(x)).sum()), "mean": mean, "ci_low": lo,
-                         "ci_high": hi})
+            rows.append(
+                {
+                    **dict(zip(factors, keys, strict=True)),
+                    "indicator": ind,
+                    "n": int((~pd.isna(x)).sum()),
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
     return pd.DataFrame(rows, columns=[*factors, "indicator", "n", "mean", "ci_low", "ci_high"])
 
 
-def main_effects(frame: pd.DataFrame, factors: Sequence[str], indicators: Sequence[str],
-                 level: float = 0.95) -> pd.DataFrame:
+def main_effects(
+    frame: pd.DataFrame, factors: Sequence[str], indicators: Sequence[str], level: float = 0.95
+) -> pd.DataFrame:
     """Marginal mean of each indicator at each level of each factor (over all other factors).
 
     Returns:
@@ -48,8 +57,17 @@ def main_effects(frame: pd.DataFrame, factors: Sequence[str], indicators: Sequen
                     continue
                 x = values(part[ind])
                 mean, lo, hi = mean_ci(x, level)
-                rows.append({"factor": factor, "level": lvl, "indicator": ind,
-                             "n": int((~pd.isna(x)).sum()), "mean": mean, "ci_low": lo,
-                             "ci_high": hi})
-    return pd.DataFrame(rows, columns=["factor", "level", "indicator", "n", "mean", "ci_low",
-                                       "ci_high"])
+                rows.append(
+                    {
+                        "factor": factor,
+                        "level": lvl,
+                        "indicator": ind,
+                        "n": int((~pd.isna(x)).sum()),
+                        "mean": mean,
+                        "ci_low": lo,
+                        "ci_high": hi,
+                    }
+                )
+    return pd.DataFrame(
+        rows, columns=["factor", "level", "indicator", "n", "mean", "ci_low", "ci_high"]
+    )

@@ -12,8 +12,9 @@ from scipy import stats
 from village_sim.batch.analyze import values
 
 
-def correlations(frame: pd.DataFrame, factors: Sequence[str], indicators: Sequence[str],
-                 level: float = 0.95) -> pd.DataFrame:
+def correlations(
+    frame: pd.DataFrame, factors: Sequence[str], indicators: Sequence[str], level: float = 0.95
+) -> pd.DataFrame:
     """Spearman's ρ with a Fisher-z interval, per indicator and factor.
 
     Returns:
@@ -36,7 +37,17 @@ def correlations(frame: pd.DataFrame, factors: Sequence[str], indicators: Sequen
                 if n > 3 and abs(rho) < 1:
                     half = z / math.sqrt(n - 3)
                     lo, hi = math.tanh(math.atanh(rho) - half), math.tanh(math.atanh(rho) + half)
-            rows.append({"indicator": ind, "factor": factor, "n": n, "rho": rho, "ci_low": lo,
-                         "ci_high": hi, "p_value": p})
-    return pd.DataFrame(rows, columns=["indicator", "factor", "n", "rho", "ci_low", "ci_high",
-                                       "p_value"])
+            rows.append(
+                {
+                    "indicator": ind,
+                    "factor": factor,
+                    "n": n,
+                    "rho": rho,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "p_value": p,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["indicator", "factor", "n", "rho", "ci_low", "ci_high", "p_value"]
+    )

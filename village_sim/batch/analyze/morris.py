@@ -18,9 +18,17 @@ from village_sim.batch.analyze.sobol import _problem_with, point_means
 COLUMNS = ["indicator", "factor", "mu", "mu_star", "mu_star_conf", "sigma", "note"]
 
 
-def measures(frame: pd.DataFrame, problem: dict[str, Any], sample: np.ndarray,
-             indicators: Sequence[str], first_point: int, levels: int = 4,
-             resamples: int = 1000, conf_level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+def measures(
+    frame: pd.DataFrame,
+    problem: dict[str, Any],
+    sample: np.ndarray,
+    indicators: Sequence[str],
+    first_point: int,
+    levels: int = 4,
+    resamples: int = 1000,
+    conf_level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Morris measures of every indicator.
 
     Args:
@@ -51,11 +59,25 @@ def measures(frame: pd.DataFrame, problem: dict[str, Any], sample: np.ndarray,
             continue
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            result = morris.analyze(problem, sample, y, num_resamples=resamples,
-                                    conf_level=conf_level, num_levels=levels, seed=seed)
+            result = morris.analyze(
+                problem,
+                sample,
+                y,
+                num_resamples=resamples,
+                conf_level=conf_level,
+                num_levels=levels,
+                seed=seed,
+            )
         for j, factor in enumerate(names):
-            rows.append({"indicator": ind, "factor": factor, "mu": float(result["mu"][j]),
-                         "mu_star": float(result["mu_star"][j]),
-                         "mu_star_conf": float(result["mu_star_conf"][j]),
-                         "sigma": float(result["sigma"][j]), "note": ""})
+            rows.append(
+                {
+                    "indicator": ind,
+                    "factor": factor,
+                    "mu": float(result["mu"][j]),
+                    "mu_star": float(result["mu_star"][j]),
+                    "mu_star_conf": float(result["mu_star_conf"][j]),
+                    "sigma": float(result["sigma"][j]),
+                    "note": "",
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)

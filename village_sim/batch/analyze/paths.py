@@ -15,8 +15,14 @@ from village_sim.batch.analyze import values
 from village_sim.batch.stats import mean_ci, paired_diff_ci, welch_diff_ci
 
 
-def summary(frame: pd.DataFrame, indicators: Sequence[str], order: Sequence[str],
-            paired: bool = True, column: str = "path", level: float = 0.95) -> pd.DataFrame:
+def summary(
+    frame: pd.DataFrame,
+    indicators: Sequence[str],
+    order: Sequence[str],
+    paired: bool = True,
+    column: str = "path",
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Mean, t interval and difference to ``order[0]`` of every indicator on every path.
 
     Args:
@@ -44,14 +50,37 @@ def summary(frame: pd.DataFrame, indicators: Sequence[str], order: Sequence[str]
             if ref is not None and name != order[0] and ind in ref:
                 if paired:
                     common = part.index.intersection(ref.index)
-                    diff, dlo, dhi = paired_diff_ci(values(part.loc[common, ind]),
-                                                    values(ref.loc[common, ind]), level)
+                    diff, dlo, dhi = paired_diff_ci(
+                        values(part.loc[common, ind]), values(ref.loc[common, ind]), level
+                    )
                 else:
                     diff, dlo, dhi = welch_diff_ci(x, values(ref[ind]), level)
             elif name == order[0]:
                 diff, dlo, dhi = 0.0, None, None
-            rows.append({"path": name, "indicator": ind, "n": int(np.isfinite(x).sum()),
-                         "mean": mean, "ci_low": lo, "ci_high": hi, "diff": diff,
-                         "diff_ci_low": dlo, "diff_ci_high": dhi})
-    return pd.DataFrame(rows, columns=["path", "indicator", "n", "mean", "ci_low", "ci_high",
-                                       "diff", "diff_ci_low", "diff_ci_high"])
+            rows.append(
+                {
+                    "path": name,
+                    "indicator": ind,
+                    "n": int(np.isfinite(x).sum()),
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "diff": diff,
+                    "diff_ci_low": dlo,
+                    "diff_ci_high": dhi,
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "path",
+            "indicator",
+            "n",
+            "mean",
+            "ci_low",
+            "ci_high",
+            "diff",
+            "diff_ci_low",
+            "diff_ci_high",
+        ],
+    )

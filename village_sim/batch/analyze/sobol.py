@@ -33,9 +33,17 @@ def point_means(frame: pd.DataFrame, first_point: int, n_points: int, indicator:
     return out
 
 
-def indices(frame: pd.DataFrame, problem: dict[str, Any], indicators: Sequence[str],
-            first_point: int, n_points: int, second_order: bool = False, resamples: int = 1000,
-            conf_level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+def indices(
+    frame: pd.DataFrame,
+    problem: dict[str, Any],
+    indicators: Sequence[str],
+    first_point: int,
+    n_points: int,
+    second_order: bool = False,
+    resamples: int = 1000,
+    conf_level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Sobol indices of every indicator.
 
     Args:
@@ -65,12 +73,26 @@ def indices(frame: pd.DataFrame, problem: dict[str, Any], indicators: Sequence[s
             continue
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            result = sobol.analyze(problem, y, calc_second_order=second_order,
-                                   num_resamples=resamples, conf_level=conf_level, seed=seed)
+            result = sobol.analyze(
+                problem,
+                y,
+                calc_second_order=second_order,
+                num_resamples=resamples,
+                conf_level=conf_level,
+                seed=seed,
+            )
         for j, factor in enumerate(names):
-            rows.append({"indicator": ind, "factor": factor, "S1": float(result["S1"][j]),
-                         "S1_conf": float(result["S1_conf"][j]), "ST": float(result["ST"][j]),
-                         "ST_conf": float(result["ST_conf"][j]), "note": ""})
+            rows.append(
+                {
+                    "indicator": ind,
+                    "factor": factor,
+                    "S1": float(result["S1"][j]),
+                    "S1_conf": float(result["S1_conf"][j]),
+                    "ST": float(result["ST"][j]),
+                    "ST_conf": float(result["ST_conf"][j]),
+                    "note": "",
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

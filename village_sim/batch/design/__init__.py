@@ -31,6 +31,11 @@ def build(name: str, design: Any, experiment: Experiment, offset: int = 0) -> De
     """
     from village_sim.batch.design import grid, lhs, morris, paths, sobol
 
-    builders = {"grid": grid.build, "paths": paths.build, "lhs": lhs.build,
-                "sobol": sobol.build, "morris": morris.build}
+    builders = {
+        "grid": grid.build,
+        "paths": paths.build,
+        "lhs": lhs.build,
+        "sobol": sobol.build,
+        "morris": morris.build,
+    }
     return builders[design.type](name, design, experiment, offset)

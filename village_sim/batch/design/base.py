@@ -68,8 +68,16 @@ def salib_problem(names: list[str], factors: dict[str, FactorSpec], widen_intege
     return {"num_vars": len(names), "names": list(names), "bounds": bounds}
 
 
-def sampled(name: str, kind: str, names: list[str], sample: np.ndarray, problem: dict,
-            experiment: Experiment, offset: int, settings: dict[str, Any]) -> DesignPoints:
+def sampled(
+    name: str,
+    kind: str,
+    names: list[str],
+    sample: np.ndarray,
+    problem: dict,
+    experiment: Experiment,
+    offset: int,
+    settings: dict[str, Any],
+) -> DesignPoints:
     """Design points from a sample matrix over factor ranges (rounding integer factors)."""
     factors = experiment.spec.factors
     base = experiment.base_scenario()
@@ -89,8 +97,19 @@ def sampled(name: str, kind: str, names: list[str], sample: np.ndarray, problem:
     def locate(i: int) -> tuple[Path, dict[str, Any]]:
         return base, {factors[f].path: v for f, v in values(i).items()}
 
-    return DesignPoints(name, kind, list(names), int(sample.shape[0]), offset, values, locate,
-                        experiment, sample=sample, problem=problem, settings=settings)
+    return DesignPoints(
+        name,
+        kind,
+        list(names),
+        int(sample.shape[0]),
+        offset,
+        values,
+        locate,
+        experiment,
+        sample=sample,
+        problem=problem,
+        settings=settings,
+    )
 
 
 def sampler_seed(design: Any, experiment: Experiment) -> int:

@@ -30,8 +30,7 @@ def build(name: str, design: GridDesign, experiment: Experiment, offset: int = 0
 
     def values(i: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for fname, lv, size in zip(reversed(names), reversed(levels), reversed(sizes),
-                                   strict=True):
+        for fname, lv, size in zip(reversed(names), reversed(levels), reversed(sizes), strict=True):
             i, j = divmod(i, size)
             out[fname] = lv[j]
         return {f: out[f] for f in names}
@@ -39,5 +38,14 @@ def build(name: str, design: GridDesign, experiment: Experiment, offset: int = 0
     def locate(i: int) -> tuple[Path, dict[str, Any]]:
         return base, {factors[f].path: v for f, v in values(i).items()}
 
-    return DesignPoints(name, "grid", names, math.prod(sizes), offset, values, locate, experiment,
-                        settings=design.model_dump(mode="json"))
+    return DesignPoints(
+        name,
+        "grid",
+        names,
+        math.prod(sizes),
+        offset,
+        values,
+        locate,
+        experiment,
+        settings=design.model_dump(mode="json"),
+    )

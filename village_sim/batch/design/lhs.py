@@ -18,6 +18,9 @@ def build(name: str, design: LhsDesign, experiment: Experiment, offset: int = 0)
 
     names = experiment.spec.design_factors(design)
     problem = salib_problem(names, experiment.spec.factors, widen_integers=True)
-    sample = np.asarray(latin.sample(problem, design.samples, seed=sampler_seed(design, experiment)))
-    return sampled(name, "lhs", names, sample, problem, experiment, offset,
-                   design.model_dump(mode="json"))
+    sample = np.asarray(
+        latin.sample(problem, design.samples, seed=sampler_seed(design, experiment))
+    )
+    return sampled(
+        name, "lhs", names, sample, problem, experiment, offset, design.model_dump(mode="json")
+    )

@@ -21,7 +21,19 @@ def build(name: str, design: MorrisDesign, experiment: Experiment, offset: int =
 
     names = experiment.spec.design_factors(design)
     problem = salib_problem(names, experiment.spec.factors, widen_integers=False)
-    sample = morris.sample(problem, design.trajectories, num_levels=design.levels,
-                           seed=sampler_seed(design, experiment))
-    return sampled(name, "morris", names, np.asarray(sample), problem, experiment, offset,
-                   design.model_dump(mode="json"))
+    sample = morris.sample(
+        problem,
+        design.trajectories,
+        num_levels=design.levels,
+        seed=sampler_seed(design, experiment),
+    )
+    return sampled(
+        name,
+        "morris",
+        names,
+        np.asarray(sample),
+        problem,
+        experiment,
+        offset,
+        design.model_dump(mode="json"),
+    )

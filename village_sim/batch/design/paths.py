@@ -25,5 +25,14 @@ def build(name: str, design: PathsDesign, experiment: Experiment, offset: int = 
         assert file is not None
         return file, dict(spec.overrides)
 
-    return DesignPoints(name, "paths", ["path"], len(names), offset, values, locate, experiment,
-                        settings=design.model_dump(mode="json"))
+    return DesignPoints(
+        name,
+        "paths",
+        ["path"],
+        len(names),
+        offset,
+        values,
+        locate,
+        experiment,
+        settings=design.model_dump(mode="json"),
+    )

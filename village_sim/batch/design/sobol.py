@@ -26,7 +26,20 @@ def build(name: str, design: SobolDesign, experiment: Experiment, offset: int = 
     problem = salib_problem(names, experiment.spec.factors, widen_integers=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SALib's advice on N; the schema asks a power of two
-        sample = sobol.sample(problem, design.samples, calc_second_order=design.second_order,
-                              scramble=True, seed=sampler_seed(design, experiment))
-    return sampled(name, "sobol", names, np.asarray(sample), problem, experiment, offset,
-                   design.model_dump(mode="json"))
+        sample = sobol.sample(
+            problem,
+            design.samples,
+            calc_second_order=design.second_order,
+            scramble=True,
+            seed=sampler_seed(design, experiment),
+        )
+    return sampled(
+        name,
+        "sobol",
+        names,
+        np.asarray(sample),
+        problem,
+        experiment,
+        offset,
+        design.model_dump(mode="json"),
+    )
