@@ -47,7 +47,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from village_sim.metrics.indicators import INDICATOR_NAMES
-from village_sim.scenario.errors import ScenarioError, line_index
+from village_sim.scenario.errors import ScenarioError
+from village_sim.scenario.yaml_read import read_yaml
 
 DESIGN_TYPES = ("grid", "paths", "lhs", "sobol", "morris")
 SAMPLED_TYPES = ("lhs", "sobol", "morris")
@@ -404,14 +405,7 @@ def load_experiment(path: str | Path, probe: bool = True) -> Experiment:
         raise ScenarioError([("", f"not UTF-8 text (byte {exc.start})")], where) from None
     except OSError as exc:
         raise ScenarioError([("", f"cannot read the file: {exc.strerror or exc}")], where) from None
-    try:
-        data = yaml.safe_load(text)
-        lines = line_index(yaml.compose(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = {"": mark.line + 1} if mark is not None else {}
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError([("", f"YAML syntax error: {problem}")], where, at) from None
+    data, lines = read_yaml(text, where)
     if not isinstance(data, dict):
         raise ScenarioError(
             [("", "expected a mapping (name:, scenario:, factors:, design: ...)")], where

@@ -28,13 +28,14 @@ Example::
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from village_sim.scenario.errors import ScenarioError, line_index
+from village_sim.scenario.errors import ScenarioError
+from village_sim.scenario.yaml_read import read_yaml
 
 
 class _Strict(BaseModel):
@@ -137,7 +138,7 @@ class CalibrationSpec(_Strict):
                     "underscores, not starting with a digit"
                 )
         paths = [p.path for p in parameters.values()]
-        dupes = sorted({p for p in paths if paths.count(p) > 1})
+        dupes = sorted(p for p, k in Counter(paths).items() if k > 1)
         if dupes:
             raise ValueError(
                 f"a scenario path may be calibrated once; repeated: {', '.join(dupes)}"
@@ -195,13 +196,9 @@ def load_config(path: str | Path, probe: bool = True) -> CalibrationConfig:
     raw = source.read_bytes()
     try:
         text = raw.decode("utf-8")
-        data = yaml.safe_load(text)
-        lines = line_index(yaml.compose(text, Loader=yaml.SafeLoader))
     except UnicodeDecodeError as exc:
         raise ScenarioError([("", f"not UTF-8 text (byte {exc.start})")], where) from None
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError([("", f"YAML syntax error: {problem}")], where) from None
+    data, lines = read_yaml(text, where)
     if not isinstance(data, dict):
         raise ScenarioError([("", "expected a mapping (name:, scenario:, parameters: ...)")], where)
     try:

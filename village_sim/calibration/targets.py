@@ -8,14 +8,15 @@ reversed, and duplicate names are errors naming the file and field.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from village_sim.metrics.indicators import INDICATOR_NAMES
 from village_sim.scenario.errors import ScenarioError
+from village_sim.scenario.yaml_read import read_yaml
 
 DEFAULT_TARGETS = Path(__file__).resolve().parents[2] / "calibration" / "targets.yaml"
 
@@ -70,7 +71,7 @@ class Targets(BaseModel):
     @model_validator(mode="after")
     def _unique(self) -> Targets:
         names = [p.name for p in self.patterns]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = sorted(n for n, k in Counter(names).items() if k > 1)
         if dupes:
             raise ValueError(f"pattern names must be unique; repeated: {', '.join(dupes)}")
         return self
@@ -90,9 +91,10 @@ def load_targets(path: str | Path | None = None) -> Targets:
     if not path.is_file():
         raise ScenarioError([("", "targets file not found")], str(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioError([("", f"YAML syntax error: {exc}")], str(path)) from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([("", f"cannot read the targets file: {exc}")], str(path)) from None
+    data, lines = read_yaml(text, str(path))
     try:
         return Targets.model_validate(data)
     except ValidationError as exc:
@@ -100,4 +102,4 @@ def load_targets(path: str | Path | None = None) -> Targets:
             (".".join(str(p) for p in e["loc"]), str(e["msg"]).removeprefix("Value error, "))
             for e in exc.errors(include_url=False)
         ]
-        raise ScenarioError(problems, str(path)) from None
+        raise ScenarioError(problems, str(path), lines) from None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import yaml
-
 
 class ScenarioError(Exception):
     """Invalid input; the CLI prints it without a traceback and exits with code 2.
@@ -49,24 +47,3 @@ class ScenarioError(Exception):
                 where = f"{where}:{line}"
             out.append(f"  {where}: {path or '<top level>'}: {message}")
         return "\n".join(out)
-
-
-def line_index(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
-    """Map each dotted path in a composed YAML document to its 1-based line number.
-
-    Args:
-        node: The document's root node (``yaml.compose``), or ``None`` for an empty document.
-        prefix: The dotted path of ``node`` itself.
-    """
-    out: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-            out[path] = key_node.start_mark.line + 1
-            out.update(line_index(value_node, path))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            path = f"{prefix}.{i}"
-            out[path] = item.start_mark.line + 1
-            out.update(line_index(item, path))
-    return out

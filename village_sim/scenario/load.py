@@ -16,11 +16,11 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from village_sim.scenario.errors import ScenarioError, line_index
+from village_sim.scenario.errors import ScenarioError
 from village_sim.scenario.schema import Scenario
+from village_sim.scenario.yaml_read import read_yaml
 
 
 def load_scenario(
@@ -133,17 +133,7 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         raise ScenarioError(
             [("", f"cannot read the file: {exc.strerror or exc}")], str(path)
         ) from None
-    try:
-        data, node = _parse_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = {"": mark.line + 1} if mark is not None else {}
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError([("", f"YAML syntax error: {problem}")], str(path), where) from None
-    except RecursionError:
-        raise ScenarioError(
-            [("", "YAML nested too deeply; expected a mapping of sections")], str(path)
-        ) from None
+    data, lines = read_yaml(text, str(path))
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -151,22 +141,7 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
             [("", f"expected a mapping of sections (name:, world:, ...), got {_type_name(data)}")],
             str(path),
         )
-    return data, line_index(node)
-
-
-def _parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
-    """The document and its node tree (for line numbers).
-
-    libyaml (when PyYAML has it) is ten times faster; the pure-Python parser is the fallback and
-    gives the clearer message when the text is not valid YAML.
-    """
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
-        try:
-            return yaml.load(text, Loader=fast), yaml.compose(text, Loader=fast)
-        except Exception:  # noqa: BLE001 - parse again below for the message
-            pass
-    return yaml.load(text, Loader=yaml.SafeLoader), yaml.compose(text, Loader=yaml.SafeLoader)
+    return data, lines
 
 
 def _type_name(value: Any) -> str:
@@ -236,8 +211,8 @@ def _parse_overrides(
                 source,
             )
         try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
+            value, _ = read_yaml(text)
+        except ScenarioError:
             value = text
         pairs.append((key, value, f"--set {item}"))
     return pairs

@@ -9,6 +9,7 @@ the ODD parameter table. Sources for "literature" defaults are listed in ``docs/
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -1183,7 +1184,7 @@ class Scenario(Strict):
                     f"world.nodes: node {node.id} has unknown product(s) {', '.join(unknown)}"
                 )
         names = [p.name for p in self.policies]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = sorted(n for n, k in Counter(names).items() if k > 1)
         if dupes:
             raise ValueError(f"policies: names must be unique; repeated: {', '.join(dupes)}")
         for policy in self.policies:
