@@ -143,7 +143,7 @@ def test_seed_text_and_bad_scenario_do_not_break_the_page(
     from village_sim.viz.app import VizMarket, parse_seed
 
     assert parse_seed(" 42 ") == (42, None)
-    assert parse_seed("")[0] == 0
+    assert parse_seed("") == (None, None) and parse_seed(None) == (None, None)
     assert parse_seed("4.5")[1] and parse_seed("abc")[1] and parse_seed("-3")[1]
     monkeypatch.setenv(levers.SCENARIO_ENV, str(small_file))
     model = VizMarket(scenario_file=str(small_file), seed="7")

@@ -10,7 +10,9 @@ anchors learn or quit; beliefs update; the books close and must balance.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
+from typing import Any
 
 import mesa
 import numpy as np
@@ -30,7 +32,8 @@ from village_sim.market.ledger import FEN_PER_YUAN, Ledger, VillageGoodsBook
 from village_sim.market.logistics import Logistics
 from village_sim.market.sessions import Market
 from village_sim.metrics.indicators import COUNTERS, REPORTERS
-from village_sim.randomness import child_stream
+from village_sim.randomness import child_stream, resolve_seed
+from village_sim.scenario.load import resolve_scenario
 from village_sim.scenario.schema import Scenario
 from village_sim.world.graph import build_graph, build_world
 
@@ -70,16 +73,39 @@ class Weather:
 class VillageMarket(mesa.Model):
     """The village market model.
 
+    Built as Mesa models are (so that ``mesa.batch_run`` and ``SolaraViz`` can drive it):
+    ``VillageMarket()`` is the baseline county with a fresh seed; ``running`` turns false after
+    the scenario's ``steps`` weeks.
+
     Args:
-        config: A validated :class:`~village_sim.scenario.schema.Scenario`.
-        seed: The run seed; every random draw derives from it.
+        scenario: A validated :class:`~village_sim.scenario.schema.Scenario`, the path of a
+            scenario file, or ``None`` for the defaults (the baseline county).
+        seed: The run seed; every random draw derives from it. ``None`` (with no ``rng``) draws
+            one from fresh entropy; it is kept as ``self.seed`` (and in the run manifest).
+        rng: Mesa's alternative to ``seed``: an integer, a NumPy ``Generator`` or
+            ``SeedSequence`` (the run seed is drawn from it).
+        **fields: Scenario fields, ``__`` for a dot: ``training__seats_per_year=200``.
+
+    Raises:
+        ScenarioError: An unknown field or an invalid value (naming the field path).
+        ValueError: Both ``seed`` and ``rng``, or a seed that is not a non-negative integer.
     """
 
-    def __init__(self, config: Scenario, seed: int = 0) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | str | os.PathLike | None = None,
+        seed: int | None = None,
+        *,
+        rng: Any = None,
+        **fields: Any,
+    ) -> None:
         keep_freed_memory()  # weekly temporaries stay with the process (speed only; see malloc.py)
-        super().__init__(rng=int(seed))
+        config = resolve_scenario(scenario, fields)
+        run_seed = resolve_seed(seed, rng)
+        super().__init__(rng=run_seed)
         self.config = config
-        self.seed = int(seed)
+        self.seed = run_seed
+        self.running = config.steps > 0
         self.week = 0
         self.streams = {
             name: child_stream(self.seed, name)
@@ -366,6 +392,7 @@ class VillageMarket(mesa.Model):
         self.settle()  # the books must balance
         self.datacollector.collect(self)
         self.week += 1
+        self.running = self.week < self.config.steps
 
     def start_week(self) -> None:
         """Open the week: clear tallies, record opening stocks, draw the weather."""

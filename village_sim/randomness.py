@@ -14,8 +14,41 @@ model at tens of thousands of consumer units.
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
+
+SEED_BITS = 63
+"""A seed drawn from fresh entropy fits a signed 64-bit integer (manifests, DuckDB columns)."""
+
+
+def resolve_seed(seed: Any = None, rng: Any = None) -> int:
+    """The run seed from Mesa's ``seed``/``rng`` conventions.
+
+    Args:
+        seed: A non-negative integer, or ``None``.
+        rng: What Mesa models accept as ``rng``: ``None``, an integer, a NumPy ``Generator`` or
+            ``SeedSequence`` (a seed is drawn from it).
+
+    Returns:
+        A non-negative integer. With neither given, one drawn from fresh OS entropy: the caller
+        records it (``model.seed``, the run manifest) so that the run can be repeated.
+
+    Raises:
+        ValueError: Both given, or a seed that is not a non-negative integer.
+    """
+    if seed is not None and rng is not None:
+        raise ValueError("give either seed or rng, not both")
+    given = seed if seed is not None else rng
+    if given is None:
+        return int(np.random.default_rng().integers(2**SEED_BITS))
+    if isinstance(given, np.random.SeedSequence):
+        given = np.random.default_rng(given)
+    if isinstance(given, np.random.Generator):
+        return int(given.integers(2**SEED_BITS))
+    if isinstance(given, bool) or not isinstance(given, int | np.integer) or given < 0:
+        raise ValueError(f"seed: expected a non-negative integer or None, got {given!r}")
+    return int(given)
 
 
 def child_stream(seed: int, name: str) -> np.random.Generator:

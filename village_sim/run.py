@@ -10,6 +10,7 @@ import pandas as pd
 
 from village_sim.metrics.indicators import INDICATOR_NAMES, run_values
 from village_sim.model import VillageMarket
+from village_sim.scenario.load import resolve_scenario
 from village_sim.scenario.schema import Scenario
 
 
@@ -45,19 +46,28 @@ class RunResult:
 
 
 def run(
-    scenario: Scenario, seed: int = 0, steps: int | None = None, record_agents: bool = False
+    scenario: Scenario | str | Path | None = None,
+    seed: int | None = 0,
+    steps: int | None = None,
+    record_agents: bool = False,
 ) -> RunResult:
     """Build the model from a scenario and run it.
 
     Args:
-        scenario: A validated scenario (see :func:`village_sim.load_scenario`).
-        seed: The run seed.
+        scenario: A validated scenario (see :func:`village_sim.load_scenario`), the path of a
+            scenario file, or ``None`` for the defaults (the baseline county).
+        seed: The run seed; ``None`` draws one from fresh entropy (``RunResult.seed`` and the
+            manifest record it).
         steps: Weeks to simulate (default: ``scenario.steps``).
         record_agents: Keep a person-week panel (``agents.parquet``).
 
     Returns:
         The :class:`RunResult`.
+
+    Raises:
+        ScenarioError: A scenario file that cannot be read or is invalid.
     """
+    scenario = resolve_scenario(scenario)
     steps = scenario.steps if steps is None else int(steps)
     start = time.perf_counter()
     model = VillageMarket(scenario, seed=seed)
@@ -76,7 +86,7 @@ def run(
     weekly = weekly[["week", *INDICATOR_NAMES]]
     return RunResult(
         scenario=scenario,
-        seed=int(seed),
+        seed=model.seed,
         steps=steps,
         indicators=run_values(model),
         timeseries=weekly,

@@ -398,10 +398,24 @@ _FUNCTIONS = {
     )
 }
 
-REPORTERS: dict[str, Callable[[VillageMarket], float | None]] = {
-    name: (_ratio_reporter(name) if name in RATIOS else _FUNCTIONS[name])
+
+def _nan_when_undefined(
+    reporter: Callable[[VillageMarket], float | None],
+) -> Callable[[VillageMarket], float]:
+    """The weekly reporter with NaN for undefined: numeric columns in the DataCollector's frame."""
+
+    def report(model: VillageMarket) -> float:
+        value = reporter(model)
+        return math.nan if value is None else value
+
+    return report
+
+
+REPORTERS: dict[str, Callable[[VillageMarket], float]] = {
+    name: _nan_when_undefined(_ratio_reporter(name) if name in RATIOS else _FUNCTIONS[name])
     for name in INDICATOR_NAMES
 }
+"""Weekly reporters of the DataCollector; an undefined week is NaN (``None`` in summary.json)."""
 
 
 # ------------------------------------------------------------------------------------------------

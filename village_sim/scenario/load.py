@@ -24,14 +24,16 @@ from village_sim.scenario.yaml_read import read_yaml
 
 
 def load_scenario(
-    path: str | Path | None = None,
+    path: str | Path | Scenario | None = None,
     overrides: list[str] | str | dict[str, Any] | None = None,
 ) -> Scenario:
     """Load and validate a scenario file.
 
     Args:
-        path: A YAML scenario file; ``None`` gives the defaults. A file may start from another
-            with ``extends: OTHER.yaml`` (relative to the file): it is merged onto that one.
+        path: A YAML scenario file; ``None`` gives the defaults; a :class:`Scenario` is the
+            starting point itself (its overrides are applied and the result validated again). A
+            file may start from another with ``extends: OTHER.yaml`` (relative to the file): it
+            is merged onto that one.
         overrides: ``["a.b=value", ...]`` (values parsed as YAML), one such string, or
             ``{"a.b": value}``. List items are reached by index or by name
             (``policies.NAME.field``); a policy's measures also directly
@@ -43,12 +45,15 @@ def load_scenario(
     Raises:
         ScenarioError: Naming the file, field path and what was expected.
     """
+    start = path if isinstance(path, Scenario) else Scenario()
+    if isinstance(path, Scenario):
+        path = None
     source = str(path) if path is not None else None
     raw: dict[str, Any] = {}
     lines: dict[str, int] = {}
     if path is not None:
         raw, lines = _read_scenario_file(Path(path))
-    merged = deep_merge(Scenario().model_dump(mode="json"), raw)
+    merged = deep_merge(start.model_dump(mode="json"), raw)
     overridden: dict[str, str] = {}
     for key, value, origin in _parse_overrides(overrides, source):
         resolved = set_path(merged, key, value, source, origin=origin)
@@ -61,6 +66,29 @@ def load_scenario(
     except ScenarioError as exc:
         raise _blame_overrides(exc, overridden) from None
     return scenario
+
+
+def resolve_scenario(
+    scenario: str | Path | Scenario | None = None, fields: dict[str, Any] | None = None
+) -> Scenario:
+    """The scenario a model is built from, as Mesa models take their parameters.
+
+    Args:
+        scenario: A :class:`Scenario`, the path of a scenario file, or ``None`` for the defaults
+            (the baseline county).
+        fields: Scenario fields as keyword arguments, ``__`` standing for a dot
+            (``{"training__seats_per_year": 200}``); applied like ``--set`` overrides.
+
+    Returns:
+        The validated scenario (``scenario`` itself when it is one and no field is given).
+
+    Raises:
+        ScenarioError: An unreadable file, an unknown field or an invalid value.
+    """
+    overrides = {key.replace("__", "."): value for key, value in (fields or {}).items()}
+    if isinstance(scenario, Scenario) and not overrides:
+        return scenario
+    return load_scenario(scenario, overrides=overrides or None)
 
 
 def validate_dict(

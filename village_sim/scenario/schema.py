@@ -1166,6 +1166,17 @@ class Scenario(Strict):
     livestream: LivestreamConfig = Field(default_factory=LivestreamConfig)
     policies: list[Policy] = Field(default_factory=list)
 
+    def __iter__(self):  # type: ignore[override]  # noqa: ANN204
+        """A scenario is one value, not a sequence of its fields.
+
+        Mesa's ``batch_run`` takes any iterable parameter as a list of values to sweep; a
+        scenario must reach the model whole. Its fields: :meth:`model_dump`.
+
+        Raises:
+            TypeError: Always.
+        """
+        raise TypeError("a Scenario is one value, not iterable; its fields: scenario.model_dump()")
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
         if not self.products:

@@ -23,15 +23,17 @@ from village_sim.viz.components import TICK, page_components
 TITLE = "village_sim: village markets under live streaming"
 
 
-def parse_seed(value: Any) -> tuple[int, str | None]:
+def parse_seed(value: Any) -> tuple[int | None, str | None]:
     """The seed from a control (Solara's InputText hands over a string).
 
     Returns:
-        ``(seed, warning)``: 0 and a warning when the text is not a whole number.
+        ``(seed, warning)``: ``None`` (a fresh seed, drawn by the model and shown on the page)
+        for ``None`` or an empty box; 0 and a warning when the text is not a non-negative whole
+        number.
     """
     text = str(value).strip() if value is not None else ""
     if text == "":
-        return 0, None
+        return None, None
     try:
         number = float(text)
         if not number.is_integer():
@@ -56,7 +58,8 @@ class VizMarket(VillageMarket):
     Args:
         scenario_file: Picker label (``baseline``) or path of a scenario file (default: the
             scenario the app was started with).
-        seed: The run seed (an integer, or its text: Solara's text box sends a string).
+        seed: The run seed (an integer, or its text: Solara's text box sends a string);
+            ``None`` or an empty box draws a fresh one (as Mesa models do), shown on the page.
         training_extra_seats: Talent path: training seats added per year.
         training_quality: Talent path: multiplier on a course's skill gain (>= 1).
         standard_courses: Talent path: all seats in standard 48-hour courses.
@@ -78,7 +81,7 @@ class VizMarket(VillageMarket):
     def __init__(
         self,
         scenario_file: str | None = None,
-        seed: int | str = 0,
+        seed: int | str | None = None,
         training_extra_seats: int | str = 0,
         training_quality: float | str = 1.0,
         standard_courses: bool = False,
@@ -118,16 +121,14 @@ class VizMarket(VillageMarket):
         self.viz_warnings = warnings
         self.viz_positions = data.node_positions(self.world.graph)
         self.viz_youth_history: list[dict[str, int]] = []
-        self.running = self.week < self.config.steps
 
     def step(self) -> None:
         """One week; then record what the plots need that the model does not keep."""
         super().step()
         self.viz_youth_history.append(data.youth_counts(self))
-        self.running = self.week < self.config.steps
 
 
-def model_params(scenario: str | os.PathLike | None = None, seed: int = 0) -> dict[str, Any]:
+def model_params(scenario: str | os.PathLike | None = None, seed: int | None = 0) -> dict[str, Any]:
     """Mesa ``model_params``: scenario picker, seed box and one control per lever.
 
     Args:
@@ -143,14 +144,18 @@ def model_params(scenario: str | os.PathLike | None = None, seed: int = 0) -> di
             "values": list(choices),
             "label": "Scenario (applies on Reset)",
         },
-        "seed": {"type": "InputText", "value": str(seed), "label": "Seed (integer)"},
+        "seed": {
+            "type": "InputText",
+            "value": "" if seed is None else str(seed),
+            "label": "Seed (integer; empty: a fresh one)",
+        },
     }
     params.update({lever.name: lever.param() for lever in levers.LEVERS})
     return params
 
 
-def start_seed() -> int:
-    """The seed the app starts with (``$VILLAGE_SIM_VIZ_SEED``, else 0)."""
+def start_seed() -> int | None:
+    """The seed the app starts with (``$VILLAGE_SIM_VIZ_SEED``, else 0; empty: a fresh one)."""
     seed, _ = parse_seed(os.environ.get(levers.SEED_ENV, "0"))
     return seed
 
