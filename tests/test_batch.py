@@ -17,9 +17,11 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
+from village_sim.batch.design import plan as build_plan
 from village_sim.batch.experiment import load_experiment
 from village_sim.batch.seeds import replicate_seeds, run_seed
 from village_sim.batch.store import STORE_FILE
@@ -148,7 +150,7 @@ def test_designs_have_the_documented_sizes_and_are_reproducible(folder: Path) ->
             "l": {"type": "lhs", "samples": 5},
         },
     )
-    plan = load_experiment(path).plan()
+    plan = build_plan(load_experiment(path))
     sizes = {d.name: d.n for d in plan.designs}
     assert sizes == {"m": 3 * 4, "s": 8 * (3 + 2), "s2": 4 * (2 * 2 + 2), "l": 5}
     assert plan.n_runs == sum(sizes.values()) * 2
@@ -156,7 +158,7 @@ def test_designs_have_the_documented_sizes_and_are_reproducible(folder: Path) ->
     assert [p.index for p in points] == list(range(plan.n_points))
     seats = [p.values["c"] for p in points if "c" in p.values]
     assert all(isinstance(v, int) and 10 <= v <= 100 for v in seats)
-    again = load_experiment(path).plan()
+    again = build_plan(load_experiment(path))
     for d1, d2 in zip(plan.designs, again.designs, strict=True):
         assert np.array_equal(d1.sample, d2.sample)
     point = points[0]
@@ -164,7 +166,7 @@ def test_designs_have_the_documented_sizes_and_are_reproducible(folder: Path) ->
 
 
 def test_grid_and_paths_points(folder: Path) -> None:
-    plan = load_experiment(experiment_file(folder)).plan()
+    plan = build_plan(load_experiment(experiment_file(folder)))
     values = [p.values for p in plan.points()]
     assert values == [
         {"seats": 0, "crash": 0.2},
@@ -184,7 +186,7 @@ def test_grid_and_paths_points(folder: Path) -> None:
             },
         },
     )
-    points = list(load_experiment(path).plan().points())
+    points = list(build_plan(load_experiment(path)).points())
     assert [p.values for p in points] == [{"path": "base"}, {"path": "more"}]
     assert points[1].scenario == folder / "other.yaml"
     assert points[1].overrides["training.seats_per_year"] == 90
@@ -249,9 +251,18 @@ def test_invalid_experiment_exits_2_naming_file_and_field(
 def test_in_process_batch_fills_the_store_and_resume_recomputes_nothing(folder: Path) -> None:
     path = experiment_file(folder)
     out = folder / "out"
-    code, stdout, err = batch(path, "--out", out, "--workers", "1", "--parquet")
+    code, stdout, err = batch(
+        path, "--out", out, "--workers", "1", "--parquet", "--wide-every", "3"
+    )
     assert code == 0, err
     assert "8 ok, 0 failed" in stdout
+    wide = pd.read_parquet(out / "results_wide.parquet")  # one row per run, always written
+    assert len(wide) == 8 and {"seats", "crash", "status", *KEEP} <= set(wide.columns)
+    assert wide[["point", "replicate"]].drop_duplicates().shape[0] == 8
+    stats = json.loads(query(out, "SELECT stats FROM sessions")[0][0])
+    assert stats["wide_refreshes"] == 2  # after runs 3 and 6, so a running batch can be read
+    storage = query(out, "SELECT tags FROM duckdb_databases() WHERE NOT internal")
+    assert storage[0][0]["storage_version"].startswith("v1.0.0")  # readable by DuckDB >= 1.0
     tables = {r[0] for r in query(out, "SELECT table_name FROM information_schema.tables")}
     assert {
         "experiment",
@@ -291,6 +302,11 @@ def test_in_process_batch_fills_the_store_and_resume_recomputes_nothing(folder: 
     assert code == 0, err
     assert "computed 0, skipped 8" in stdout
     assert indicator_values(out) == before
+    again = pd.read_parquet(out / "results_wide.parquet")  # rewritten at the end of a resume
+    pd.testing.assert_frame_equal(
+        again.drop(columns=["session", "finished_at"]),
+        wide.drop(columns=["session", "finished_at"]),
+    )
     assert query(out, "SELECT DISTINCT session FROM runs") == [(1,)]
 
     code, _, err = batch(path, "--out", out, "--workers", "1")  # without --resume: refused

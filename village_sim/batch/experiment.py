@@ -38,7 +38,6 @@ import math
 import re
 import types
 import typing
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -50,8 +49,8 @@ from village_sim.metrics.indicators import INDICATOR_NAMES
 from village_sim.scenario.errors import ScenarioError
 from village_sim.scenario.yaml_read import read_yaml
 
-DESIGN_TYPES = ("grid", "paths", "lhs", "sobol", "morris")
-SAMPLED_TYPES = ("lhs", "sobol", "morris")
+DESIGN_TYPES = ("grid", "paths", "lhs", "sobol", "morris", "discovery")
+SAMPLED_TYPES = ("lhs", "sobol", "morris", "discovery")
 FACTOR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED_NAMES = frozenset(
     {
@@ -71,6 +70,7 @@ RESERVED_NAMES = frozenset(
         "week",
         "series",
         "path",
+        "world",
         "reused",
     }
 )
@@ -192,8 +192,81 @@ class PathsDesign(_Strict):
         return value
 
 
+class CaseSpec(_Strict):
+    """A case of interest of a discovery design: a condition on a path's indicator or effect.
+
+    The effect is the path's paired difference to the baseline in the same sampled world; both are
+    means over the world's replicates.
+
+    Attributes:
+        indicator: The indicator the condition is on.
+        path: The path whose runs are judged (default: the baseline).
+        effect: Judge ``path − baseline`` in the same world (paired over replicates) instead of
+            the path's own value.
+        lt: The case holds when the value is below this.
+        le: ... at most this.
+        gt: ... above this.
+        ge: ... at least this.
+        description: What the case means, for the report.
+    """
+
+    indicator: str = Field(min_length=1)
+    path: str | None = None
+    effect: bool = False
+    lt: float | None = None
+    le: float | None = None
+    gt: float | None = None
+    ge: float | None = None
+    description: str = ""
+
+    def bound(self) -> tuple[str, float]:
+        """``(operator, threshold)``: the one comparison given."""
+        given = [(op, v) for op, v in self.comparisons() if v is not None]
+        assert len(given) == 1
+        return given[0][0], float(given[0][1])
+
+    def comparisons(self) -> list[tuple[str, float | None]]:
+        """Every comparison key with its value (``None`` when not given)."""
+        return [("lt", self.lt), ("le", self.le), ("gt", self.gt), ("ge", self.ge)]
+
+
+class DiscoveryDesign(_DesignBase):
+    """Scenario discovery and robustness: every path in each of ``samples`` sampled worlds.
+
+    The worlds are a Latin hypercube over the factors' ranges; every path (the baseline always
+    among them) runs in every world with the same replicate seeds (common random numbers per
+    world). The matching analysis (``village-sim discover``) finds the worlds where each case of
+    interest holds (PRIM, CART, feature scores) and how robustly each path beats the baseline.
+    """
+
+    type: Literal["discovery"]
+    samples: int = Field(ge=2, description="Sampled worlds (Latin hypercube).")
+    seed: int | None = Field(None, ge=0, description="Sampler seed (default: the root seed).")
+    baseline: str = Field("baseline", min_length=1, description="The reference path's name.")
+    paths: dict[str, PathSpec] = Field(default_factory=dict)
+    cases: dict[str, CaseSpec] = Field(default_factory=dict)
+    robustness: dict[str, Literal["higher", "lower"]] = Field(
+        default_factory=dict, description="Indicator -> which direction is better."
+    )
+    min_coverage: float = Field(
+        0.5, gt=0, le=1, description="PRIM: the chosen box is the densest with this coverage."
+    )
+    mass_min: float = Field(0.05, gt=0, lt=1, description="PRIM and CART: smallest box share.")
+    peel_alpha: float = Field(0.05, gt=0, lt=0.5, description="PRIM: share peeled per step.")
+
+    _shorthand = field_validator("paths", mode="before")(PathsDesign._shorthand.__func__)
+
+    def path_order(self) -> list[str]:
+        """The paths in order, the baseline first (added when not listed)."""
+        return [self.baseline, *(p for p in self.paths if p != self.baseline)]
+
+    def path_spec(self, name: str) -> PathSpec:
+        """A path's spec; the baseline, when not listed, is the experiment's scenario as is."""
+        return self.paths.get(name) or PathSpec()
+
+
 Design = Annotated[
-    GridDesign | LhsDesign | SobolDesign | MorrisDesign | PathsDesign,
+    GridDesign | LhsDesign | SobolDesign | MorrisDesign | PathsDesign | DiscoveryDesign,
     Field(discriminator="type"),
 ]
 DESIGN_CLASSES: dict[str, type[BaseModel]] = {
@@ -202,6 +275,7 @@ DESIGN_CLASSES: dict[str, type[BaseModel]] = {
     "sobol": SobolDesign,
     "morris": MorrisDesign,
     "paths": PathsDesign,
+    "discovery": DiscoveryDesign,
 }
 
 
@@ -311,70 +385,6 @@ class Experiment:
     def error(self, problems: list[tuple[str, str]]) -> ScenarioError:
         """A :class:`ScenarioError` about this file."""
         return ScenarioError(problems, str(self.source), dict(self.lines))
-
-    def plan(self) -> Plan:
-        """The design points of every design, in order (see :class:`Plan`)."""
-        from village_sim.batch.design import build
-
-        designs = []
-        offset = 0
-        for name, design in self.spec.named_designs():
-            points = build(name, design, self, offset)
-            designs.append(points)
-            offset += points.n
-        return Plan(self, designs)
-
-
-@dataclass(frozen=True)
-class Point:
-    """One design point.
-
-    Attributes:
-        index: Global index over all designs of the experiment (0-based).
-        design: Name of the design it belongs to.
-        values: Factor name -> value (a ``paths`` design: ``{"path": name}``).
-        scenario: The scenario file it modifies.
-        overrides: Scenario path -> value: the experiment's overrides, then the point's.
-    """
-
-    index: int
-    design: str
-    values: dict[str, Any]
-    scenario: Path
-    overrides: dict[str, Any]
-
-
-@dataclass
-class Plan:
-    """The design points of an experiment; generated lazily, in a fixed order."""
-
-    experiment: Experiment
-    designs: list[Any]  # DesignPoints
-
-    @property
-    def n_points(self) -> int:
-        """Design points over all designs."""
-        return sum(d.n for d in self.designs)
-
-    @property
-    def n_runs(self) -> int:
-        """Runs: points times replicates."""
-        return self.n_points * self.experiment.spec.replicates
-
-    def points(self) -> Iterator[Point]:
-        """Every design point, design by design."""
-        for design in self.designs:
-            for i in range(design.n):
-                yield design.point(i)
-
-    def factor_columns(self) -> list[str]:
-        """Every factor name used by some design, in the file's order (``path`` for paths)."""
-        names: list[str] = []
-        for design in self.designs:
-            for name in design.factors:
-                if name not in names:
-                    names.append(name)
-        return names
 
 
 # ------------------------------------------------------------------------------------------------
@@ -511,6 +521,8 @@ def cross_check(spec: ExperimentSpec) -> list[tuple[str, str]]:
                         f"the {design.type} design '{dname}' needs a range: min: and max:",
                     )
                 )
+        if isinstance(design, DiscoveryDesign):
+            problems += _discovery_problems(where, design, spec)
         if isinstance(design, SobolDesign) and (design.samples & (design.samples - 1)):
             problems.append(
                 (
@@ -539,6 +551,62 @@ def cross_check(spec: ExperimentSpec) -> list[tuple[str, str]]:
         if name not in INDICATOR_NAMES:
             problems.append((f"keep.timeseries.{i}", f"unknown weekly series '{name}'"))
     return problems
+
+
+def _discovery_problems(
+    where: str, design: DiscoveryDesign, spec: ExperimentSpec
+) -> list[tuple[str, str]]:
+    """A discovery design's cases name known paths and kept indicators, with one comparison."""
+    problems: list[tuple[str, str]] = []
+    paths = design.path_order()
+    kept = spec.keep.indicator_names()
+    if not design.cases and not design.robustness:
+        problems.append(
+            (
+                f"{where}.cases",
+                "expected at least one case of interest (cases: {NAME: {indicator: ..., "
+                "lt|le|gt|ge: ...}}) or robustness indicators",
+            )
+        )
+    for name, case in design.cases.items():
+        at = f"{where}.cases.{name}"
+        if not FACTOR_NAME.match(name):
+            problems.append((at, "a case name must be letters, digits and underscores"))
+        problems += _indicator_problem(f"{at}.indicator", case.indicator, kept)
+        if case.path is not None and case.path not in paths:
+            problems.append(
+                (f"{at}.path", f"unknown path '{case.path}'; expected one of: {', '.join(paths)}")
+            )
+        if case.effect and (case.path is None or case.path == design.baseline):
+            problems.append(
+                (
+                    f"{at}.path",
+                    "an effect is taken against the baseline: name another path "
+                    f"(one of: {', '.join(paths[1:]) or '(none: add paths)'})",
+                )
+            )
+        given = [op for op, v in case.comparisons() if v is not None]
+        if len(given) != 1:
+            problems.append(
+                (
+                    at,
+                    "expected exactly one comparison: lt, le, gt or ge (got "
+                    f"{', '.join(given) or 'none'})",
+                )
+            )
+    for name in design.robustness:
+        problems += _indicator_problem(f"{where}.robustness.{name}", name, kept)
+    if design.robustness and len(paths) < 2:
+        problems.append((f"{where}.paths", "robustness needs a path besides the baseline"))
+    return problems
+
+
+def _indicator_problem(at: str, name: str, kept: list[str]) -> list[tuple[str, str]]:
+    if name not in INDICATOR_NAMES:
+        return [(at, f"unknown indicator '{name}'")]
+    if name not in kept:
+        return [(at, f"indicator '{name}' is not kept; add it to keep.indicators")]
+    return []
 
 
 def _factor_problems(factor: FactorSpec) -> list[tuple[str, str]]:
@@ -577,7 +645,7 @@ def _check_files(experiment: Experiment) -> list[tuple[str, str]]:
         named.append(("scenario", spec.scenario))
     for dname, design in spec.named_designs():
         where = "design" if spec.design is not None else f"designs.{dname}"
-        if isinstance(design, PathsDesign):
+        if isinstance(design, PathsDesign | DiscoveryDesign):
             for pname, path in design.paths.items():
                 if path.scenario:
                     named.append((f"{where}.paths.{pname}.scenario", path.scenario))
@@ -633,7 +701,7 @@ def probe_scenarios(experiment: Experiment) -> None:
         scenarios.append(("scenario", base))
     for dname, design in spec.named_designs():
         where = "design" if spec.design is not None else f"designs.{dname}"
-        if isinstance(design, PathsDesign):
+        if isinstance(design, PathsDesign | DiscoveryDesign):
             for pname, path in design.paths.items():
                 file = experiment.resolve_file(path.scenario) if path.scenario else base
                 assert file is not None
@@ -664,7 +732,7 @@ def probe_scenarios(experiment: Experiment) -> None:
         raise experiment.error(problems)
     for dname, design in spec.named_designs():
         where = "design" if spec.design is not None else f"designs.{dname}"
-        if isinstance(design, PathsDesign):
+        if isinstance(design, PathsDesign | DiscoveryDesign):
             for pname, path in design.paths.items():
                 file = experiment.resolve_file(path.scenario) if path.scenario else base
                 assert file is not None
@@ -721,8 +789,39 @@ def probe_scenarios(experiment: Experiment) -> None:
                             "sampled values are rounded",
                         )
                     )
+    if not problems:
+        problems += _probe_discovery_paths(experiment, attempt)
     if problems:
         raise experiment.error(problems)
+
+
+def _probe_discovery_paths(experiment: Experiment, attempt: Any) -> list[tuple[str, str]]:
+    """Every factor's bounds applied to every path of a discovery design (not only the base)."""
+    spec = experiment.spec
+    base = experiment.base_scenario()
+    problems: list[tuple[str, str]] = []
+    common = experiment.common_overrides()
+    for dname, design in spec.named_designs():
+        if not isinstance(design, DiscoveryDesign):
+            continue
+        where = "design" if spec.design is not None else f"designs.{dname}"
+        for pname, path in design.paths.items():
+            file = experiment.resolve_file(path.scenario) if path.scenario else base
+            assert file is not None
+            for fname in spec.design_factors(design):
+                factor = spec.factors[fname]
+                for sub, value in factor.probe_values():
+                    failure = attempt(file, {**common, **path.overrides, factor.path: value})
+                    if failure is not None:
+                        problems.append(
+                            (
+                                f"{where}.paths.{pname}",
+                                f"factor {fname} ({factor.path} = {value!r}, its {sub}) is "
+                                f"invalid in {_short(file)}: {failure[1]}",
+                            )
+                        )
+                        break
+    return problems
 
 
 def _short(path: Path) -> str:

@@ -27,13 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from village_sim.batch.experiment import Experiment, Plan, Point
+from village_sim.batch.design import Plan, Point
+from village_sim.batch.design import plan as build_plan
+from village_sim.batch.experiment import Experiment
 from village_sim.batch.seeds import run_seed
-from village_sim.batch.store import STORE_FILE, RunRow, Store, column_type, now
+from village_sim.batch.store import STORE_FILE, WIDE_FILE, RunRow, Store, column_type, now
 from village_sim.batch.worker import SINGLE_THREAD_ENV, RunTask, execute, worker_info
 from village_sim.scenario.errors import ScenarioError
 
 PROGRESS_FILE = "progress.json"
+WIDE_EVERY = 50
+"""Completed runs between two refreshes of ``results_wide.parquet`` while a batch runs."""
 EXIT_OK = 0
 EXIT_FAILED_RUNS = 3
 
@@ -55,6 +59,8 @@ class BatchOptions:
             ``none``.
         parquet: Export the tables as Parquet into ``out/parquet`` at the end.
         worker_wait_s: With ``scheduler``, how long to wait for a first worker.
+        wide_every: Refresh ``out/results_wide.parquet`` after this many completed runs (0: only
+            at the end); it is always written when the batch ends.
     """
 
     out: Path
@@ -66,6 +72,7 @@ class BatchOptions:
     progress: str = "auto"
     parquet: bool = False
     worker_wait_s: float = 120.0
+    wide_every: int = WIDE_EVERY
 
 
 @dataclass
@@ -159,7 +166,7 @@ def run_batch(
     say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
     started = time.perf_counter()
     cpu_start = time.process_time()
-    plan = experiment.plan()
+    plan = build_plan(experiment)
     store, resumed = open_store(experiment, plan, options)
     from village_sim.outputs import git_commit
 
@@ -182,7 +189,7 @@ def run_batch(
     store.update_experiment(started_at=now(), status="running")
     counts = store.counts()
     progress = Progress(options, experiment.spec.name, plan.n_runs, counts.get("ok", 0), session)
-    state = _State()
+    state = _State(wide_every=options.wide_every, wide_path=options.out / WIDE_FILE)
     status = "interrupted"
     try:
         jobs = _jobs(plan, store, resumed, state)
@@ -213,6 +220,7 @@ def run_batch(
         store.update_experiment(
             ended_at=now(), status="complete" if status == "finished" and complete else status
         )
+        store.write_wide(options.out / WIDE_FILE)
         if options.parquet and status == "finished":
             store.export_parquet(options.out / "parquet")
         store.close()
@@ -325,8 +333,10 @@ def _factor_types(plan: Plan) -> dict[str, str]:
     types: dict[str, list[Any]] = {}
     for design in plan.designs:
         for name in design.factors:
-            if design.type == "paths":
+            if name == "path":  # a path's name ('path' cannot name a factor)
                 types.setdefault(name, []).append("text")
+            elif name == "world":  # a discovery design's world index
+                types.setdefault(name, []).append(0)
             elif design.type == "grid":
                 types.setdefault(name, []).extend(spec.factors[name].levels or [])
             else:
@@ -383,18 +393,34 @@ def _metadata(experiment: Experiment, plan: Plan) -> tuple[dict, list[dict], lis
                     "path": None,
                     "kind": "path",
                     "levels": json.dumps(
-                        [
-                            n
-                            for d in plan.designs
-                            if d.type == "paths"
-                            for n in d.settings.get("paths", {})
-                        ]
+                        list(
+                            dict.fromkeys(
+                                n
+                                for d in plan.designs
+                                if d.type in ("paths", "discovery")
+                                for n in d.settings.get("path_order", d.settings.get("paths", {}))
+                            )
+                        )
                     ),
                     "unit": None,
                     "label": "governance path",
                     "sql_type": types[name],
                     "position": position,
                     "integer": False,
+                }
+            )
+            continue
+        if name == "world" and name not in spec.factors:
+            factors.append(
+                {
+                    "name": "world",
+                    "path": None,
+                    "kind": "world",
+                    "unit": None,
+                    "label": "sampled world",
+                    "sql_type": types[name],
+                    "position": position,
+                    "integer": True,
                 }
             )
             continue
@@ -483,6 +509,21 @@ class _State:
     first_start: float | None = None
     gap_s: float = 0.0  # worker idle between consecutive runs (scheduling and transfer)
     last_finish: dict[str, float] = field(default_factory=dict)
+    wide_every: int = 0
+    wide_path: Path | None = None
+    since_wide: int = 0
+    wide_s: float = 0.0
+    wide_writes: int = 0
+
+    def completed(self, store: Store, n: int) -> None:
+        """Count completed runs; refresh ``results_wide.parquet`` every ``wide_every`` of them."""
+        self.since_wide += n
+        if self.wide_every and self.wide_path is not None and self.since_wide >= self.wide_every:
+            self.since_wide = 0
+            t0 = time.perf_counter()
+            store.write_wide(self.wide_path)
+            self.wide_s += time.perf_counter() - t0
+            self.wide_writes += 1
 
     def record(self, result: dict[str, Any]) -> None:
         """Note when a run started and finished on its worker."""
@@ -507,6 +548,8 @@ class _State:
             "reused": self.reused,
             "stale_rerun": self.stale,
             "scheduling_gap_s": round(self.gap_s, 4),
+            "wide_refresh_s": round(self.wide_s, 4),
+            "wide_refreshes": self.wide_writes,
             "to_first_run_s": (
                 round(self.first_start - self.session_start, 3)
                 if self.first_start is not None
@@ -545,7 +588,7 @@ def _jobs(plan: Plan, store: Store, resumed: bool, state: _State) -> Iterator[Jo
         done = store.done_at_point(point.index) if resumed else {}
         state.resolve_s += time.perf_counter() - t0
         for r in range(spec.replicates):
-            seed = run_seed(spec.seed, point.index, r, spec.seeds)
+            seed = run_seed(spec.seed, point.seed_index, r, spec.seeds)
             key = run_key(resolved, seed)
             if r in done:
                 if done[r] == key:
@@ -610,6 +653,7 @@ def _commit(
         state.reused += len(rows) - (0 if reused else 1)
         progress.advance(len(rows), 0)
     state.store_s += time.perf_counter() - t0
+    state.completed(store, len(rows))
     if result is not None and not reused and result.get("wall_time_s"):
         state.run_s += float(result["wall_time_s"])
         state.computed += 1

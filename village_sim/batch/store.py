@@ -17,8 +17,10 @@ Tables (``results.duckdb`` in the batch folder):
 
 A view ``results`` joins successful runs with their indicators. A run is *complete* once its row
 (and its indicators and series) are committed in one transaction; ``--resume`` skips complete runs.
-DuckDB allows one writer per file: while a batch runs, read ``progress.json`` instead, or query the
-store after it finishes.
+DuckDB allows one writer per file: while a batch runs, read ``results_wide.parquet`` (one row per
+run, refreshed every few runs, see :meth:`Store.write_wide`) or ``progress.json``; query the store
+after it finishes. New stores are written in DuckDB's v1.0.0 storage format
+(``STORAGE_COMPATIBILITY``), which every DuckDB release since 1.0 can open.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ import pyarrow as pa
 from village_sim.numerics import finite_or_none
 
 STORE_FILE = "results.duckdb"
+WIDE_FILE = "results_wide.parquet"
+STORAGE_COMPATIBILITY = "v1.0.0"
+"""Storage format of new stores: readable by DuckDB 1.0 and later (DuckDB 2 writes a newer one)."""
 STORE_VERSION = 1
 MEMORY_LIMIT = "32MB"
 """DuckDB buffer pool of the writer: written blocks are evicted, so memory does not grow with runs."""
@@ -107,7 +112,12 @@ class Store:
         self.path = Path(path)
         # The writer keeps a small buffer pool (memory stays flat however large the file grows);
         # a reader (reports) may need more for its queries.
-        config = {"threads": 1, "memory_limit": READ_MEMORY_LIMIT if read_only else MEMORY_LIMIT}
+        config: dict[str, Any] = {
+            "threads": 1,
+            "memory_limit": READ_MEMORY_LIMIT if read_only else MEMORY_LIMIT,
+        }
+        if not read_only:
+            config["storage_compatibility_version"] = STORAGE_COMPATIBILITY
         self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         self.factor_types: dict[str, str] = {}
         if self.has_table("factors"):
@@ -377,6 +387,29 @@ class Store:
         )
         table.columns = [str(c) for c in table.columns]
         return runs.merge(table, left_on="run_key", right_index=True, how="left")
+
+    def write_wide(self, target: Path) -> Path:
+        """Write every run (one row each: its factors, status and one column per indicator).
+
+        The file is written next to ``target`` and moved into place, so a reader never sees a
+        half-written file; the batch refreshes it while it runs (the store itself is locked).
+        Failed runs have a ``status`` of ``failed`` and empty indicator columns.
+
+        Args:
+            target: The Parquet file (``DIR/results_wide.parquet``).
+
+        Returns:
+            ``target``.
+        """
+        tmp = target.with_name(f".{target.name}.tmp")
+        sql = (
+            "SELECT r.*, p.* EXCLUDE (run_key) FROM runs r LEFT JOIN (PIVOT indicators ON "
+            "indicator USING first(value) GROUP BY run_key) p USING (run_key) "
+            "ORDER BY point, replicate"
+        )
+        self.con.execute(f"COPY ({sql}) TO '{_sql_path(tmp)}' (FORMAT parquet)")
+        os.replace(tmp, target)
+        return target
 
     def table(self, name: str) -> pd.DataFrame:
         """A whole table as a DataFrame."""

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from village_sim.cli.options import add_cluster_options, positive_int
+from village_sim.cli.options import add_cluster_options, non_negative_int, positive_int
 
 EXIT_INVALID = 2
 
@@ -65,6 +65,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--parquet", action="store_true", help="also export the tables as Parquet into DIR/parquet/"
     )
     p.add_argument(
+        "--wide-every",
+        type=non_negative_int,
+        default=None,
+        metavar="N",
+        help="refresh DIR/results_wide.parquet (one row per run) after every N completed runs, "
+        "so a running batch can be read (default 50; 0: only when the batch ends)",
+    )
+    p.add_argument(
         "--dry-run",
         action="store_true",
         help="validate the experiment and print its size; run nothing",
@@ -74,12 +82,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Validate the experiment, then run or resume it; print a summary."""
+    from village_sim.batch.design import plan as build_plan
     from village_sim.batch.experiment import load_experiment
     from village_sim.batch.runner import BatchOptions, run_batch
     from village_sim.cli.run_cmd import safe_name
 
     experiment = load_experiment(args.experiment)
-    plan = experiment.plan()
+    plan = build_plan(experiment)
     spec = experiment.spec
     if args.dry_run:
         print(
@@ -102,6 +111,7 @@ def handle(args: argparse.Namespace) -> int:
         max_in_flight=args.max_in_flight,
         progress=args.progress,
         parquet=args.parquet,
+        **({"wide_every": args.wide_every} if args.wide_every is not None else {}),
     )
     with _sigterm_as_interrupt():
         summary = run_batch(experiment, options)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from village_sim.batch.design.base import DesignPoints
-
-if TYPE_CHECKING:
-    from village_sim.batch.experiment import Experiment, GridDesign
+from village_sim.batch.experiment import Experiment, GridDesign
 
 
 def build(name: str, design: GridDesign, experiment: Experiment, offset: int = 0) -> DesignPoints:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from village_sim.batch.design.base import DesignPoints, salib_problem, sampled, sampler_seed
-
-if TYPE_CHECKING:
-    from village_sim.batch.experiment import Experiment, LhsDesign
+from village_sim.batch.experiment import Experiment, LhsDesign
 
 
 def build(name: str, design: LhsDesign, experiment: Experiment, offset: int = 0) -> DesignPoints:

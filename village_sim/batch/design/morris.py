@@ -5,14 +5,10 @@ The matching analysis is :mod:`village_sim.batch.analyze.morris`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from village_sim.batch.design.base import DesignPoints, salib_problem, sampled, sampler_seed
-
-if TYPE_CHECKING:
-    from village_sim.batch.experiment import Experiment, MorrisDesign
+from village_sim.batch.experiment import Experiment, MorrisDesign
 
 
 def build(name: str, design: MorrisDesign, experiment: Experiment, offset: int = 0) -> DesignPoints:

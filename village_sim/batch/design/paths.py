@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from village_sim.batch.design.base import DesignPoints
-
-if TYPE_CHECKING:
-    from village_sim.batch.experiment import Experiment, PathsDesign
+from village_sim.batch.experiment import Experiment, PathsDesign
 
 
 def build(name: str, design: PathsDesign, experiment: Experiment, offset: int = 0) -> DesignPoints:

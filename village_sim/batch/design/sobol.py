@@ -8,14 +8,11 @@ indices, ``N·(2k+2)`` with second-order indices. The matching analysis is
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from village_sim.batch.design.base import DesignPoints, salib_problem, sampled, sampler_seed
-
-if TYPE_CHECKING:
-    from village_sim.batch.experiment import Experiment, SobolDesign
+from village_sim.batch.experiment import Experiment, SobolDesign
 
 
 def build(name: str, design: SobolDesign, experiment: Experiment, offset: int = 0) -> DesignPoints:
