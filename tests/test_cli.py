@@ -45,6 +45,7 @@ RUN_FILES = (
     "manifest.json",
     "trade_graph.graphml",
     "plots",
+    ".village_sim",  # the marker: a folder village_sim wrote (only such are overwritten)
 )
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -352,11 +353,11 @@ def test_existing_file_as_out_is_refused(tmp_path: Path, small_scenario: Path) -
 
 def test_overwrite_replaces_the_folder(tmp_path: Path, small_scenario: Path) -> None:
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
+    assert call_cli(["run", small_scenario, "--steps", "2", "--out", out]).code == 0
+    (out / "plots" / "old.png").write_text("old")  # inside a folder it wrote: replaced with it
     result = call_cli(["run", small_scenario, "--steps", "3", "--out", out, "--overwrite"])
     assert result.code == 0, result.err
-    assert not (out / "old.txt").exists()
+    assert not (out / "plots" / "old.png").exists()
     assert (out / "summary.json").is_file()
     assert leftovers(tmp_path, "out", "scenario") == []
 

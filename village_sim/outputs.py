@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
@@ -33,22 +34,76 @@ if TYPE_CHECKING:
 
 
 class OutputExistsError(Exception):
-    """The output folder exists and is not empty (and overwriting was not asked for)."""
+    """The output folder may not be written.
+
+    It exists (and ``--overwrite`` was not given), it is not a folder this program wrote, or the
+    location cannot be written at all.
+    """
+
+
+MARKER = ".village_sim"
+"""The file that marks a folder as written by village_sim: JSON with its kind (``run``,
+``compare``, ``patterns``, ``batch``, ``calibration``) and, for folders written in one go, the
+names it holds. Only such a folder is ever replaced by ``--overwrite``."""
+
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<what>tmp|old)-(?P<pid>\d+)-[A-Za-z0-9_]+$")
+
+
+def write_marker(folder: Path, kind: str, names: list[str] | None = None) -> None:
+    """Mark ``folder`` as a ``kind`` folder of village_sim holding ``names`` (``None``: any)."""
+    data = {"written_by": "village_sim", "kind": kind, "names": names}
+    (folder / MARKER).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def own_folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` is not recognisably one this program wrote (``None`` when it is).
+
+    It must hold the :data:`MARKER` file and, for a folder written in one go, nothing but the
+    names the marker lists.
+    """
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict) or data.get("written_by") != "village_sim":
+        return f"it has no {MARKER} file, so it is not a folder village_sim wrote"
+    names = data.get("names")
+    if isinstance(names, list):
+        extra = sorted(p.name for p in folder.iterdir() if p.name not in {*names, MARKER})
+        if extra:
+            shown = ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")
+            return f"it holds files village_sim did not write there: {shown}"
+    return None
 
 
 def check_out_dir(directory: Path, overwrite: bool, keep: tuple[Path, ...] = ()) -> None:
-    """Refuse an existing, non-empty folder unless ``overwrite``.
+    """Refuse an output location that cannot or may not be written, before any work is done.
 
-    Even with ``overwrite``, a folder is never replaced when that would delete the working
-    directory (or a folder holding it), the file system root or home, or one of ``keep``
-    (the scenario file being run).
+    A new location must be creatable (its nearest existing folder writable); an existing one
+    must be an empty folder, or — with ``overwrite`` — a folder this program wrote (see
+    :func:`own_folder_problem`). Even then it is never replaced when that would delete the
+    working directory (or a folder holding it), the file system root or home, or one of
+    ``keep`` (the input files).
 
     Raises:
-        OutputExistsError: The folder may not be written.
+        OutputExistsError: The location may not be written; the message names it and what would
+            have been deleted.
     """
+    directory = Path(directory)
+    if directory.is_symlink():
+        raise OutputExistsError(
+            f"--out {directory}: is a symbolic link; expected the path of a folder itself"
+        )
     if not directory.exists():
+        _probe_writable(directory)
         return
-    if directory.is_dir() and not any(directory.iterdir()):
+    if not directory.is_dir():
+        raise OutputExistsError(
+            f"--out {directory}: exists and is not a folder; expected a new or empty folder "
+            "(it is never replaced, not even with --overwrite)"
+        )
+    _probe_writable(directory)
+    if not any(directory.iterdir()):
         return
     if not overwrite:
         raise OutputExistsError(
@@ -56,14 +111,17 @@ def check_out_dir(directory: Path, overwrite: bool, keep: tuple[Path, ...] = ())
             "folder (or give --overwrite to replace it)"
         )
     target = directory.resolve()
-    if not directory.is_dir():
-        return
     cwd = Path.cwd().resolve()
     protected = {Path(target.anchor), Path.home().resolve()}
-    if target in protected or cwd == target or target in cwd.parents:
+    if (
+        target in protected
+        or target in Path.home().resolve().parents
+        or cwd == target
+        or target in cwd.parents
+    ):
         raise OutputExistsError(
             f"{directory}: refusing to replace this folder (it holds the working directory or is "
-            "a system folder); expected a dedicated run folder"
+            "a system or home folder); expected a dedicated run folder"
         )
     for path in keep:
         resolved = Path(path).resolve()
@@ -72,6 +130,38 @@ def check_out_dir(directory: Path, overwrite: bool, keep: tuple[Path, ...] = ())
                 f"{directory}: refusing to replace this folder: it holds {path}; expected a "
                 "dedicated run folder"
             )
+    problem = own_folder_problem(directory)
+    if problem is not None:
+        raise OutputExistsError(
+            f"--overwrite {directory}: refusing to delete this folder: {problem}; expected a "
+            "folder written by village_sim (delete it yourself, or choose another --out)"
+        )
+
+
+def _probe_writable(directory: Path) -> None:
+    """Create and remove a folder where ``directory`` would go (or in it, when it exists)."""
+    base = directory
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    try:
+        if not base.is_dir():
+            raise NotADirectoryError(0, f"{base} is not a folder")
+        Path(tempfile.mkdtemp(prefix=".village_sim-probe-", dir=base)).rmdir()
+    except OSError as exc:
+        raise OutputExistsError(
+            f"--out {directory}: cannot write there ({exc.strerror or exc}); expected a folder "
+            "that can be created and written"
+        ) from None
+
+
+def remove_own_folder(directory: Path) -> None:
+    """Delete a folder this program wrote (checked again), moving it aside first."""
+    problem = own_folder_problem(directory)
+    if problem is not None:
+        raise OutputExistsError(f"{directory}: refusing to delete this folder: {problem}")
+    aside = _temp_sibling(directory, "old")
+    os.rename(directory, aside)
+    shutil.rmtree(aside)
 
 
 def resolved_yaml(scenario: Scenario, steps: int | None = None) -> str:
@@ -94,37 +184,90 @@ def write_run_folder(result: RunResult, directory: Path, overwrite: bool = False
     Args:
         result: The run.
         directory: Target folder.
-        overwrite: Replace an existing non-empty folder.
+        overwrite: Replace an existing run folder (only one this program wrote).
 
     Returns:
         The folder.
     """
-    with atomic_folder(directory, overwrite) as tmp:
+    with atomic_folder(directory, overwrite, kind="run") as tmp:
         _write_all(result, tmp)
     return directory
 
 
 @contextmanager
 def atomic_folder(
-    directory: Path, overwrite: bool = False, keep: tuple[Path, ...] = ()
+    directory: Path, overwrite: bool = False, keep: tuple[Path, ...] = (), kind: str = "run"
 ) -> Iterator[Path]:
     """Yield a temporary sibling folder that replaces ``directory`` only when the block succeeds.
+
+    The replacement is a sequence of renames: the old folder is moved aside, the new one moved
+    in, then the old one deleted. Temporary folders of runs that were killed (their process is
+    gone) are cleaned up first; an old folder moved aside by a killed run is put back.
+
+    Args:
+        directory: The folder to write.
+        overwrite: Replace an existing folder this program wrote.
+        keep: Input files that must not be deleted with it.
+        kind: What the folder is (``run``, ``compare``, ``patterns``), recorded in its marker.
 
     Raises:
         OutputExistsError: ``directory`` may not be written (see :func:`check_out_dir`).
     """
+    directory = Path(directory)
+    _clean_stale(directory)
     check_out_dir(directory, overwrite, keep)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
-    tmp.chmod(0o755)
+    tmp = _temp_sibling(directory, "tmp")
+    tmp.mkdir(mode=0o755)
     try:
         yield tmp
-        if directory.exists():
-            shutil.rmtree(directory) if directory.is_dir() else directory.unlink()
-        os.replace(tmp, directory)
+        write_marker(tmp, kind, sorted(p.name for p in tmp.iterdir()))
+        if directory.exists() and any(directory.iterdir()):
+            check_out_dir(directory, overwrite, keep)  # still ours (it may have changed)
+            aside = _temp_sibling(directory, "old")
+            os.rename(directory, aside)
+            os.replace(tmp, directory)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.replace(tmp, directory)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _temp_sibling(directory: Path, what: str) -> Path:
+    """A new name beside ``directory`` for a temporary or moved-aside folder of this process."""
+    token = os.urandom(4).hex()
+    return directory.parent / f".{directory.name}.{what}-{os.getpid()}-{token}"
+
+
+def _clean_stale(directory: Path) -> None:
+    """Remove temporary folders of killed runs beside ``directory``; put back a moved-aside one."""
+    parent = directory.parent
+    if not parent.is_dir():
+        return
+    for path in sorted(parent.iterdir()):
+        match = _TEMP.match(path.name)
+        if match is None or match["name"] != directory.name or not path.is_dir():
+            continue
+        if _alive(int(match["pid"])):
+            continue
+        if match["what"] == "old" and not directory.exists():
+            os.rename(path, directory)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _write_all(result: RunResult, out: Path) -> None:

@@ -246,7 +246,7 @@ def open_store(experiment: Experiment, plan: Plan, options: BatchOptions) -> tup
     Returns:
         The store and whether it is resumed.
     """
-    from village_sim.outputs import check_out_dir
+    from village_sim.outputs import check_out_dir, remove_own_folder, write_marker
 
     out = options.out
     path = out / STORE_FILE
@@ -282,13 +282,15 @@ def open_store(experiment: Experiment, plan: Plan, options: BatchOptions) -> tup
             )
         return store, True
     # --resume of a batch killed before its store existed starts it afresh
-    fresh_start = options.resume and _only_own_files(out)
-    check_out_dir(out, options.overwrite or fresh_start, keep=(experiment.source,))
+    if options.resume and _only_own_files(out):
+        shutil.rmtree(out)
+    check_out_dir(out, options.overwrite, keep=(experiment.source,))
     if out.exists() and any(out.iterdir()):
         if path.exists():  # never delete the store of a batch that is still running
             _connect_store(path, experiment).close()
-        shutil.rmtree(out)
+        remove_own_folder(out)
     out.mkdir(parents=True, exist_ok=True)
+    write_marker(out, "batch")
     (out / "experiment.yaml").write_text(experiment.text, encoding="utf-8")
     store = _connect_store(path, experiment)
     store.create(_factor_types(plan))
@@ -319,7 +321,7 @@ def _connect_store(path: Path, experiment: Experiment) -> Store:
 
 
 _OWN_FILES = frozenset(
-    {"experiment.yaml", PROGRESS_FILE, f".{PROGRESS_FILE}.tmp", f"{STORE_FILE}.wal"}
+    {"experiment.yaml", PROGRESS_FILE, f".{PROGRESS_FILE}.tmp", f"{STORE_FILE}.wal", ".village_sim"}
 )
 
 
@@ -687,10 +689,14 @@ def start_local_cluster(n_workers: int) -> Any:
     """A local Dask cluster on 127.0.0.1: ``n_workers`` processes of one thread each.
 
     The workers are child processes of this one (same process group); NumPy's thread pools are
-    limited to one thread in each; no dashboard is started.
+    limited to one thread in each. The cluster is closed to other processes: scheduler, workers
+    and client talk TLS with temporary credentials made for this cluster alone (a process
+    without them cannot connect, so cannot run code in the workers), and the scheduler's HTTP
+    server serves nothing, on a free port (no dashboard, no fixed port two batches collide on).
     """
     import dask
     from distributed import LocalCluster
+    from distributed.security import Security
 
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
     environ.update(SINGLE_THREAD_ENV)
@@ -704,12 +710,17 @@ def start_local_cluster(n_workers: int) -> Any:
         "distributed.worker.memory.monitor-interval": "1s",
         "distributed.scheduler.work-stealing": False,
     }
+    closed = {  # no HTTP routes: no dashboard, health, metrics or info pages
+        "distributed.scheduler.http.routes": [],
+        "distributed.worker.http.routes": [],
+    }
     with dask.config.set(
         {
             "distributed.nanny.pre-spawn-environ": environ,
             "distributed.worker.profile.enabled": False,
             "distributed.worker.daemon": True,
             **quiet,
+            **closed,
         }
     ):
         return LocalCluster(
@@ -717,7 +728,10 @@ def start_local_cluster(n_workers: int) -> Any:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
+            protocol="tls://",
+            security=Security.temporary(),
             dashboard_address=None,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         )
 

@@ -450,7 +450,7 @@ def run_calibration(
         ScenarioError: ``--resume`` with a changed calibration file, or invalid input.
         OutputExistsError: ``out`` exists, is not empty, and neither flag is given.
     """
-    from village_sim.outputs import check_out_dir
+    from village_sim.outputs import check_out_dir, remove_own_folder, write_marker
     from village_sim.scenario.errors import ScenarioError
 
     say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
@@ -475,8 +475,9 @@ def run_calibration(
     else:
         check_out_dir(out, overwrite or resume, keep=(config.source,))
         if out.exists() and any(out.iterdir()):
-            shutil.rmtree(out)
+            remove_own_folder(out)
     out.mkdir(parents=True, exist_ok=True)
+    write_marker(out, "calibration")
     (out / CONFIG_COPY).write_text(config.text, encoding="utf-8")
 
     spec = config.spec

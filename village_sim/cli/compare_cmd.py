@@ -62,7 +62,9 @@ def handle(args: argparse.Namespace) -> int:
             source=", ".join(args.scenarios),
         )
     out = args.out or Path("runs") / "compare"
-    with atomic_folder(out, args.overwrite, keep=tuple(Path(p) for p in args.scenarios)) as tmp:
+    with atomic_folder(
+        out, args.overwrite, keep=tuple(Path(p) for p in args.scenarios), kind="compare"
+    ) as tmp:
         result = compare(
             scenarios,
             args.replicates,

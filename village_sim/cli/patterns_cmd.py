@@ -71,7 +71,7 @@ def handle(args: argparse.Namespace) -> int:
             overrides.append(f"steps={args.steps}")
         scenario = load_scenario(source, overrides=overrides)
         out = args.out or Path("runs") / "patterns"
-        with atomic_folder(out, args.overwrite, keep=(source,)) as tmp:
+        with atomic_folder(out, args.overwrite, keep=(source,), kind="patterns") as tmp:
             runs = []
             for r, seed in enumerate(replicate_seeds(args.seed, args.replicates)):
                 runs.append(run(scenario, seed=seed).indicators)
