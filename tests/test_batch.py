@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import dask
 import duckdb
 import numpy as np
 import pandas as pd
@@ -437,7 +438,17 @@ def test_scheduler_address_and_a_run_raising_on_a_worker(folder: Path) -> None:
             """),
                 {},
             )
-            code, stdout, err = batch(path, "--out", out, "--scheduler", cluster.scheduler_address)
+            # the local cluster only lets in clients with its credentials (issue 15)
+            security = cluster.security
+            credentials = {
+                "distributed.comm.tls.ca-file": security.tls_ca_file,
+                "distributed.comm.tls.client.cert": security.tls_client_cert,
+                "distributed.comm.tls.client.key": security.tls_client_key,
+            }
+            with dask.config.set(credentials):
+                code, stdout, err = batch(
+                    path, "--out", out, "--scheduler", cluster.scheduler_address
+                )
     finally:
         cluster.close()
     rows = query(out, "SELECT seats, crash, error, worker FROM runs WHERE status = 'failed'")
