@@ -26,7 +26,7 @@ def test_books_balance_every_week_for_every_scenario_file(path: Path):
         assert model.week_stats["goods_error_kg"] == 0
         assert model.money.total() == model.money.opening_total
         assert model.goods.total() == model.goods.opening_total
-    stats = model.stats_frame()
+    stats = model.books.stats_frame()
     assert stats["kg_sold"].sum() > 0 or not scenario.livestream.enabled
 
 
@@ -41,7 +41,7 @@ def test_a_transfer_that_bypasses_the_ledger_shows_up_as_a_residual():
     model.step()
     model.money.balances["farmers"][0] += 1  # money from nowhere
     model.goods.balances["farm_store"][0] += 5  # goods from nowhere
-    model.settle()
+    model.books.settle(model.week)
     assert model.week_stats["money_error_yuan"] == pytest.approx(0.01)
     assert model.week_stats["goods_error_kg"] > 0
 
@@ -61,7 +61,7 @@ def test_ledger_transfers_are_double_entry_and_integer():
 
 def test_money_flows_reconcile_with_indicators():
     result = run(small_scenario(), seed=5)
-    stats = result.model.stats_frame()
+    stats = result.model.books.stats_frame()
     burn = result.scenario.metrics.burn_in_weeks
     kept = stats[stats["week"] >= burn]
     assert result.indicators["gmv"] == pytest.approx(kept["consumer_net_spend_yuan"].sum())

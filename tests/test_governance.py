@@ -143,10 +143,10 @@ def test_tool_handout_equips_local_anchors_and_new_ones():
 def test_standardisation_narrows_the_quality_spread():
     m = model_with(policy("supply_side", {"standardisation": {"quality_sd_factor": 0.3}}))
     m.step()
-    assert np.allclose(m.standard_factor, 0.3)
-    assert m.brand_quality_factor(0, 0) > VillageMarket(
+    assert np.allclose(m.governance.standard_factor, 0.3)
+    assert m.governance.brand_quality_factor(0, 0) > VillageMarket(
         small_scenario(), seed=1
-    ).brand_quality_factor(0, 0)
+    ).governance.brand_quality_factor(0, 0)
 
 
 def test_cold_chain_roads_make_routes_cold():

@@ -8,9 +8,9 @@ from helpers import small_scenario
 
 from village_sim.agents import tools as toolrules
 from village_sim.agents.consumers import _EmptySeeding
-from village_sim.agents.hub import spoilage_fraction
 from village_sim.agents.regulator import detection_probability
 from village_sim.agents.youth import Youth
+from village_sim.market.logistics import spoilage_fraction
 from village_sim.market.platform import capped_shares, organic_weights
 from village_sim.market.sessions import stall_probability
 from village_sim.model import VillageMarket
@@ -41,7 +41,7 @@ def test_mountain_villages_stall_more_than_plain_ones_in_a_run():
         ),
         seed=3,
     )
-    stats = result.model.stats_frame()
+    stats = result.model.books.stats_frame()
     mountain = stats["stalled_mountain"].sum() / stats["sessions_mountain"].sum()
     overall = stats["sessions_stalled"].sum() / stats["sessions_hosted"].sum()
     assert mountain > overall
@@ -179,7 +179,7 @@ def test_a_regulator_with_no_capacity_catches_nobody():
         external_anchors__honesty_cost_median=0.0,
     )
     result = run(scenario, seed=4)
-    stats = result.model.stats_frame()
+    stats = result.model.books.stats_frame()
     assert stats["kg_fake_sold"].sum() > 0, "cheap honesty should produce fake-origin sales"
     assert stats["inspections"].sum() == 0
     assert stats["detections"].sum() == 0
@@ -195,7 +195,7 @@ def test_regulators_with_capacity_fine_cheaters():
         external_anchors__honesty_cost_median=0.0,
     )
     result = run(scenario, seed=4)
-    assert result.model.stats_frame()["detections"].sum() > 0
+    assert result.model.books.stats_frame()["detections"].sum() > 0
     assert result.model.money.balances["government"][0] > 0
 
 
@@ -260,7 +260,7 @@ def test_return_hazard_rises_with_rural_income_and_falls_with_ability():
     model = VillageMarket(small_scenario(), seed=0)
     youth = _a_migrant(model)
     low = youth.return_hazard()
-    model.expected_rural_income *= 4
+    model.beliefs.expected_rural_income *= 4
     assert youth.return_hazard() > low
     youth.ability = 0.95
     able = youth.return_hazard()
@@ -271,9 +271,9 @@ def test_return_hazard_rises_with_rural_income_and_falls_with_ability():
 def test_recognition_raises_the_return_hazard():
     model = VillageMarket(small_scenario(), seed=0)
     youth = _a_migrant(model)
-    model.recognition = 0.1
+    model.beliefs.recognition = 0.1
     low = youth.return_hazard()
-    model.recognition = 0.9
+    model.beliefs.recognition = 0.9
     assert youth.return_hazard() > low
 
 
@@ -397,11 +397,11 @@ def test_orders_never_exceed_stock():
     model = VillageMarket(small_scenario(steps=20), seed=1)
     for _ in range(20):
         model.step()
-        s = model.market.sellers
-        if s is None:
+        orders = model.last_week.orders
+        if orders is None:
             continue
-        grams = model.market.week_fill["grams"]
-        assert np.all(grams <= s.stock_local + s.stock_import)
+        s = orders.sellers
+        assert np.all(orders.grams <= s.stock_local + s.stock_import)
 
 
 def test_hub_capacity_makes_parcels_wait_and_spoil_more():
@@ -413,7 +413,7 @@ def test_hub_capacity_makes_parcels_wait_and_spoil_more():
         }
     }
     roomy = run(small_scenario(steps=40, **fresh), seed=6)
-    shipped = roomy.model.stats_frame()["fresh_shipped_kg"]
+    shipped = roomy.model.books.stats_frame()["fresh_shipped_kg"]
     tight_capacity = float(shipped[shipped > 0].median()) * 0.5
     tight = run(
         small_scenario(steps=40, logistics__hub_capacity_kg_week=tight_capacity, **fresh), seed=6
@@ -424,7 +424,7 @@ def test_hub_capacity_makes_parcels_wait_and_spoil_more():
 
 # -- market network (MODEL.md §2) ------------------------------------------------------------------
 def test_market_network_views_agree_with_the_arrays():
-    from village_sim.market.network import follow_matrix, market_graph, supply_matrix
+    from village_sim.metrics.network import follow_matrix, market_graph, supply_matrix
 
     model = VillageMarket(small_scenario(steps=30), seed=5)
     for _ in range(30):

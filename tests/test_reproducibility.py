@@ -73,13 +73,15 @@ def test_switching_on_an_unrelated_mechanism_keeps_other_streams():
 def test_block_size_does_not_change_results(monkeypatch):
     """Consumers and offers are processed in blocks for speed; the blocks must not show in results."""
     from village_sim.agents import consumers
-    from village_sim.market import sessions
+    from village_sim.market import orders
 
     monkeypatch.setattr(consumers, "UNIT_BLOCK", 1 << 20)  # one block
-    monkeypatch.setattr(sessions, "OFFER_BLOCK", 1 << 24)
+    monkeypatch.setattr(consumers, "OFFER_BLOCK", 1 << 24)
+    monkeypatch.setattr(orders, "OFFER_BLOCK", 1 << 24)
     whole = run(small_scenario(steps=12), seed=4)
     monkeypatch.setattr(consumers, "UNIT_BLOCK", 333)  # uneven blocks: odd (unit, offer) counts
-    monkeypatch.setattr(sessions, "OFFER_BLOCK", 1001)
+    monkeypatch.setattr(consumers, "OFFER_BLOCK", 1001)
+    monkeypatch.setattr(orders, "OFFER_BLOCK", 1001)
     blocked = run(small_scenario(steps=12), seed=4)
     assert whole.indicators == blocked.indicators
     assert whole.timeseries.equals(blocked.timeseries)

@@ -12,6 +12,10 @@ from typing import Any
 
 import numpy as np
 
+OFFER_BLOCK = 1 << 17
+"""Flat (unit, offer) cells per block when a week's offers are summed or accumulated (the onlookers'
+running total, views per seller): a block fits in the CPU cache; a province's week does not."""
+
 
 def finite_or_none(value: Any) -> float | None:
     """``value`` as a float, or ``None`` where it is missing, not a number, NaN or infinite.

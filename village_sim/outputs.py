@@ -310,7 +310,7 @@ def pattern_block(indicators: dict[str, float | None]) -> dict | None:
 def village_table(model) -> pd.DataFrame:
     """One row per village: terrain, sales, farmer income and share, trust, stalls, spoilage."""
     world = model.world
-    vs = model.village_stats
+    vs = model.books.village
     income = model.farmers.yearly_income()
     n_v = world.n_villages
     farmers_v = model.farmers.village

@@ -16,17 +16,14 @@ learns by doing and quits after ``k`` weeks in a row with rolling income below
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent
 
 from village_sim.agents import tools as toolrules
-from village_sim.market.ledger import to_fen, to_grams
 from village_sim.numerics import mean_of_few
-
-if TYPE_CHECKING:
-    from village_sim.model import VillageMarket
+from village_sim.units import FEN_PER_YUAN, to_fen, to_grams
 
 LOCAL_KINDS = ("local", "farmer")
 
@@ -46,7 +43,7 @@ class Anchor(CellAgent):
 
     def __init__(
         self,
-        model: VillageMarket,
+        model: mesa.Model,
         kind: str,
         person_id: int,
         base_village: int,
@@ -193,7 +190,7 @@ class Anchor(CellAgent):
         p = self.product if product is None else product
         price = self.price[p]
         value = price * (1 - self.fee_rate(p) - self.commission())
-        value -= self.model.ship_cost_village[self.base_village]
+        value -= self.model.logistics.ship_cost_village[self.base_village]
         if self.kind == "external":
             kg = max(self.forecast_orders * self.model.products[p].pack_kg, 1.0)
             value -= self.model.config.external_anchors.slot_fee_week / kg
@@ -204,6 +201,23 @@ class Anchor(CellAgent):
         if not self.margin_history:
             return 0.0
         return max(mean_of_few(self.margin_history[-4:]), 0.0)
+
+    def perceived_detection(self) -> float:
+        """The anchor's belief of being caught cheating, higher when its goods are traceable."""
+        model = self.model
+        cfg = model.config.regulation
+        belief = model.beliefs.detection_belief
+        traceable = "traceability" in self.tools and self.tools["traceability"].in_use
+        if traceable or model.governance.traceability(self.base_village):
+            return 1 - (1 - belief) * (1 - cfg.p_traceability)
+        return belief
+
+    def _tool_support(self) -> float:
+        """Complexity removed by the village's service center (paper §4.2)."""
+        model = self.model
+        v = self.base_village
+        center = model.world.service_center[v] or model.governance.service_center(v)
+        return model.config.tools.service_center_support if center else 0.0
 
     # -- plan_week --------------------------------------------------------------------------------
     def plan_week(self) -> None:
@@ -247,9 +261,7 @@ class Anchor(CellAgent):
         best, best_score = self.product, -1.0
         for p in options:
             local, imported = self.stock_g(p)
-            available = (
-                local + imported + self.model.market.contracts.available_g(self.base_village, p)
-            )
+            available = local + imported + self.model.contracts.available_g(self.base_village, p)
             score = available * max(self.net_value_per_kg(p), 0.0) + (p == self.product)
             if score > best_score:
                 best, best_score = int(p), score
@@ -265,21 +277,21 @@ class Anchor(CellAgent):
         if local + imported > 0:
             return
         model = self.model
-        available = model.market.contracts.available_by_village_product()
+        available = model.contracts.available_by_village_product()
         price = self.price[None, :]
         fee = np.where(
-            model.product_array("fresh") > 0,
+            model.products.array("fresh") > 0,
             model.config.platform.fee_fresh,
             model.config.platform.fee_other,
         )[None, :]
-        kg = np.maximum(self.forecast_orders * model.product_array("pack_kg"), 1.0)[None, :]
+        kg = np.maximum(self.forecast_orders * model.products.array("pack_kg"), 1.0)[None, :]
         value = (
             price * (1 - fee - self.commission())
-            - model.ship_cost_village[:, None]
+            - model.logistics.ship_cost_village[:, None]
             - model.config.external_anchors.slot_fee_week / kg
         )
         score = np.where(
-            model.village_product_mask & (available > 0), available * np.maximum(value, 0.01), -1.0
+            model.world.product_mask & (available > 0), available * np.maximum(value, 0.01), -1.0
         )
         if score.max() <= 0:
             return
@@ -292,7 +304,7 @@ class Anchor(CellAgent):
             return
         cfg = self.model.config.anchors
         spec = self.model.products[self.product]
-        quality_factor = self.model.brand_quality_factor(self.base_village, self.product)
+        quality_factor = self.model.governance.brand_quality_factor(self.base_village, self.product)
         kg_week = self.forecast_orders * spec.pack_kg
         gain = cfg.brand_premium * quality_factor * spec.city_price * kg_week
         r = self.discount_rate
@@ -328,7 +340,7 @@ class Anchor(CellAgent):
             premium = (
                 cfg.brand_premium
                 * self.brand_equity()
-                * model.brand_quality_factor(self.base_village, p)
+                * model.governance.brand_quality_factor(self.base_village, p)
             )
             self.price[p] = spec.city_price * (1 + premium)
             return
@@ -342,9 +354,11 @@ class Anchor(CellAgent):
         self.price[p] = float(min(max(self.price[p], floor), spec.city_price))
 
     def _unit_cost_estimate(self, p: int) -> float:
-        reservation = self.model.market.contracts.typical_reservation(self.base_village, p)
+        reservation = self.model.contracts.typical_reservation(self.base_village, p)
         cost = self.unit_cost[p] if self.unit_cost[p] > 0 else reservation
-        return (cost + self.model.ship_cost_village[self.base_village]) / (1 - self.fee_rate(p))
+        return (cost + self.model.logistics.ship_cost_village[self.base_village]) / (
+            1 - self.fee_rate(p)
+        )
 
     def _stock_target_g(self) -> int:
         cfg = self.model.config.anchors
@@ -364,11 +378,11 @@ class Anchor(CellAgent):
         model = self.model
         local, imported = self.stock_g()
         need = self._stock_target_g() - local - imported
-        self.offer_price = model.market.contracts.offer_price(self)
+        self.offer_price = model.contracts.offer_price(self)
         if need <= 0:
             return
-        if model.market.contracts.may_source(self):
-            need -= model.market.contracts.buy_from_farmers(self, need)
+        if model.contracts.may_source(self):
+            need -= model.contracts.buy_from_farmers(self, need)
         if need > 0:
             self._maybe_import(min(need, self._week_need_g() - local - imported))
 
@@ -380,12 +394,12 @@ class Anchor(CellAgent):
         import_price = spec.import_price_share * spec.farm_gate_price
         net = (
             self.price[p] * (1 - self.fee_rate(p) - self.commission())
-            - (model.ship_cost_village[self.base_village])
+            - (model.logistics.ship_cost_village[self.base_village])
         )
         gain = net - import_price
         if gain <= 0:
             return
-        p_detect = model.perceived_detection(self)
+        p_detect = self.perceived_detection()
         fine = (
             model.config.regulation.fine_multiplier * model.governance.penalty_multiplier() * gain
         )
@@ -432,7 +446,7 @@ class Anchor(CellAgent):
         for name, spec in market.catalogue.items():
             if name in self.tools or spec.price > afford:
                 continue
-            peer = model.market.tool_adoption_share(name)
+            peer = model.tool_adoption.share(name, model.anchor_list)
             value = toolrules.perceived_weekly_value(
                 spec, market.perceived_fit, margin, market.overconfidence, peer, market.peer_weight
             )
@@ -448,12 +462,12 @@ class Anchor(CellAgent):
                 "tool_purchase", "anchors", self.index, "vendors", 0, to_fen(spec.price)
             )
         self.tools[name] = toolrules.Holding(name, self.model.week, handed_out)
-        self.model.anchor_changes += 1
+        self.model.tool_adoption.invalidate()
 
     def _update_tool_use(self, active: bool) -> None:
         """Apply the in-use rule to each tool held; idle tools still cost upkeep."""
         model = self.model
-        support = model.tool_support(self.base_village) if self.is_local else 0.0
+        support = self._tool_support() if self.is_local else 0.0
         fresh = model.products[self.product].fresh
         margin = self.weekly_margin()
         for holding in self.tools.values():
@@ -531,10 +545,55 @@ class Anchor(CellAgent):
         patience = min(
             0.95,
             cfg.patience_base
-            + cfg.patience_recognition * model.recognition
+            + cfg.patience_recognition * model.beliefs.recognition
             + model.governance.patience_bonus(self),
         )
         bar = cfg.reservation_wage_week * (1 - patience)
         self.below_bar_weeks = self.below_bar_weeks + 1 if rolling < bar else 0
         if self.below_bar_weeks >= cfg.exit_after_weeks:
-            model.retire_anchor(self)
+            self.retire()
+
+    def retire(self) -> None:
+        """Quit: stock goes to middlemen, followers and contracts are released."""
+        model = self.model
+        self.exit_week = model.week
+        model.tool_adoption.invalidate()
+        n_p = len(model.products)
+        for p in range(n_p):
+            slot = self.index * n_p + p
+            for group in ("anchor_stock", "anchor_import"):
+                grams = int(model.goods.balances[group][slot])
+                if grams <= 0:
+                    continue
+                model.goods.transfer(
+                    "liquidation", group, slot, "middlemen", self.base_village, grams
+                )
+                if group == "anchor_stock":
+                    model.books.village_goods.add("to_middlemen", self.base_village, grams)
+                price = model.products[p].farm_gate_price * 0.5
+                model.money.transfer(
+                    "liquidation",
+                    "middlemen",
+                    0,
+                    "anchors",
+                    self.index,
+                    int(price * grams / 1000 * FEN_PER_YUAN),
+                )
+        model.farmers.release_anchor(self.index)
+        model.consumers.drop_anchor(self.index)
+        for youth in model.youth:
+            if youth.anchor is self:
+                youth.stop_streaming()
+        model.week_stats["anchor_exits"] += 1
+        self.remove()
+
+
+def premises_free(model: mesa.Model, village: int) -> bool:
+    """Whether the village still has a site fit for a streaming base (MODEL.md §2 ``premises``)."""
+    cap = model.world.premises[village]
+    if cap < 0:
+        return True
+    local = sum(
+        1 for a in model.anchor_list if a.is_local and not a.exited and a.base_village == village
+    )
+    return local < cap

@@ -14,14 +14,20 @@ brings complaints and refunds, satisfaction brings follows, distrust drives unfo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 
+from village_sim.numerics import OFFER_BLOCK
 from village_sim.randomness import stochastic_round, thin, thin_nonzero
 
 if TYPE_CHECKING:
-    from village_sim.model import VillageMarket
+    from village_sim.market.logistics import Deliveries
+    from village_sim.market.orders import Orders
+    from village_sim.market.platform import Offers
+    from village_sim.market.sessions import Sellers
 
 EMPTY = -1
 
@@ -98,6 +104,21 @@ def _sum_of_products(a: np.ndarray, b: np.ndarray) -> np.float64:
     return piece(0, a.size)
 
 
+@dataclass
+class Choices:
+    """What consumers chose this week among their offers (counts of people).
+
+    Attributes:
+        viewers: (U, k) expected person-views of each offer.
+        buyers: (U, k) people who want to buy from each offer.
+        line: Flat (unit, offer) cells with buyers, row-major (the order lines).
+    """
+
+    viewers: np.ndarray
+    buyers: np.ndarray
+    line: np.ndarray
+
+
 class ConsumerPopulation:
     """All consumer units, as arrays.
 
@@ -105,7 +126,7 @@ class ConsumerPopulation:
         model: The model (scenario, world, random streams).
     """
 
-    def __init__(self, model: VillageMarket) -> None:
+    def __init__(self, model: mesa.Model) -> None:
         self.model = model
         sc = model.config
         cfg = sc.consumers
@@ -339,7 +360,31 @@ class ConsumerPopulation:
         return cells + first_cell, lost
 
     # -- choice ------------------------------------------------------------------------------------
-    def choose(
+    def choose(self, sellers: Sellers | None, offers: Offers | None) -> Choices | None:
+        """Viewers and buyers of this week's offers; some onlookers follow the anchor they watched.
+
+        The seller side of each offer's utility (price cut, advertised quality, brand, skill and
+        tool boosts) comes from ``sellers``; stalled sessions keep fewer viewers. None when
+        nobody streams.
+        """
+        if sellers is None:
+            return None
+        loss = self.model.config.anchors.stall_viewer_loss
+        stall_keep = np.append(1 - loss * sellers.stalled / np.maximum(sellers.sessions, 1), 1.0)
+        utility = {
+            "markdown": np.append(sellers.markdown, 0.0),
+            "quality": np.append(sellers.advertised, 0.0),
+            "brand": np.append(sellers.branded, 0.0),
+            "boost": np.append(sellers.boost, 0.0),
+            "trust_boost": np.append(sellers.trust_boost, 0.0),
+            "village": np.append(sellers.village, 0),
+        }
+        viewers, buyers = self.choose_offers(offers.offers, offers.slot_of, utility, stall_keep)
+        line = np.flatnonzero(buyers != 0)  # order lines (flat unit-offer cells), row-major
+        self._follow_from_views(offers.offers, viewers, buyers, sellers.ids, line)
+        return Choices(viewers, buyers, line)
+
+    def choose_offers(
         self,
         offers: np.ndarray,
         slot_of: np.ndarray,
@@ -475,6 +520,62 @@ class ConsumerPopulation:
         mix = self._mix.reshape(-1)[cells]
         return np.divide(pull, mix, out=np.zeros_like(mix), where=mix > 0)
 
+    # -- following from views ----------------------------------------------------------------------
+    def _onlooker_cumsum(
+        self, viewers: np.ndarray, buyers: np.ndarray, line: np.ndarray
+    ) -> np.ndarray:
+        """Running total of onlookers (viewers who did not buy, at least 0) over flat offers.
+
+        ``np.cumsum(np.maximum(viewers - buyers, 0.0))`` bit for bit (:func:`onlooker_cumsum_plain`):
+        a running sum adds in order, so each block starts from the last total. Computed block by
+        block into a buffer kept from week to week, so a province's week does not build two fresh
+        arrays of its every offer.
+        """
+        n = viewers.size
+        weights = getattr(self, "_weights_buffer", None)
+        if weights is None or weights.size != n:
+            weights = self._weights_buffer = np.empty(n, dtype=np.float64)
+        np.copyto(weights, viewers)
+        weights[line] = np.maximum(weights[line] - buyers[line], 0.0)  # elsewhere nobody bought
+        carry = 0.0
+        for lo in range(0, n, OFFER_BLOCK):
+            block = weights[lo : lo + OFFER_BLOCK]
+            block[0] += carry
+            np.cumsum(block, out=block)
+            carry = block[-1]
+        return weights
+
+    def _follow_from_views(
+        self,
+        offers: np.ndarray,
+        viewers: np.ndarray,
+        buyers: np.ndarray,
+        seller_ids: np.ndarray,
+        line: np.ndarray,
+    ) -> None:
+        """Some viewers who did not buy follow the anchor they watched.
+
+        ``line`` holds the flat cells with buyers; elsewhere the onlookers are all the viewers.
+        """
+        cfg = self.model.config.consumers
+        rng = self.rng
+        flat_viewers, flat_buyers = viewers.reshape(-1), buyers.reshape(-1)
+        weights = self._onlooker_cumsum(flat_viewers, flat_buyers, line)
+        # Joins are rare (a fraction of a person per offer): draw their number, then place each on
+        # an offer in proportion to its onlookers — the same expectation as thinning every offer.
+        total = int(stochastic_round(np.array(weights[-1] * cfg.follow_after_view), rng))
+        if total <= 0:
+            return
+        # Sorted targets search faster; their order does not matter (np.unique sorts the cells).
+        targets = np.sort(rng.random(total) * weights[-1])
+        cells = np.searchsorted(weights, targets, side="right")
+        cells, joins = np.unique(np.minimum(cells, weights.size - 1), return_counts=True)
+        u, j = np.divmod(cells, viewers.shape[1])
+        onlookers = np.maximum(flat_viewers[cells] - flat_buyers[cells], 0.0)  # float64
+        joins = np.minimum(joins, np.ceil(onlookers).astype(np.int64))
+        anchors = seller_ids[offers[u, j]]
+        self.add_follows(u, anchors, joins, np.full(u.size, cfg.trust_initial))
+
     # -- after delivery ------------------------------------------------------------------------------
     def experience(
         self,
@@ -513,6 +614,65 @@ class ConsumerPopulation:
         new_trust = np.clip(prior + cfg.trust_rate * (satisfaction - prior), 0, 1)
         joiners = thin(satisfied_buyers, cfg.follow_after_buy, self.rng)
         self.add_follows(units, anchors, joiners, new_trust)
+
+    def remember(self, orders: Orders | None) -> None:
+        """Remember who bought which village's goods; count repeat purchases (people)."""
+        if orders is None:
+            return
+        lines = orders.lines
+        repeat = self.remember_purchases(
+            lines["unit"], lines["village"], lines["buyers"], self.repeat_share_at(orders.cells)
+        )
+        stats = self.model.week_stats
+        stats["purchases"] += float(lines["buyers"].sum())
+        stats["repeat_purchases"] += float(repeat.sum())
+
+    def receive(self, deliveries: Deliveries | None) -> None:
+        """Compare received with advertised quality: complaints, refunds, trust, follows.
+
+        Buyers of spoiled parcels complain (some) and are refunded; of the rest, those let down
+        by more than ``complaint_gap`` complain and ask refunds; trust and follows move with
+        satisfaction (:meth:`experience`).
+        """
+        if deliveries is None:
+            return
+        model = self.model
+        cfg = model.config.consumers
+        stats = model.week_stats
+        lines, quality, spoiled = deliveries.lines, deliveries.quality, deliveries.spoiled
+        buyers = lines["buyers"]
+        intact = buyers - spoiled
+        gap = quality - lines["advertised"]
+        let_down = gap < -cfg.complaint_gap
+        problems = spoiled + np.where(let_down, intact, 0)
+        complaints = thin(problems, cfg.complain_given_problem, self.rng)
+        refunded_intact = thin(np.where(let_down, intact, 0), cfg.refund_given_problem, self.rng)
+        refund_fen = (spoiled + refunded_intact) * lines["price_fen"]
+        has = refund_fen > 0
+        model.money.transfer(
+            "refund", "anchors", lines["anchor"][has], "consumers", 0, refund_fen[has]
+        )
+        model.goods.transfer(
+            "refund_write_off",
+            "consumers",
+            0,
+            "written_off",
+            0,
+            int((refunded_intact * lines["pack_g"]).sum()),
+        )
+        anchor_complaints = np.bincount(
+            lines["anchor"], weights=complaints, minlength=model.anchor_count
+        )
+        for i in np.flatnonzero(anchor_complaints):
+            model.anchor_list[int(i)].complaints_week += int(anchor_complaints[i])
+        stats["complaints"] += float(complaints.sum())
+        stats["refunds_fen"] += float(refund_fen.sum())
+        satisfaction_intact = np.clip(
+            1 + (gap + cfg.trust_gap_tolerance) / (2 * max(cfg.complaint_gap, 1e-9)), 0, 1
+        )
+        satisfaction = satisfaction_intact * intact / np.maximum(buyers, 1)
+        satisfied = np.where(let_down, 0, intact - refunded_intact)
+        self.experience(lines["unit"], lines["anchor"], lines["village"], satisfaction, satisfied)
 
     def remember_purchases(
         self,

@@ -14,15 +14,12 @@ waits in the household's store and goes to middlemen a share at a time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import mesa
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
-from village_sim.market.ledger import to_fen
-
-if TYPE_CHECKING:
-    from village_sim.model import VillageMarket
+from village_sim.agents.anchor import Anchor, premises_free
+from village_sim.units import to_fen
 
 NO_ANCHOR = -1
 INCOME_WEEKS = 52
@@ -36,7 +33,7 @@ class FarmerPopulation:
         first_person_id: The ``person_id`` of household 0.
     """
 
-    def __init__(self, model: VillageMarket, first_person_id: int) -> None:
+    def __init__(self, model: mesa.Model, first_person_id: int) -> None:
         self.model = model
         sc = model.config
         cfg = sc.farmers
@@ -114,7 +111,7 @@ class FarmerPopulation:
     def middleman_price(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Price a middleman pays each household (yuan/kg): lower with poor information."""
         cfg = self.model.config.farmers
-        gate = self.model.product_array("farm_gate_price")[self.product[idx]]
+        gate = self.model.products.array("farm_gate_price")[self.product[idx]]
         info = self.price_info[idx]
         return gate * (cfg.uninformed_price_floor + (1 - cfg.uninformed_price_floor) * info)
 
@@ -150,8 +147,8 @@ class FarmerPopulation:
         idx = np.flatnonzero(grams > 0)
         if idx.size == 0:
             return
-        mean = model.product_array("quality_mean")[self.product[idx]]
-        sd = model.product_array("quality_sd")[self.product[idx]]
+        mean = model.products.array("quality_mean")[self.product[idx]]
+        sd = model.products.array("quality_sd")[self.product[idx]]
         self.stock_quality[idx] = np.clip(mean + self.quality_z[idx] * sd, 0, 1)
         model.goods.transfer(
             "opening_stock", "nature", self.village[idx], "farm_store", idx, grams[idx]
@@ -173,8 +170,11 @@ class FarmerPopulation:
         harvesting = grams > 0
         if not harvesting.any():
             return
-        sd = model.product_array("quality_sd")[self.product] * model.standard_factor[self.village]
-        mean = model.product_array("quality_mean")[self.product]
+        sd = (
+            model.products.array("quality_sd")[self.product]
+            * model.governance.standard_factor[self.village]
+        )
+        mean = model.products.array("quality_mean")[self.product]
         quality = np.clip(mean + self.quality_z * sd + weather.quality_shift[self.village], 0, 1)
         stock = model.goods.balances["farm_store"]
         old = stock.astype(float)
@@ -187,13 +187,53 @@ class FarmerPopulation:
         self.stock_quality = np.where(harvesting, blended, self.stock_quality)
         idx = np.flatnonzero(harvesting)
         model.goods.transfer("harvest", "nature", self.village[idx], "farm_store", idx, grams[idx])
-        model.village_goods.add("harvest", self.village[idx], grams[idx])
+        model.books.village_goods.add("harvest", self.village[idx], grams[idx])
+
+    def start_streaming(self) -> None:
+        """Literate, connected households may start their own stream (paper §3.1).
+
+        A household's member becomes an anchor of kind ``farmer`` selling its own product, with a
+        weekly chance ``stream_start_hazard × recognition`` (where a premises site is free).
+        """
+        model = self.model
+        if not model.config.livestream.enabled:
+            return
+        cfg = model.config.farmers
+        eligible = (
+            self.connected
+            & (self.literacy >= cfg.literacy_to_stream)
+            & (self.stream_anchor == NO_ANCHOR)
+        )
+        draws = model.streams["farmers"].random(self.n)
+        p = cfg.stream_start_hazard * model.beliefs.recognition
+        starters = np.flatnonzero(eligible & (draws < p))
+        for i in starters:
+            if not premises_free(model, int(self.village[i])):
+                continue
+            skill = float(self.literacy[i]) * 0.6
+            anchor = Anchor(
+                model,
+                "farmer",
+                int(self.person_id[i]),
+                int(self.village[i]),
+                skill,
+                float(self.literacy[i]),
+            )
+            anchor.own_product = anchor.product = int(self.product[i])
+            anchor.farmer_index = int(i)
+            self.stream_anchor[i] = anchor.index
+            self.contract_anchor[i] = NO_ANCHOR
+
+    def release_anchor(self, anchor_index: int) -> None:
+        """An anchor quit: its contracts end and its household stops streaming."""
+        self.contract_anchor[self.contract_anchor == anchor_index] = NO_ANCHOR
+        self.stream_anchor[self.stream_anchor == anchor_index] = NO_ANCHOR
 
     def sell_to_middlemen(self, week: int) -> None:
         """Sell what anchors did not take: all fresh produce, a share of storable produce."""
         model = self.model
         stock = model.goods.balances["farm_store"]
-        fresh = model.product_array("fresh")[self.product].astype(bool)
+        fresh = model.products.array("fresh")[self.product].astype(bool)
         share = np.where(fresh, 1.0, model.config.farmers.storable_sell_share)
         grams = np.where(fresh, stock, np.floor(stock * share).astype(np.int64))
         grams = np.minimum(grams, stock)
@@ -202,7 +242,7 @@ class FarmerPopulation:
             return
         g = grams[idx]
         model.goods.transfer("to_middlemen", "farm_store", idx, "middlemen", self.village[idx], g)
-        model.village_goods.add("to_middlemen", self.village[idx], g)
+        model.books.village_goods.add("to_middlemen", self.village[idx], g)
         pay = to_fen(self.middleman_price(idx) * g / 1000.0)
         model.money.transfer("middleman_sale", "middlemen", 0, "farmers", idx, pay)
 
@@ -213,7 +253,7 @@ class FarmerPopulation:
         held = np.flatnonzero(stock > 0)
         if held.size == 0:
             return
-        perish = model.product_array("perishability_per_day")[self.product[held]]
+        perish = model.products.array("perishability_per_day")[self.product[held]]
         lost = np.floor(stock[held] * (1 - np.exp(-perish * 7))).astype(np.int64)
         keep = lost > 0
         if keep.any():
@@ -221,7 +261,7 @@ class FarmerPopulation:
             model.goods.transfer(
                 "spoiled_origin", "farm_store", idx, "spoiled_origin", self.village[idx], lost[keep]
             )
-            model.village_goods.add("spoiled_origin", self.village[idx], lost[keep])
+            model.books.village_goods.add("spoiled_origin", self.village[idx], lost[keep])
 
     def close_week(self, week: int) -> None:
         """Record this week's farm-sales income and whether the household sold via live streams.
@@ -256,7 +296,7 @@ class FarmerPopulation:
 class Farmer(FixedAgent):
     """A farm household as a Mesa agent: a view on its row of :class:`FarmerPopulation`."""
 
-    def __init__(self, model: VillageMarket, index: int) -> None:
+    def __init__(self, model: mesa.Model, index: int) -> None:
         super().__init__(model)
         self.index = index
         pop = model.farmers

@@ -3,25 +3,14 @@
 A hub handles a weekly capacity of parcels (kg) and has a smaller refrigerated capacity. Shipments
 that waited from last week go first; what does not fit waits another week and keeps spoiling.
 A fresh shipment rides cold only if every road of its route has a cold-chain service and the hub
-still has cold capacity. Spoilage of a shipment is ``1 − exp(−perishability·days·temp_factor)``.
+still has cold capacity (spoilage: :func:`village_sim.market.logistics.spoilage_fraction`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import mesa
 import numpy as np
 from mesa.discrete_space import FixedAgent
-
-if TYPE_CHECKING:
-    from village_sim.model import VillageMarket
-
-
-def spoilage_fraction(
-    perishability: np.ndarray, days: np.ndarray, temp_factor: np.ndarray
-) -> np.ndarray:
-    """Share of a shipment lost: ``1 − exp(−perishability·days·temp_factor)`` (MODEL.md §3)."""
-    return 1.0 - np.exp(-perishability * days * temp_factor)
 
 
 class LogisticsHub(FixedAgent):
@@ -32,7 +21,7 @@ class LogisticsHub(FixedAgent):
         index: Hub index in ``world.hub_nodes``.
     """
 
-    def __init__(self, model: VillageMarket, index: int) -> None:
+    def __init__(self, model: mesa.Model, index: int) -> None:
         super().__init__(model)
         self.index = index
         world = model.world

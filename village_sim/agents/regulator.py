@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
-from village_sim.market.ledger import to_fen
+from village_sim.units import to_fen
 
 if TYPE_CHECKING:
     from village_sim.agents.anchor import Anchor
-    from village_sim.model import VillageMarket
 
 
 def detection_probability(p_base: float, p_monitoring: float, p_traceability: float) -> float:
@@ -30,7 +30,7 @@ def detection_probability(p_base: float, p_monitoring: float, p_traceability: fl
 class Regulator(FixedAgent):
     """A market regulator, placed at the county hub."""
 
-    def __init__(self, model: VillageMarket, index: int) -> None:
+    def __init__(self, model: mesa.Model, index: int) -> None:
         super().__init__(model)
         self.index = index
         self.cell = model.grid[model.world.hub_nodes[index % len(model.world.hub_nodes)]]
@@ -47,9 +47,10 @@ class Regulator(FixedAgent):
     def inspect(self) -> None:
         """Inspect the most complained-about anchors not yet inspected this week."""
         model = self.model
-        targets = model.market.inspection_queue(self.stream)
+        queue = model.inspections
+        targets = queue.pending(model.anchor_list, model.week, self.stream)
         for anchor in targets[: self.capacity()]:
-            model.market.inspected_this_week.add(anchor.index)
+            queue.inspected.add(anchor.index)
             self.inspections += 1
             model.week_stats["inspections"] += 1
             self._examine(anchor)
@@ -62,7 +63,8 @@ class Regulator(FixedAgent):
         if not (fake or exaggerating):
             return
         traceable = "traceability" in anchor.tools and anchor.tools["traceability"].in_use
-        p_trace = cfg.p_traceability if (traceable or model.traceability(anchor)) else 0.0
+        traceable = traceable or model.governance.traceability(anchor.base_village)
+        p_trace = cfg.p_traceability if traceable else 0.0
         p_monitor = min(1.0, cfg.p_monitoring + model.governance.monitoring_bonus())
         if fake:
             protection = model.governance.brand_protection(anchor.base_village)
@@ -93,3 +95,21 @@ class Regulator(FixedAgent):
 def complaint_order(complaints: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Indices by complaints, most first; ties in random order."""
     return np.lexsort((rng.random(complaints.size), -complaints))
+
+
+class InspectionQueue:
+    """Which trading anchors the county's regulators have not inspected yet this week."""
+
+    def __init__(self) -> None:
+        self.week = -1
+        self.inspected: set[int] = set()
+
+    def pending(self, anchors: list[Anchor], week: int, rng: np.random.Generator) -> list[Anchor]:
+        """Trading anchors not yet inspected this week, most complained-about first."""
+        if week != self.week:
+            self.week, self.inspected = week, set()
+        pool = [a for a in anchors if a.can_trade(week) and a.index not in self.inspected]
+        if not pool:
+            return []
+        complaints = np.array([sum(a.complaints_hist) for a in pool], dtype=float)
+        return [pool[i] for i in complaint_order(complaints, rng)]

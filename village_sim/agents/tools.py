@@ -11,7 +11,9 @@ from the gap between perceived and real benefit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from village_sim.scenario.schema import ToolSpec
 
@@ -74,3 +76,26 @@ def perceived_weekly_value(
     """What a buyer expects the tool to be worth a week (before buying)."""
     base = weekly_value(spec, perceived_fit, weekly_margin)
     return base * overconfidence * (1 + peer_weight * peer_share)
+
+
+class PeerAdoption:
+    """Share of active anchors holding each tool (what buyers see peers adopt).
+
+    Remembered until :meth:`invalidate` — called when an anchor joins, quits or acquires a tool.
+    """
+
+    def __init__(self) -> None:
+        self._shares: dict[str, float] = {}
+
+    def invalidate(self) -> None:
+        """Forget the remembered shares."""
+        self._shares = {}
+
+    def share(self, name: str, anchors: Sequence[Any]) -> float:
+        """Share of the active anchors among ``anchors`` that hold the tool ``name``."""
+        share = self._shares.get(name)
+        if share is None:
+            active = [a for a in anchors if not a.exited]
+            share = sum(name in a.tools for a in active) / len(active) if active else 0.0
+            self._shares[name] = share
+        return share

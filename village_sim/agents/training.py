@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from village_sim.market.ledger import to_fen
+import mesa
 
 if TYPE_CHECKING:
     from village_sim.agents.youth import Youth
-    from village_sim.model import VillageMarket
 
 
 @dataclass
@@ -32,9 +31,13 @@ class Cohort:
 
 
 class TrainingProgram:
-    """Schedules courses, admits applicants, pays for seats and keeps the cohorts."""
+    """Schedules courses, admits applicants and keeps the cohorts.
 
-    def __init__(self, model: VillageMarket) -> None:
+    Seats are paid for by governance (:meth:`~village_sim.governance.policies.Governance.fund_course`):
+    the status-quo seats from the government budget, extra seats and better courses from policies.
+    """
+
+    def __init__(self, model: mesa.Model) -> None:
         self.model = model
         self.applicants: list[Youth] = []
         self.cohorts: list[Cohort] = []
@@ -71,8 +74,6 @@ class TrainingProgram:
 
     def _open_course(self, course: str, spec) -> None:
         """Status-quo seats plus the seats policies pay for, filled from the applicants."""
-        from village_sim.governance import talent
-
         model = self.model
         cfg = model.config.training
         levers = model.governance.levers
@@ -88,10 +89,10 @@ class TrainingProgram:
         )
         sq = min(status_quo, len(self.applicants))
         wanted = min(extra_due, len(self.applicants) - sq)
-        extra = talent.buy_seats(model.governance, wanted, spec.cost_per_seat) if wanted else 0
-        if sq + extra == 0:
+        funded = model.governance.fund_course(spec.cost_per_seat, sq, wanted)
+        if funded is None:
             return
-        quality = talent.course_quality(model.governance, sq) if levers.course_quality > 1 else 1.0
+        extra, quality = funded
         self._start(course, sq, extra, quality)
 
     def _start(self, course: str, status_quo: int, extra: int, quality: float) -> None:
@@ -113,11 +114,3 @@ class TrainingProgram:
             youth.status = "training"
             youth.cohort = cohort.cohort_id
         self.applicants = [y for y in self.applicants if y not in chosen]
-        model.money.transfer(
-            "training",
-            "government_budget",
-            0,
-            "training_providers",
-            0,
-            to_fen(spec.cost_per_seat * status_quo),
-        )

@@ -12,22 +12,27 @@ who quits goes back to being a returnee (and may leave).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from enum import StrEnum
 
+import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent
 
-if TYPE_CHECKING:
-    from village_sim.model import VillageMarket
+from village_sim.agents.anchor import Anchor, premises_free
 
-MIGRANT, HOME, TRAINING, TRAINED, ANCHOR, EXITED = (
-    "migrant",
-    "home",
-    "training",
-    "trained",
-    "anchor",
-    "exited",
-)
+
+class Status(StrEnum):
+    """Where a young person stands (a role of the person, MODEL.md §1)."""
+
+    MIGRANT = "migrant"
+    HOME = "home"
+    TRAINING = "training"
+    TRAINED = "trained"
+    ANCHOR = "anchor"
+    EXITED = "exited"
+
+
+MIGRANT, HOME, TRAINING, TRAINED, ANCHOR, EXITED = tuple(Status)
 
 
 def logistic(x: float) -> float:
@@ -38,58 +43,91 @@ def logistic(x: float) -> float:
     return z / (1.0 + z)
 
 
-def return_hazards(model: VillageMarket) -> np.ndarray:
-    """Every young person's weekly return hazard, computed once a week for all of them.
+def return_hazards_plain(
+    beta: tuple[float, float, float, float, float, float],
+    wage: np.ndarray,
+    attachment: np.ndarray,
+    amenity: np.ndarray,
+    rural_income: float,
+    recognition: float,
+    subsidy: float,
+) -> np.ndarray:
+    """The return hazard of MODEL.md §3 as a formula (the plain form of :meth:`YouthRoster.hazards`).
 
-    ``logistic(β0 + β_income·Δincome + β_attach·attachment + β_recog·recognition
-    + β_amenity·amenities + β_subsidy·subsidy)`` with Δincome = (expected rural income − wage) / wage
-    and the subsidy relative to the wage (MODEL.md §3).
+    ``logistic(β0 + β_income·(rural_income − wage)/wage + β_attach·attachment
+    + β_recog·recognition + β_amenity·amenity + β_subsidy·subsidy/wage)``.
     """
-    key = (
-        model.week,
-        model.expected_rural_income,
-        model.recognition,
-        model.governance.returnee_subsidy_week(),
-    )
-    cached = getattr(model, "_youth_hazards", None)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    cfg = model.config.youth
-    wage, index, attachment, home = _youth_traits(model)
+    b0, b_income, b_attach, b_recog, b_amenity, b_subsidy = beta
     x = (
-        cfg.beta0
-        + cfg.beta_income * (model.expected_rural_income - wage) / wage
-        + cfg.beta_attach * attachment
-        + cfg.beta_recog * model.recognition
-        + cfg.beta_amenity * model.amenities[home]
-        + cfg.beta_subsidy * model.governance.returnee_subsidy_week() / wage
+        b0
+        + b_income * (rural_income - wage) / wage
+        + b_attach * attachment
+        + b_recog * recognition
+        + b_amenity * amenity
+        + b_subsidy * subsidy / wage
     )
-    hazards = np.zeros(model.youth_count)
-    hazards[index] = 1.0 / (1.0 + np.exp(-x))
-    model._youth_hazards = (key, hazards)
-    return hazards
+    return 1.0 / (1.0 + np.exp(-x))
 
 
-def _youth_traits(model: VillageMarket) -> tuple[np.ndarray, ...]:
-    """(urban wage, youth index, attachment, home village) of everyone in ``model.youth``.
+class YouthRoster:
+    """The county's young people as a registry: their indices, fixed traits and weekly hazards.
 
-    These traits are fixed once a person exists, so the arrays are built once (again only when
-    the number of young people changes or an ability is set) instead of every week.
+    Traits fixed once a person exists (urban wage, attachment, home village) are gathered into
+    arrays once, and every migrant's return hazard is computed once a week for all of them; both
+    are remembered here, where the people are registered, and forgotten when one joins or an
+    ability changes.
     """
-    people = model.youth
-    key = (model.youth_count, len(people))
-    cached = getattr(model, "_youth_traits", None)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    people = list(people)
-    traits = (
-        np.array([y.urban_wage for y in people]),
-        np.array([y.youth_index for y in people], dtype=np.int64),
-        np.array([y.attachment for y in people]),
-        np.array([y.home_village for y in people], dtype=np.int64),
-    )
-    model._youth_traits = (key, traits)
-    return traits
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._traits: tuple[np.ndarray, ...] | None = None
+        self._hazards: tuple[tuple, np.ndarray] | None = None
+
+    def enrol(self) -> int:
+        """Register a new young person; returns their index."""
+        index = self.count
+        self.count += 1
+        self.invalidate()
+        return index
+
+    def invalidate(self) -> None:
+        """Forget the remembered traits and hazards (a person joined or an ability changed)."""
+        self._traits = None
+        self._hazards = None
+
+    def hazards(self, model: mesa.Model) -> np.ndarray:
+        """Every young person's weekly return hazard (:func:`return_hazards_plain`), by index."""
+        beliefs = model.beliefs
+        subsidy = model.governance.returnee_subsidy_week()
+        key = (model.week, beliefs.expected_rural_income, beliefs.recognition, subsidy)
+        if self._hazards is not None and self._hazards[0] == key:
+            return self._hazards[1]
+        cfg = model.config.youth
+        wage, index, attachment, home = self._gather(model)
+        x = (
+            cfg.beta0
+            + cfg.beta_income * (beliefs.expected_rural_income - wage) / wage
+            + cfg.beta_attach * attachment
+            + cfg.beta_recog * beliefs.recognition
+            + cfg.beta_amenity * model.governance.amenities[home]
+            + cfg.beta_subsidy * subsidy / wage
+        )
+        hazards = np.zeros(self.count)
+        hazards[index] = 1.0 / (1.0 + np.exp(-x))
+        self._hazards = (key, hazards)
+        return hazards
+
+    def _gather(self, model: mesa.Model) -> tuple[np.ndarray, ...]:
+        """(urban wage, youth index, attachment, home village) of everyone in ``model.youth``."""
+        if self._traits is None:
+            people = list(model.youth)
+            self._traits = (
+                np.array([y.urban_wage for y in people]),
+                np.array([y.youth_index for y in people], dtype=np.int64),
+                np.array([y.attachment for y in people]),
+                np.array([y.home_village for y in people], dtype=np.int64),
+            )
+        return self._traits
 
 
 class Youth(CellAgent):
@@ -102,15 +140,12 @@ class Youth(CellAgent):
         at_home: Whether the person starts at home rather than in a city.
     """
 
-    def __init__(
-        self, model: VillageMarket, person_id: int, home_village: int, at_home: bool
-    ) -> None:
+    def __init__(self, model: mesa.Model, person_id: int, home_village: int, at_home: bool) -> None:
         super().__init__(model)
         cfg = model.config.youth
         rng = model.streams["youth"]
         self.person_id = person_id
-        self.youth_index = model.youth_count
-        model.youth_count += 1
+        self.youth_index = model.youth_roster.enrol()
         self.home_village = home_village
         self.city = int(rng.integers(model.world.n_cities))
         self.ability = float(rng.beta(2, 2))
@@ -155,12 +190,11 @@ class Youth(CellAgent):
     @ability.setter
     def ability(self, value: float) -> None:
         self._ability = float(value)
-        self.model._youth_hazards = None  # the weekly hazards depend on wages
-        self.model._youth_traits = None
+        self.model.youth_roster.invalidate()  # the weekly hazards depend on wages
 
     def return_hazard(self) -> float:
         """Weekly chance that a migrant comes home (MODEL.md §3)."""
-        return float(return_hazards(self.model)[self.youth_index])
+        return float(self.model.youth_roster.hazards(self.model)[self.youth_index])
 
     def start_chance(self) -> float:
         """Weekly chance of starting to stream, logistic in skill − skill_to_stream."""
@@ -173,14 +207,14 @@ class Youth(CellAgent):
         cfg = model.config.youth
         draw = self._rng.random()
         if self.status == MIGRANT:
-            if draw < return_hazards(model)[self.youth_index]:  # as return_hazard(), unboxed
+            if draw < model.youth_roster.hazards(model)[self.youth_index]:  # return_hazard()
                 self.status = HOME
                 self.returned_week = model.week
                 model.week_stats["youth_returned"] += 1
                 self._place()
         elif self.status == HOME:
             if not self.trained and self._rng.random() < cfg.enrol_chance * (
-                model.recognition + 0.5
+                model.beliefs.recognition + 0.5
             ):
                 model.training.apply(self)
             if self.status == HOME and draw < self.start_chance():
@@ -209,10 +243,8 @@ class Youth(CellAgent):
 
     def _start_streaming(self) -> None:
         model = self.model
-        if not model.has_premises(self.home_village) or not model.livestream_enabled:
+        if not premises_free(model, self.home_village) or not model.config.livestream.enabled:
             return
-        from village_sim.agents.anchor import Anchor
-
         self.anchor = Anchor(
             model,
             "local",

@@ -16,13 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 
-from village_sim.market.ledger import to_fen
+from village_sim.governance import co_governance, infrastructure, supply_side, talent
+from village_sim.units import to_fen
 
 if TYPE_CHECKING:
     from village_sim.agents.anchor import Anchor
-    from village_sim.model import VillageMarket
     from village_sim.scenario.policies import PolicyBase
 
 
@@ -53,9 +54,7 @@ class Levers:
 class Governance:
     """Scheduled, budgeted policies and the levers they set."""
 
-    def __init__(self, model: VillageMarket) -> None:
-        from village_sim.governance import co_governance, infrastructure, supply_side, talent
-
+    def __init__(self, model: mesa.Model) -> None:
         self.model = model
         self.policies = list(model.config.policies)
         self.paths = {
@@ -77,6 +76,7 @@ class Governance:
         self.awarded: set[int] = set()
         self.carry: dict[str, float] = {}
         self.log: list[dict] = []
+        self.standard_factor = np.ones(model.world.n_villages)
 
     # -- the week -----------------------------------------------------------------------------------
     def apply(self, week: int) -> None:
@@ -90,7 +90,6 @@ class Governance:
             if policy.active(week):
                 module.act(self, policy, levers, week)
         self.levers = levers
-        self.model.refresh_costs()
 
     def active(self, path: str) -> list[PolicyBase]:
         """Policies of a path active this week."""
@@ -138,7 +137,33 @@ class Governance:
         """Yuan spent by all policies so far."""
         return float(sum(self.spent_yuan.values()))
 
+    def fund_course(
+        self, cost_per_seat: float, status_quo: int, wanted_extra: int
+    ) -> tuple[int, float] | None:
+        """Pay for a course starting now (:func:`~village_sim.governance.talent.fund_course`)."""
+        return talent.fund_course(self, cost_per_seat, status_quo, wanted_extra)
+
     # -- levers read by mechanisms ------------------------------------------------------------------------
+    @property
+    def amenities(self) -> np.ndarray:
+        """Village amenities in [0, 1]: connectivity and an e-commerce service center."""
+        world = self.model.world
+        centers = world.service_center.copy()
+        for v in self.levers.service_center_villages:
+            centers[v] = True
+        return 0.5 * world.internet_share + 0.5 * centers
+
+    def brand_quality_factor(self, village: int, product: int) -> float:
+        """Share of a brand's premium the village's goods earn (paper §3.3, §4.3).
+
+        Standard quality allows a brand (the spread must be below ``brand_quality_sd_ref``); a
+        village public brand ("one village one product") adds to the premium.
+        """
+        model = self.model
+        sd = model.products[product].quality_sd * self.standard_factor[village]
+        standard = max(0.0, 1.0 - sd / model.config.anchors.brand_quality_sd_ref)
+        return standard * (1 + self.brand_boost(village))
+
     @property
     def commission_cap(self) -> float:
         """Largest commission rate an external anchor may take."""

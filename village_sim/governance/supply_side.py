@@ -31,12 +31,12 @@ def invest(gov: Governance, policy: SupplySidePolicy) -> None:
     households = np.bincount(model.farmers.village, minlength=model.world.n_villages)
     if m.standardisation is not None:
         spec = m.standardisation
-        for v in target_villages(gov, spec, -model.standard_factor):
+        for v in target_villages(gov, spec, -gov.standard_factor):
             cost = spec.yuan_per_household * households[v]
-            if model.standard_factor[v] > spec.quality_sd_factor and gov.pay(
+            if gov.standard_factor[v] > spec.quality_sd_factor and gov.pay(
                 policy, cost, "standardisation"
             ):
-                model.standard_factor[v] = spec.quality_sd_factor
+                gov.standard_factor[v] = spec.quality_sd_factor
     if m.traceability is not None:
         order = np.array([v in gov.traceable_villages for v in range(model.world.n_villages)])
         for v in target_villages(gov, m.traceability, order.astype(float)):

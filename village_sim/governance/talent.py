@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim.agents.youth import MIGRANT
+from village_sim.units import to_fen
 
 if TYPE_CHECKING:
     from village_sim.governance.policies import Governance, Levers
@@ -67,6 +68,33 @@ def seat_cost(course_cost: float, policy: TalentPolicy) -> float:
     training = policy.measures.training
     extra = training.quality_cost_per_seat if training and training.quality_multiplier > 1 else 0
     return course_cost + extra
+
+
+def fund_course(
+    gov: Governance, cost_per_seat: float, status_quo: int, wanted_extra: int
+) -> tuple[int, float] | None:
+    """Pay for a course that starts now: extra seats, a better course, the status-quo seats.
+
+    Extra seats are bought from the talent budgets (as many as they pay for); a talent policy
+    pays the quality upgrade of the status-quo seats; the status-quo seats themselves are paid
+    from the government budget (the county's training routine, not policy spending).
+
+    Returns:
+        ``(extra seats, quality multiplier)``, or None when the course has no seat at all.
+    """
+    extra = buy_seats(gov, wanted_extra, cost_per_seat) if wanted_extra else 0
+    if status_quo + extra == 0:
+        return None
+    quality = course_quality(gov, status_quo) if gov.levers.course_quality > 1 else 1.0
+    gov.model.money.transfer(
+        "training",
+        "government_budget",
+        0,
+        "training_providers",
+        0,
+        to_fen(cost_per_seat * status_quo),
+    )
+    return extra, quality
 
 
 def buy_seats(gov: Governance, wanted: int, cost_per_seat: float) -> int:
@@ -153,7 +181,7 @@ def _award(gov: Governance, policy: TalentPolicy) -> None:
         if not gov.pay(policy, spec.yuan_per_award, "honour_award", "anchors", best.index):
             return
         gov.awarded.add(best.index)
-        model.recognition += spec.recognition_per_award * (1 - model.recognition)
+        model.beliefs.recognition += spec.recognition_per_award * (1 - model.beliefs.recognition)
 
 
 def _run_alliance(gov: Governance, policy: TalentPolicy, levers: Levers) -> None:

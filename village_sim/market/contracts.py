@@ -12,30 +12,33 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 
 from village_sim.agents.farmer import NO_ANCHOR
-from village_sim.market.ledger import to_fen
 from village_sim.numerics import median
+from village_sim.units import to_fen
 
 if TYPE_CHECKING:
     from village_sim.agents.anchor import Anchor
-    from village_sim.model import VillageMarket
 
 
 class Contracts:
     """Sourcing from farm households: offers, acceptance, deliveries."""
 
-    def __init__(self, model: VillageMarket) -> None:
+    def __init__(self, model: mesa.Model) -> None:
         self.model = model
         self.rng = model.streams["contracts"]
+        self._week = -1
         self._reservation_cache: dict[tuple[int, int], float] = {}
         self._available: np.ndarray | None = None
 
-    def start_week(self) -> None:
-        """Forget last week's cached reservations (price information may have changed)."""
-        self._reservation_cache = {}
-        self._available: np.ndarray | None = None
+    def _this_week(self) -> None:
+        """Forget last week's reservations and stock snapshot (price information may change)."""
+        if self._week != self.model.week:
+            self._week = self.model.week
+            self._reservation_cache = {}
+            self._available = None
 
     def available_by_village_product(self) -> np.ndarray:
         """Grams connected growers could sell, (villages, products), as of the start of planning.
@@ -43,6 +46,7 @@ class Contracts:
         Computed once a week (after the harvest) so that anchors choosing what to sell compare
         the same snapshot.
         """
+        self._this_week()
         if self._available is None:
             model = self.model
             farmers = model.farmers
@@ -60,6 +64,7 @@ class Contracts:
 
     def typical_reservation(self, village: int, product: int) -> float:
         """Median reservation price of the village's growers of a product (yuan/kg)."""
+        self._this_week()
         key = (village, product)
         if key not in self._reservation_cache:
             idx = self._growers(village, product)

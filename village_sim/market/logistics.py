@@ -1,27 +1,27 @@
-"""Fulfilment (paper §3.2, §4.2): storage at origin, shipments through hubs, spoilage, delivery.
+"""Fulfilment (paper §3.2, §4.2): routes, shipments through hubs, spoilage, storage at origin.
 
 Filled orders are grouped into one shipment per (anchor, city) and routed along the cheapest path
 village → township → hub → city. Hubs decide what leaves this week and what rides cold
-(:class:`~village_sim.agents.hub.LogisticsHub`); what waits keeps spoiling. On delivery some buyers
-receive spoiled parcels (refunded; the goods are written off as spoiled in transit) and the rest
-compare the quality received with the quality advertised: a large shortfall brings complaints and
-refunds; trust and follows move with satisfaction. Goods waiting at origin spoil too, less in a
-village's cold storage while the power is on.
+(:class:`~village_sim.agents.hub.LogisticsHub`); what waits keeps spoiling. Spoilage of a shipment is
+``1 − exp(−perishability·days·temp_factor)`` (MODEL.md §3), ``temp_factor`` much lower on an end-to-end
+cold chain. What arrives is handed to consumers as a :class:`Deliveries` record: some parcels
+spoiled (their goods written off as spoiled in transit), the rest vary around the shipment's
+quality. Goods waiting at origin spoil too, less in a village's cold storage while the power is on.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 
-from village_sim.agents.hub import spoilage_fraction
-from village_sim.market.ledger import to_fen
 from village_sim.randomness import thin
+from village_sim.units import to_fen
 
 if TYPE_CHECKING:
-    from village_sim.market.sessions import Sellers
-    from village_sim.model import VillageMarket
+    from village_sim.market.orders import Orders
 
 QUEUE_FIELDS = (
     "spread",
@@ -38,6 +38,28 @@ QUEUE_FIELDS = (
 )
 
 
+def spoilage_fraction(
+    perishability: np.ndarray, days: np.ndarray, temp_factor: np.ndarray
+) -> np.ndarray:
+    """Share of a shipment lost: ``1 − exp(−perishability·days·temp_factor)`` (MODEL.md §3)."""
+    return 1.0 - np.exp(-perishability * days * temp_factor)
+
+
+@dataclass
+class Deliveries:
+    """Order lines delivered this week.
+
+    Attributes:
+        lines: The delivered order lines (the fields of :attr:`Orders.lines` plus ``shipment``).
+        quality: Quality each line's parcels arrived with, in [0, 1].
+        spoiled: Buyers of each line whose parcel spoiled on the way.
+    """
+
+    lines: dict[str, np.ndarray]
+    quality: np.ndarray
+    spoiled: np.ndarray
+
+
 def _concat(a: dict[str, np.ndarray] | None, b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     if not a:
         return b
@@ -49,9 +71,13 @@ def _select(d: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]
 
 
 class Logistics:
-    """Shipments, hubs, deliveries and storage at origin."""
+    """Routes, shipments, hubs, deliveries and storage at origin.
 
-    def __init__(self, model: VillageMarket) -> None:
+    Args:
+        model: The model (scenario, world, products, hubs, ledgers, governance levers).
+    """
+
+    def __init__(self, model: mesa.Model) -> None:
         self.model = model
         self.rng = model.streams["logistics"]
         self.queue: dict[str, np.ndarray] | None = None
@@ -59,17 +85,59 @@ class Logistics:
         self.next_id = 0
         self.edge_flow_kg: dict[tuple[int, int], float] = {}
         self._edge_cache: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+        self._cold_share = np.ones(model.world.n_villages)
+
+    # -- routes and storage --------------------------------------------------------------------------
+    def route_cost(self) -> np.ndarray:
+        """Shipping cost per kg village → city (V, C); shared delivery lowers the last mile."""
+        world = self.model.world
+        keep = self.model.governance.levers.last_mile_factor
+        if keep >= 1.0:
+            return world.route_cost
+        return world.route_cost - (1 - keep) * world.route_first_mile_cost
+
+    @property
+    def ship_cost_village(self) -> np.ndarray:
+        """Expected shipping cost per kg from each village (city-weighted mean over cities).
+
+        Computed when read: policies change routes and the last mile during a run.
+        """
+        world = self.model.world
+        w = world.city_weight / world.city_weight.sum()
+        return self.route_cost() @ w
+
+    def open_week(self) -> None:
+        """Note how much of each village's stock at origin fits in its cold storage this week."""
+        model = self.model
+        n_v = model.world.n_villages
+        n_p = len(model.products)
+        fresh = model.products.array("fresh").astype(bool)
+        held = np.zeros(n_v)
+        active = [a for a in model.anchor_list if not a.exited]
+        if active:
+            goods = model.goods.balances
+            n = model.anchor_count
+            stock = (goods["anchor_stock"][: n * n_p] + goods["anchor_import"][: n * n_p]).reshape(
+                n, n_p
+            )
+            index = np.array([a.index for a in active], dtype=np.int64)
+            village = np.array([a.base_village for a in active], dtype=np.int64)
+            # Integer grams per anchor, then kg added village by village in anchor order.
+            np.add.at(held, village, stock[index][:, fresh].sum(axis=1) / 1000)
+        cap = model.world.cold_storage_kg
+        share = np.where(held > 0, np.minimum(1.0, cap / np.maximum(held, 1e-9)), 1.0)
+        self._cold_share = share * model.world.power_reliability
+
+    def cold_storage_share(self, village: int) -> float:
+        """Share of stock at origin that fits in the village's cold storage (while powered)."""
+        return self._cold_share[village]
 
     # -- dispatch ----------------------------------------------------------------------------------
-    def dispatch(
-        self,
-        s: Sellers,
-        lines: dict[str, np.ndarray],
-        local_used: np.ndarray,
-        import_used: np.ndarray,
-    ) -> None:
+    def dispatch(self, orders: Orders) -> None:
         """Pack this week's filled orders into shipments (one per anchor and city)."""
         model = self.model
+        s, lines = orders.sellers, orders.lines
+        local_used = orders.local_used
         if lines["unit"].size == 0:
             return
         n_cities = model.world.n_cities
@@ -101,7 +169,7 @@ class Logistics:
             ids[has_local],
             local_part[has_local],
         )
-        model.village_goods.add("shipped", village[has_local], local_part[has_local])
+        model.books.village_goods.add("shipped", village[has_local], local_part[has_local])
         has_import = import_part > 0
         model.goods.transfer(
             "ship_import",
@@ -122,9 +190,10 @@ class Logistics:
             "city": ship_city,
             "grams": grams,
             "quality": quality,
-            "spread": model.product_array("quality_sd")[product] * model.standard_factor[village],
-            "fresh": model.product_array("fresh")[product].astype(bool),
-            "perish": model.product_array("perishability_per_day")[product],
+            "spread": model.products.array("quality_sd")[product]
+            * model.governance.standard_factor[village],
+            "fresh": model.products.array("fresh")[product].astype(bool),
+            "perish": model.products.array("perishability_per_day")[product],
             "waited": np.zeros(n, dtype=np.int64),
             "hub": model.world.route_hub[village, ship_city],
         }
@@ -134,12 +203,18 @@ class Logistics:
         self.pending_lines = _concat(self.pending_lines, lines)
 
     # -- ship and deliver ----------------------------------------------------------------------------
-    def ship(self) -> None:
-        """Hubs move what fits; shipments that leave are delivered, the rest wait a week."""
+    def ship(self, orders: Orders | None) -> Deliveries | None:
+        """Pack the week's orders; hubs move what fits; what leaves is delivered, the rest waits.
+
+        Returns:
+            The order lines delivered this week (None when nothing was waiting or packed).
+        """
+        if orders is not None:
+            self.dispatch(orders)
         model = self.model
         q = self.queue
         if not q or q["id"].size == 0:
-            return
+            return None
         world = model.world
         leaves = np.zeros(q["id"].size, dtype=bool)
         cold = np.zeros(q["id"].size, dtype=bool)
@@ -159,15 +234,16 @@ class Logistics:
         leaves[no_hub] = True
         cold[no_hub] = eligible[no_hub]
         self._charge_shipping(_select(q, leaves), cold[leaves])
-        self._deliver(_select(q, leaves), cold[leaves])
+        deliveries = self._deliver(_select(q, leaves), cold[leaves])
         rest = _select(q, ~leaves)
         rest["waited"] = rest["waited"] + 1
         self.queue = rest
+        return deliveries
 
     def _charge_shipping(self, q: dict[str, np.ndarray], cold: np.ndarray) -> None:
         model = self.model
         cfg = model.config.logistics
-        cost = model.route_cost()[q["village"], q["city"]] * np.where(
+        cost = self.route_cost()[q["village"], q["city"]] * np.where(
             cold, cfg.cold_cost_multiplier, 1.0
         )
         fen = to_fen(cost * q["grams"] / 1000)
@@ -176,17 +252,18 @@ class Logistics:
         for i, f in zip(q["anchor"], cost * q["grams"] / 1000, strict=True):
             model.anchor_list[int(i)].shipping_week += float(f)
 
-    def _deliver(self, q: dict[str, np.ndarray], cold: np.ndarray) -> None:
+    def _deliver(self, q: dict[str, np.ndarray], cold: np.ndarray) -> Deliveries | None:
         model = self.model
         cfg = model.config.logistics
         stats = model.week_stats
         if q["id"].size == 0:
-            return
+            return None
         days = model.world.route_days[q["village"], q["city"]] + 7.0 * q["waited"]
         temp = np.where(cold, cfg.cold_temp_factor, 1.0)
         frac = spoilage_fraction(q["perish"], days, temp)
         lines = self.pending_lines
-        assert lines is not None
+        if lines is None:
+            raise RuntimeError("shipments in the queue without order lines")
         pos = np.searchsorted(q["id"], lines["shipment"])
         pos = np.minimum(pos, q["id"].size - 1)
         arriving = q["id"][pos] == lines["shipment"]
@@ -208,14 +285,14 @@ class Logistics:
         stats["fresh_spoiled_kg"] += float(spoiled_g[fresh].sum()) / 1000
         stats["cold_shipped_kg"] += float(q["grams"][fresh & cold].sum()) / 1000
         stats["cold_spoiled_kg"] += float(spoiled_g[fresh & cold].sum()) / 1000
-        vs = model.village_stats
+        vs = model.books.village
         np.add.at(vs["fresh_shipped_kg"], q["village"][fresh], q["grams"][fresh] / 1000)
         np.add.at(vs["fresh_spoiled_kg"], q["village"][fresh], spoiled_g[fresh] / 1000)
         self._record_flows(q)
         # Each order line's parcels vary around the shipment's mean quality by the goods' spread
         # (paper §3.3: 品质参差不齐; standardisation narrows it).
         parcel = q["quality"][spos] + q["spread"][spos] * self.rng.standard_normal(spos.size)
-        self._consumers_receive(delivered_lines, np.clip(parcel, 0, 1), spoiled_buyers)
+        return Deliveries(delivered_lines, np.clip(parcel, 0, 1), spoiled_buyers)
 
     def _record_flows(self, q: dict[str, np.ndarray]) -> None:
         flows = self.edge_flow_kg
@@ -235,52 +312,6 @@ class Logistics:
             self._edge_cache[(village, city)] = edges
         return edges
 
-    def _consumers_receive(
-        self, lines: dict[str, np.ndarray], quality: np.ndarray, spoiled: np.ndarray
-    ) -> None:
-        """Compare received with advertised quality: complaints, refunds, trust, follows."""
-        model = self.model
-        cfg = model.config.consumers
-        stats = model.week_stats
-        consumers = model.consumers
-        buyers = lines["buyers"]
-        intact = buyers - spoiled
-        gap = quality - lines["advertised"]
-        let_down = gap < -cfg.complaint_gap
-        problems = spoiled + np.where(let_down, intact, 0)
-        complaints = thin(problems, cfg.complain_given_problem, consumers.rng)
-        refunded_intact = thin(
-            np.where(let_down, intact, 0), cfg.refund_given_problem, consumers.rng
-        )
-        refund_fen = (spoiled + refunded_intact) * lines["price_fen"]
-        has = refund_fen > 0
-        model.money.transfer(
-            "refund", "anchors", lines["anchor"][has], "consumers", 0, refund_fen[has]
-        )
-        model.goods.transfer(
-            "refund_write_off",
-            "consumers",
-            0,
-            "written_off",
-            0,
-            int((refunded_intact * lines["pack_g"]).sum()),
-        )
-        anchor_complaints = np.bincount(
-            lines["anchor"], weights=complaints, minlength=model.anchor_count
-        )
-        for i in np.flatnonzero(anchor_complaints):
-            model.anchor_list[int(i)].complaints_week += int(anchor_complaints[i])
-        stats["complaints"] += float(complaints.sum())
-        stats["refunds_fen"] += float(refund_fen.sum())
-        satisfaction_intact = np.clip(
-            1 + (gap + cfg.trust_gap_tolerance) / (2 * max(cfg.complaint_gap, 1e-9)), 0, 1
-        )
-        satisfaction = satisfaction_intact * intact / np.maximum(buyers, 1)
-        satisfied = np.where(let_down, 0, intact - refunded_intact)
-        consumers.experience(
-            lines["unit"], lines["anchor"], lines["village"], satisfaction, satisfied
-        )
-
     # -- storage at origin --------------------------------------------------------------------------
     def store_at_origin(self) -> None:
         """Unsold stock waits a week at origin and spoils; cold storage slows it (power allowing)."""
@@ -298,7 +329,7 @@ class Logistics:
                 if held + held_import == 0:
                     continue
                 perish = model.products[p].perishability_per_day
-                share_cold = model.cold_storage_share(anchor.base_village)
+                share_cold = self.cold_storage_share(anchor.base_village)
                 temp = share_cold * cfg.origin_cold_temp_factor + (1 - share_cold)
                 frac = 1 - np.exp(-perish * 7 * temp)
                 lost = int(held * frac)
@@ -312,7 +343,7 @@ class Logistics:
                         anchor.base_village,
                         lost,
                     )
-                    model.village_goods.add("spoiled_origin", anchor.base_village, lost)
+                    model.books.village_goods.add("spoiled_origin", anchor.base_village, lost)
                     anchor.cogs_week += lost * anchor.unit_cost[p] / 1000
                 if lost_import:
                     model.goods.transfer(

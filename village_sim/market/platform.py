@@ -18,27 +18,31 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 
 from village_sim.randomness import draw_index, sampling_table
+from village_sim.units import to_fen
 
 if TYPE_CHECKING:
-    from village_sim.model import VillageMarket
+    from village_sim.market.sessions import Sellers
 
 
 @dataclass
-class Allocation:
-    """The week's offers.
+class Offers:
+    """The week's offers: what each consumer unit sees.
 
     Attributes:
         offers: (U, k) seller positions (``-1`` = no offer).
         slot_of: (U, k) the unit's follow slot holding that seller (``-1`` = not followed).
         paid: (U, k) whether the slot was paid traffic.
+        paid_delivered: (A,) paid person-views delivered to each seller.
     """
 
     offers: np.ndarray
     slot_of: np.ndarray
     paid: np.ndarray
+    paid_delivered: np.ndarray | None = None
 
     @property
     def followed(self) -> np.ndarray:
@@ -79,13 +83,50 @@ def capped_shares(weights: np.ndarray, cap: float) -> np.ndarray:
 
 
 class Platform:
-    """Traffic allocation and the platform's fees."""
+    """Traffic allocation and the platform's fees.
 
-    def __init__(self, model: VillageMarket) -> None:
+    Args:
+        model: The model (scenario, consumers, governance levers, ledgers, week).
+    """
+
+    def __init__(self, model: mesa.Model) -> None:
         self.model = model
         self.rng = model.streams["platform"]
 
-    def allocate(
+    def allocate(self, sellers: Sellers | None) -> Offers | None:
+        """Every unit's offers for this week; paid traffic is delivered and charged.
+
+        Organic traffic follows followers, recent conversion and air time; paid traffic what
+        sellers asked to buy (None when nobody streams).
+        """
+        if sellers is None:
+            return None
+        anchors = sellers.anchors
+        orders4 = np.array([sum(a.orders_hist) for a in anchors], dtype=float)
+        views4 = np.array([sum(a.views_hist) for a in anchors], dtype=float)
+        paid_request = np.array([a.paid_views for a in anchors], dtype=float)
+        offers, paid_delivered = self.allocate_views(
+            sellers.ids,
+            sellers.followers,
+            orders4,
+            views4,
+            paid_request,
+            sellers.local,
+            sellers.sessions,
+        )
+        self._charge_paid_traffic(sellers.ids, np.minimum(paid_delivered, paid_request))
+        offers.paid_delivered = paid_delivered
+        return offers
+
+    def _charge_paid_traffic(self, ids: np.ndarray, views: np.ndarray) -> None:
+        cpm = self.model.config.platform.cpm_yuan
+        fen = to_fen(views * cpm / 1000)
+        buyers = np.flatnonzero(fen > 0)
+        self.model.money.transfer(
+            "paid_traffic", "anchors", ids[buyers], "platform", 0, fen[buyers]
+        )
+
+    def allocate_views(
         self,
         seller_ids: np.ndarray,
         followers: np.ndarray,
@@ -94,8 +135,8 @@ class Platform:
         paid_request: np.ndarray,
         is_local: np.ndarray,
         sessions: np.ndarray | None = None,
-    ) -> tuple[Allocation, np.ndarray]:
-        """Choose every unit's offers for this week.
+    ) -> tuple[Offers, np.ndarray]:
+        """Choose every unit's offers for this week (the arrays behind :meth:`allocate`).
 
         Args:
             seller_ids: Global anchor index of each seller this week (A,).
@@ -162,7 +203,7 @@ class Platform:
         _match_follow_slots(offers, slot_of, fpos, left_rows, left_slots)
         paid_offers = offers.reshape(-1)[np.flatnonzero(is_paid)]
         paid_delivered = np.bincount(paid_offers, minlength=n_sellers).astype(float) * slot_views
-        return Allocation(offers, slot_of, is_paid), paid_delivered
+        return Offers(offers, slot_of, is_paid), paid_delivered
 
     def _place_followed(
         self,

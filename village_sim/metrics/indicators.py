@@ -1,7 +1,8 @@
 """Indicators (INTERFACE.md): every name computed from model state, weekly and for the whole run.
 
-Mechanisms count what happens in ``model.week_stats`` (sessions, stalls, kg sold, kg spoiled ...);
-this module only reads. Each indicator has a *run kind*:
+Mechanisms count what happens in the books' weekly tallies (``model.week_stats``, see
+:data:`village_sim.market.books.COUNTERS`: sessions, stalls, kg sold, kg spoiled ...); this module
+only reads. Each indicator has a *run kind*:
 
 - ``ratio``: Σ numerator / Σ denominator over weeks from ``metrics.burn_in_weeks`` on;
 - ``mean``: mean of the weekly values over those weeks;
@@ -18,12 +19,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
-
-if TYPE_CHECKING:
-    from village_sim.model import VillageMarket
 
 
 @dataclass(frozen=True)
@@ -52,46 +50,6 @@ RATIOS = {
     "repeat_purchase_rate": ("repeat_purchases", "purchases"),
     "unmet_demand_share": ("orders_unmet", "orders_wanted"),
 }
-
-COUNTERS = (
-    "ambient_shipped_kg",
-    "ambient_spoiled_kg",
-    "anchor_exits",
-    "cold_shipped_kg",
-    "cold_spoiled_kg",
-    "complaints",
-    "consumer_net_spend_yuan",
-    "detections",
-    "fake_detections",
-    "farmer_live_receipts_yuan",
-    "fresh_shipped_kg",
-    "fresh_spoiled_kg",
-    "goods_error_kg",
-    "gross_gmv_yuan",
-    "inspections",
-    "kg_fake_sold",
-    "kg_sold",
-    "local_gmv_yuan",
-    "markdown_kg",
-    "money_error_yuan",
-    "orders_filled",
-    "orders_unmet",
-    "orders_wanted",
-    "policy_spend_yuan",
-    "purchases",
-    "refunds_fen",
-    "repeat_purchases",
-    "sessions_hosted",
-    "sessions_mountain",
-    "sessions_stalled",
-    "stalled_mountain",
-    "suspensions",
-    "tool_weeks_held",
-    "tool_weeks_idle",
-    "views",
-    "youth_returned",
-)
-"""Weekly tallies the mechanisms keep in ``model.week_stats`` (all start at zero each week)."""
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("technology_suspension_rate", "ratio", "share", "idle tool-weeks / held tool-weeks"),
@@ -193,10 +151,10 @@ def _safe_ratio(num: float, den: float) -> float | None:
 # ------------------------------------------------------------------------------------------------
 # Weekly reporters (small named functions; DataCollector calls them after every step)
 # ------------------------------------------------------------------------------------------------
-def _ratio_reporter(name: str) -> Callable[[VillageMarket], float | None]:
+def _ratio_reporter(name: str) -> Callable[[mesa.Model], float | None]:
     num, den = RATIOS[name]
 
-    def reporter(model: VillageMarket) -> float | None:
+    def reporter(model: mesa.Model) -> float | None:
         return _safe_ratio(model.week_stats[num], model.week_stats[den])
 
     reporter.__name__ = name
@@ -204,9 +162,15 @@ def _ratio_reporter(name: str) -> Callable[[VillageMarket], float | None]:
     return reporter
 
 
-def traffic_hhi(model: VillageMarket) -> float | None:
+def _views_by_seller(model: mesa.Model) -> np.ndarray:
+    """This week's person-views of each seller (empty when nobody streamed)."""
+    orders = model.last_week.orders
+    return orders.views_by_seller if orders is not None else np.zeros(0)
+
+
+def traffic_hhi(model: mesa.Model) -> float | None:
     """Herfindahl index of this week's person-views over anchors."""
-    views = model.market.views_by_seller
+    views = _views_by_seller(model)
     total = views.sum() if views.size else 0.0
     if total <= 0:
         return None
@@ -214,9 +178,9 @@ def traffic_hhi(model: VillageMarket) -> float | None:
     return float((shares**2).sum())
 
 
-def top10_traffic_share(model: VillageMarket) -> float | None:
+def top10_traffic_share(model: mesa.Model) -> float | None:
     """Share of person-views going to the top ceil(0.1·n) anchors."""
-    views = model.market.views_by_seller
+    views = _views_by_seller(model)
     total = views.sum() if views.size else 0.0
     if total <= 0:
         return None
@@ -224,13 +188,13 @@ def top10_traffic_share(model: VillageMarket) -> float | None:
     return float(np.sort(views)[::-1][:top].sum() / total)
 
 
-def village_brand_trust(model: VillageMarket) -> float:
+def village_brand_trust(model: mesa.Model) -> float:
     """Scale-weighted mean trust of consumer units in village brands."""
     return model.consumers.mean_brand_trust()
 
 
 def _cohort_share(
-    model: VillageMarket, horizon: int, started_only: bool, among_starters: bool = False
+    model: mesa.Model, horizon: int, started_only: bool, among_starters: bool = False
 ) -> float | None:
     trainees = hits = 0
     week = model.week
@@ -251,12 +215,12 @@ def _cohort_share(
     return _safe_ratio(hits, trainees)
 
 
-def anchor_retention_52w(model: VillageMarket) -> float | None:
+def anchor_retention_52w(model: mesa.Model) -> float | None:
     """Share of trainees still streaming 52 weeks after their course ended (eligible cohorts)."""
     return _cohort_share(model, model.config.metrics.retention_weeks, started_only=False)
 
 
-def starter_retention_52w(model: VillageMarket) -> float | None:
+def starter_retention_52w(model: mesa.Model) -> float | None:
     """Of trainees who started streaming within 52 weeks of their course, the share streaming then.
 
     Eligible cohorts only (extension of INTERFACE.md's retention).
@@ -266,19 +230,19 @@ def starter_retention_52w(model: VillageMarket) -> float | None:
     )
 
 
-def training_conversion_rate(model: VillageMarket) -> float | None:
+def training_conversion_rate(model: mesa.Model) -> float | None:
     """Share of trainees who started streaming within 12 weeks of their course."""
     return _cohort_share(model, model.config.metrics.conversion_window_weeks, started_only=True)
 
 
-def imitation_share(model: VillageMarket) -> float | None:
+def imitation_share(model: mesa.Model) -> float | None:
     """Share of active local anchors on the imitate strategy."""
     week = model.week
     local = [a for a in model.anchor_list if a.is_local and a.can_trade(week)]
     return _safe_ratio(sum(a.strategy == "imitate" for a in local), len(local))
 
 
-def micro_seller_share(model: VillageMarket) -> float | None:
+def micro_seller_share(model: mesa.Model) -> float | None:
     """Share of rural sellers (≥ 13 active weeks) with annualised revenue under the micro line."""
     line = model.config.metrics.micro_seller_threshold_yuan
     sellers = [a for a in model.anchor_list if a.is_local and not a.exited and a.active_weeks >= 13]
@@ -304,18 +268,18 @@ def gini(values: np.ndarray) -> float | None:
     return float((2 * np.arange(1, n + 1) - n - 1).dot(x) / (n * x.sum()))
 
 
-def farmer_income_mean(model: VillageMarket) -> float | None:
+def farmer_income_mean(model: mesa.Model) -> float | None:
     """Mean farm-sales income per household over the last 52 weeks (yuan)."""
     income = model.farmers.yearly_income()
     return float(income.mean()) if income.size else None
 
 
-def farmer_income_gini(model: VillageMarket) -> float | None:
+def farmer_income_gini(model: mesa.Model) -> float | None:
     """Gini of farm-sales income over the last 52 weeks."""
     return gini(model.farmers.yearly_income())
 
 
-def income_ratio_elderly(model: VillageMarket) -> float | None:
+def income_ratio_elderly(model: mesa.Model) -> float | None:
     """Mean income of elderly households / mean income of the others (the digital divide)."""
     income = model.farmers.yearly_income()
     elderly = model.farmers.elderly
@@ -325,49 +289,49 @@ def income_ratio_elderly(model: VillageMarket) -> float | None:
     return None if other <= 0 else float(income[elderly].mean() / other)
 
 
-def livestream_farmer_share(model: VillageMarket) -> float | None:
+def livestream_farmer_share(model: mesa.Model) -> float | None:
     """Share of households that sold through live streams in the last 52 weeks."""
     sells = model.farmers.sells_live()
     return float(sells.mean()) if sells.size else None
 
 
-def active_anchors(model: VillageMarket) -> int:
+def active_anchors(model: mesa.Model) -> int:
     """Anchors not exited, not suspended, with at least one session this week."""
     week = model.week
     return sum(1 for a in model.anchor_list if a.can_trade(week) and a.sessions > 0)
 
 
-def youth_returned(model: VillageMarket) -> float:
+def youth_returned(model: mesa.Model) -> float:
     """Migrants who came home this week."""
     return model.week_stats["youth_returned"]
 
 
-def gmv(model: VillageMarket) -> float:
+def gmv(model: mesa.Model) -> float:
     """Consumers' live-stream spending this week net of refunds (yuan)."""
     return model.week_stats["consumer_net_spend_yuan"]
 
 
-def consumer_trust(model: VillageMarket) -> float | None:
+def consumer_trust(model: mesa.Model) -> float | None:
     """Scale-weighted mean trust of consumer units in the anchors they follow."""
     return model.consumers.mean_anchor_trust()
 
 
-def complaints(model: VillageMarket) -> float:
+def complaints(model: mesa.Model) -> float:
     """Complaints lodged with regulators this week (people)."""
     return model.week_stats["complaints"]
 
 
-def policy_spend(model: VillageMarket) -> float:
+def policy_spend(model: mesa.Model) -> float:
     """Yuan spent by policies this week."""
     return model.week_stats["policy_spend_yuan"]
 
 
-def goods_balance_error_kg(model: VillageMarket) -> float:
+def goods_balance_error_kg(model: mesa.Model) -> float:
     """This week's largest goods residual (kg)."""
     return model.week_stats["goods_error_kg"]
 
 
-def money_balance_error_yuan(model: VillageMarket) -> float:
+def money_balance_error_yuan(model: mesa.Model) -> float:
     """This week's money residual (yuan)."""
     return model.week_stats["money_error_yuan"]
 
@@ -400,18 +364,18 @@ _FUNCTIONS = {
 
 
 def _nan_when_undefined(
-    reporter: Callable[[VillageMarket], float | None],
-) -> Callable[[VillageMarket], float]:
+    reporter: Callable[[mesa.Model], float | None],
+) -> Callable[[mesa.Model], float]:
     """The weekly reporter with NaN for undefined: numeric columns in the DataCollector's frame."""
 
-    def report(model: VillageMarket) -> float:
+    def report(model: mesa.Model) -> float:
         value = reporter(model)
         return math.nan if value is None else value
 
     return report
 
 
-REPORTERS: dict[str, Callable[[VillageMarket], float]] = {
+REPORTERS: dict[str, Callable[[mesa.Model], float]] = {
     name: _nan_when_undefined(_ratio_reporter(name) if name in RATIOS else _FUNCTIONS[name])
     for name in INDICATOR_NAMES
 }
@@ -421,10 +385,10 @@ REPORTERS: dict[str, Callable[[VillageMarket], float]] = {
 # ------------------------------------------------------------------------------------------------
 # Whole-run values
 # ------------------------------------------------------------------------------------------------
-def run_values(model: VillageMarket) -> dict[str, float | None]:
+def run_values(model: mesa.Model) -> dict[str, float | None]:
     """Every indicator's whole-run value (see the module docstring for the run kinds)."""
     weekly = model.datacollector.get_model_vars_dataframe()
-    stats = model.stats_frame()
+    stats = model.books.stats_frame()
     burn = model.config.metrics.burn_in_weeks
     keep = stats["week"] >= burn if len(stats) > burn else stats["week"] >= 0
     out: dict[str, float | None] = {}

@@ -9,16 +9,11 @@ week: once as a household and once as an anchor — the same ``person_id``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import mesa
 import numpy as np
 import pandas as pd
 
-from village_sim.market.ledger import FEN_PER_YUAN
-
-if TYPE_CHECKING:
-    from village_sim.model import VillageMarket
-
+from village_sim.units import FEN_PER_YUAN
 
 PANEL_COLUMNS = ["week", "person_id", "role", "village", "income", "skill", "followers", "strategy"]
 """Columns of ``agents.parquet``: one row per person and week."""
@@ -27,7 +22,7 @@ PANEL_COLUMNS = ["week", "person_id", "role", "village", "income", "skill", "fol
 class PanelRecorder:
     """Collects the panel week by week (arrays, concatenated once at the end)."""
 
-    def __init__(self, model: VillageMarket) -> None:
+    def __init__(self, model: mesa.Model) -> None:
         self.model = model
         self.chunks: list[pd.DataFrame] = []
 
@@ -56,7 +51,7 @@ class PanelRecorder:
             if y.status == "anchor":
                 continue
             rows.append(
-                (week, y.person_id, y.status, y.home_village, np.nan, y.skill, np.nan, None)
+                (week, y.person_id, str(y.status), y.home_village, np.nan, y.skill, np.nan, None)
             )
         for a in model.anchor_list:
             if a.exited and a.exit_week != week:

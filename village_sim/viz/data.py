@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
-from village_sim.market.ledger import FEN_PER_YUAN
 from village_sim.numerics import finite_or_none
+from village_sim.units import FEN_PER_YUAN
 
 if TYPE_CHECKING:
     from village_sim.model import VillageMarket
@@ -65,7 +65,7 @@ def headline(model: VillageMarket, names: Iterable[str]) -> dict[str, tuple[floa
     from village_sim.metrics.indicators import RATIOS
 
     last = latest(model)
-    history = model.stats_history
+    history = model.books.history
     out: dict[str, tuple[float | None, str]] = {}
     for name in names:
         if name in RATIOS:
@@ -115,7 +115,7 @@ def ratio_so_far(model: VillageMarket, name: str, label: str) -> list[dict[str, 
     num, den = RATIOS[name]
     rows = []
     total_num = total_den = 0.0
-    for week, stats in enumerate(model.stats_history):
+    for week, stats in enumerate(model.books.history):
         total_num += stats.get(num, 0.0)
         total_den += stats.get(den, 0.0)
         value = finite_or_none(total_num / total_den) if total_den > 0 else None
@@ -235,11 +235,11 @@ def trade_graph(
 # ------------------------------------------------------------------------------------------------
 def seller_week(model: VillageMarket) -> list[dict[str, Any]]:
     """This week's streaming anchors: kind, person-views and gross sales (yuan)."""
-    market = model.market
-    sellers = market.sellers
-    if sellers is None or not len(sellers.anchors):
+    orders = model.last_week.orders
+    if orders is None or not len(orders.sellers.anchors):
         return []
-    views = np.asarray(market.views_by_seller, dtype=float)
+    sellers = orders.sellers
+    views = np.asarray(orders.views_by_seller, dtype=float)
     sales = model.money.receipts("anchors", ("sale",)) / FEN_PER_YUAN
     out = []
     for k, anchor in enumerate(sellers.anchors):
@@ -294,7 +294,7 @@ def group_split(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------
 def suspension_by_tool(model: VillageMarket) -> list[dict[str, Any]]:
     """Run-to-date idle tool-weeks / held tool-weeks for each tool of the catalogue."""
-    history = model.stats_history
+    history = model.books.history
     out = []
     for name in model.config.tools.catalogue:
         held = sum(week.get(f"tool_held_{name}", 0.0) for week in history)

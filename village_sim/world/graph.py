@@ -67,6 +67,8 @@ class World:
     route_first_mile_cost: np.ndarray
     route_first_mile_days: np.ndarray
     route_paths: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    product_mask: np.ndarray | None = None
+    """(V, P) whether a village grows each product."""
 
     @property
     def n_villages(self) -> int:
@@ -344,6 +346,9 @@ def build_world(scenario: Scenario, graph: nx.Graph, product_index: dict[str, in
             first_days[v, c] = graph.edges[edges[0]]["days"] if edges else 0.0
             on_path = [hub_index[n] for n in path if n in hub_index]
             hub_of[v, c] = on_path[0] if on_path else -1
+    village_products = [
+        [product_index[p] for p in nodes[n]["products"].split(",") if p] for n in villages
+    ]
     return World(
         graph=graph,
         village_nodes=villages,
@@ -357,9 +362,7 @@ def build_world(scenario: Scenario, graph: nx.Graph, product_index: dict[str, in
         cold_storage_kg=np.array([nodes[n]["cold_storage_kg"] for n in villages], dtype=float),
         service_center=np.array([bool(nodes[n]["service_center"]) for n in villages]),
         premises=np.array([int(nodes[n]["premises"]) for n in villages], dtype=np.int64),
-        village_products=[
-            [product_index[p] for p in nodes[n]["products"].split(",") if p] for n in villages
-        ],
+        village_products=village_products,
         city_weight=np.array([nodes[n].get("population_weight", 1.0) for n in cities]),
         hub_capacity=np.array([nodes[n]["capacity_kg_week"] for n in hubs], dtype=float),
         hub_cold_capacity=np.array([nodes[n]["cold_capacity_kg_week"] for n in hubs], dtype=float),
@@ -370,4 +373,13 @@ def build_world(scenario: Scenario, graph: nx.Graph, product_index: dict[str, in
         route_first_mile_cost=first_cost,
         route_first_mile_days=first_days,
         route_paths=paths,
+        product_mask=_product_mask(village_products, len(product_index)),
     )
+
+
+def _product_mask(village_products: list[list[int]], n_products: int) -> np.ndarray:
+    """(V, P) whether each village grows each product."""
+    mask = np.zeros((len(village_products), n_products), bool)
+    for v, products in enumerate(village_products):
+        mask[v, products] = True
+    return mask

@@ -7,17 +7,13 @@ build an aggregated NetworkX view on demand — never kept in sync during a run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import mesa
 import networkx as nx
 import numpy as np
 from scipy import sparse
 
-if TYPE_CHECKING:
-    from village_sim.model import VillageMarket
 
-
-def supply_matrix(model: VillageMarket) -> sparse.csr_matrix:
+def supply_matrix(model: mesa.Model) -> sparse.csr_matrix:
     """Households × anchors: 1 where a household supplies an anchor (contract or own stream)."""
     farmers = model.farmers
     anchor = np.where(farmers.stream_anchor >= 0, farmers.stream_anchor, farmers.contract_anchor)
@@ -26,7 +22,7 @@ def supply_matrix(model: VillageMarket) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, (rows, anchor[rows])), shape=(farmers.n, model.anchor_count))
 
 
-def follow_matrix(model: VillageMarket) -> sparse.csr_matrix:
+def follow_matrix(model: mesa.Model) -> sparse.csr_matrix:
     """Consumer units × anchors: people of the unit following the anchor."""
     consumers = model.consumers
     held = consumers.follow_anchor >= 0
@@ -37,7 +33,7 @@ def follow_matrix(model: VillageMarket) -> sparse.csr_matrix:
     )
 
 
-def market_graph(model: VillageMarket) -> nx.DiGraph:
+def market_graph(model: mesa.Model) -> nx.DiGraph:
     """An aggregated view: villages → anchors (supplying households) → cities (followers).
 
     Nodes are ``("village", v)``, ``("anchor", i)`` and ``("city", c)`` with attributes; edge

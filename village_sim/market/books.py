@@ -1,0 +1,274 @@
+"""The county's books (MODEL.md §6): the ledgers, the week's tallies, closing and settling.
+
+Money moves in integer fen and goods in integer grams between accounts of the two
+:class:`~village_sim.market.ledger.Ledger` objects kept here; every mechanism posts its transfers
+there and nowhere else. The books open the week (tallies at zero, opening stock per village),
+close it (each anchor's result from the ledger: revenue, gross margin, income; households' farm
+income; the week's totals for the indicators) and settle it: money and goods must balance.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from village_sim.market.ledger import Ledger, VillageGoodsBook
+from village_sim.units import FEN_PER_YUAN
+
+MONEY_GROUPS = (
+    "contractors",
+    "consumers",
+    "middlemen",
+    "suppliers",
+    "vendors",
+    "platform",
+    "government",
+    "government_budget",
+    "training_providers",
+)
+"""External money accounts that close the system (one account each)."""
+
+GOODS_GROUPS = ("consumers", "imports", "spoiled_transit", "written_off")
+"""External goods accounts (one account each)."""
+
+COUNTERS = (
+    "ambient_shipped_kg",
+    "ambient_spoiled_kg",
+    "anchor_exits",
+    "cold_shipped_kg",
+    "cold_spoiled_kg",
+    "complaints",
+    "consumer_net_spend_yuan",
+    "detections",
+    "fake_detections",
+    "farmer_live_receipts_yuan",
+    "fresh_shipped_kg",
+    "fresh_spoiled_kg",
+    "goods_error_kg",
+    "gross_gmv_yuan",
+    "inspections",
+    "kg_fake_sold",
+    "kg_sold",
+    "local_gmv_yuan",
+    "markdown_kg",
+    "money_error_yuan",
+    "orders_filled",
+    "orders_unmet",
+    "orders_wanted",
+    "policy_spend_yuan",
+    "purchases",
+    "refunds_fen",
+    "repeat_purchases",
+    "sessions_hosted",
+    "sessions_mountain",
+    "sessions_stalled",
+    "stalled_mountain",
+    "suspensions",
+    "tool_weeks_held",
+    "tool_weeks_idle",
+    "views",
+    "youth_returned",
+)
+"""Weekly tallies the mechanisms keep in :attr:`Books.tally` (all start at zero each week)."""
+
+VILLAGE_TALLIES = (
+    "sessions",
+    "stalled",
+    "fresh_shipped_kg",
+    "fresh_spoiled_kg",
+    "gmv_yuan",
+    "farmer_live_yuan",
+)
+"""Whole-run tallies per village (:attr:`Books.village`)."""
+
+
+class Books:
+    """Ledgers and tallies of one run.
+
+    Args:
+        model: The model whose books these are (its anchors, farm households, governance and
+            logistics are read when the week closes and settles).
+        n_villages: Number of villages.
+        n_products: Number of products.
+    """
+
+    def __init__(self, model: mesa.Model, n_villages: int, n_products: int) -> None:
+        self.model = model
+        self.n_products = n_products
+        self.money = Ledger("fen", tracked=("farmers", "anchors"))
+        for group in MONEY_GROUPS:
+            self.money.open_group(group, 1)
+        self.money.open_group("anchors", 16)
+        self.goods = Ledger("g")
+        for group in GOODS_GROUPS:
+            self.goods.open_group(group, 1)
+        for group in ("nature", "middlemen", "spoiled_origin"):
+            self.goods.open_group(group, n_villages)
+        self.goods.open_group("anchor_stock", 16 * n_products)
+        self.goods.open_group("anchor_import", 16 * n_products)
+        self.goods.open_group("in_transit", 0)
+        self.village_goods = VillageGoodsBook(n_villages)
+        self.tally: defaultdict[str, float] = defaultdict(float)
+        self.history: list[dict[str, float]] = []
+        self.village = {k: np.zeros(n_villages) for k in VILLAGE_TALLIES}
+
+    # -- accounts ---------------------------------------------------------------------------------
+    def open_households(self, n: int) -> None:
+        """Open the farm households' money and store accounts."""
+        self.money.open_group("farmers", n)
+        self.goods.open_group("farm_store", n)
+
+    def open_anchor(self, index: int) -> None:
+        """Open (or make room for) an anchor's money and stock accounts."""
+        n_p = self.n_products
+        self.money.ensure_size("anchors", index + 1)
+        self.goods.ensure_size("anchor_stock", (index + 1) * n_p)
+        self.goods.ensure_size("anchor_import", (index + 1) * n_p)
+
+    def mark_opening(self) -> None:
+        """Record the opening totals (after construction) that the balances are checked against."""
+        self.money.opening_total = self.money.total()
+        self.goods.opening_total = self.goods.total()
+
+    # -- the week ---------------------------------------------------------------------------------
+    def open_week(self) -> None:
+        """Clear the week's tallies and flows; record each village's opening stock."""
+        self.tally = defaultdict(float, dict.fromkeys(COUNTERS, 0.0))
+        self.money.start_week()
+        self.goods.start_week()
+        self.village_goods.start_week(self.stock_by_village())
+        for a in self.model.anchor_list:
+            a.cogs_week = 0.0
+            a.shipping_week = 0.0
+            a.complaints_week = 0
+
+    def close_week(self, orders: Any) -> None:
+        """Each anchor's week from the ledger (revenue, gross margin, income; accrual).
+
+        Args:
+            orders: This week's :class:`~village_sim.market.orders.Orders` (None if nobody
+                streamed): views, wanted and filled orders per anchor.
+        """
+        model = self.model
+        ledger = self.money
+        n = model.anchor_count
+        sales = ledger.receipts("anchors", ("sale",))[:n] / FEN_PER_YUAN
+        refunds = ledger.payments("anchors", ("refund",))[:n] / FEN_PER_YUAN
+        fees = ledger.payments("anchors", ("platform_fee",))[:n] / FEN_PER_YUAN
+        overheads = (
+            ledger.payments(
+                "anchors",
+                ("paid_traffic", "tool_upkeep", "tool_purchase", "fine", "brand_building"),
+            )[:n]
+            / FEN_PER_YUAN
+        )
+        liquidation = (
+            ledger.receipts("anchors", ("liquidation", "policy_honour_award"))[:n] / FEN_PER_YUAN
+        )
+        views = orders.views_by_anchor if orders is not None else {}
+        for a in model.anchor_list:
+            if a.exited:
+                continue
+            i = a.index
+            revenue = float(sales[i] - refunds[i])
+            margin = revenue - fees[i] - a.cogs_week - a.shipping_week
+            income = margin - overheads[i] + liquidation[i]
+            income += model.governance.top_up(a, income)
+            a.record_week(
+                revenue,
+                margin,
+                income,
+                views.get(i, 0.0),
+                orders.filled(i) if orders is not None else 0.0,
+                orders.wanted(i) if orders is not None else 0.0,
+                a.complaints_week,
+            )
+        model.farmers.close_week(model.week)
+        self._close_tallies()
+
+    def _close_tallies(self) -> None:
+        """The week's totals the indicators read (GMV, unmet orders, tool-weeks ...)."""
+        model = self.model
+        stats = self.tally
+        ledger = self.money
+        sales = ledger.flows["sale"] / FEN_PER_YUAN
+        refunds = ledger.flows["refund"] / FEN_PER_YUAN
+        stats["gross_gmv_yuan"] = sales
+        stats["consumer_net_spend_yuan"] = sales - refunds
+        stats["orders_unmet"] = stats["orders_wanted"] - stats["orders_filled"]
+        stats["ambient_shipped_kg"] = stats["fresh_shipped_kg"] - stats["cold_shipped_kg"]
+        stats["ambient_spoiled_kg"] = stats["fresh_spoiled_kg"] - stats["cold_spoiled_kg"]
+        stats["policy_spend_yuan"] = model.governance.spent_this_week
+        n = model.anchor_count
+        sale_by_anchor = ledger.receipts("anchors", ("sale",))[:n] / FEN_PER_YUAN
+        local = np.array([a.is_local for a in model.anchor_list], dtype=bool)
+        stats["local_gmv_yuan"] = float(sale_by_anchor[local].sum()) if n else 0.0
+        village = np.array([a.base_village for a in model.anchor_list], dtype=np.int64)
+        if n:
+            np.add.at(self.village["gmv_yuan"], village, sale_by_anchor)
+        held = idle = 0
+        for a in model.anchor_list:
+            if a.exited:
+                continue
+            for h in a.tools.values():
+                held += 1
+                idle += not h.in_use
+                stats[f"tool_held_{h.name}"] += 1
+                stats[f"tool_idle_{h.name}"] += not h.in_use
+        stats["tool_weeks_held"] = held
+        stats["tool_weeks_idle"] = idle
+
+    def stock_by_village(self) -> np.ndarray:
+        """Grams of village goods waiting in each village (households' stores + anchors' stock)."""
+        model = self.model
+        n_v = self.village_goods.n
+        farmers = model.farmers
+        stock = (
+            np.bincount(farmers.village, weights=self.goods.balances["farm_store"], minlength=n_v)
+            if farmers.n
+            else np.zeros(n_v)
+        )
+        stock = stock.astype(np.int64)
+        n = model.anchor_count
+        if n:
+            n_p = self.n_products
+            per_anchor = self.goods.balances["anchor_stock"][: n * n_p].reshape(n, n_p).sum(axis=1)
+            village = np.array([a.base_village for a in model.anchor_list], dtype=np.int64)
+            np.add.at(stock, village, per_anchor)
+        return stock
+
+    def settle(self, week: int) -> None:
+        """Close the books: money and goods must balance (MODEL.md §6).
+
+        Records the week's residuals (``money_error_yuan``, ``goods_error_kg``) and appends the
+        week's tallies to :attr:`history`.
+        """
+        money_error = self.money.balance_error() / FEN_PER_YUAN
+        village_residual = self.village_goods.residual(self.stock_by_village())
+        logistics = self.model.logistics
+        transit = self.goods.balances["in_transit"][: logistics.next_id]
+        expected = np.zeros(transit.size, dtype=np.int64)
+        q = logistics.queue
+        if q and q["id"].size:
+            expected[q["id"]] = q["grams"]
+        shipment_residual = np.abs(transit - expected).max() if transit.size else 0
+        goods_error = (
+            max(
+                self.goods.balance_error(),
+                int(np.abs(village_residual).max()) if village_residual.size else 0,
+                int(shipment_residual),
+            )
+            / 1000
+        )
+        self.tally["money_error_yuan"] = float(money_error)
+        self.tally["goods_error_kg"] = float(goods_error)
+        self.tally["week"] = week
+        self.history.append(dict(self.tally))
+
+    def stats_frame(self) -> pd.DataFrame:
+        """Weekly tallies as a DataFrame (one row per week)."""
+        return pd.DataFrame(self.history).fillna(0.0)
