@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, REPO, SMALL_SCENARIO, call_cli, write_yaml
+from conftest import BASELINE, REPO, SMALL_SCENARIO, write_yaml
 
 from village_sim.viz import charts, data, levers
 
@@ -307,11 +308,24 @@ def test_bad_scenario_or_port_is_refused_with_exit_2(tmp_path: Path) -> None:
 
 
 def _viz_command() -> list[str]:
-    """``village-sim viz`` when the console script has it, else ``python -m village_sim.viz``."""
+    """``village-sim viz`` (the console script, else ``python -m village_sim.cli viz``)."""
     script = Path(sys.executable).with_name("village-sim")
-    if call_cli(["viz", "--help"]).code == 0 and script.exists():
+    if script.exists():
         return [str(script), "viz"]
-    return [sys.executable, "-m", "village_sim.viz"]
+    return [sys.executable, "-m", "village_sim.cli", "viz"]
+
+
+def test_viz_does_not_import_the_command_line() -> None:
+    import ast
+
+    for path in (REPO / "village_sim" / "viz").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not any(n.startswith("village_sim.cli") for n in names), path
 
 
 # ------------------------------------------------------------------------------------------------
@@ -330,36 +344,38 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def viz_server(tmp_path: Path) -> Iterator[str]:
-    """``village-sim viz`` on a free loopback port; stopped by its process id afterwards."""
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
+    """``village-sim viz --port 0`` (a free loopback port, read from what it prints); stopped by
+    its process id afterwards."""
+    log_path = tmp_path / "server.log"
+    log = log_path.open("w")
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [*_viz_command(), str(BASELINE), "--port", str(port)],
+        [*_viz_command(), str(BASELINE), "--port", "0"],
         cwd=REPO,
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
     )
-    url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
+        url = None
         while True:
             if proc.poll() is not None:
-                pytest.fail(
-                    f"viz server exited with {proc.returncode}: "
-                    f"{(tmp_path / 'server.log').read_text()}"
-                )
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
+                pytest.fail(f"viz server exited with {proc.returncode}: {log_path.read_text()}")
+            if url is None:
+                found = re.search(r"serving on (http://127\.0\.0\.1:(\d+))", log_path.read_text())
+                url = f"{found.group(1)}/" if found else None
+                assert found is None or found.group(2) != "0"
+            if url is not None:
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
             if time.monotonic() > deadline:
                 pytest.fail("viz server did not answer within 60 s")
             time.sleep(0.3)
-        assert f"serving on http://127.0.0.1:{port}" in (tmp_path / "server.log").read_text()
         yield url
     finally:
         proc.terminate()

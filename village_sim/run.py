@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def run(
     seed: int | None = 0,
     steps: int | None = None,
     record_agents: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     """Build the model from a scenario and run it.
 
@@ -60,6 +62,7 @@ def run(
             manifest record it).
         steps: Weeks to simulate (default: ``scenario.steps``).
         record_agents: Keep a person-week panel (``agents.parquet``).
+        progress: Called after every week with ``(weeks done, weeks in all)``.
 
     Returns:
         The :class:`RunResult`.
@@ -81,6 +84,8 @@ def run(
         model.step()
         if recorder is not None:
             recorder.record()
+        if progress is not None:
+            progress(model.week, steps)
     weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     weekly.insert(0, "week", range(len(weekly)))
     weekly = weekly[["week", *INDICATOR_NAMES]]

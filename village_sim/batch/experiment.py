@@ -46,7 +46,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from village_sim.metrics.indicators import INDICATOR_NAMES
-from village_sim.scenario.errors import ScenarioError
+from village_sim.scenario.errors import ScenarioError, expected_one_of
 from village_sim.scenario.yaml_read import read_yaml
 
 DESIGN_TYPES = ("grid", "paths", "lhs", "sobol", "morris", "discovery")
@@ -880,8 +880,7 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
         kind = err["type"]
         if kind == "extra_forbidden":
             allowed = _allowed_keys(raw[:-1])
-            hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
-            message = f"unknown key '{raw[-1]}'{hint}"
+            message = f"unknown key '{raw[-1]}'{expected_one_of(raw[-1], allowed)}"
         elif kind == "union_tag_invalid":
             got = err.get("ctx", {}).get("tag")
             message = f"unknown design type '{got}'; expected one of: {', '.join(DESIGN_TYPES)}"

@@ -68,6 +68,11 @@ def make_report(
     unknown = [name for name in indicators or [] if name not in INDICATOR_NAMES]
     if unknown:
         raise ScenarioError([("--indicators", f"unknown indicator(s): {', '.join(unknown)}")])
+    if not folder.is_dir():
+        what = "not a folder" if folder.exists() else "folder not found"
+        raise ScenarioError(
+            [("", f"{what}; expected a batch or compare --out folder")], str(folder)
+        )
     if (folder / STORE_FILE).exists():
         builder: _Report = _batch_report(folder, indicators)
     elif (folder / "runs.csv").exists() and (folder / "summary.csv").exists():

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -167,6 +168,8 @@ def run_batch(
     started = time.perf_counter()
     cpu_start = time.process_time()
     plan = build_plan(experiment)
+    if options.scheduler:
+        check_scheduler(options.scheduler)
     store, resumed = open_store(experiment, plan, options)
     from village_sim.outputs import git_commit
 
@@ -734,6 +737,40 @@ def start_local_cluster(n_workers: int) -> Any:
             scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         )
+
+
+def check_scheduler(address: str, timeout_s: float = 10.0) -> None:
+    """Fail early when nothing listens at a scheduler's address (before any folder is made).
+
+    Only opens and closes a TCP connection (``tcp://`` and ``tls://`` addresses; others are left
+    to Dask), so it takes no time when the scheduler is there.
+
+    Raises:
+        ScenarioError: The address is malformed or nothing accepts a connection there.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme not in ("tcp", "tls"):
+            return
+        host, port = parse_host_port(location, default_port=8786)
+    except ValueError as exc:
+        raise ScenarioError(
+            [("--scheduler", f"{address!r}: {exc}; expected an address like tcp://HOST:8786")]
+        ) from None
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ScenarioError(
+            [
+                (
+                    "--scheduler",
+                    f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}; "
+                    "expected a running scheduler (dask scheduler ...) at that address",
+                )
+            ]
+        ) from None
 
 
 def connect(

@@ -454,6 +454,10 @@ def run_calibration(
     from village_sim.scenario.errors import ScenarioError
 
     say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
+    if scheduler:
+        from village_sim.batch.runner import check_scheduler
+
+        check_scheduler(scheduler)  # before out is made
     targets = load_targets(config.targets_path)
     search_text = _experiment_text(search_experiment(config, targets))
     if resume and (out / SEARCH_DESIGN).is_file():

@@ -59,6 +59,31 @@ def _broken_command(sub: argparse._SubParsersAction, name: str, error: BaseExcep
     p.set_defaults(handler=handler)
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Argparse's formatter that keeps the example lines of the epilog as they are."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(
+            indent + line
+            if line.startswith("  ")
+            else super(_HelpFormatter, self)._fill_text(line, width, indent)
+            for line in text.splitlines()
+        )
+
+
+def _describe(parser: argparse.ArgumentParser | None, module: ModuleType) -> None:
+    """Give a command's ``--help`` its module's ``DESCRIPTION`` (if it has none) and ``EXAMPLES``."""
+    if parser is None:
+        return
+    description = getattr(module, "DESCRIPTION", None)
+    if description and not parser.description:
+        parser.description = description
+    examples = getattr(module, "EXAMPLES", ())
+    if examples:
+        parser.epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples)
+        parser.formatter_class = _HelpFormatter
+
+
 def _parser() -> tuple[argparse.ArgumentParser, tuple[type[BaseException], ...]]:
     """The argument parser and the exception classes that mean invalid input."""
     from village_sim import __version__
@@ -77,6 +102,7 @@ def _parser() -> tuple[argparse.ArgumentParser, tuple[type[BaseException], ...]]
         except Exception as exc:  # noqa: BLE001 - reported when that command is used
             _broken_command(sub, name, exc)
             continue
+        _describe(sub.choices.get(name.removesuffix("_cmd")), module)
         invalid += list(getattr(module, "INVALID_INPUT", ()))
     return parser, tuple(invalid)
 

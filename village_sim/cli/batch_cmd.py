@@ -23,6 +23,15 @@ from village_sim.cli.options import add_cluster_options, non_negative_int, posit
 EXIT_INVALID = 2
 
 
+EXAMPLES = (
+    "village-sim batch experiments/talent_sweep.yaml --out runs/talent_sweep",
+    "village-sim batch experiments/talent_sweep.yaml --out runs/talent_sweep --resume",
+    "village-sim batch experiments/sensitivity.yaml --dry-run",
+    "village-sim batch experiments/governance_paths.yaml --scheduler tcp://127.0.0.1:8786 --out runs/paths",
+)
+"""Shown under ``village-sim batch --help``."""
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``batch`` command."""
     p = sub.add_parser(

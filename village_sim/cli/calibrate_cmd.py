@@ -15,6 +15,13 @@ from village_sim.cli.options import add_cluster_options
 EXIT_FAILED_RUNS = 3
 
 
+EXAMPLES = (
+    "village-sim calibrate calibration/config.yaml --out runs/calibration --publish calibration/",
+    "village-sim calibrate calibration/config.yaml --dry-run",
+)
+"""Shown under ``village-sim calibrate --help``."""
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``calibrate`` command."""
     p = sub.add_parser(

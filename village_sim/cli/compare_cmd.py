@@ -12,6 +12,18 @@ from village_sim.outputs import atomic_folder
 from village_sim.scenario.errors import ScenarioError
 from village_sim.scenario.load import load_scenario
 
+DESCRIPTION = (
+    "Run several scenarios over the same replicate seeds (common random numbers) and write "
+    "runs.csv, summary.csv (means, paired differences with 95 % intervals, effect per 10,000 "
+    "yuan), plots and summary.md."
+)
+"""What ``village-sim compare --help`` says the command does."""
+
+EXAMPLES = (
+    "village-sim compare scenarios/baseline.yaml scenarios/talent.yaml --replicates 5 --out runs/p",
+)
+"""Shown under ``village-sim compare --help``."""
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``compare`` command."""

@@ -14,6 +14,19 @@ from village_sim.cli.options import non_negative_int, positive_int
 from village_sim.outputs import atomic_folder
 from village_sim.scenario.errors import ScenarioError
 
+DESCRIPTION = (
+    "Check the paper's stylized facts (calibration/targets.yaml) on a run folder, or on "
+    "replicates of a scenario: each pattern's value with its 95 % interval, band and "
+    "pass/fail."
+)
+"""What ``village-sim patterns --help`` says the command does."""
+
+EXAMPLES = (
+    "village-sim patterns runs/baseline",
+    "village-sim patterns scenarios/baseline.yaml --replicates 8 --seed 1 --out runs/patterns",
+)
+"""Shown under ``village-sim patterns --help``."""
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``patterns`` command."""

@@ -10,6 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
+EXAMPLES = (
+    "village-sim report runs/talent_sweep",
+    "village-sim report runs/paths --indicators farmer_income_mean,traffic_hhi",
+)
+"""Shown under ``village-sim report --help``."""
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``report`` command."""

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
+import time
 from pathlib import Path
+from typing import Any, TextIO
 
 from village_sim.cli.options import non_negative_int, positive_int
 from village_sim.metrics.indicators import HEADLINE, INDICATOR_NAMES
 from village_sim.outputs import check_out_dir
 from village_sim.run import run
 from village_sim.scenario.load import load_scenario
+
+DESCRIPTION = (
+    "Run one simulation of a scenario file: the county is built and stepped week by week, the "
+    "run folder (summary.json, timeseries.csv, villages, manifest, plots) is written and the "
+    "headline indicators are printed. Progress goes to stderr on a terminal or for long runs."
+)
+"""What ``village-sim run --help`` says the command does."""
+
+EXAMPLES = (
+    "village-sim run scenarios/baseline.yaml --out runs/baseline",
+    "village-sim run scenarios/talent.yaml --seed 7 --steps 52 --set training.seats_per_year=200 --agents",
+)
+"""Shown under ``village-sim run --help``."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,11 +68,55 @@ def handle(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, overrides=overrides)
     out = args.out or Path("runs") / f"{safe_name(scenario.name)}-seed{args.seed}"
     check_out_dir(out, args.overwrite, keep=(Path(args.scenario),))
-    result = run(scenario, seed=args.seed, record_agents=args.agents)
+    with WeekProgress() as progress:
+        result = run(scenario, seed=args.seed, record_agents=args.agents, progress=progress)
     result.save(out, overwrite=args.overwrite)
     print(headline_table(result.indicators))
     print(f"\n{result.steps} weeks in {result.wall_time_s:.1f} s; run folder: {out}")
     return 0
+
+
+class WeekProgress:
+    """Weeks done, on stderr, for runs long enough to need it.
+
+    On a terminal a bar (once a run takes over 2 s), else a line every :attr:`every_s` seconds,
+    so that a long run in a log is not silent and a short one prints nothing. Stdout (the
+    indicator table) is left alone.
+    """
+
+    every_s = 15.0
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.terminal = self.stream.isatty()
+        self.started = time.monotonic()
+        self.last = self.started
+        self.bar: Any = None
+
+    def __enter__(self) -> WeekProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __call__(self, week: int, steps: int) -> None:
+        """Report that ``week`` of ``steps`` weeks are done."""
+        if self.terminal:
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=steps, unit="week", file=self.stream, delay=2, leave=False)
+            self.bar.update(week - self.bar.n)
+            return
+        now = time.monotonic()
+        if now - self.last >= self.every_s and week < steps:
+            self.last = now
+            print(
+                f"village-sim run: week {week} of {steps} ({now - self.started:.0f} s)",
+                file=self.stream,
+                flush=True,
+            )
 
 
 def safe_name(name: str) -> str:

@@ -6,6 +6,19 @@ import argparse
 
 from village_sim.scenario.load import load_scenario
 
+DESCRIPTION = (
+    "Check a scenario file (and --set overrides) against the schema and build its world "
+    "graph, without running anything; exit 2 names the file, line, field path and what was "
+    "expected."
+)
+"""What ``village-sim validate --help`` says the command does."""
+
+EXAMPLES = (
+    "village-sim validate scenarios/baseline.yaml",
+    "village-sim validate scenarios/baseline.yaml --set world.county.villages=20",
+)
+"""Shown under ``village-sim validate --help``."""
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``validate`` command."""

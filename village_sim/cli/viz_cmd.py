@@ -24,6 +24,13 @@ class PortInUseError(Exception):
     """The port cannot be bound on the loopback interface."""
 
 
+EXAMPLES = (
+    "village-sim viz",
+    "village-sim viz scenarios/talent.yaml --port 0 --seed 3",
+)
+"""Shown under ``village-sim viz --help``."""
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``viz`` command."""
     p = sub.add_parser(
@@ -42,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--port",
         type=int,
         default=DEFAULT_PORT,
-        help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT})",
+        help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT}; 0: any free port, printed)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed the page starts with (default 0)")
     p.set_defaults(handler=handle)
@@ -95,9 +102,10 @@ def handle(args: argparse.Namespace) -> int:
     from village_sim.viz import levers
 
     scenario = Path(args.scenario) if args.scenario else levers.scenario_dir() / "baseline.yaml"
-    if not 0 < args.port < 65536:
+    if not 0 <= args.port < 65536:
         print(
-            f"village-sim viz: --port {args.port}: expected a port number from 1 to 65535",
+            f"village-sim viz: --port {args.port}: expected a port number from 1 to 65535 "
+            "(or 0 for any free port)",
             file=sys.stderr,
         )
         return 2
@@ -119,7 +127,7 @@ def handle(args: argparse.Namespace) -> int:
     os.environ[levers.SCENARIO_ENV] = str(scenario.resolve())
     os.environ[levers.SEED_ENV] = str(args.seed)
     _configure_solara("village_sim.viz.app:Page")
-    url = f"http://{HOST}:{args.port}"
+    url = f"http://{HOST}:{sock.getsockname()[1]}"
     print(
         f"village-sim viz: scenario '{config.name}' ({scenario}), seed {args.seed}\n"
         f"village-sim viz: serving on {url}  (Ctrl-C to stop)",
@@ -156,9 +164,9 @@ def serve(sock: socket.socket) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m village_sim.viz``: the ``viz`` command on its own (same options)."""
+    """The ``viz`` command on its own (same options): ``village-sim viz`` without the others."""
     parser = argparse.ArgumentParser(
-        prog="python -m village_sim.viz", description="village_sim browser visualization"
+        prog="village-sim", description="village_sim browser visualization"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class ScenarioError(Exception):
     """Invalid input; the CLI prints it without a traceback and exits with code 2.
@@ -47,3 +50,21 @@ class ScenarioError(Exception):
                 where = f"{where}:{line}"
             out.append(f"  {where}: {path or '<top level>'}: {message}")
         return "\n".join(out)
+
+
+def expected_one_of(word: str, options: Iterable[str]) -> str:
+    """The tail of an "unknown name" message: the nearest valid name first, then all of them.
+
+    Returns:
+        ``"; did you mean 'seats_per_year'? (expected one of: a, b)"`` when a name is close
+        (:func:`difflib.get_close_matches`), else ``"; expected one of: a, b"``; ``""`` when
+        there are no options.
+    """
+    names = [str(o) for o in options]
+    if not names:
+        return ""
+    close = difflib.get_close_matches(str(word), names, n=1, cutoff=0.6)
+    listed = ", ".join(names)
+    if close:
+        return f"; did you mean '{close[0]}'? (expected one of: {listed})"
+    return f"; expected one of: {listed}"

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from village_sim.scenario.errors import ScenarioError
+from village_sim.scenario.errors import ScenarioError, expected_one_of
 from village_sim.scenario.schema import Scenario
 from village_sim.scenario.yaml_read import read_yaml
 
@@ -309,7 +309,7 @@ def set_path(
                 allowed = _fields_at(annotation, node)
         if allowed is not None and part not in allowed:
             raise ScenarioError(
-                [(here, f"unknown field '{part}'{how}; expected one of: {', '.join(allowed)}")],
+                [(here, f"unknown field '{part}'{how}{expected_one_of(part, allowed)}")],
                 source,
             )
         resolved.append(part)
@@ -332,7 +332,7 @@ def _list_index(items: list[Any], part: str, path: str, source: str | None, how:
             return i
     names = [str(it.get("name")) for it in items if isinstance(it, dict) and "name" in it]
     if names:
-        hint = f"; expected an index below {len(items)} or one of: {', '.join(names)}"
+        hint = f"; expected an index below {len(items)} or a name" + expected_one_of(part, names)
     elif items:
         hint = f"; expected an index below {len(items)}"
     else:
@@ -370,8 +370,7 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
         path = ".".join(loc)
         if err["type"] == "extra_forbidden":
             allowed = allowed_keys(Scenario, loc[:-1])
-            hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
-            message = f"unknown key '{loc[-1]}'{hint}"
+            message = f"unknown key '{loc[-1]}'{expected_one_of(loc[-1], allowed)}"
         elif err["type"] == "value_error":
             message = str(err["msg"]).removeprefix("Value error, ")
             # Cross-field checks name their field themselves: "world.nodes: node 3 ...".

@@ -1,6 +1,6 @@
 """The browser app: Mesa's SolaraViz around :class:`VizMarket`, the page ``Page``.
 
-Run it with ``village-sim viz [SCENARIO.yaml] [--port N]`` (or ``python -m village_sim.viz``, or
+Run it with ``village-sim viz [SCENARIO.yaml] [--port N]`` (or ``python -m village_sim.cli viz``, or
 ``solara run village_sim/viz/app.py``). Each browser session builds its own model, so sessions do
 not step each other's county. Reset rebuilds the model from the sidebar: scenario, seed and the
 governance levers (:mod:`village_sim.viz.levers`).
