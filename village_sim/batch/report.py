@@ -71,7 +71,14 @@ def make_report(
     if not folder.is_dir():
         what = "not a folder" if folder.exists() else "folder not found"
         raise ScenarioError(
-            [("", f"{what}; expected a batch or compare --out folder")], str(folder)
+            [
+                (
+                    "",
+                    f"{what}; expected a batch folder (results.duckdb) or a compare folder "
+                    "(runs.csv, summary.csv, compare.json)",
+                )
+            ],
+            str(folder),
         )
     if (folder / STORE_FILE).exists():
         builder: _Report = _batch_report(folder, indicators)
