@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, REPO
 
-from village_sim.calibration.patterns import evaluate
-from village_sim.calibration.targets import load_targets
+from village_sim.metrics.patterns import evaluate
+from village_sim.metrics.targets import load_targets
 
 TARGETS = REPO / "calibration" / "targets.yaml"
 

@@ -25,8 +25,8 @@ from conftest import BASELINE, REPO, SMALL_SCENARIO, SMALL_SETS, call_cli, write
 
 from village_sim.calibration.calibrate import accept, distance, scaled_deviation
 from village_sim.calibration.config import load_config
-from village_sim.calibration.patterns import COLUMNS, evaluate
-from village_sim.calibration.targets import Pattern, load_targets
+from village_sim.metrics.patterns import COLUMNS, evaluate
+from village_sim.metrics.targets import Pattern, load_targets
 from village_sim.scenario.errors import ScenarioError
 
 TARGETS = REPO / "calibration" / "targets.yaml"
@@ -169,7 +169,7 @@ def test_patterns_on_a_fixed_run_gives_the_expected_table(tmp_path: Path) -> Non
 
 
 def test_ratio_patterns_and_confidence_intervals() -> None:
-    from village_sim.calibration.targets import Targets
+    from village_sim.metrics.targets import Targets
 
     t = Targets.model_validate(
         {

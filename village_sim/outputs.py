@@ -18,19 +18,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 import yaml
 
 from village_sim.metrics.indicators import HEADLINE, INDICATORS
+from village_sim.metrics.patterns import evaluate, summary_block
+from village_sim.metrics.tables import cohort_table, trade_graph, village_table
+from village_sim.metrics.targets import DEFAULT_TARGETS, load_targets
 from village_sim.numerics import finite_or_none
+from village_sim.scenario.schema import Scenario
 
-if TYPE_CHECKING:
-    from village_sim.run import RunResult
-    from village_sim.scenario.schema import Scenario
+RunResult = Any  # a village_sim.run.RunResult (not imported: run.py imports this module)
 
 
 class OutputExistsError(Exception):
@@ -299,100 +300,9 @@ def _write_all(result: RunResult, out: Path) -> None:
 
 def pattern_block(indicators: dict[str, float | None]) -> dict | None:
     """Pass/fail of the stylized facts for one run (None when no targets file is at hand)."""
-    from village_sim.calibration.patterns import evaluate, summary_block
-    from village_sim.calibration.targets import DEFAULT_TARGETS, load_targets
-
     if not DEFAULT_TARGETS.is_file():
         return None
     return summary_block(evaluate(load_targets(DEFAULT_TARGETS), [indicators]))
-
-
-def village_table(model) -> pd.DataFrame:
-    """One row per village: terrain, sales, farmer income and share, trust, stalls, spoilage."""
-    world = model.world
-    vs = model.books.village
-    income = model.farmers.yearly_income()
-    n_v = world.n_villages
-    farmers_v = model.farmers.village
-    income_sum = np.bincount(farmers_v, weights=income, minlength=n_v)
-    households = np.bincount(farmers_v, minlength=n_v)
-    active = np.zeros(n_v, dtype=int)
-    for a in model.anchor_list:
-        if a.can_trade(model.week - 1) and a.sessions > 0:
-            active[a.base_village] += 1
-    terrain_names = ("plain", "hill", "mountain")
-    scale = model.consumers.scale.astype(float)
-    trust = (model.consumers.brand_trust * scale[:, None]).sum(axis=0) / scale.sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.DataFrame(
-            {
-                "village": np.arange(n_v),
-                "node_id": world.village_nodes,
-                "name": world.village_names(),
-                "terrain": [terrain_names[t] for t in world.terrain],
-                "households": households,
-                "sales_yuan": np.round(vs["gmv_yuan"], 2),
-                "farmer_income_mean": np.where(
-                    households > 0, income_sum / np.maximum(households, 1), np.nan
-                ).round(2),
-                "farmer_share": np.where(
-                    vs["gmv_yuan"] > 0, vs["farmer_live_yuan"] / vs["gmv_yuan"], np.nan
-                ).round(4),
-                "brand_trust": trust.round(4),
-                "stall_rate": np.where(
-                    vs["sessions"] > 0, vs["stalled"] / vs["sessions"], np.nan
-                ).round(4),
-                "spoilage_rate": np.where(
-                    vs["fresh_shipped_kg"] > 0,
-                    vs["fresh_spoiled_kg"] / vs["fresh_shipped_kg"],
-                    np.nan,
-                ).round(4),
-                "active_anchors": active,
-            }
-        )
-
-
-def cohort_table(model) -> pd.DataFrame:
-    """One row per training cohort and week since its course ended."""
-    rows = []
-    last_week = model.week - 1
-    for cohort in model.training.cohorts:
-        if cohort.end_week > last_week:
-            continue
-        for since in range(0, last_week - cohort.end_week + 1):
-            at = cohort.end_week + since
-            streaming = exited = 0
-            for youth in cohort.members:
-                start, stop = youth.stream_start_week, youth.stream_exit_week
-                if start is None or start > at:
-                    continue
-                if stop is not None and stop <= at:
-                    exited += 1
-                else:
-                    streaming += 1
-            rows.append(
-                {
-                    "cohort": cohort.cohort_id,
-                    "course": cohort.course,
-                    "start_week": cohort.start_week,
-                    "end_week": cohort.end_week,
-                    "weeks_since_course": since,
-                    "trainees": len(cohort.members),
-                    "streaming": streaming,
-                    "exited": exited,
-                }
-            )
-    columns = [
-        "cohort",
-        "course",
-        "start_week",
-        "end_week",
-        "weeks_since_course",
-        "trainees",
-        "streaming",
-        "exited",
-    ]
-    return pd.DataFrame(rows, columns=columns)
 
 
 def git_commit() -> str | None:
@@ -437,22 +347,6 @@ def build_manifest(result: RunResult, resolved: str) -> dict:
         "agents": result.model.initial_agent_counts,
         "consumer_people": int(result.model.consumers.scale.sum()),
     }
-
-
-def trade_graph(model) -> nx.Graph:
-    """Copy the places graph with its final flows (kg over the run) on edges and nodes."""
-    graph = model.world.graph.copy()
-    for (u, v), kg in model.logistics.edge_flow_kg.items():
-        graph.edges[u, v]["flow_kg"] = round(kg, 3)
-    for n in graph.nodes:
-        graph.nodes[n]["volume_kg"] = round(
-            sum(graph.edges[n, m].get("flow_kg", 0.0) for m in graph.neighbors(n)), 3
-        )
-    for _, data in graph.nodes(data=True):
-        for key, value in list(data.items()):
-            if isinstance(value, np.generic):
-                data[key] = value.item()
-    return graph
 
 
 UNITS = {ind.name: ind.unit for ind in INDICATORS}

@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from village_sim.metrics.indicators import INDICATOR_NAMES, run_values
+from village_sim.metrics.panel import PanelRecorder
 from village_sim.model import VillageMarket
+from village_sim.outputs import write_run_folder
 from village_sim.scenario.load import resolve_scenario
 from village_sim.scenario.schema import Scenario
 
@@ -41,8 +43,6 @@ class RunResult:
 
     def save(self, directory: str | Path, overwrite: bool = False) -> Path:
         """Write the run folder (INTERFACE.md) atomically; returns its path."""
-        from village_sim.outputs import write_run_folder
-
         return write_run_folder(self, Path(directory), overwrite=overwrite)
 
 
@@ -77,8 +77,6 @@ def run(
     built = time.perf_counter()
     recorder = None
     if record_agents:
-        from village_sim.metrics.panel import PanelRecorder
-
         recorder = PanelRecorder(model)
     for _ in range(steps):
         model.step()

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from village_sim.batch.seeds import replicate_seeds
-from village_sim.batch.stats import mean_ci, paired_diff_ci
 from village_sim.metrics.indicators import HEADLINE, INDICATOR_NAMES, INDICATORS
+from village_sim.metrics.stats import mean_ci, paired_diff_ci
 from village_sim.run import run
 from village_sim.scenario.schema import Scenario
 

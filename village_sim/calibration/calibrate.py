@@ -8,7 +8,7 @@ Method (approximate Bayesian computation, rejection with a quantile tolerance; B
    at every point), run as a batch experiment on Dask into a resumable DuckDB store
    (``OUT/search/``). The generated experiment file is ``OUT/search.yaml``.
 2. **Distance.** For each point, each ``calibrate`` pattern's value is its mean over replicates
-   (:func:`village_sim.calibration.patterns.evaluate`); its scaled deviation is
+   (:func:`village_sim.metrics.patterns.evaluate`); its scaled deviation is
    ``(value − target) / side``, where ``side`` is the distance from the target to the band edge on
    the value's side, so that a band edge is ±1. The distance is the root mean square of the
    scaled deviations; a point where a pattern is undefined has an infinite distance.
@@ -52,8 +52,8 @@ import pandas as pd
 import yaml
 
 from village_sim.calibration.config import CalibrationConfig
-from village_sim.calibration.patterns import evaluate, format_table, plot
-from village_sim.calibration.targets import Pattern, Targets, load_targets
+from village_sim.metrics.patterns import evaluate, format_table, plot
+from village_sim.metrics.targets import Pattern, Targets, load_targets
 
 SEARCH_DESIGN = "search.yaml"
 VERIFY_DESIGN = "verify.yaml"

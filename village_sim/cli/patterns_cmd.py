@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from village_sim.batch.seeds import replicate_seeds
-from village_sim.calibration.patterns import evaluate, format_table, plot
-from village_sim.calibration.targets import load_targets
 from village_sim.cli.options import non_negative_int, positive_int
+from village_sim.metrics.patterns import evaluate, format_table, plot
+from village_sim.metrics.targets import load_targets
 from village_sim.outputs import atomic_folder
 from village_sim.scenario.errors import ScenarioError
 

@@ -84,6 +84,11 @@ class Logistics:
         self.pending_lines: dict[str, np.ndarray] | None = None
         self.next_id = 0
         self.edge_flow_kg: dict[tuple[int, int], float] = {}
+        """Kilograms shipped over each road since week 0, by (smaller node, larger node)."""
+        self.node_flow_kg: dict[int, float] = {}
+        """Kilograms that passed through each place since week 0 (once per parcel and place)."""
+        self.edge_direction: dict[tuple[int, int], tuple[int, int]] = {}
+        """The direction goods travel each used road, by (smaller node, larger node)."""
         self._edge_cache: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
         self._cold_share = np.ones(model.world.n_villages)
 
@@ -295,21 +300,26 @@ class Logistics:
         return Deliveries(delivered_lines, np.clip(parcel, 0, 1), spoiled_buyers)
 
     def _record_flows(self, q: dict[str, np.ndarray]) -> None:
-        flows = self.edge_flow_kg
+        flows, through = self.edge_flow_kg, self.node_flow_kg
         for v, c, g in zip(
             q["village"].tolist(), q["city"].tolist(), q["grams"].tolist(), strict=True
         ):
             kg = float(g) / 1000
             for key in self._route_edges(v, c):
                 flows[key] = flows.get(key, 0.0) + kg
+            for node in self.model.world.route_paths[(v, c)]:
+                through[node] = through.get(node, 0.0) + kg
 
     def _route_edges(self, village: int, city: int) -> tuple[tuple[int, int], ...]:
         """The (smaller node, larger node) edges of the route village → city (cached)."""
         edges = self._edge_cache.get((village, city))
         if edges is None:
             path = self.model.world.route_paths[(village, city)]
-            edges = tuple((min(edge), max(edge)) for edge in zip(path[:-1], path[1:], strict=True))
+            steps = list(zip(path[:-1], path[1:], strict=True))
+            edges = tuple((min(edge), max(edge)) for edge in steps)
             self._edge_cache[(village, city)] = edges
+            for key, step in zip(edges, steps, strict=True):
+                self.edge_direction.setdefault(key, step)
         return edges
 
     # -- storage at origin --------------------------------------------------------------------------

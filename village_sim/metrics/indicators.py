@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from village_sim.metrics.tables import gini
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -254,18 +256,6 @@ def micro_seller_share(model: mesa.Model) -> float | None:
         yearly = sum(a.revenue_history[-52:]) * 52 / max(weeks, 1)
         micro += yearly < line
     return micro / len(sellers)
-
-
-def gini(values: np.ndarray) -> float | None:
-    """Gini coefficient (None when empty or all zero); negative values count as zero.
-
-    A streaming household's income includes its anchor's result, which can be a loss.
-    """
-    x = np.sort(np.maximum(np.asarray(values, dtype=float), 0.0))
-    if x.size == 0 or x.sum() <= 0:
-        return None
-    n = x.size
-    return float((2 * np.arange(1, n + 1) - n - 1).dot(x) / (n * x.sum()))
 
 
 def farmer_income_mean(model: mesa.Model) -> float | None:

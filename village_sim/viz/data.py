@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
+from village_sim.metrics import tables
+from village_sim.metrics.tables import village_table
 from village_sim.numerics import finite_or_none
 from village_sim.units import FEN_PER_YUAN
 
@@ -142,8 +144,6 @@ def node_positions(graph: nx.Graph) -> dict[int, tuple[float, float]]:
 
 def village_stats(model: VillageMarket) -> dict[int, dict[str, Any]]:
     """Per village node: name, terrain, sales, farmers' share of spending, brand trust."""
-    from village_sim.outputs import village_table
-
     table = village_table(model)
     out = {}
     for row in table.itertuples(index=False):
@@ -165,8 +165,8 @@ def trade_graph(
     """Nodes and edges of the places graph, with mean weekly flows so far.
 
     Flows are the kilograms shipped over each road since week 0 divided by the weeks run (kg/week).
-    A node's trade volume is what passes through it: what leaves a village, what reaches a city,
-    half of what its roads carry for a station or hub.
+    A node's trade volume is what passes through it (a parcel counts once at every place on its
+    route), from :func:`village_sim.metrics.tables.trade_graph`, the run folder's graph.
 
     Args:
         model: The model.
@@ -177,16 +177,12 @@ def trade_graph(
         ``farmer_share, brand_trust, sales_yuan``) and edge rows (``x, y, x2, y2, road,``
         ``flow_kg_week, km``).
     """
-    graph = model.world.graph
-    pos = positions if positions is not None else node_positions(graph)
+    flows = tables.trade_graph(model)
+    pos = positions if positions is not None else node_positions(model.world.graph)
     weeks = max(int(model.week), 1)
-    flows = getattr(model.logistics, "edge_flow_kg", {}) or {}
     edges = []
-    through = dict.fromkeys(graph.nodes, 0.0)
-    for u, v, data in graph.edges(data=True):
-        kg_week = float(flows.get((min(u, v), max(u, v)), 0.0)) / weeks
-        through[u] += kg_week
-        through[v] += kg_week
+    for u, v, data in flows.edges(data=True):
+        kg_week = float(data["flow_kg"]) / weeks
         (x, y), (x2, y2) = pos[u], pos[v]
         edges.append(
             {
@@ -197,9 +193,10 @@ def trade_graph(
                 "road": "cold chain" if data.get("cold_chain") else "ambient",
                 "flow_kg_week": round(kg_week, 2),
                 "km": finite_or_none(data.get("km")),
-                "between": f"{graph.nodes[u].get('name', u)} – {graph.nodes[v].get('name', v)}",
+                "between": f"{flows.nodes[u].get('name', u)} – {flows.nodes[v].get('name', v)}",
             }
         )
+    graph = flows
     villages = village_stats(model)
     kinds = {
         "village": "village",
@@ -210,7 +207,7 @@ def trade_graph(
     nodes = []
     for n, data in graph.nodes(data=True):
         kind = str(data.get("kind", "village"))
-        volume = through[n] if kind in ("village", "city") else through[n] / 2
+        volume = float(data["volume_kg"]) / weeks
         row = {
             "id": int(n),
             "name": str(data.get("name", n)),
@@ -260,13 +257,11 @@ def lorenz(values: Iterable[float]) -> tuple[list[float], list[float], float | N
     Returns:
         ``(x, y, gini)`` with ``x``/``y`` from 0 to 1 (``gini`` is ``None`` if all are zero).
     """
-    v = np.sort(np.clip(np.asarray(list(values), dtype=float), 0, None))
-    if v.size == 0 or v.sum() <= 0:
+    values = np.asarray(list(values), dtype=float)
+    x, y = tables.lorenz(values)
+    if x.size == 0:
         return [0.0, 1.0], [0.0, 1.0], None
-    n = v.size
-    x = np.concatenate([[0.0], np.arange(1, n + 1) / n])
-    y = np.concatenate([[0.0], np.cumsum(v) / v.sum()])
-    gini = float(1 - np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1])))
+    gini = tables.gini(values)
     return x.round(4).tolist(), y.round(4).tolist(), gini
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from village_sim.batch.analyze import values
-from village_sim.batch.stats import mean_ci
+from village_sim.metrics.stats import mean_ci
 
 
 def cells(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from village_sim.batch.analyze import values
-from village_sim.batch.stats import mean_ci, paired_diff_ci, welch_diff_ci
+from village_sim.metrics.stats import mean_ci, paired_diff_ci, welch_diff_ci
 
 
 def summary(

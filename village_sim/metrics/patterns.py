@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from village_sim.batch.stats import mean_ci
-from village_sim.calibration.targets import Targets
+from village_sim.metrics.stats import mean_ci
+from village_sim.metrics.targets import Targets
 
 COLUMNS = [
     "pattern",

@@ -1,0 +1,149 @@
+"""Tables of a run (INTERFACE.md): villages, training cohorts and the trade graph with its flows.
+
+Read-only views of the model's state, shared by the run folder and the browser view.
+"""
+
+from __future__ import annotations
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+TERRAIN_NAMES = ("plain", "hill", "mountain")
+
+
+def village_table(model: mesa.Model) -> pd.DataFrame:
+    """One row per village: terrain, sales, farmer income and share, trust, stalls, spoilage."""
+    world = model.world
+    vs = model.books.village
+    income = model.farmers.yearly_income()
+    n_v = world.n_villages
+    farmers_v = model.farmers.village
+    income_sum = np.bincount(farmers_v, weights=income, minlength=n_v)
+    households = np.bincount(farmers_v, minlength=n_v)
+    active = np.zeros(n_v, dtype=int)
+    for a in model.anchor_list:
+        if a.can_trade(model.week - 1) and a.sessions > 0:
+            active[a.base_village] += 1
+    scale = model.consumers.scale.astype(float)
+    trust = (model.consumers.brand_trust * scale[:, None]).sum(axis=0) / scale.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame(
+            {
+                "village": np.arange(n_v),
+                "node_id": world.village_nodes,
+                "name": world.village_names(),
+                "terrain": [TERRAIN_NAMES[t] for t in world.terrain],
+                "households": households,
+                "sales_yuan": np.round(vs["gmv_yuan"], 2),
+                "farmer_income_mean": np.where(
+                    households > 0, income_sum / np.maximum(households, 1), np.nan
+                ).round(2),
+                "farmer_share": np.where(
+                    vs["gmv_yuan"] > 0, vs["farmer_live_yuan"] / vs["gmv_yuan"], np.nan
+                ).round(4),
+                "brand_trust": trust.round(4),
+                "stall_rate": np.where(
+                    vs["sessions"] > 0, vs["stalled"] / vs["sessions"], np.nan
+                ).round(4),
+                "spoilage_rate": np.where(
+                    vs["fresh_shipped_kg"] > 0,
+                    vs["fresh_spoiled_kg"] / vs["fresh_shipped_kg"],
+                    np.nan,
+                ).round(4),
+                "active_anchors": active,
+            }
+        )
+
+
+def cohort_table(model: mesa.Model) -> pd.DataFrame:
+    """One row per training cohort and week since its course ended."""
+    rows = []
+    last_week = model.week - 1
+    for cohort in model.training.cohorts:
+        if cohort.end_week > last_week:
+            continue
+        for since in range(0, last_week - cohort.end_week + 1):
+            at = cohort.end_week + since
+            streaming = exited = 0
+            for youth in cohort.members:
+                start, stop = youth.stream_start_week, youth.stream_exit_week
+                if start is None or start > at:
+                    continue
+                if stop is not None and stop <= at:
+                    exited += 1
+                else:
+                    streaming += 1
+            rows.append(
+                {
+                    "cohort": cohort.cohort_id,
+                    "course": cohort.course,
+                    "start_week": cohort.start_week,
+                    "end_week": cohort.end_week,
+                    "weeks_since_course": since,
+                    "trainees": len(cohort.members),
+                    "streaming": streaming,
+                    "exited": exited,
+                }
+            )
+    columns = [
+        "cohort",
+        "course",
+        "start_week",
+        "end_week",
+        "weeks_since_course",
+        "trainees",
+        "streaming",
+        "exited",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def trade_graph(model: mesa.Model) -> nx.DiGraph:
+    """The places graph with the run's flows, directed the way goods travel (village → city).
+
+    Edge attribute ``flow_kg``: kilograms shipped over the road since week 0; node attribute
+    ``volume_kg``: kilograms that passed through the place (a parcel counts once at every place
+    on its route: it leaves its village, passes stations and hubs, reaches its city). A road that
+    carried nothing keeps the orientation of the scenario's graph.
+    """
+    places = model.world.graph
+    logistics = model.logistics
+    graph = nx.DiGraph()
+    for n, data in places.nodes(data=True):
+        attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in data.items()}
+        attrs["volume_kg"] = round(logistics.node_flow_kg.get(n, 0.0), 3)
+        graph.add_node(n, **attrs)
+    for u, v, data in places.edges(data=True):
+        forward = logistics.edge_direction.get((min(u, v), max(u, v)), (u, v))
+        attrs = {k: (x.item() if isinstance(x, np.generic) else x) for k, x in data.items()}
+        attrs["flow_kg"] = round(logistics.edge_flow_kg.get((min(u, v), max(u, v)), 0.0), 3)
+        graph.add_edge(*forward, **attrs)
+    return graph
+
+
+def gini(values: np.ndarray) -> float | None:
+    """Gini coefficient (None when empty or all zero); negative values count as zero.
+
+    ``Σ (2i − n − 1)·x_i / (n·Σx)`` over the values sorted ascending (i from 1). A streaming
+    household's income includes its anchor's result, which can be a loss.
+    """
+    x = np.sort(np.maximum(np.asarray(values, dtype=float), 0.0))
+    if x.size == 0 or x.sum() <= 0:
+        return None
+    n = x.size
+    return float((2 * np.arange(1, n + 1) - n - 1).dot(x) / (n * x.sum()))
+
+
+def lorenz(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lorenz curve of non-negative values: cumulative population and value shares from 0 to 1.
+
+    Empty arrays when there is nothing to share (no values, or all zero).
+    """
+    v = np.sort(np.clip(np.asarray(values, dtype=float), 0, None))
+    if v.size == 0 or v.sum() <= 0:
+        return np.zeros(0), np.zeros(0)
+    x = np.linspace(0.0, 1.0, v.size + 1)
+    y = np.concatenate(([0.0], np.cumsum(v) / v.sum()))
+    return x, y
