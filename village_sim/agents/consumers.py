@@ -119,6 +119,56 @@ class Choices:
     line: np.ndarray
 
 
+def choice_plain(
+    population: ConsumerPopulation,
+    offers: np.ndarray,
+    slot_of: np.ndarray,
+    seller: dict[str, np.ndarray],
+    stall_keep: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Consumer choice as a formula: the plain form of :meth:`ConsumerPopulation.choose_offers`.
+
+    A unit sees its offers ``j`` and buys by multinomial logit with an outside option (MODEL.md
+    §3), in float32 like the tuned kernel::
+
+        trust_j = follow trust if followed else 0.5·trust_initial + 0.5·brand trust
+        trust_j += trust_boost_j·(1 − trust_j)
+        v_j = base + boost_j + price_weight·markdown_j + quality_weight·(quality_j·trust_j − 0.5)
+              + follow_weight·followed_j + brand_weight·brand trust·branded_j
+        P_j = exp(min(v_j, 30)) / (1 + Σ_k exp(min(v_k, 30)))
+        viewers_j = scale·viewer_share·stall_keep_j
+        buyers_j = round_stochastic(P_j·viewers_j·(1 − known_j + known_j·e^{repeat_weight·(2·brand − 1)}))
+
+    with ``known_j`` the share of the unit's people who bought the village's goods before.
+    Returns ``(viewers, buyers)`` as the kernel does; a test checks the two agree.
+    """
+    p = population
+    cfg = p.model.config.consumers
+    f32 = np.float32
+    units = np.arange(p.n)[:, None]
+    empty = offers < 0
+    village = seller["village"][offers]
+    followed = slot_of >= 0
+    brand = p.brand_trust[units, village]
+    alt = brand * f32(0.5) + f32(0.5 * cfg.trust_initial)
+    trust = np.where(followed, p.follow_trust[units, np.maximum(slot_of, 0)], alt)
+    trust = trust + seller["trust_boost"].astype(f32)[offers] * (1 - trust)
+    v = (cfg.base_utility + seller["boost"]).astype(f32)[offers]
+    v = v + seller["markdown"].astype(f32)[offers] * p.price_weight[:, None]
+    v = v + (seller["quality"].astype(f32)[offers] * trust - f32(0.5)) * p.quality_weight[:, None]
+    v = v + f32(cfg.follow_weight) * followed
+    v = v + f32(cfg.brand_weight) * brand * seller["brand"].astype(f32)[offers]
+    weight = np.where(empty, f32(0.0), np.exp(np.minimum(v, f32(30.0))))
+    share = weight / (weight.sum(axis=1) + f32(1.0))[:, None]
+    keep = np.where(empty, f32(0.0), stall_keep.astype(f32)[offers])
+    viewers = keep * p.viewers_per_offer[:, None]
+    known = p.bought[units, village].astype(f32) * p.inverse_scale[:, None]
+    pull = np.exp((brand * f32(2.0) - f32(1.0)) * f32(cfg.repeat_weight)) * known
+    expected = share * viewers * (f32(1.0) - known + pull)
+    return viewers, stochastic_round(expected, rng)
+
+
 class ConsumerPopulation:
     """All consumer units, as arrays.
 

@@ -223,34 +223,94 @@ class Platform:
             match an offer the platform drew (see :func:`_match_follow_slots`).
         """
         n_slots = fpos.shape[1]
-        k = offers.shape[1]
         start = self.model.week % n_slots
-        if n_slots == 8 and sys.byteorder == "little":
+        if n_slots == 8:
             return _place_followed_8(offers, slot_of, is_paid, fpos, k_follow, start)
-        filled = np.zeros(offers.shape[0], dtype=np.int64)
-        flat_offers, flat_slot, flat_paid = (a.reshape(-1) for a in (offers, slot_of, is_paid))
-        left_rows, left_slots = [], []
+        return _place_followed_general(offers, slot_of, is_paid, fpos, k_follow, start)
+
+
+def _place_followed_general(
+    offers: np.ndarray,
+    slot_of: np.ndarray,
+    is_paid: np.ndarray,
+    fpos: np.ndarray,
+    k_follow: int,
+    start: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`Platform._place_followed` for any number of follow slots: one pass per slot."""
+    n_slots = fpos.shape[1]
+    k = offers.shape[1]
+    filled = np.zeros(offers.shape[0], dtype=np.int64)
+    flat_offers, flat_slot, flat_paid = (a.reshape(-1) for a in (offers, slot_of, is_paid))
+    left_rows, left_slots = [], []
+    for step in range(n_slots):
+        s = (start + step) % n_slots
+        col = fpos[:, s]
+        streaming = col >= 0
+        if step < k_follow:  # no unit is full yet
+            placed = streaming
+        else:
+            fits = filled < k_follow
+            placed = streaming & fits
+            over = np.flatnonzero(streaming & ~fits)
+            left_rows.append(over)
+            left_slots.append(np.full(over.size, s, dtype=np.int64))
+        rows = np.flatnonzero(placed)
+        at = rows * k + filled[rows]
+        flat_offers[at] = col[rows]
+        flat_slot[at] = s
+        flat_paid[at] = False
+        filled += placed
+    if not left_rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(left_rows), np.concatenate(left_slots)
+
+
+def place_followed_plain(
+    offers: np.ndarray,
+    slot_of: np.ndarray,
+    is_paid: np.ndarray,
+    fpos: np.ndarray,
+    k_follow: int,
+    start: int,
+) -> list[tuple[int, int]]:
+    """Followed anchors in a unit's first offers, unit by unit: the plain form of the placement.
+
+    Each unit scans its follow slots from ``start`` (rotating weekly); a slot whose anchor streams
+    (``fpos >= 0``) takes the unit's next offer, as organic traffic, until ``k_follow`` are
+    placed. Returns the (unit, slot) pairs of streaming followed anchors that did not fit.
+    :meth:`Platform._place_followed` and :func:`_place_followed_8` give the same offers (a test
+    checks it).
+    """
+    n_slots = fpos.shape[1]
+    left = []
+    for u in range(offers.shape[0]):
+        placed = 0
         for step in range(n_slots):
             s = (start + step) % n_slots
-            col = fpos[:, s]
-            streaming = col >= 0
-            if step < k_follow:  # no unit is full yet
-                placed = streaming
+            if fpos[u, s] < 0:
+                continue
+            if placed < k_follow:
+                offers[u, placed], slot_of[u, placed], is_paid[u, placed] = fpos[u, s], s, False
+                placed += 1
             else:
-                fits = filled < k_follow
-                placed = streaming & fits
-                over = np.flatnonzero(streaming & ~fits)
-                left_rows.append(over)
-                left_slots.append(np.full(over.size, s, dtype=np.int64))
-            rows = np.flatnonzero(placed)
-            at = rows * k + filled[rows]
-            flat_offers[at] = col[rows]
-            flat_slot[at] = s
-            flat_paid[at] = False
-            filled += placed
-        if not left_rows:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return np.concatenate(left_rows), np.concatenate(left_slots)
+                left.append((u, s))
+    return left
+
+
+def streaming_byte(streaming: np.ndarray) -> np.ndarray:
+    """Each row's 8 booleans packed into one byte, bit s = column s.
+
+    ``np.packbits(streaming, axis=1, bitorder="little")[:, 0]`` (a test checks they agree), three
+    times faster: read a row's 8 bytes (each 0 or 1) as one little-endian 64-bit word ``w``, so
+    byte s holds bit ``8s``; multiplying by ``0x0102040810204080`` (bit ``56 − 7s`` set for each s)
+    moves bit ``8s`` to bit ``56 + s``; the other partial products fall outside the top byte and
+    none carries into it (each byte is 0 or 1), so ``w·M >> 56`` is the packed byte.
+    """
+    if sys.byteorder != "little":
+        return np.packbits(streaming, axis=1, bitorder="little")[:, 0].astype(np.intp)
+    words = np.ascontiguousarray(streaming).view(np.uint64).reshape(-1)
+    return ((words * np.uint64(0x0102040810204080)) >> np.uint64(56)).astype(np.intp)
 
 
 @functools.cache
@@ -292,9 +352,7 @@ def _place_followed_8(
     instead of a pass over every slot.
     """
     n, k = offers.shape
-    # Pack each unit's 8 "streaming" bytes (0/1) into a byte: bit s = slot s (little-endian).
-    streaming = np.ascontiguousarray(fpos >= 0).view(np.uint64).reshape(-1)
-    mask = ((streaming * np.uint64(0x0102040810204080)) >> np.uint64(56)).astype(np.intp)
+    mask = streaming_byte(fpos >= 0)
     first, rest = _scan_tables(start, k_follow)
     flat_offers, flat_slot, flat_paid = (a.reshape(-1) for a in (offers, slot_of, is_paid))
     flat_fpos = fpos.reshape(-1)
