@@ -262,11 +262,55 @@ def test_page_renders_and_step_advances_a_week(
         titles = {s["title"]["text"] for s in specs}
         assert "Active anchors" in titles and any(t.startswith("Trade graph") for t in titles)
         income = next(s for s in specs if s["title"]["text"].startswith("Farm-sales income"))
-        assert [r["week"] for r in income["datasets"]["table"]] == [0, 1]
+        # the page says "Week 2": the weekly charts end at week 2 (week 1 = the first step)
+        assert [r["week"] for r in income["datasets"]["table"]] == [1, 2]
         click("Reset")
         assert week() == "Week 0"
     finally:
         rc.close()
+
+
+def test_trade_graph_labels_every_place_apart_and_colours_show_differences(stepped) -> None:
+    model = stepped
+    nodes, edges = data.trade_graph(model, model.viz_positions)
+    spec = charts.trade_graph_chart(nodes, edges, "brand_trust")
+    labels = spec["datasets"]["labels"]
+    villages = [n for n in nodes if n["kind"] == "village"]
+    assert {charts.short_name(n["name"], n["terrain"]) for n in villages} <= {
+        lab["label"] for lab in labels
+    }
+    # label boxes (in pixels) do not overlap one another
+    (x0, x1), (y0, y1) = (spec["layer"][0]["encoding"][k]["scale"]["domain"] for k in "xy")
+    boxes = []
+    for lab in labels:
+        cx = (lab["x"] - x0) / (x1 - x0) * charts.GRAPH_WIDTH
+        cy = (y1 - lab["y"]) / (y1 - y0) * charts.GRAPH_HEIGHT
+        w = charts.LABEL_CHAR_PX * len(lab["label"]) / 2
+        boxes.append((cx - w, cy - 4, cx + w, cy + 4))
+    clashes = [
+        (a, b)
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+    ]
+    assert clashes == []
+    # the colour scale spans the villages' own values, not the whole 0-1 range
+    trust = [n["brand_trust"] for n in villages if n["brand_trust"] is not None]
+    fill = spec["layer"][2]["encoding"]["fill"]["scale"]["domain"]
+    assert fill[0] <= min(trust) and fill[1] >= max(trust) and fill[1] - fill[0] < 0.5
+    assert charts.colour_domain([0.5, 0.5]) == [0.49, 0.51]
+    assert charts.colour_domain([None]) == [0.0, 1.0]
+
+
+def test_youth_charts_share_colours_and_empty_charts_say_why(stepped) -> None:
+    from village_sim.viz import components as c
+
+    colours = c.youth_colours()
+    history = charts.stacked_area_chart([], list(colours)[1:], "t", "y (persons)", colours=colours)
+    assert history["encoding"]["color"]["scale"]["range"] == list(colours.values())[1:]
+    assert c.empty_note([], "x").startswith("Nothing yet")
+    assert c.empty_note([{"value": None}], "no sale yet") == "Nothing to draw: no sale yet."
+    assert c.empty_note([{"value": 1.0}], "x") is None
 
 
 PAGE0_SERIES = ("income", "anchors", "suspension", "traffic", "farmer_share", "losses", "trust")

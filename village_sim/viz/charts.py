@@ -16,9 +16,17 @@ HEIGHT = 215
 BAR_WIDTH = 250
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#7f7f7f"]
 TERRAIN_COLOURS = {"plain": "#4daf4a", "hill": "#ff7f00", "mountain": "#8c510a"}
+WEEK_TITLE = "weeks run (week 1 = the first step)"
+"""X axis of every weekly chart: the page's "Week N" is the last point."""
+GRAPH_WIDTH = 330
+GRAPH_HEIGHT = 275
+LABEL_FONT_SIZE = 9
+LABEL_CHAR_PX = 5.4
+"""Width of a label character at :data:`LABEL_FONT_SIZE` (px), for placing labels apart."""
 CONFIG: dict[str, Any] = {
     "title": {"anchor": "start", "fontSize": 13},
     "axis": {"labelFontSize": 10, "titleFontSize": 11},
+    "axisY": {"titleLimit": 205},  # a y title never runs into the chart's title
     "legend": {"labelFontSize": 10, "titleFontSize": 10, "orient": "bottom", "columns": 2},
     "view": {"stroke": None},
 }
@@ -32,6 +40,9 @@ def _base(title: str, subtitle: str | None = None, **extra: Any) -> dict[str, An
         "height": HEIGHT,
         "config": CONFIG,
         "background": "white",
+        # Lay the chart out again when a Step swaps its data: wider axis labels (2,500 after
+        # 250) would otherwise be cut off on the left, with the title.
+        "autosize": {"type": "pad", "resize": True},
     }
     spec.update(extra)
     return spec
@@ -42,7 +53,7 @@ def line_chart(
     title: str,
     y_title: str,
     *,
-    x_title: str = "week of the run (weeks)",
+    x_title: str = WEEK_TITLE,
     y_format: str | None = None,
     y_domain: list[float] | None = None,
     subtitle: str | None = None,
@@ -115,6 +126,107 @@ def line_chart(
     )
 
 
+def colour_domain(values: list[float | None], floor: float = 0.02) -> list[float]:
+    """The colour scale's range: the values' own extent, so that small differences show.
+
+    An extent narrower than ``floor`` is widened around its middle, within [0, 1].
+    """
+    present = [v for v in values if v is not None]
+    if not present:
+        return [0.0, 1.0]
+    lo, hi = min(present), max(present)
+    if hi - lo < floor:
+        mid = (lo + hi) / 2
+        lo, hi = mid - floor / 2, mid + floor / 2
+        if lo < 0:
+            lo, hi = 0.0, floor
+        if hi > 1:
+            lo, hi = 1 - floor, 1.0
+    return [round(lo, 4), round(hi, 4)]
+
+
+def short_name(name: str, terrain: str | None = None) -> str:
+    """A place's label: its name without the terrain suffix generated worlds add."""
+    if terrain and name.endswith(f"_{terrain}"):
+        name = name[: -len(terrain) - 1]
+    return name.replace("_", " ")
+
+
+def place_labels(
+    points: list[dict[str, Any]],
+    x_domain: list[float],
+    y_domain: list[float],
+    width: float = GRAPH_WIDTH,
+    height: float = GRAPH_HEIGHT,
+) -> list[dict[str, Any]]:
+    """Label positions that do not overlap each other or the symbols (greedy, in pixels).
+
+    Each point (``x``, ``y``, ``label``, ``radius`` in px) tries eight spots around its symbol,
+    in order, and takes the first whose box is free; when none is, the one overlapping least.
+
+    Returns:
+        ``{label, x, y}`` rows, ``x``/``y`` the label's centre in data coordinates.
+    """
+    sx = width / ((x_domain[1] - x_domain[0]) or 1.0)
+    sy = height / ((y_domain[1] - y_domain[0]) or 1.0)
+
+    def to_px(x: float, y: float) -> tuple[float, float]:
+        return (x - x_domain[0]) * sx, (y_domain[1] - y) * sy
+
+    boxes: list[tuple[float, float, float, float]] = []
+    for p in points:
+        px, py = to_px(p["x"], p["y"])
+        r = p.get("radius", 4.0)
+        boxes.append((px - r, py - r, px + r, py + r))
+
+    def overlap(box: tuple[float, float, float, float]) -> float:
+        total = 0.0
+        for other in boxes:
+            w = min(box[2], other[2]) - max(box[0], other[0])
+            h = min(box[3], other[3]) - max(box[1], other[1])
+            if w > 0 and h > 0:
+                total += w * h
+        outside = max(0.0, -box[0]) + max(0.0, box[2] - width) + max(0.0, -box[1])
+        return total + 50 * (outside + max(0.0, box[3] - height))
+
+    out = []
+    for p in points:
+        px, py = to_px(p["x"], p["y"])
+        r = p.get("radius", 4.0) + 2
+        w = LABEL_CHAR_PX * len(p["label"]) + 2
+        h = LABEL_FONT_SIZE + 2
+        spots = [
+            (0, -r - h / 2),
+            (0, r + h / 2),
+            (r + w / 2, 0),
+            (-r - w / 2, 0),
+            (r + w / 2, -r),
+            (r + w / 2, r),
+            (-r - w / 2, -r),
+            (-r - w / 2, r),
+        ]
+        best = None
+        for dx, dy in spots:
+            cx, cy = px + dx, py + dy
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            cost = overlap(box)
+            if best is None or cost < best[0]:
+                best = (cost, cx, cy, box)
+            if cost == 0:
+                break
+        assert best is not None
+        _, cx, cy, box = best
+        boxes.append(box)
+        out.append({"label": p["label"], "x": x_domain[0] + cx / sx, "y": y_domain[1] - cy / sy})
+    return out
+
+
+def _symbol_radius(volume: float, largest: float, kind: str) -> float:
+    """Approximate radius (px) of a place's symbol, from the size scale (area 40-700)."""
+    area = 40 + 660 * (volume / largest if largest > 0 else 0.0)
+    return (area**0.5) / 2 + (2 if kind == "village" else 0)
+
+
 def trade_graph_chart(
     nodes: list[dict[str, Any]],
     edges: list[dict[str, Any]],
@@ -122,41 +234,47 @@ def trade_graph_chart(
 ) -> dict[str, Any]:
     """The places graph: roads by flow (cold chain marked), places by trade volume.
 
+    Every place but the stations is named (labels placed apart, :func:`place_labels`); villages
+    are coloured over the range of their own values (:func:`colour_domain`).
+
     Args:
         nodes: Node rows of :func:`village_sim.viz.data.trade_graph`.
         edges: Edge rows of the same.
         colour_by: ``farmer_share`` or ``brand_trust`` — what fills the villages.
     """
     fill_title = {
-        "farmer_share": "farmers' share (share)",
+        "farmer_share": "farmers' share",
         "brand_trust": "brand trust (0–1)",
     }[colour_by]
     villages = [n for n in nodes if n["kind"] == "village"]
     others = [n for n in nodes if n["kind"] != "village"]
+    largest = max((n["volume_kg_week"] for n in nodes), default=0.0)
     size = {
         "field": "volume_kg_week",
         "type": "quantitative",
         "title": "trade volume (kg/week)",
-        "scale": {"range": [40, 700], "zero": True},
+        "scale": {"range": [40, 700], "zero": True, "domain": [0, largest or 1.0]},
         "legend": None,
     }
     xs = [n["x"] for n in nodes] or [0.0]
     ys = [n["y"] for n in nodes] or [0.0]
     pad_x = 0.08 * ((max(xs) - min(xs)) or 1.0)
     pad_y = 0.1 * ((max(ys) - min(ys)) or 1.0)
+    x_domain = [min(xs) - pad_x, max(xs) + pad_x]
+    y_domain = [min(ys) - pad_y, max(ys) + pad_y]
     hidden = {"axis": None}
     x = {
         "field": "x",
         "type": "quantitative",
         "title": "map position (east-west)",
-        "scale": {"domain": [min(xs) - pad_x, max(xs) + pad_x], "nice": False},
+        "scale": {"domain": x_domain, "nice": False},
         **hidden,
     }
     y = {
         "field": "y",
         "type": "quantitative",
         "title": "map position (south-north)",
-        "scale": {"domain": [min(ys) - pad_y, max(ys) + pad_y], "nice": False},
+        "scale": {"domain": y_domain, "nice": False},
         **hidden,
     }
     roads = {
@@ -217,6 +335,7 @@ def trade_graph_chart(
             ],
         },
     }
+    domain = colour_domain([v[colour_by] for v in villages])
     fill_condition = {"test": f"datum.{colour_by} === null", "value": "#e6e6e6"}
     village_layer = {
         "data": {"name": "villages"},
@@ -230,10 +349,11 @@ def trade_graph_chart(
                 "field": colour_by,
                 "type": "quantitative",
                 "title": fill_title,
-                "scale": {"domain": [0, 1], "scheme": "viridis"},
+                "scale": {"domain": domain, "scheme": "viridis", "clamp": True},
                 "legend": {
-                    "format": ".0%" if colour_by == "farmer_share" else ".1f",
-                    "gradientLength": 70,
+                    "format": ".0%" if colour_by == "farmer_share" else ".2f",
+                    "gradientLength": 60,
+                    "values": domain,
                 },
             },
             "stroke": {
@@ -256,27 +376,45 @@ def trade_graph_chart(
             ],
         },
     }
+    to_label = [
+        {
+            "x": n["x"],
+            "y": n["y"],
+            "label": short_name(n["name"], n.get("terrain")),
+            "radius": _symbol_radius(n["volume_kg_week"], largest, n["kind"]),
+        }
+        for n in sorted(nodes, key=lambda n: (n["kind"] == "village", -n["volume_kg_week"]))
+        if n["kind"] != "township"
+    ]
     labels = {
         "data": {"name": "labels"},
-        "mark": {"type": "text", "dy": -14, "fontSize": 9, "color": "#333333"},
-        "encoding": {"x": x, "y": y, "text": {"field": "name"}},
+        "mark": {
+            "type": "text",
+            "fontSize": LABEL_FONT_SIZE,
+            "color": "#222222",
+            "align": "center",
+            "baseline": "middle",
+        },
+        "encoding": {
+            "x": {**x, "field": "x"},
+            "y": {**y, "field": "y"},
+            "text": {"field": "label"},
+        },
     }
     spec = _base(
         "Trade graph: villages, stations, hubs and cities",
-        [
-            "line width: mean flow since week 0 (kg/week)",
-            "symbol size: trade volume (kg/week); hover for values",
-        ],
+        "line width: mean flow since week 1; symbol size: trade volume (kg/week)",
         layer=[roads, places, village_layer, labels],
         datasets={
             "roads": edges,
             "places": others,
             "villages": villages,
-            "labels": [n for n in others if n["kind"] in ("county_hub", "city")],
+            "labels": place_labels(to_label, x_domain, y_domain),
         },
         resolve={"scale": {"size": "shared"}},
     )
-    spec["height"] = 215
+    spec["height"] = GRAPH_HEIGHT
+    spec["width"] = GRAPH_WIDTH
     spec["config"] = {
         **CONFIG,
         "legend": {
@@ -284,11 +422,12 @@ def trade_graph_chart(
             "columns": 1,
             "symbolLimit": 8,
             "orient": "right",
-            "labelLimit": 110,
-            "titleLimit": 120,
+            "labelLimit": 100,
+            "titleLimit": 110,
+            "rowPadding": 1,
+            "padding": 0,
         },
     }
-    spec["width"] = 300
     return spec
 
 
@@ -323,7 +462,7 @@ def lorenz_chart(curves: dict[str, tuple[list[float], list[float]]]) -> dict[str
             "y": {
                 "field": "y",
                 "type": "quantitative",
-                "title": "cumulative share of traffic or sales (share)",
+                "title": "cumulative share of the total (share)",
                 "axis": {"format": ".0%"},
                 "scale": {"domain": [0, 1]},
             },
@@ -471,8 +610,19 @@ def stacked_area_chart(
     title: str,
     y_title: str,
     subtitle: str | None = None,
+    colours: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Stacked areas of ``{week, series, value}`` rows in a fixed order (with a legend)."""
+    """Stacked areas of ``{week, series, value}`` rows in a fixed order (with a legend).
+
+    Args:
+        rows: Long-format rows.
+        order: Series in stacking order.
+        title: Chart title.
+        y_title: Y axis title with its unit.
+        subtitle: A line under the title.
+        colours: Fixed colour per series (default: the palette in ``order``).
+    """
+    palette = [colours[o] for o in order] if colours else PALETTE[: len(order)]
     return _base(
         title,
         subtitle,
@@ -483,7 +633,7 @@ def stacked_area_chart(
             "x": {
                 "field": "week",
                 "type": "quantitative",
-                "title": "week of the run (weeks)",
+                "title": WEEK_TITLE,
                 "axis": {"tickMinStep": 1, "format": "d"},
                 **({} if rows else {"scale": {"domain": [0, 1]}}),
             },
@@ -498,7 +648,7 @@ def stacked_area_chart(
                 "field": "series",
                 "type": "nominal",
                 "title": None,
-                "scale": {"domain": order, "range": PALETTE[: len(order)]},
+                "scale": {"domain": order, "range": palette},
             },
             "order": {"field": "rank", "type": "quantitative"},
             "tooltip": [

@@ -167,6 +167,17 @@ def TradeGraph(model: VillageMarket) -> solara.Element:
             dense=True,
         )
         VegaChart.element(spec=spec)
+        values = [n[key] for n in nodes if n["kind"] == "village" and n[key] is not None]
+        note = (
+            f"Villages coloured from the lowest to the highest {colour_by} among them "
+            "(grey: none yet); hover for values."
+            if values
+            else f"No village has a {colour_by} yet (grey): no live-stream sale so far."
+        )
+        solara.Div(
+            children=[solara.Text(note, classes=["vs-caption"])],
+            style={"font-size": "11px", "color": "#444", "padding-left": "6px"},
+        )
     return box
 
 
@@ -181,6 +192,8 @@ class SeriesSpec:
     y_format: str | None = None
     y_domain: list[float] | None = None
     so_far: dict[str, str] | None = None
+    subtitle: str | None = None
+    undefined: str = "undefined so far"
 
 
 SERIES: dict[str, SeriesSpec] = {
@@ -190,14 +203,15 @@ SERIES: dict[str, SeriesSpec] = {
             "income",
             {"farmer_income_mean": "farmer income"},
             "Farm-sales income per household",
-            "income over the last 52 weeks (yuan/yr)",
+            "income (yuan/household/yr)",
             ",.0f",
+            subtitle="sales income over the last 52 weeks, per year",
         ),
         SeriesSpec(
             "anchors",
             {"active_anchors": "active anchors"},
             "Active anchors",
-            "anchors streaming this week (anchors)",
+            "anchors streaming (anchors)",
             ",.0f",
         ),
         SeriesSpec(
@@ -207,29 +221,36 @@ SERIES: dict[str, SeriesSpec] = {
             "idle / held tool-weeks (share)",
             ".0%",
             [0, 1],
+            undefined="undefined until an anchor holds a tool",
         ),
         SeriesSpec(
             "traffic",
             {"traffic_hhi": "traffic HHI", "top10_traffic_share": "top-10 % anchors' share"},
             "Traffic concentration (traffic-grabbing)",
-            "HHI (0–1); share of person-views (share)",
+            "HHI (0–1); share of views (share)",
             ".0%",
             [0, 1],
+            subtitle="over the person-views of anchors streaming each week",
+            undefined="undefined until an anchor streams",
         ),
         SeriesSpec(
             "farmer_share",
             {"farmer_share_of_spending": "this week"},
             "Farmers' share of consumers' spending",
-            "farmers' receipts / live-stream spending (share)",
+            "farmers' receipts / spending (share)",
             ".0%",
             so_far={"farmer_share_of_spending": "run so far"},
+            subtitle="of consumers' net spending on live-stream goods",
+            undefined="undefined until consumers buy live-stream goods",
         ),
         SeriesSpec(
             "losses",
             {"spoilage_rate": "spoilage (fresh kg)", "stall_rate": "stalled sessions"},
             "Spoilage and stalls",
-            "spoiled / shipped kg; stalled / hosted sessions (share)",
+            "spoiled kg; stalled sessions (share)",
             ".0%",
+            subtitle="spoiled / shipped fresh kg; stalled / hosted sessions",
+            undefined="undefined until produce ships and sessions run",
         ),
         SeriesSpec(
             "trust",
@@ -241,6 +262,7 @@ SERIES: dict[str, SeriesSpec] = {
             "scale-weighted mean trust (0–1)",
             ".2f",
             [0, 1],
+            undefined="undefined until consumers follow an anchor",
         ),
     )
 }
@@ -255,9 +277,19 @@ def SeriesPlot(model: VillageMarket, name: str) -> solara.Element:
     rows = data.series(data.weekly(model), s.columns)
     for indicator, label in (s.so_far or {}).items():
         rows.extend(data.ratio_so_far(model, indicator, label))
-    return Chart(
-        charts.line_chart(rows, s.title, s.y_title, y_format=s.y_format, y_domain=s.y_domain), name
+    spec = charts.line_chart(
+        rows, s.title, s.y_title, y_format=s.y_format, y_domain=s.y_domain, subtitle=s.subtitle
     )
+    return Chart(spec, name, empty_note(rows, s.undefined))
+
+
+def empty_note(rows: list[dict[str, Any]], undefined: str, field: str = "value") -> str | None:
+    """Why a chart is empty (``None`` when it has something to show)."""
+    if not rows:
+        return "Nothing yet: no week has run (press Step or ▶)."
+    if all(r.get(field) is None for r in rows):
+        return f"Nothing to draw: {undefined}."
+    return None
 
 
 @solara.component
@@ -312,14 +344,17 @@ def LorenzPlot(model: VillageMarket) -> solara.Element:
         xs, ys, gini = data.lorenz(r[key] for r in rows)
         text = f"{label} (Gini {gini:.2f})" if gini is not None else f"{label} (none yet)"
         curves[text] = (xs, ys)
-    return Chart(charts.lorenz_chart(curves), "lorenz")
+    note = None if rows else "Nothing to draw: no anchor streamed this week."
+    return Chart(charts.lorenz_chart(curves), "lorenz", note)
 
 
 @solara.component
 def SplitPlot(model: VillageMarket) -> solara.Element:
     """This week's traffic and sales shares of local youth, streaming farmers, external anchors."""
     use_tick()
-    return Chart(charts.split_chart(data.group_split(data.seller_week(model))), "split")
+    rows = data.group_split(data.seller_week(model))
+    note = empty_note(rows, "no anchor streamed this week", "share")
+    return Chart(charts.split_chart(rows), "split", note)
 
 
 @solara.component
@@ -334,14 +369,14 @@ def SuspensionByToolPlot(model: VillageMarket) -> solara.Element:
         "Technology suspension by tool",
         "idle / held tool-weeks so far (share)",
         "tool",
-        subtitle="all holders, from week 0",
+        subtitle="all holders, since the start of the run",
         domain=[0, 1],
         tooltip=[
             {"field": "held_tool_weeks", "title": "held tool-weeks"},
             {"field": "idle_tool_weeks", "title": "idle tool-weeks"},
         ],
     )
-    return Chart(spec, "suspension-tool")
+    return Chart(spec, "suspension-tool", empty_note(rows, "no anchor has held a tool", "rate"))
 
 
 @solara.component
@@ -355,12 +390,13 @@ def SuspensionByGroupPlot(model: VillageMarket) -> solara.Element:
         "rate",
         "Technology suspension by anchor group",
         "tools idle this week / tools held (share)",
-        "anchor group, how acquired",
+        "group (how acquired)",
         subtitle="tools held by active anchors this week" if rows else "no tools held yet",
         domain=[0, 1],
         tooltip=[{"field": "held", "title": "tools held"}, {"field": "idle", "title": "idle"}],
     )
-    return Chart(spec, "suspension-group")
+    note = None if rows else "Nothing to draw: no active anchor holds a tool this week."
+    return Chart(spec, "suspension-group", note)
 
 
 @solara.component
@@ -371,7 +407,7 @@ def YouthPipelinePlot(model: VillageMarket) -> solara.Element:
     flows = data.youth_flows(model)
     labels = dict(data.YOUTH_STAGES)
     rows = [{"stage": labels[s], "people": counts.get(s, 0)} for s, _ in data.YOUTH_STAGES]
-    colours = dict(zip(labels.values(), charts.PALETTE, strict=False))
+    colours = youth_colours()
     spec = charts.bar_chart(
         rows,
         "stage",
@@ -383,7 +419,11 @@ def YouthPipelinePlot(model: VillageMarket) -> solara.Element:
         subtitle="where the county's young people are this week",
         colours=colours,
     )
-    caption = "Since week 0: " + ", ".join(f"{k} {v}" for k, v in flows.items()) + " (persons)."
+    caption = (
+        "Since the start of the run: "
+        + ", ".join(f"{k} {v}" for k, v in flows.items())
+        + " (persons)."
+    )
     return Chart(spec, "youth", caption)
 
 
@@ -394,7 +434,7 @@ def YouthHistoryPlot(model: VillageMarket) -> solara.Element:
     history = getattr(model, "viz_youth_history", [])
     stages = [(s, label) for s, label in data.YOUTH_STAGES if s != "migrant"]
     rows = []
-    for week, counts in enumerate(history):
+    for week, counts in enumerate(history, start=1):
         for rank, (status, label) in enumerate(stages):
             rows.append(
                 {"week": week, "series": label, "value": counts.get(status, 0), "rank": rank}
@@ -406,8 +446,17 @@ def YouthHistoryPlot(model: VillageMarket) -> solara.Element:
         "Youth at home over time, by status",
         "young people (persons)",
         subtitle="status at the end of each week; migrants in cities not shown",
+        colours=youth_colours(),
     )
-    return Chart(spec, "youth-history", f"In cities now: {migrants} young people.")
+    caption = f"In cities now: {migrants} young people."
+    if not history:
+        caption = "Nothing yet: no week has run (press Step or ▶). " + caption
+    return Chart(spec, "youth-history", caption)
+
+
+def youth_colours() -> dict[str, str]:
+    """One colour per youth status (by label), the same in both youth charts."""
+    return dict(zip(dict(data.YOUTH_STAGES).values(), charts.PALETTE, strict=False))
 
 
 PAGE_MAIN = (

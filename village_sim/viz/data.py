@@ -83,7 +83,10 @@ def headline(model: VillageMarket, names: Iterable[str]) -> dict[str, tuple[floa
 def series(
     columns_by_week: dict[str, list[Any]], columns: dict[str, str], scale: float = 1.0
 ) -> list[dict[str, Any]]:
-    """Long-format rows ``{week, series, value}`` for a line chart (weeks from 0).
+    """Long-format rows ``{week, series, value}`` for a line chart.
+
+    ``week`` counts weeks run: the first step is week 1, so the last point sits at the week the
+    page shows ("Week 12" after twelve steps).
 
     Args:
         columns_by_week: Weekly indicators (see :func:`weekly`).
@@ -99,7 +102,7 @@ def series(
                 "series": label,
                 "value": None if (v := finite_or_none(value)) is None else v * scale,
             }
-            for week, value in enumerate(values)
+            for week, value in enumerate(values, start=1)
         )
     return rows
 
@@ -117,7 +120,7 @@ def ratio_so_far(model: VillageMarket, name: str, label: str) -> list[dict[str, 
     num, den = RATIOS[name]
     rows = []
     total_num = total_den = 0.0
-    for week, stats in enumerate(model.books.history):
+    for week, stats in enumerate(model.books.history, start=1):
         total_num += stats.get(num, 0.0)
         total_den += stats.get(den, 0.0)
         value = finite_or_none(total_num / total_den) if total_den > 0 else None
