@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from village_sim.scenario.load import load_scenario
+from village_sim.run import load_scenario
 from village_sim.scenario.schema import Scenario
 
 SMALL = {

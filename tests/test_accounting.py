@@ -10,8 +10,7 @@ from helpers import small_scenario
 
 from village_sim.market.ledger import Ledger
 from village_sim.model import VillageMarket
-from village_sim.run import run
-from village_sim.scenario.load import load_scenario
+from village_sim.run import load_scenario, run
 
 SCENARIOS = sorted(Path(__file__).resolve().parent.parent.glob("scenarios/*.yaml"))
 

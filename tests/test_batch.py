@@ -583,7 +583,7 @@ def test_report_paths_and_compare_folder(folder: Path) -> None:
     assert "paths side by side" in text and "paired over replicates" in text
     # a compare folder (runs.csv, summary.csv, compare.json) is reported the same way
     from village_sim.batch import compare as compare_mod
-    from village_sim.scenario.load import load_scenario
+    from village_sim.run import load_scenario
 
     scenarios = [load_scenario(folder / "tiny.yaml"), load_scenario(folder / "other.yaml")]
     comparison = compare_mod.compare(scenarios, replicates=2, root_seed=3)

@@ -23,7 +23,7 @@ import pytest
 from village_sim.batch.compare import run_replicates
 from village_sim.batch.seeds import replicate_seeds
 from village_sim.metrics.stats import mean_ci, paired_diff_ci
-from village_sim.scenario.load import load_scenario
+from village_sim.run import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = {

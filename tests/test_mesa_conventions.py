@@ -13,8 +13,8 @@ from conftest import REPO
 import village_sim
 from village_sim.metrics.indicators import INDICATOR_NAMES
 from village_sim.model import VillageMarket
+from village_sim.run import load_scenario
 from village_sim.scenario.errors import ScenarioError
-from village_sim.scenario.load import load_scenario
 
 # A tiny county as keyword arguments, ``__`` for the dots of the scenario's field paths.
 SMALL = {

@@ -14,8 +14,8 @@ import yaml
 from conftest import EXPLICIT_WORLD, SMALL_SCENARIO, call_cli, leftovers, small_with, write_yaml
 
 import village_sim
+from village_sim.run import load_scenario
 from village_sim.scenario.errors import ScenarioError
-from village_sim.scenario.load import load_scenario
 
 
 @dataclass(frozen=True)

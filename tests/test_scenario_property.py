@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from village_sim.run import load_scenario
 from village_sim.scenario.errors import ScenarioError
-from village_sim.scenario.load import deep_merge, load_scenario
+from village_sim.scenario.load import deep_merge
 from village_sim.scenario.schema import Scenario
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -465,8 +466,8 @@ def _graph_is_valid(world: dict[str, Any]) -> bool:
     if len(set(ids)) != len(ids):
         return False
     kinds = {n["id"]: n["kind"] for n in world["nodes"]}
-    if "village" not in kinds.values() or "city" not in kinds.values():
-        return False
+    if not {"village", "township", "county_hub", "city"} <= set(kinds.values()):
+        return False  # villages, a station, a hub and a city are needed
     graph = nx.Graph()
     graph.add_nodes_from(ids)
     for edge in world["edges"]:

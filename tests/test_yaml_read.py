@@ -14,8 +14,8 @@ from conftest import SMALL_SCENARIO, call_cli, leftovers
 from village_sim.batch.experiment import load_experiment
 from village_sim.calibration.config import load_config
 from village_sim.metrics.targets import load_targets
+from village_sim.run import load_scenario
 from village_sim.scenario.errors import ScenarioError
-from village_sim.scenario.load import load_scenario
 from village_sim.scenario.yaml_read import MAX_DEPTH, read_yaml
 
 # 9 levels of 9 aliases: about 400 bytes standing for 9**9 (387 million) strings.

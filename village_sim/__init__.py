@@ -3,8 +3,7 @@
 The public API: :func:`load_scenario` and :func:`run` (returning a :class:`RunResult`).
 """
 
-from village_sim.run import RunResult, run
-from village_sim.scenario.load import load_scenario
+from village_sim.run import RunResult, load_scenario, run
 
 __version__ = "0.1.0"
 __all__ = ["RunResult", "__version__", "load_scenario", "run"]

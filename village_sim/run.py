@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -13,8 +14,10 @@ from village_sim.metrics.indicators import INDICATOR_NAMES, run_values
 from village_sim.metrics.panel import PanelRecorder
 from village_sim.model import VillageMarket
 from village_sim.outputs import write_run_folder
+from village_sim.scenario import load
 from village_sim.scenario.load import resolve_scenario
 from village_sim.scenario.schema import Scenario
+from village_sim.world.graph import world_problems
 
 
 @dataclass
@@ -46,6 +49,29 @@ class RunResult:
         return write_run_folder(self, Path(directory), overwrite=overwrite)
 
 
+def load_scenario(
+    path: str | Path | Scenario | None = None,
+    overrides: list[str] | str | dict[str, Any] | None = None,
+) -> Scenario:
+    """Load and validate a scenario file, its world included: the scenario to run.
+
+    Args:
+        path: A YAML scenario file; ``None`` gives the defaults; a :class:`Scenario` is the
+            starting point itself. A file may start from another with ``extends: OTHER.yaml``
+            (relative to the file).
+        overrides: ``["a.b=value", ...]`` (values parsed as YAML), one such string, or
+            ``{"a.b": value}``; list items by index or by name (``policies.NAME.field``).
+
+    Returns:
+        The validated scenario, its places graph checked
+        (:func:`~village_sim.world.graph.world_problems`).
+
+    Raises:
+        ScenarioError: Naming the file, line, field path and what was expected.
+    """
+    return load.load_scenario(path, overrides, check=world_problems)
+
+
 def run(
     scenario: Scenario | str | Path | None = None,
     seed: int | None = 0,
@@ -70,7 +96,7 @@ def run(
     Raises:
         ScenarioError: A scenario file that cannot be read or is invalid.
     """
-    scenario = resolve_scenario(scenario)
+    scenario = resolve_scenario(scenario, check=world_problems)
     steps = scenario.steps if steps is None else int(steps)
     start = time.perf_counter()
     model = VillageMarket(scenario, seed=seed)

@@ -456,7 +456,7 @@ def _metadata(experiment: Experiment, plan: Plan) -> tuple[dict, list[dict], lis
 def _factor_units(experiment: Experiment) -> dict[str, str]:
     """Units of the factors from the scenario schema (where the factor spec gives none)."""
     from village_sim.batch.experiment import field_unit
-    from village_sim.scenario.load import load_scenario
+    from village_sim.run import load_scenario
 
     base = experiment.base_scenario()
     if base is None or not experiment.spec.factors:
@@ -569,7 +569,7 @@ class _State:
 
 def _jobs(plan: Plan, store: Store, resumed: bool, state: _State) -> Iterator[Job]:
     """Every run still to do, in the plan's order, each with its seed, key and scenario."""
-    from village_sim.scenario.load import load_scenario
+    from village_sim.run import load_scenario
 
     spec = plan.experiment.spec
     for point in plan.points():

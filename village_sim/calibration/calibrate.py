@@ -581,7 +581,7 @@ def publish(out: Path, folder: Path) -> list[Path]:
 
 def current_values(config: CalibrationConfig) -> dict[str, Any]:
     """Each free parameter's value in the base scenario (with the calibration's overrides)."""
-    from village_sim.scenario.load import load_scenario
+    from village_sim.run import load_scenario
 
     scenario = load_scenario(config.scenario_path)
     return {p.path: _plain(get_path(scenario, p.path)) for p in config.spec.parameters.values()}

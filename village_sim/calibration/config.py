@@ -217,7 +217,7 @@ def load_config(path: str | Path, probe: bool = True) -> CalibrationConfig:
 
 def _probe(config: CalibrationConfig, lines: dict[str, int]) -> None:
     from village_sim.metrics.targets import load_targets
-    from village_sim.scenario.load import load_scenario
+    from village_sim.run import load_scenario
 
     where = str(config.source)
     spec = config.spec

@@ -9,8 +9,8 @@ from pathlib import Path
 from village_sim.batch.compare import compare, write
 from village_sim.cli.options import non_negative_int, positive_int
 from village_sim.outputs import atomic_folder
+from village_sim.run import load_scenario
 from village_sim.scenario.errors import ScenarioError
-from village_sim.scenario.load import load_scenario
 
 DESCRIPTION = (
     "Run several scenarios over the same replicate seeds (common random numbers) and write "

@@ -76,8 +76,7 @@ def handle(args: argparse.Namespace) -> int:
         table.to_csv(out / "patterns.csv", index=False)
         plot(table, out / "patterns.png")
     else:
-        from village_sim.run import run
-        from village_sim.scenario.load import load_scenario
+        from village_sim.run import load_scenario, run
 
         overrides = list(args.overrides)
         if args.steps is not None:

@@ -12,8 +12,7 @@ from typing import Any, TextIO
 from village_sim.cli.options import non_negative_int, positive_int
 from village_sim.metrics.indicators import HEADLINE, INDICATOR_NAMES
 from village_sim.outputs import check_out_dir
-from village_sim.run import run
-from village_sim.scenario.load import load_scenario
+from village_sim.run import load_scenario, run
 
 DESCRIPTION = (
     "Run one simulation of a scenario file: the county is built and stepped week by week, the "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from village_sim.scenario.load import load_scenario
+from village_sim.run import load_scenario
 
 DESCRIPTION = (
     "Check a scenario file (and --set overrides) against the schema and build its world "

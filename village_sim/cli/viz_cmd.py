@@ -97,8 +97,8 @@ def handle(args: argparse.Namespace) -> int:
     Returns:
         0 after a clean stop (Ctrl-C); 2 for an invalid scenario, port or seed (with a message).
     """
+    from village_sim.run import load_scenario
     from village_sim.scenario.errors import ScenarioError
-    from village_sim.scenario.load import load_scenario
     from village_sim.viz import levers
 
     scenario = Path(args.scenario) if args.scenario else levers.scenario_dir() / "baseline.yaml"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 
 class ScenarioError(Exception):
@@ -50,6 +51,25 @@ class ScenarioError(Exception):
                 where = f"{where}:{line}"
             out.append(f"  {where}: {path or '<top level>'}: {message}")
         return "\n".join(out)
+
+
+def type_name(value: Any) -> str:
+    """How a value's type is named in messages (``a mapping``, ``an integer``)."""
+    names = {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr`` cut to ``limit`` characters, for messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def expected_one_of(word: str, options: Iterable[str]) -> str:

@@ -13,21 +13,47 @@ import math
 import re
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from village_sim.scenario.errors import ScenarioError, expected_one_of
+from village_sim.scenario.annotations import (
+    allowed_keys,
+    descend,
+    models_in,
+    tags,
+    unwrap,
+)
+from village_sim.scenario.errors import ScenarioError, expected_one_of, short_repr, type_name
+from village_sim.scenario.overrides import apply_overrides, blame_overrides, set_path
 from village_sim.scenario.schema import Scenario
 from village_sim.scenario.yaml_read import read_yaml
+
+__all__ = [
+    "Check",
+    "allowed_keys",
+    "deep_merge",
+    "load_scenario",
+    "resolve_scenario",
+    "set_path",
+    "validate_dict",
+]
+
+Check = Callable[[Scenario], list[tuple[str, str]]]
+"""A check of a validated scenario beyond its schema: ``(field path, message)`` problems."""
 
 
 def load_scenario(
     path: str | Path | Scenario | None = None,
     overrides: list[str] | str | dict[str, Any] | None = None,
+    check: Check | None = None,
 ) -> Scenario:
-    """Load and validate a scenario file.
+    """Load and validate a scenario file (the schema; ``check`` for more).
+
+    :func:`village_sim.load_scenario` is this with the world's check
+    (:func:`village_sim.world.check.world_problems`): use that one for a scenario to run.
 
     Args:
         path: A YAML scenario file; ``None`` gives the defaults; a :class:`Scenario` is the
@@ -38,9 +64,11 @@ def load_scenario(
             ``{"a.b": value}``. List items are reached by index or by name
             (``policies.NAME.field``); a policy's measures also directly
             (``policies.NAME.training.seats_per_year``).
+        check: Run on the validated scenario; its problems are reported like the schema's
+            (file, line, field; blamed on an override when one set the field).
 
     Returns:
-        The validated scenario, with the world graph checked.
+        The validated scenario.
 
     Raises:
         ScenarioError: Naming the file, field path and what was expected.
@@ -54,22 +82,24 @@ def load_scenario(
     if path is not None:
         raw, lines = _read_scenario_file(Path(path))
     merged = deep_merge(start.model_dump(mode="json"), raw)
-    overridden: dict[str, str] = {}
-    for key, value, origin in _parse_overrides(overrides, source):
-        resolved = set_path(merged, key, value, source, origin=origin)
-        overridden[resolved] = origin
+    overridden = apply_overrides(merged, overrides, source)
     try:
         _check_bools(merged, source, lines)
         scenario = validate_dict(merged, source, lines)
         _check_finite(scenario.model_dump(), source, lines)
-        _check_world(scenario, source, lines)
+        if check is not None:
+            problems = check(scenario)
+            if problems:
+                raise ScenarioError(problems, source, lines)
     except ScenarioError as exc:
-        raise _blame_overrides(exc, overridden) from None
+        raise blame_overrides(exc, overridden) from None
     return scenario
 
 
 def resolve_scenario(
-    scenario: str | Path | Scenario | None = None, fields: dict[str, Any] | None = None
+    scenario: str | Path | Scenario | None = None,
+    fields: dict[str, Any] | None = None,
+    check: Check | None = None,
 ) -> Scenario:
     """The scenario a model is built from, as Mesa models take their parameters.
 
@@ -78,6 +108,7 @@ def resolve_scenario(
             (the baseline county).
         fields: Scenario fields as keyword arguments, ``__`` standing for a dot
             (``{"training__seats_per_year": 200}``); applied like ``--set`` overrides.
+        check: As for :func:`load_scenario`.
 
     Returns:
         The validated scenario (``scenario`` itself when it is one and no field is given).
@@ -88,7 +119,7 @@ def resolve_scenario(
     overrides = {key.replace("__", "."): value for key, value in (fields or {}).items()}
     if isinstance(scenario, Scenario) and not overrides:
         return scenario
-    return load_scenario(scenario, overrides=overrides or None)
+    return load_scenario(scenario, overrides=overrides or None, check=check)
 
 
 def validate_dict(
@@ -116,7 +147,7 @@ def _read_scenario_file(
                 (
                     "extends",
                     f"expected the path of a scenario file (relative to this file), got "
-                    f"{_short_repr(parent_name)}",
+                    f"{short_repr(parent_name)}",
                 )
             ],
             str(path),
@@ -166,22 +197,10 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         data = {}
     if not isinstance(data, dict):
         raise ScenarioError(
-            [("", f"expected a mapping of sections (name:, world:, ...), got {_type_name(data)}")],
+            [("", f"expected a mapping of sections (name:, world:, ...), got {type_name(data)}")],
             str(path),
         )
     return data, lines
-
-
-def _type_name(value: Any) -> str:
-    names = {
-        dict: "a mapping",
-        list: "a list",
-        str: "a string",
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-    }
-    return names.get(type(value), type(value).__name__)
 
 
 def deep_merge(base: Any, override: Any) -> Any:
@@ -200,161 +219,6 @@ def deep_merge(base: Any, override: Any) -> Any:
                 out[key] = copy.deepcopy(value)
         return out
     return copy.deepcopy(override)
-
-
-def _parse_overrides(
-    overrides: list[str] | str | dict[str, Any] | None, source: str | None
-) -> list[tuple[str, Any, str]]:
-    """``(dotted path, value, original text)`` for each override."""
-    if not overrides:
-        return []
-    if isinstance(overrides, dict):
-        out = []
-        for key, value in overrides.items():
-            if not isinstance(key, str) or not key.strip():
-                raise ScenarioError(
-                    [(str(key), "expected a dotted field path as override key")], source
-                )
-            out.append((key.strip(), value, f"{key}={value!r}"))
-        return out
-    if isinstance(overrides, str):
-        overrides = [overrides]
-    pairs = []
-    for item in overrides:
-        if not isinstance(item, str):
-            raise ScenarioError([(str(item), "expected --set path=value (a string)")], source)
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ScenarioError([(key, f"--set {item!r}: expected --set path=value")], source)
-        if any(not part for part in key.split(".")):
-            raise ScenarioError(
-                [
-                    (
-                        key,
-                        f"--set {item!r}: empty name in the field path; "
-                        "expected names joined by dots (population.youth)",
-                    )
-                ],
-                source,
-            )
-        try:
-            value, _ = read_yaml(text)
-        except ScenarioError:
-            value = text
-        pairs.append((key, value, f"--set {item}"))
-    return pairs
-
-
-def set_path(
-    data: dict[str, Any],
-    dotted: str,
-    value: Any,
-    source: str | None = None,
-    origin: str | None = None,
-) -> str:
-    """Set ``data[a][b][c] = value`` for ``"a.b.c"``; policies are addressed by name.
-
-    Args:
-        data: A merged scenario dictionary (defaults already filled in).
-        dotted: The dotted field path; list items by index or by their ``name``.
-        value: The new value.
-        source: The scenario file, for messages.
-        origin: How the override was given (``--set a.b=1``), for messages.
-
-    Returns:
-        The path with list items as indices (``policies.0.budget_yuan``).
-
-    Raises:
-        ScenarioError: An unknown field or list item, or a field inside a plain value.
-    """
-    parts = dotted.split(".")
-    how = f" ({origin})" if origin else ""
-    node: Any = data
-    annotation: Any = Scenario
-    resolved: list[str] = []
-    for i, part in enumerate(parts):
-        here = ".".join(parts[: i + 1])
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            index = _list_index(node, part, here, source, how)
-            resolved.append(str(index))
-            annotation = _descend(annotation, str(index))
-            if last:
-                node[index] = value
-            else:
-                node = node[index]
-            continue
-        if not isinstance(node, dict):
-            parent = ".".join(parts[:i])
-            raise ScenarioError(
-                [
-                    (
-                        dotted,
-                        f"'{parent}' is a plain value ({_type_name(node)}), it has no field "
-                        f"'{part}'{how}",
-                    )
-                ],
-                source,
-            )
-        allowed = _fields_at(annotation, node)
-        if allowed is not None and part not in allowed and "measures" in allowed:
-            # A policy's measures may be named directly: policies.NAME.training.seats_per_year.
-            measures = _descend(annotation, "measures", node)
-            if part in (_fields_at(measures, node.get("measures")) or []):
-                if not isinstance(node.get("measures"), dict):
-                    node["measures"] = {}
-                resolved.append("measures")
-                annotation, node = measures, node["measures"]
-                allowed = _fields_at(annotation, node)
-        if allowed is not None and part not in allowed:
-            raise ScenarioError(
-                [(here, f"unknown field '{part}'{how}{expected_one_of(part, allowed)}")],
-                source,
-            )
-        resolved.append(part)
-        annotation = _descend(annotation, part, node)
-        if last:
-            node[part] = value
-            break
-        nxt = node.get(part)
-        if nxt is None:
-            nxt = node[part] = {}
-        node = nxt
-    return ".".join(resolved)
-
-
-def _list_index(items: list[Any], part: str, path: str, source: str | None, how: str = "") -> int:
-    if part.isdigit() and int(part) < len(items):
-        return int(part)
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and item.get("name") == part:
-            return i
-    names = [str(it.get("name")) for it in items if isinstance(it, dict) and "name" in it]
-    if names:
-        hint = f"; expected an index below {len(items)} or a name" + expected_one_of(part, names)
-    elif items:
-        hint = f"; expected an index below {len(items)}"
-    else:
-        hint = "; the list is empty"
-    raise ScenarioError([(path, f"no item named or numbered '{part}'{how}{hint}")], source)
-
-
-def _blame_overrides(exc: ScenarioError, overridden: dict[str, str]) -> ScenarioError:
-    """Point problems that come from ``--set`` at the override, not at a line of the file."""
-    if not overridden:
-        return exc
-    problems = []
-    lines: dict[str, int | None] = dict(exc.lines)
-    for path, message in exc.problems:
-        origin = next(
-            (o for p, o in overridden.items() if path == p or path.startswith(p + ".")), None
-        )
-        if origin is not None:
-            message = f"{message} ({origin})"
-            lines[path] = None  # the problem is not on a line of the file
-        problems.append((path, message))
-    return ScenarioError(problems, exc.source, lines)
 
 
 # ------------------------------------------------------------------------------------------
@@ -383,7 +247,7 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
             message = "required field is missing"
         else:
             got = err.get("input")
-            shown = "" if isinstance(got, dict | list) else f" (got {_short_repr(got)})"
+            shown = "" if isinstance(got, dict | list) else f" (got {short_repr(got)})"
             message = f"{err['msg']}{shown}"
         problems.append((path, message))
     return problems
@@ -397,23 +261,18 @@ def _field_loc(loc: list[str]) -> list[str]:
     annotation: Any = Scenario
     out: list[str] = []
     for part in loc:
-        models = _models_in(annotation) if annotation is not None else []
+        models = models_in(annotation) if annotation is not None else []
         is_field = any(part in m.model_fields for m in models)
         if (
             len(models) > 1
             and not is_field
-            and any(part in values for m in models for values in _tags(m).values())
+            and any(part in values for m in models for values in tags(m).values())
         ):
-            annotation = _descend(annotation, part)  # the union member named by its tag
+            annotation = descend(annotation, part)  # the union member named by its tag
             continue
         out.append(part)
-        annotation = _descend(annotation, part) if annotation is not None else None
+        annotation = descend(annotation, part) if annotation is not None else None
     return out
-
-
-def _short_repr(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _check_bools(data: dict[str, Any], source: str | None, lines: dict[str, int]) -> None:
@@ -436,19 +295,19 @@ def _walk_bools(value: Any, annotation: Any, path: str, problems: list[tuple[str
             if isinstance(key, str):
                 _walk_bools(
                     item,
-                    _descend(annotation, key, value),
+                    descend(annotation, key, value),
                     f"{path}.{key}" if path else key,
                     problems,
                 )
     elif isinstance(value, list):
-        inner = _descend(annotation, "0")
+        inner = descend(annotation, "0")
         for i, item in enumerate(value):
             _walk_bools(item, inner, f"{path}.{i}" if path else str(i), problems)
 
 
 def _admits_bool(annotation: Any) -> bool:
     """Tell whether a boolean is acceptable (pydantic would quietly make it 1 or 0)."""
-    annotation = _unwrap(annotation)
+    annotation = unwrap(annotation)
     if annotation in (int, float, type(None)):
         return False
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
@@ -458,7 +317,7 @@ def _admits_bool(annotation: Any) -> bool:
 
 
 def _expected(annotation: Any) -> str:
-    annotation = _unwrap(annotation)
+    annotation = unwrap(annotation)
     if annotation is int:
         return "an integer"
     if annotation is float:
@@ -467,13 +326,28 @@ def _expected(annotation: Any) -> str:
     return " or ".join(_expected(a) for a in args) if args else str(annotation)
 
 
+LARGEST = 1e12
+"""No scenario number may exceed this in magnitude (larger ones overflow the model's sums)."""
+SMALLEST = 1e-12
+"""No scenario number other than 0 may be smaller than this in magnitude (subnormal numbers
+and their like turn into infinities once divided by)."""
+
+
 def _check_finite(value: Any, source: str | None, lines: dict[str, int]) -> None:
-    """Reject ``.nan``/``.inf`` anywhere: no parameter is meaningful at infinity."""
+    """Reject ``.nan``/``.inf`` and numbers beyond what a run can compute with, anywhere."""
     problems: list[tuple[str, str]] = []
 
     def walk(item: Any, where: str) -> None:
+        if isinstance(item, bool):
+            return
         if isinstance(item, float) and not math.isfinite(item):
             problems.append((where, f"expected a finite number, got {item}"))
+        elif isinstance(item, int | float) and abs(item) > LARGEST:
+            problems.append((where, f"expected a number of at most {LARGEST:g}, got {item:g}"))
+        elif isinstance(item, float) and 0 < abs(item) < SMALLEST:
+            problems.append(
+                (where, f"expected 0 or a number of at least {SMALLEST:g} in size, got {item:g}")
+            )
         elif isinstance(item, dict):
             for key, sub in item.items():
                 walk(sub, f"{where}.{key}" if where else str(key))
@@ -484,112 +358,3 @@ def _check_finite(value: Any, source: str | None, lines: dict[str, int]) -> None
     walk(value, "")
     if problems:
         raise ScenarioError(problems, source, dict(lines))
-
-
-def allowed_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
-    """Field names allowed at ``loc`` inside ``model`` (empty when not a model there)."""
-    annotation: Any = model
-    for part in loc:
-        annotation = _descend(annotation, part)
-        if annotation is None:
-            return []
-    return _fields_at(annotation) or []
-
-
-# Walking the schema's type annotations (models, containers, unions, Annotated, Literal tags).
-def _unwrap(annotation: Any) -> Any:
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    return annotation
-
-
-def _is_union(annotation: Any) -> bool:
-    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
-
-
-def _is_container(annotation: Any) -> bool:
-    return typing.get_origin(_unwrap(annotation)) in (list, tuple, dict)
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """The model classes a value of this annotation can be (one, or the models of a union)."""
-    annotation = _unwrap(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    if _is_union(annotation):
-        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
-    return []
-
-
-def _tags(model: type[BaseModel]) -> dict[str, tuple[Any, ...]]:
-    """A model's fields that only take literal values (discriminators such as ``path``)."""
-    out = {}
-    for name, field in model.model_fields.items():
-        annotation = _unwrap(field.annotation)
-        if typing.get_origin(annotation) is typing.Literal:
-            out[name] = typing.get_args(annotation)
-    return out
-
-
-def _pick(models: list[type[BaseModel]], data: Any) -> list[type[BaseModel]]:
-    """The members of a union of models that ``data`` can be (by their literal tags)."""
-    if len(models) <= 1 or not isinstance(data, dict):
-        return models
-    chosen = [
-        m for m in models if all(data[k] in values for k, values in _tags(m).items() if k in data)
-    ]
-    return chosen or models
-
-
-def _fields_at(annotation: Any, data: Any = None) -> list[str] | None:
-    """Field names where the annotation is a model (fixed fields), else ``None``."""
-    if annotation is None or _is_container(annotation):
-        return None
-    models = _pick(_models_in(annotation), data)
-    if not models:
-        return None
-    names: dict[str, None] = {}
-    for model in models:
-        names.update(dict.fromkeys(model.model_fields))
-    return list(names)
-
-
-def _descend(annotation: Any, part: str, data: Any = None) -> Any:
-    """The annotation one step down: a field, a list item, a dict value or a union's member.
-
-    ``data`` (the value at ``annotation``) picks the member of a discriminated union.
-    """
-    annotation = _unwrap(annotation)
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin in (list, tuple) and args:
-        return args[0]
-    if origin is dict and len(args) == 2:
-        return args[1]
-    models = _pick(_models_in(annotation), data)
-    if models:
-        for model in models:
-            field = model.model_fields.get(part)
-            if field is not None:
-                return field.annotation
-        if len(models) > 1:  # pydantic names the member of a tagged union by its tag
-            for model in models:
-                if any(part in values for values in _tags(model).values()):
-                    return model
-        return None
-    if _is_union(annotation):
-        for arg in args:
-            found = _descend(arg, part, data)
-            if found is not None:
-                return found
-    return None
-
-
-def _check_world(scenario: Scenario, source: str | None, lines: dict[str, int]) -> None:
-    """Build the places graph once to catch disconnected graphs and unreachable cities."""
-    from village_sim.world.graph import WorldError, build_graph
-
-    try:
-        build_graph(scenario, seed=0)
-    except WorldError as exc:
-        raise ScenarioError([(exc.path, exc.message)], source, lines) from None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from village_sim.scenario.load import load_scenario
+from village_sim.run import load_scenario
 from village_sim.scenario.schema import Scenario
 
 SCENARIO_ENV = "VILLAGE_SIM_VIZ_SCENARIO"

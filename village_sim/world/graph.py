@@ -14,17 +14,11 @@ import networkx as nx
 import numpy as np
 
 from village_sim.scenario.schema import TERRAINS, Scenario
+from village_sim.world.check import WorldError, check_places
+
+__all__ = ["World", "WorldError", "build_graph", "build_world", "world_problems"]
 
 TERRAIN_CODE = {name: i for i, name in enumerate(TERRAINS)}
-
-
-class WorldError(ValueError):
-    """A graph that cannot carry trade (names the scenario field at fault)."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
 
 
 @dataclass
@@ -116,16 +110,31 @@ def build_graph(scenario: Scenario, seed: int | np.random.Generator) -> nx.Graph
         The graph with node and edge attributes (see MODEL.md §2).
 
     Raises:
-        WorldError: Unknown edge endpoints, a disconnected graph, a city with no village in reach.
+        WorldError: Unknown edge endpoints, or a graph that fails
+            :func:`~village_sim.world.check.check_places`.
     """
     rng = np.random.default_rng(seed)
     if scenario.world.generator == "county":
         graph = _county_graph(scenario, rng)
     else:
         graph = _explicit_graph(scenario)
-    _check_connected(graph)
+    check_places(graph)
     _add_edge_costs(graph, scenario)
     return graph
+
+
+def world_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """The world's check of a scenario: build its places graph once (seed 0) and check it.
+
+    Returns:
+        ``(field path, message)`` problems (empty when the world can carry trade); for
+        :func:`village_sim.scenario.load.load_scenario`'s ``check``.
+    """
+    try:
+        build_graph(scenario, seed=0)
+    except WorldError as exc:
+        return [(exc.path, exc.message)]
+    return []
 
 
 def _village_attrs(scenario: Scenario, terrain: str) -> dict:
@@ -248,11 +257,6 @@ def _explicit_graph(scenario: Scenario) -> nx.Graph:
         elif node.kind == "city":
             attrs["population_weight"] = node.population_weight
         graph.add_node(node.id, **attrs)
-    kinds = [d["kind"] for _, d in graph.nodes(data=True)]
-    if "village" not in kinds:
-        raise WorldError("world.nodes", "at least one village is needed")
-    if "city" not in kinds:
-        raise WorldError("world.nodes", "at least one city is needed")
     for i, edge in enumerate(scenario.world.edges):
         for end in ("u", "v"):
             if getattr(edge, end) not in seen:
@@ -275,21 +279,6 @@ def _explicit_layout(graph: nx.Graph) -> None:
         for j, n in enumerate(nodes):
             graph.nodes[n]["x"] = x
             graph.nodes[n]["y"] = (j - (len(nodes) - 1) / 2) * 1.0
-
-
-def _check_connected(graph: nx.Graph) -> None:
-    kinds = nx.get_node_attributes(graph, "kind")
-    components = list(nx.connected_components(graph))
-    for comp in components:
-        cities = sorted(n for n in comp if kinds[n] == "city")
-        if cities and not any(kinds[n] == "village" for n in comp):
-            raise WorldError("world.edges", f"city {cities[0]} has no route to any village")
-    if len(components) > 1:
-        parts = "; ".join(
-            "{" + ", ".join(str(n) for n in sorted(c)[:6]) + (", ..." if len(c) > 6 else "") + "}"
-            for c in components
-        )
-        raise WorldError("world.edges", f"the graph is disconnected: components {parts}")
 
 
 def _add_edge_costs(graph: nx.Graph, scenario: Scenario) -> None:
