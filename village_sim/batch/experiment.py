@@ -33,6 +33,7 @@ Example::
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import re
@@ -47,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from village_sim.metrics.indicators import INDICATOR_NAMES
 from village_sim.scenario.errors import ScenarioError, expected_one_of
+from village_sim.scenario.overrides import set_path
 from village_sim.scenario.yaml_read import read_yaml
 
 DESIGN_TYPES = ("grid", "paths", "lhs", "sobol", "morris", "discovery")
@@ -330,7 +332,8 @@ class ExperimentSpec(_Strict):
         """``(name, design)`` pairs; a single ``design`` is named after its type."""
         if self.designs is not None:
             return list(self.designs.items())
-        assert self.design is not None
+        if self.design is None:
+            return []  # neither design: nor designs: (cross_check reports it)
         return [(self.design.type, self.design)]
 
     def design_factors(self, design: Any) -> list[str]:
@@ -678,7 +681,7 @@ def probe_scenarios(experiment: Experiment) -> None:
         ScenarioError: Naming the experiment file and field (``factors.NAME.path``,
             ``factors.NAME.levels.2``, ``overrides.KEY`` ...) with the scenario's complaint.
     """
-    from village_sim.scenario.load import load_scenario
+    from village_sim.run import load_scenario
 
     spec = experiment.spec
     problems: list[tuple[str, str]] = []
@@ -789,10 +792,54 @@ def probe_scenarios(experiment: Experiment) -> None:
                             "sampled values are rounded",
                         )
                     )
+    if not problems and base is not None:
+        problems += _same_field_problems(experiment, load_scenario(base, overrides=common))
     if not problems:
         problems += _probe_discovery_paths(experiment, attempt)
     if problems:
         raise experiment.error(problems)
+
+
+def _same_field_problems(experiment: Experiment, base: Any) -> list[tuple[str, str]]:
+    """Factors of one design that set the same scenario field, however their paths are spelled.
+
+    A policy may be named or numbered, its measures reached with or without ``measures.``; the
+    paths are compared as resolved (``policies.0.measures.training.seats_per_year``), and a
+    factor on a section clashes with one on a field inside it. Otherwise one factor would
+    overwrite the other, whose recorded values were never applied.
+    """
+    spec = experiment.spec
+    data = base.model_dump(mode="json")
+    resolved: dict[str, str] = {}
+    for fname, factor in spec.factors.items():
+        probes = factor.probe_values()
+        value = probes[0][1] if probes else None
+        try:
+            resolved[fname] = set_path(copy.deepcopy(data), factor.path, value)
+        except ScenarioError:
+            continue  # reported by the probes
+    problems: list[tuple[str, str]] = []
+    reported: set[tuple[str, str]] = set()
+    for _, design in spec.named_designs():
+        names = [n for n in spec.design_factors(design) if n in resolved]
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                a, b = resolved[first], resolved[second]
+                if (first, second) in reported or not (
+                    a == b or b.startswith(a + ".") or a.startswith(b + ".")
+                ):
+                    continue
+                reported.add((first, second))
+                problems.append(
+                    (
+                        f"factors.{second}.path",
+                        f"'{spec.factors[second].path}' sets the same scenario field as factor "
+                        f"'{first}' ('{spec.factors[first].path}'): both resolve to "
+                        f"{min(a, b, key=len)}, so one would overwrite the other; expected each "
+                        "factor of a design on a field of its own",
+                    )
+                )
+    return problems
 
 
 def _probe_discovery_paths(experiment: Experiment, attempt: Any) -> list[tuple[str, str]]:
