@@ -41,7 +41,7 @@ class TrainingMeasure(Strict):
     """More seats and more standard (48-class-hour) rather than crash courses (paper §4.1)."""
 
     seats_per_year: float = param(
-        0.0, "seats/yr", "paper §4.1", "Training seats the policy adds a year.", ge=0
+        0.0, "seats/yr", "paper §4.1", "Training seats the policy adds a year.", ge=0, le=1e6
     )
     standard_share: float | None = Field(
         None,
@@ -60,7 +60,9 @@ class TrainingMeasure(Strict):
 class VillagerTraining(Strict):
     """Digital training for villagers and the elderly (paper §4.1: 引导群众观念革新)."""
 
-    seats_per_year: float = param(0.0, "seats/yr", "paper §4.1", "Households trained.", ge=0)
+    seats_per_year: float = param(
+        0.0, "seats/yr", "paper §4.1", "Households trained.", ge=0, le=1e6
+    )
     literacy_gain: float = share(0.3, "assumed", "literacy += gain·(1 − literacy).")
     elderly_first: bool = param(True, "bool", "paper §4.1", "Train the elderly first.")
     cost_per_seat: float = param(500.0, "yuan/seat", "assumed", "Cost of a seat.", ge=0)
@@ -309,7 +311,7 @@ class PolicyBase(Strict):
     name: str = Field(min_length=1, description="Unique name (used by --set policies.NAME...).")
     start_week: int = Field(0, ge=0, description="First active week (weeks from 0).")
     end_week: int | None = Field(None, ge=1, description="First week no longer active.")
-    budget_yuan: float = Field(0.0, ge=0, description="Money the policy may spend.")
+    budget_yuan: float = Field(0.0, ge=0, le=1e12, description="Money the policy may spend.")
 
     @model_validator(mode="after")
     def _ordered(self) -> PolicyBase:

@@ -222,6 +222,7 @@ class WorldConfig(Strict):
         "assumed (extension)",
         "Weekly village weather shock to yield.",
         ge=0,
+        le=3,
     )
     weather_quality_sd: float = param(
         0.05,
@@ -229,6 +230,7 @@ class WorldConfig(Strict):
         "assumed (extension)",
         "Weekly village weather shock to quality.",
         ge=0,
+        le=1,
     )
 
     @model_validator(mode="after")
@@ -304,6 +306,7 @@ class ProductSpec(Strict):
         "paper §3.3 (品质参差不齐); assumed",
         "Spread of quality across households (lowered by standardisation).",
         ge=0,
+        le=1,
     )
     import_price_share: float = param(
         0.6,
@@ -367,15 +370,19 @@ def _default_products() -> dict[str, ProductSpec]:
 class Populations(Strict):
     """How many of each kind of agent a run starts with."""
 
-    farmer_households: int = param(3000, "households", "assumed", "Farm households.", ge=0)
-    youth: int = param(400, "persons", "assumed", "Young people of the county (20-35).", ge=0)
+    farmer_households: int = param(
+        3000, "households", "assumed", "Farm households.", ge=0, le=1_000_000
+    )
+    youth: int = param(
+        400, "persons", "assumed", "Young people of the county (20-35).", ge=0, le=1_000_000
+    )
     youth_at_home_share: float = share(
         0.1,
         "assumed",
         "Share of the youth living at home (not migrants) at the start.",
     )
     external_anchors: int = param(
-        4, "anchors", "assumed", "City influencers selling county goods.", ge=0
+        4, "anchors", "assumed", "City influencers selling county goods.", ge=0, le=10_000
     )
     consumer_units: int = param(
         20000,
@@ -383,6 +390,7 @@ class Populations(Strict):
         "assumed",
         "Consumer units (super-individuals) in the cities.",
         ge=1,
+        le=5_000_000,
     )
     consumer_unit_scale: int = param(
         50,
@@ -392,7 +400,7 @@ class Populations(Strict):
         ge=1,
         le=10000,
     )
-    regulators: int = param(1, "regulators", "assumed", "Market regulators.", ge=0)
+    regulators: int = param(1, "regulators", "assumed", "Market regulators.", ge=0, le=1000)
 
 
 class FarmerBehaviour(Strict):
@@ -1091,7 +1099,9 @@ class CourseSpec(Strict):
 class TrainingConfig(Strict):
     """Status-quo training that runs in every scenario (paper §3.1)."""
 
-    seats_per_year: int = param(60, "seats/yr", "assumed", "Training seats offered a year.", ge=0)
+    seats_per_year: int = param(
+        60, "seats/yr", "assumed", "Training seats offered a year.", ge=0, le=1_000_000
+    )
     crash_share: float = share(
         0.7,
         "assumed (paper §3.1: market crash courses dominate)",
