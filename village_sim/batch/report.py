@@ -166,7 +166,14 @@ def _open_store(folder: Path) -> Store:
                 str(folder),
             ) from None
         raise ScenarioError(
-            [("", f"cannot read {folder / STORE_FILE}: {exc}")], str(folder)
+            [
+                (
+                    "",
+                    f"cannot read {folder / STORE_FILE}: {exc}; if the file is damaged, run the "
+                    "batch again with --overwrite (its runs are made again) or into a new --out",
+                )
+            ],
+            str(folder),
         ) from None
 
 

@@ -290,7 +290,12 @@ def open_store(experiment: Experiment, plan: Plan, options: BatchOptions) -> tup
     check_out_dir(out, options.overwrite, keep=(experiment.source,))
     if out.exists() and any(out.iterdir()):
         if path.exists():  # never delete the store of a batch that is still running
-            _connect_store(path, experiment).close()
+            try:
+                _connect_store(path, experiment).close()
+            except ScenarioError as exc:
+                if "in use" in str(exc):
+                    raise
+                # a damaged store: --overwrite is how to start again
         remove_own_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     write_marker(out, "batch")
@@ -309,7 +314,15 @@ def _connect_store(path: Path, experiment: Experiment) -> Store:
     except duckdb.Error as exc:
         if "lock" not in str(exc).lower():
             raise ScenarioError(
-                [("", f"cannot open the store {path}: {exc}")], str(experiment.source)
+                [
+                    (
+                        "",
+                        f"cannot open the store {path}: {exc}; if the file is damaged, run the "
+                        "batch again with --overwrite (its runs are made again) or into a new "
+                        "--out, keeping the damaged folder aside",
+                    )
+                ],
+                str(experiment.source),
             ) from None
         raise ScenarioError(
             [

@@ -10,7 +10,7 @@ from village_sim.batch.compare import compare, write
 from village_sim.cli.options import non_negative_int, positive_int
 from village_sim.outputs import atomic_folder
 from village_sim.run import load_scenario
-from village_sim.scenario.errors import ScenarioError
+from village_sim.scenario.errors import CombinedScenarioError, ScenarioError
 
 DESCRIPTION = (
     "Run several scenarios over the same replicate seeds (common random numbers) and write "
@@ -63,10 +63,7 @@ def handle(args: argparse.Namespace) -> int:
         except ScenarioError as exc:
             problems.append(exc)
     if problems:
-        raise ScenarioError(
-            [(p, m) for exc in problems for p, m in exc.problems],
-            source=", ".join(str(exc.source) for exc in problems),
-        )
+        raise CombinedScenarioError.of(problems)  # each file with its own lines
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ScenarioError(

@@ -65,6 +65,8 @@ def handle(args: argparse.Namespace) -> int:
         # reproduces the run.
         overrides.append(f"steps={args.steps}")
     scenario = load_scenario(args.scenario, overrides=overrides)
+    for note in scenario.idle_policies():
+        print(f"note: {note}", file=sys.stderr)
     out = args.out or Path("runs") / f"{safe_name(scenario.name)}-seed{args.seed}"
     check_out_dir(out, args.overwrite, keep=(Path(args.scenario),))
     with WeekProgress() as progress:

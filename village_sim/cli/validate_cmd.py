@@ -45,4 +45,6 @@ def handle(args: argparse.Namespace) -> int:
         f"{pop.consumer_units} consumer units, {len(scenario.policies)} "
         f"{'policy' if len(scenario.policies) == 1 else 'policies'}"
     )
+    for note in scenario.idle_policies():
+        print(f"note: {note}")
     return 0

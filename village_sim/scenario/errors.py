@@ -72,6 +72,27 @@ def short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+class CombinedScenarioError(ScenarioError):
+    """Problems in several files, each shown with its own file and lines.
+
+    ``source`` is the first file's: for ``extends:`` chains, the file where the fault lies.
+    """
+
+    def __init__(self, errors: list[ScenarioError]) -> None:
+        self.errors = errors
+        problems = [p for e in errors for p in e.problems]
+        super().__init__(problems, errors[0].source)  # the first file is the one at fault
+
+    def render(self) -> str:
+        """Each file's message in turn."""
+        return "\n".join(e.render() for e in self.errors)
+
+    @classmethod
+    def of(cls, errors: list[ScenarioError]) -> ScenarioError:
+        """One error as it is, several combined."""
+        return errors[0] if len(errors) == 1 else cls(errors)
+
+
 def expected_one_of(word: str, options: Iterable[str]) -> str:
     """The tail of an "unknown name" message: the nearest valid name first, then all of them.
 

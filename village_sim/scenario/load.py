@@ -26,7 +26,13 @@ from village_sim.scenario.annotations import (
     tags,
     unwrap,
 )
-from village_sim.scenario.errors import ScenarioError, expected_one_of, short_repr, type_name
+from village_sim.scenario.errors import (
+    CombinedScenarioError,
+    ScenarioError,
+    expected_one_of,
+    short_repr,
+    type_name,
+)
 from village_sim.scenario.overrides import apply_overrides, blame_overrides, set_path
 from village_sim.scenario.schema import Scenario
 from village_sim.scenario.yaml_read import read_yaml
@@ -173,7 +179,15 @@ def _read_scenario_file(
             str(path),
             dict(lines),
         )
-    base, _ = _read_scenario_file(parent, here)
+    try:
+        base, _ = _read_scenario_file(parent, here)
+    except ScenarioError as exc:
+        extended_by = ScenarioError(
+            [("extends", f"the file this scenario extends ({parent_name}) is invalid (above)")],
+            str(path),
+            dict(lines),
+        )
+        raise CombinedScenarioError([exc, extended_by]) from None
     return deep_merge(base, raw), lines
 
 

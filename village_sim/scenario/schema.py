@@ -1187,6 +1187,19 @@ class Scenario(Strict):
         """
         raise TypeError("a Scenario is one value, not iterable; its fields: scenario.model_dump()")
 
+    def idle_policies(self) -> list[str]:
+        """Notes on policies that never act in the run: they start at or after its last week.
+
+        Not an error (``--steps`` makes short test runs of policy scenarios), but worth saying:
+        such a policy spends nothing and changes nothing.
+        """
+        return [
+            f"policy '{p.name}' starts at week {p.start_week}, but the run has {self.steps} "
+            f"weeks (0 to {self.steps - 1}): it never acts"
+            for p in self.policies
+            if p.start_week >= self.steps
+        ]
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
         if not self.products:
