@@ -67,3 +67,12 @@ def test_money_flows_reconcile_with_indicators():
     shipped = stats["fresh_shipped_kg"].sum()
     spoiled = stats["fresh_spoiled_kg"].sum()
     assert 0 <= spoiled <= shipped
+
+
+def test_the_books_refuse_unknown_kinds_of_transfer_and_accounts():
+    model = VillageMarket(small_scenario(), seed=3)
+    with pytest.raises(ValueError, match="unknown kind of transfer 'gift'"):
+        model.money.transfer("gift", "consumers", 0, "farmers", 0, 100)
+    with pytest.raises(ValueError, match="not a valid Account"):
+        model.money.open_group("friends", 2)
+    assert model.money.total() == model.money.opening_total  # nothing moved

@@ -16,16 +16,24 @@ learns by doing and quits after ``k`` weeks in a row with rolling income below
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent
 
 from village_sim.agents import tools as toolrules
+from village_sim.market.ledger import Account, Flow
 from village_sim.numerics import mean_of_few
 from village_sim.units import FEN_PER_YUAN, to_fen, to_grams
 
-LOCAL_KINDS = ("local", "farmer")
+AnchorKind = Literal["local", "farmer", "external"]
+"""A returned youth, a streaming farm household, or a city influencer (paper §3)."""
+
+Strategy = Literal["imitate", "brand"]
+"""Low-price imitation or brand building (paper §3.1, §3.3)."""
+
+LOCAL_KINDS: tuple[AnchorKind, ...] = ("local", "farmer")
 
 
 class Anchor(CellAgent):
@@ -44,7 +52,7 @@ class Anchor(CellAgent):
     def __init__(
         self,
         model: mesa.Model,
-        kind: str,
+        kind: AnchorKind,
         person_id: int,
         base_village: int,
         skill: float,
@@ -79,7 +87,7 @@ class Anchor(CellAgent):
             )
         self.honesty_cost = float(honesty_median * rng.lognormal(0, cfg.honesty_cost_spread))
         self.exaggeration = float(cfg.exaggeration_max * math.exp(-self.honesty_cost))
-        self.strategy = "imitate"
+        self.strategy: Strategy = "imitate"
         self.brand_since: int | None = None
         n_products = len(model.products)
         self.product = self._first_product()
@@ -314,7 +322,12 @@ class Anchor(CellAgent):
             self.strategy = "brand"
             self.brand_since = self.model.week
             self.model.money.transfer(
-                "brand_building", "anchors", self.index, "vendors", 0, to_fen(cfg.brand_cost)
+                Flow.BRAND_BUILDING,
+                Account.ANCHORS,
+                self.index,
+                Account.VENDORS,
+                0,
+                to_fen(cfg.brand_cost),
             )
 
     def brand_equity(self) -> float:
@@ -409,12 +422,12 @@ class Anchor(CellAgent):
         if grams <= 0:
             return
         slot = self.index * len(model.products) + p
-        model.goods.transfer("import", "imports", 0, "anchor_import", slot, grams)
+        model.goods.transfer(Flow.IMPORT, Account.IMPORTS, 0, Account.ANCHOR_IMPORT, slot, grams)
         model.money.transfer(
-            "import_purchase",
-            "anchors",
+            Flow.IMPORT_PURCHASE,
+            Account.ANCHORS,
             self.index,
-            "suppliers",
+            Account.SUPPLIERS,
             0,
             to_fen(import_price * grams / 1000),
         )
@@ -459,7 +472,12 @@ class Anchor(CellAgent):
         spec = self.model.config.tools.catalogue[name]
         if not handed_out:
             self.model.money.transfer(
-                "tool_purchase", "anchors", self.index, "vendors", 0, to_fen(spec.price)
+                Flow.TOOL_PURCHASE,
+                Account.ANCHORS,
+                self.index,
+                Account.VENDORS,
+                0,
+                to_fen(spec.price),
             )
         self.tools[name] = toolrules.Holding(name, self.model.week, handed_out)
         self.model.tool_adoption.invalidate()
@@ -478,7 +496,12 @@ class Anchor(CellAgent):
             holding.idle_weeks = 0 if holding.in_use else holding.idle_weeks + 1
             if spec.upkeep_week > 0:
                 model.money.transfer(
-                    "tool_upkeep", "anchors", self.index, "vendors", 0, to_fen(spec.upkeep_week)
+                    Flow.TOOL_UPKEEP,
+                    Account.ANCHORS,
+                    self.index,
+                    Account.VENDORS,
+                    0,
+                    to_fen(spec.upkeep_week),
                 )
 
     def tool_effect(self, effect: str) -> float:
@@ -561,21 +584,21 @@ class Anchor(CellAgent):
         n_p = len(model.products)
         for p in range(n_p):
             slot = self.index * n_p + p
-            for group in ("anchor_stock", "anchor_import"):
+            for group in (Account.ANCHOR_STOCK, Account.ANCHOR_IMPORT):
                 grams = int(model.goods.balances[group][slot])
                 if grams <= 0:
                     continue
                 model.goods.transfer(
-                    "liquidation", group, slot, "middlemen", self.base_village, grams
+                    Flow.LIQUIDATION, group, slot, Account.MIDDLEMEN, self.base_village, grams
                 )
-                if group == "anchor_stock":
+                if group == Account.ANCHOR_STOCK:
                     model.books.village_goods.add("to_middlemen", self.base_village, grams)
                 price = model.products[p].farm_gate_price * 0.5
                 model.money.transfer(
-                    "liquidation",
-                    "middlemen",
+                    Flow.LIQUIDATION,
+                    Account.MIDDLEMEN,
                     0,
-                    "anchors",
+                    Account.ANCHORS,
                     self.index,
                     int(price * grams / 1000 * FEN_PER_YUAN),
                 )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from village_sim.market.ledger import Account, Flow
 from village_sim.numerics import OFFER_BLOCK
 from village_sim.randomness import stochastic_round, thin, thin_nonzero
 
@@ -700,13 +701,18 @@ class ConsumerPopulation:
         refund_fen = (spoiled + refunded_intact) * lines["price_fen"]
         has = refund_fen > 0
         model.money.transfer(
-            "refund", "anchors", lines["anchor"][has], "consumers", 0, refund_fen[has]
+            Flow.REFUND,
+            Account.ANCHORS,
+            lines["anchor"][has],
+            Account.CONSUMERS,
+            0,
+            refund_fen[has],
         )
         model.goods.transfer(
-            "refund_write_off",
-            "consumers",
+            Flow.REFUND_WRITE_OFF,
+            Account.CONSUMERS,
             0,
-            "written_off",
+            Account.WRITTEN_OFF,
             0,
             int((refunded_intact * lines["pack_g"]).sum()),
         )

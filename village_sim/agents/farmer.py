@@ -19,6 +19,7 @@ import numpy as np
 from mesa.discrete_space import FixedAgent
 
 from village_sim.agents.anchor import Anchor, premises_free
+from village_sim.market.ledger import Account, Flow
 from village_sim.units import to_fen
 
 NO_ANCHOR = -1
@@ -151,7 +152,12 @@ class FarmerPopulation:
         sd = model.products.array("quality_sd")[self.product[idx]]
         self.stock_quality[idx] = np.clip(mean + self.quality_z[idx] * sd, 0, 1)
         model.goods.transfer(
-            "opening_stock", "nature", self.village[idx], "farm_store", idx, grams[idx]
+            Flow.OPENING_STOCK,
+            Account.NATURE,
+            self.village[idx],
+            Account.FARM_STORE,
+            idx,
+            grams[idx],
         )
 
     def harvest(self, week: int) -> None:
@@ -186,7 +192,9 @@ class FarmerPopulation:
         )
         self.stock_quality = np.where(harvesting, blended, self.stock_quality)
         idx = np.flatnonzero(harvesting)
-        model.goods.transfer("harvest", "nature", self.village[idx], "farm_store", idx, grams[idx])
+        model.goods.transfer(
+            Flow.HARVEST, Account.NATURE, self.village[idx], Account.FARM_STORE, idx, grams[idx]
+        )
         model.books.village_goods.add("harvest", self.village[idx], grams[idx])
 
     def start_streaming(self) -> None:
@@ -241,10 +249,12 @@ class FarmerPopulation:
         if idx.size == 0:
             return
         g = grams[idx]
-        model.goods.transfer("to_middlemen", "farm_store", idx, "middlemen", self.village[idx], g)
+        model.goods.transfer(
+            Flow.TO_MIDDLEMEN, Account.FARM_STORE, idx, Account.MIDDLEMEN, self.village[idx], g
+        )
         model.books.village_goods.add("to_middlemen", self.village[idx], g)
         pay = to_fen(self.middleman_price(idx) * g / 1000.0)
-        model.money.transfer("middleman_sale", "middlemen", 0, "farmers", idx, pay)
+        model.money.transfer(Flow.MIDDLEMAN_SALE, Account.MIDDLEMEN, 0, Account.FARMERS, idx, pay)
 
     def spoil_in_store(self) -> None:
         """Storable produce loses a little in the household store each week."""
@@ -259,7 +269,12 @@ class FarmerPopulation:
         if keep.any():
             idx = held[keep]
             model.goods.transfer(
-                "spoiled_origin", "farm_store", idx, "spoiled_origin", self.village[idx], lost[keep]
+                Flow.SPOILED_ORIGIN,
+                Account.FARM_STORE,
+                idx,
+                Account.SPOILED_ORIGIN,
+                self.village[idx],
+                lost[keep],
             )
             model.books.village_goods.add("spoiled_origin", self.village[idx], lost[keep])
 

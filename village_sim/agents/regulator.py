@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
+from village_sim.market.ledger import Account, Flow
 from village_sim.units import to_fen
 
 if TYPE_CHECKING:
@@ -76,7 +77,9 @@ class Regulator(FixedAgent):
         )
         multiplier = cfg.fine_multiplier * model.governance.penalty_multiplier()
         fine = max(cfg.min_fine, multiplier * gain)
-        model.money.transfer("fine", "anchors", anchor.index, "government", 0, to_fen(fine))
+        model.money.transfer(
+            Flow.FINE, Account.ANCHORS, anchor.index, Account.GOVERNMENT, 0, to_fen(fine)
+        )
         self.detections += 1
         self.fines_yuan += fine
         model.week_stats["detections"] += 1

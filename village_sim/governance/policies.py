@@ -20,6 +20,7 @@ import mesa
 import numpy as np
 
 from village_sim.governance import co_governance, infrastructure, supply_side, talent
+from village_sim.market.ledger import POLICY_FLOW, Account
 from village_sim.units import to_fen
 
 if TYPE_CHECKING:
@@ -111,7 +112,9 @@ class Governance:
             return True
         if yuan > self.budget_left[policy.name] + 1e-6:
             return False
-        self.model.money.transfer(f"policy_{kind}", "government_budget", 0, to, index, to_fen(yuan))
+        self.model.money.transfer(
+            f"{POLICY_FLOW}{kind}", Account.GOVERNMENT_BUDGET, 0, to, index, to_fen(yuan)
+        )
         self.budget_left[policy.name] -= yuan
         self.spent_yuan[policy.name] += yuan
         self.spent_this_week += yuan

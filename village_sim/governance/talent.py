@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim.agents.youth import MIGRANT
+from village_sim.market.ledger import Account, Flow
 from village_sim.units import to_fen
 
 if TYPE_CHECKING:
@@ -87,10 +88,10 @@ def fund_course(
         return None
     quality = course_quality(gov, status_quo) if gov.levers.course_quality > 1 else 1.0
     gov.model.money.transfer(
-        "training",
-        "government_budget",
+        Flow.TRAINING,
+        Account.GOVERNMENT_BUDGET,
         0,
-        "training_providers",
+        Account.TRAINING_PROVIDERS,
         0,
         to_fen(cost_per_seat * status_quo),
     )

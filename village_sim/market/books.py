@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from village_sim.market.ledger import Ledger, VillageGoodsBook
+from village_sim.market.ledger import Account, Ledger, VillageGoodsBook
 from village_sim.units import FEN_PER_YUAN
 
 MONEY_GROUPS = (
@@ -99,11 +99,11 @@ class Books:
     def __init__(self, model: mesa.Model, n_villages: int, n_products: int) -> None:
         self.model = model
         self.n_products = n_products
-        self.money = Ledger("fen", tracked=("farmers", "anchors"))
+        self.money = Ledger("fen", tracked=(Account.FARMERS, Account.ANCHORS), accounts=Account)
         for group in MONEY_GROUPS:
             self.money.open_group(group, 1)
         self.money.open_group("anchors", 16)
-        self.goods = Ledger("g")
+        self.goods = Ledger("g", accounts=Account)
         for group in GOODS_GROUPS:
             self.goods.open_group(group, 1)
         for group in ("nature", "middlemen", "spoiled_origin"):
@@ -156,18 +156,19 @@ class Books:
         model = self.model
         ledger = self.money
         n = model.anchor_count
-        sales = ledger.receipts("anchors", ("sale",))[:n] / FEN_PER_YUAN
-        refunds = ledger.payments("anchors", ("refund",))[:n] / FEN_PER_YUAN
-        fees = ledger.payments("anchors", ("platform_fee",))[:n] / FEN_PER_YUAN
+        sales = ledger.receipts(Account.ANCHORS, ("sale",))[:n] / FEN_PER_YUAN
+        refunds = ledger.payments(Account.ANCHORS, ("refund",))[:n] / FEN_PER_YUAN
+        fees = ledger.payments(Account.ANCHORS, ("platform_fee",))[:n] / FEN_PER_YUAN
         overheads = (
             ledger.payments(
-                "anchors",
+                Account.ANCHORS,
                 ("paid_traffic", "tool_upkeep", "tool_purchase", "fine", "brand_building"),
             )[:n]
             / FEN_PER_YUAN
         )
         liquidation = (
-            ledger.receipts("anchors", ("liquidation", "policy_honour_award"))[:n] / FEN_PER_YUAN
+            ledger.receipts(Account.ANCHORS, ("liquidation", "policy_honour_award"))[:n]
+            / FEN_PER_YUAN
         )
         views = orders.views_by_anchor if orders is not None else {}
         for a in model.anchor_list:
@@ -204,7 +205,7 @@ class Books:
         stats["ambient_spoiled_kg"] = stats["fresh_spoiled_kg"] - stats["cold_spoiled_kg"]
         stats["policy_spend_yuan"] = model.governance.spent_this_week
         n = model.anchor_count
-        sale_by_anchor = ledger.receipts("anchors", ("sale",))[:n] / FEN_PER_YUAN
+        sale_by_anchor = ledger.receipts(Account.ANCHORS, ("sale",))[:n] / FEN_PER_YUAN
         local = np.array([a.is_local for a in model.anchor_list], dtype=bool)
         stats["local_gmv_yuan"] = float(sale_by_anchor[local].sum()) if n else 0.0
         village = np.array([a.base_village for a in model.anchor_list], dtype=np.int64)

@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 
 from village_sim.agents.farmer import NO_ANCHOR
+from village_sim.market.ledger import Account, Flow
 from village_sim.numerics import median
 from village_sim.units import to_fen
 
@@ -152,6 +153,10 @@ class Contracts:
         anchor.unit_cost[p] = (anchor.unit_cost[p] * local + offer * float(grams.sum())) / max(
             total, 1
         )
-        model.goods.transfer("contract", "farm_store", sellers, "anchor_stock", slot, grams)
+        model.goods.transfer(
+            Flow.CONTRACT, Account.FARM_STORE, sellers, Account.ANCHOR_STOCK, slot, grams
+        )
         pay = to_fen(offer * grams / 1000.0)
-        model.money.transfer("contract_sale", "anchors", anchor.index, "farmers", sellers, pay)
+        model.money.transfer(
+            Flow.CONTRACT_SALE, Account.ANCHORS, anchor.index, Account.FARMERS, sellers, pay
+        )

@@ -13,8 +13,80 @@ tallies for the village goods balance. Indicators read these; nothing else chang
 from __future__ import annotations
 
 from collections import defaultdict
+from enum import StrEnum
 
 import numpy as np
+
+
+class Flow(StrEnum):
+    """Kinds of transfer (``Ledger.flows`` keys); policies' spending is ``policy_<measure>``."""
+
+    BRAND_BUILDING = "brand_building"
+    CONTRACT = "contract"
+    CONTRACT_SALE = "contract_sale"
+    DELIVERED = "delivered"
+    FINE = "fine"
+    HARVEST = "harvest"
+    IMPORT = "import"
+    IMPORT_PURCHASE = "import_purchase"
+    LIQUIDATION = "liquidation"
+    MIDDLEMAN_SALE = "middleman_sale"
+    OPENING_STOCK = "opening_stock"
+    PAID_TRAFFIC = "paid_traffic"
+    PLATFORM_FEE = "platform_fee"
+    REFUND = "refund"
+    REFUND_WRITE_OFF = "refund_write_off"
+    SALE = "sale"
+    SHIP = "ship"
+    SHIP_IMPORT = "ship_import"
+    SHIPPING = "shipping"
+    SPOILED_IMPORT = "spoiled_import"
+    SPOILED_ORIGIN = "spoiled_origin"
+    SPOILED_TRANSIT = "spoiled_transit"
+    TO_MIDDLEMEN = "to_middlemen"
+    TOOL_PURCHASE = "tool_purchase"
+    TOOL_UPKEEP = "tool_upkeep"
+    TRAINING = "training"
+
+
+class Account(StrEnum):
+    """Groups of accounts in the money and goods ledgers."""
+
+    ANCHOR_IMPORT = "anchor_import"
+    ANCHOR_STOCK = "anchor_stock"
+    ANCHORS = "anchors"
+    CONSUMERS = "consumers"
+    CONTRACTORS = "contractors"
+    FARM_STORE = "farm_store"
+    FARMERS = "farmers"
+    GOVERNMENT = "government"
+    GOVERNMENT_BUDGET = "government_budget"
+    HUBS = "hubs"
+    IMPORTS = "imports"
+    IN_TRANSIT = "in_transit"
+    MIDDLEMEN = "middlemen"
+    NATURE = "nature"
+    PLATFORM = "platform"
+    SPOILED_ORIGIN = "spoiled_origin"
+    SPOILED_TRANSIT = "spoiled_transit"
+    SUPPLIERS = "suppliers"
+    TRAINING_PROVIDERS = "training_providers"
+    VENDORS = "vendors"
+    WRITTEN_OFF = "written_off"
+    YOUTH = "youth"
+
+
+POLICY_FLOW = "policy_"
+"""Prefix of the flows of policy spending (``policy_`` + the measure's name)."""
+
+
+def check_flow(kind: str) -> None:
+    """Raise ValueError for a kind of transfer the books do not know."""
+    if kind not in _FLOWS and not kind.startswith(POLICY_FLOW):
+        raise ValueError(f"unknown kind of transfer {kind!r}; expected one of Flow or policy_*")
+
+
+_FLOWS = frozenset(Flow)
 
 
 class Ledger:
@@ -23,10 +95,18 @@ class Ledger:
     Args:
         unit: ``"fen"`` or ``"g"`` (for messages only).
         tracked: Groups whose per-account receipts and payments by kind are kept each week.
+        accounts: The enumeration of allowed group names (the county's books use
+            :class:`Account`); None allows any name.
     """
 
-    def __init__(self, unit: str, tracked: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        unit: str,
+        tracked: tuple[str, ...] = (),
+        accounts: type[StrEnum] | None = None,
+    ) -> None:
         self.unit = unit
+        self.accounts = accounts
         self.balances: dict[str, np.ndarray] = {}
         self.tracked = set(tracked)
         self.flows: dict[str, int] = defaultdict(int)
@@ -35,8 +115,14 @@ class Ledger:
         self.opening_total = 0
 
     # -- accounts ---------------------------------------------------------------------------
-    def open_group(self, group: str, size: int) -> None:
-        """Create a group of ``size`` accounts at zero."""
+    def open_group(self, group: Account | str, size: int) -> None:
+        """Create a group of ``size`` accounts at zero.
+
+        Raises:
+            ValueError: The ledger names its groups (``accounts``) and ``group`` is not one.
+        """
+        if self.accounts is not None:
+            self.accounts(group)
         self.balances[group] = np.zeros(size, dtype=np.int64)
 
     def ensure_size(self, group: str, size: int) -> None:
@@ -64,10 +150,10 @@ class Ledger:
     # -- transfers --------------------------------------------------------------------------
     def transfer(
         self,
-        kind: str,
-        src: str,
+        kind: Flow | str,
+        src: Account | str,
         src_idx: np.ndarray | int,
-        dst: str,
+        dst: Account | str,
         dst_idx: np.ndarray | int,
         amount: np.ndarray | int,
     ) -> None:
@@ -81,6 +167,7 @@ class Ledger:
             dst_idx: Account index or indices in ``dst``.
             amount: Non-negative integer amounts (broadcast against the indices).
         """
+        check_flow(kind)
         if _is_scalar(amount) and _is_scalar(src_idx) and _is_scalar(dst_idx):
             self._transfer_one(kind, src, int(src_idx), dst, int(dst_idx), int(amount))
             return

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from village_sim.market.ledger import Account, Flow
 from village_sim.randomness import thin
 from village_sim.units import to_fen
 
@@ -167,20 +168,20 @@ class Logistics:
         village = s.village[seller]
         has_local = local_part > 0
         model.goods.transfer(
-            "ship",
-            "anchor_stock",
+            Flow.SHIP,
+            Account.ANCHOR_STOCK,
             slots[has_local],
-            "in_transit",
+            Account.IN_TRANSIT,
             ids[has_local],
             local_part[has_local],
         )
         model.books.village_goods.add("shipped", village[has_local], local_part[has_local])
         has_import = import_part > 0
         model.goods.transfer(
-            "ship_import",
-            "anchor_import",
+            Flow.SHIP_IMPORT,
+            Account.ANCHOR_IMPORT,
             slots[has_import],
-            "in_transit",
+            Account.IN_TRANSIT,
             ids[has_import],
             import_part[has_import],
         )
@@ -253,7 +254,7 @@ class Logistics:
         )
         fen = to_fen(cost * q["grams"] / 1000)
         hub = np.where(q["hub"] >= 0, q["hub"], len(model.hubs))
-        model.money.transfer("shipping", "anchors", q["anchor"], "hubs", hub, fen)
+        model.money.transfer(Flow.SHIPPING, Account.ANCHORS, q["anchor"], Account.HUBS, hub, fen)
         for i, f in zip(q["anchor"], cost * q["grams"] / 1000, strict=True):
             model.anchor_list[int(i)].shipping_week += float(f)
 
@@ -282,9 +283,11 @@ class Logistics:
         spoiled_g = np.minimum(spoiled_g, q["grams"])
         arrived_g = q["grams"] - spoiled_g
         model.goods.transfer(
-            "spoiled_transit", "in_transit", q["id"], "spoiled_transit", 0, spoiled_g
+            Flow.SPOILED_TRANSIT, Account.IN_TRANSIT, q["id"], Account.SPOILED_TRANSIT, 0, spoiled_g
         )
-        model.goods.transfer("delivered", "in_transit", q["id"], "consumers", 0, arrived_g)
+        model.goods.transfer(
+            Flow.DELIVERED, Account.IN_TRANSIT, q["id"], Account.CONSUMERS, 0, arrived_g
+        )
         fresh = q["fresh"]
         stats["fresh_shipped_kg"] += float(q["grams"][fresh].sum()) / 1000
         stats["fresh_spoiled_kg"] += float(spoiled_g[fresh].sum()) / 1000
@@ -346,10 +349,10 @@ class Logistics:
                 lost_import = int(held_import * frac)
                 if lost:
                     model.goods.transfer(
-                        "spoiled_origin",
-                        "anchor_stock",
+                        Flow.SPOILED_ORIGIN,
+                        Account.ANCHOR_STOCK,
                         slot,
-                        "spoiled_origin",
+                        Account.SPOILED_ORIGIN,
                         anchor.base_village,
                         lost,
                     )
@@ -357,10 +360,10 @@ class Logistics:
                     anchor.cogs_week += lost * anchor.unit_cost[p] / 1000
                 if lost_import:
                     model.goods.transfer(
-                        "spoiled_import",
-                        "anchor_import",
+                        Flow.SPOILED_IMPORT,
+                        Account.ANCHOR_IMPORT,
                         slot,
-                        "spoiled_origin",
+                        Account.SPOILED_ORIGIN,
                         anchor.base_village,
                         lost_import,
                     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from village_sim.market.ledger import Account, Flow
 from village_sim.numerics import OFFER_BLOCK, binned_sums
 from village_sim.units import to_fen
 
@@ -182,9 +183,13 @@ def fill_orders(
 def _take_payment(model: Any, s: Sellers, sales_fen: np.ndarray) -> None:
     """Consumers pay the sellers; the platform takes its fee."""
     pay = np.flatnonzero(sales_fen > 0)
-    model.money.transfer("sale", "consumers", 0, "anchors", s.ids[pay], sales_fen[pay])
+    model.money.transfer(
+        Flow.SALE, Account.CONSUMERS, 0, Account.ANCHORS, s.ids[pay], sales_fen[pay]
+    )
     fee_fen = np.rint(sales_fen * s.fee).astype(np.int64)
-    model.money.transfer("platform_fee", "anchors", s.ids[pay], "platform", 0, fee_fen[pay])
+    model.money.transfer(
+        Flow.PLATFORM_FEE, Account.ANCHORS, s.ids[pay], Account.PLATFORM, 0, fee_fen[pay]
+    )
 
 
 def _book_cost_of_goods(

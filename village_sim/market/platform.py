@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from village_sim.market.ledger import Account, Flow
 from village_sim.randomness import draw_index, sampling_table
 from village_sim.units import to_fen
 
@@ -123,7 +124,7 @@ class Platform:
         fen = to_fen(views * cpm / 1000)
         buyers = np.flatnonzero(fen > 0)
         self.model.money.transfer(
-            "paid_traffic", "anchors", ids[buyers], "platform", 0, fen[buyers]
+            Flow.PAID_TRAFFIC, Account.ANCHORS, ids[buyers], Account.PLATFORM, 0, fen[buyers]
         )
 
     def allocate_views(
