@@ -22,8 +22,8 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent
 
+from village_sim.accounts import Account, Flow
 from village_sim.agents import tools as toolrules
-from village_sim.market.ledger import Account, Flow
 from village_sim.numerics import mean_of_few
 from village_sim.units import FEN_PER_YUAN, to_fen, to_grams
 

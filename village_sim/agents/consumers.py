@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from village_sim.market.ledger import Account, Flow
+from village_sim.accounts import Account, Flow
 from village_sim.numerics import OFFER_BLOCK
 from village_sim.randomness import stochastic_round, thin, thin_nonzero
 

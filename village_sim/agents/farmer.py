@@ -18,8 +18,8 @@ import mesa
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
+from village_sim.accounts import Account, Flow
 from village_sim.agents.anchor import Anchor, premises_free
-from village_sim.market.ledger import Account, Flow
 from village_sim.units import to_fen
 
 NO_ANCHOR = -1

@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
-from village_sim.market.ledger import Account, Flow
+from village_sim.accounts import Account, Flow
 from village_sim.units import to_fen
 
 if TYPE_CHECKING:

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.scenario.policies import Targets
+
 if TYPE_CHECKING:
     from village_sim.agents.anchor import Anchor
     from village_sim.governance.policies import Governance, Levers
-    from village_sim.scenario.policies import InfrastructurePolicy, Targets
+    from village_sim.scenario.policies import InfrastructurePolicy
 
 TERRAIN_CODES = {"plain": 0, "hill": 1, "mountain": 2}
 
@@ -140,6 +142,5 @@ def _build_cold_chain(gov: Governance, policy: InfrastructurePolicy) -> None:
 
 
 def _all() -> Targets:
-    from village_sim.scenario.policies import Targets
 
     return Targets()

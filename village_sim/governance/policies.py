@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from village_sim.accounts import POLICY_FLOW, Account
 from village_sim.governance import co_governance, infrastructure, supply_side, talent
-from village_sim.market.ledger import POLICY_FLOW, Account
 from village_sim.units import to_fen
 
 if TYPE_CHECKING:

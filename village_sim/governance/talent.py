@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.accounts import Account, Flow
 from village_sim.agents.youth import MIGRANT
-from village_sim.market.ledger import Account, Flow
 from village_sim.units import to_fen
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from village_sim.market.ledger import Account, Ledger, VillageGoodsBook
+from village_sim.accounts import Account
+from village_sim.market.ledger import Ledger, VillageGoodsBook
 from village_sim.units import FEN_PER_YUAN
 
 MONEY_GROUPS = (

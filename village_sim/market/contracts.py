@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from village_sim.accounts import Account, Flow
 from village_sim.agents.farmer import NO_ANCHOR
-from village_sim.market.ledger import Account, Flow
 from village_sim.numerics import median
 from village_sim.units import to_fen
 

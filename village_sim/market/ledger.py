@@ -17,76 +17,7 @@ from enum import StrEnum
 
 import numpy as np
 
-
-class Flow(StrEnum):
-    """Kinds of transfer (``Ledger.flows`` keys); policies' spending is ``policy_<measure>``."""
-
-    BRAND_BUILDING = "brand_building"
-    CONTRACT = "contract"
-    CONTRACT_SALE = "contract_sale"
-    DELIVERED = "delivered"
-    FINE = "fine"
-    HARVEST = "harvest"
-    IMPORT = "import"
-    IMPORT_PURCHASE = "import_purchase"
-    LIQUIDATION = "liquidation"
-    MIDDLEMAN_SALE = "middleman_sale"
-    OPENING_STOCK = "opening_stock"
-    PAID_TRAFFIC = "paid_traffic"
-    PLATFORM_FEE = "platform_fee"
-    REFUND = "refund"
-    REFUND_WRITE_OFF = "refund_write_off"
-    SALE = "sale"
-    SHIP = "ship"
-    SHIP_IMPORT = "ship_import"
-    SHIPPING = "shipping"
-    SPOILED_IMPORT = "spoiled_import"
-    SPOILED_ORIGIN = "spoiled_origin"
-    SPOILED_TRANSIT = "spoiled_transit"
-    TO_MIDDLEMEN = "to_middlemen"
-    TOOL_PURCHASE = "tool_purchase"
-    TOOL_UPKEEP = "tool_upkeep"
-    TRAINING = "training"
-
-
-class Account(StrEnum):
-    """Groups of accounts in the money and goods ledgers."""
-
-    ANCHOR_IMPORT = "anchor_import"
-    ANCHOR_STOCK = "anchor_stock"
-    ANCHORS = "anchors"
-    CONSUMERS = "consumers"
-    CONTRACTORS = "contractors"
-    FARM_STORE = "farm_store"
-    FARMERS = "farmers"
-    GOVERNMENT = "government"
-    GOVERNMENT_BUDGET = "government_budget"
-    HUBS = "hubs"
-    IMPORTS = "imports"
-    IN_TRANSIT = "in_transit"
-    MIDDLEMEN = "middlemen"
-    NATURE = "nature"
-    PLATFORM = "platform"
-    SPOILED_ORIGIN = "spoiled_origin"
-    SPOILED_TRANSIT = "spoiled_transit"
-    SUPPLIERS = "suppliers"
-    TRAINING_PROVIDERS = "training_providers"
-    VENDORS = "vendors"
-    WRITTEN_OFF = "written_off"
-    YOUTH = "youth"
-
-
-POLICY_FLOW = "policy_"
-"""Prefix of the flows of policy spending (``policy_`` + the measure's name)."""
-
-
-def check_flow(kind: str) -> None:
-    """Raise ValueError for a kind of transfer the books do not know."""
-    if kind not in _FLOWS and not kind.startswith(POLICY_FLOW):
-        raise ValueError(f"unknown kind of transfer {kind!r}; expected one of Flow or policy_*")
-
-
-_FLOWS = frozenset(Flow)
+from village_sim.accounts import Account, Flow, check_flow
 
 
 class Ledger:

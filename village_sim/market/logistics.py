@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from village_sim.market.ledger import Account, Flow
+from village_sim.accounts import Account, Flow
 from village_sim.randomness import thin
 from village_sim.units import to_fen
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from village_sim.market.ledger import Account, Flow
+from village_sim.accounts import Account, Flow
 from village_sim.numerics import OFFER_BLOCK, binned_sums
 from village_sim.units import to_fen
 

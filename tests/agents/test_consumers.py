@@ -1,0 +1,48 @@
+"""Consumers: trust and following (MODEL.md §3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import small_scenario
+
+from village_sim.agents.consumers import _EmptySeeding
+from village_sim.model import VillageMarket
+
+
+def test_trust_moves_toward_experience():
+    model = VillageMarket(small_scenario(), seed=0)
+    consumers = model.consumers
+    units = np.array([0, 1])
+    anchors = np.array([0, 0])
+    consumers.follow_anchor[units, 0] = 0
+    consumers.follow_people[units, 0] = 10
+    consumers.follow_trust[units, 0] = 0.5
+    consumers.experience(units, anchors, np.array([0, 0]), np.array([1.0, 0.0]), np.array([0, 0]))
+    assert consumers.follow_trust[0, 0] > 0.5 > consumers.follow_trust[1, 0]
+
+
+@pytest.mark.parametrize("seed, slots", [(0, 8), (1, 3), (2, 1), (3, 5)])
+def test_seeding_many_anchors_at_once_equals_adding_them_one_by_one(seed, slots):
+    """Initial followings of external anchors are seeded together; the slots must end up as if
+    each anchor were added in turn (first free slot, then the first weakest one)."""
+    scenario = small_scenario(population__external_anchors=0, consumers__follow_slots=slots)
+    together = VillageMarket(scenario, seed=seed).consumers
+    one_by_one = VillageMarket(scenario, seed=seed).consumers
+    rng = np.random.default_rng(seed)
+    n_anchors = 12
+    people = rng.integers(0, 6, size=(together.n, n_anchors)) * (rng.random((together.n, 1)) < 0.9)
+    people[: together.n // 3] = 1  # ties: a newcomer with as many people as the weakest stays out
+    anchors = np.arange(n_anchors) + 3
+    seeding = _EmptySeeding(together)
+    for j, anchor in enumerate(anchors):
+        seeding.add(anchor, people[:, j], 0.7)
+    for j, anchor in enumerate(anchors):
+        units = np.flatnonzero(people[:, j] > 0)
+        one_by_one.add_follows(
+            units, np.full(units.size, anchor), people[units, j], np.full(units.size, 0.7)
+        )
+    for name in ("follow_anchor", "follow_people", "follow_trust"):
+        assert np.array_equal(getattr(together, name), getattr(one_by_one, name)), name
+    assert np.array_equal(together.followers(20), one_by_one.followers(20))
+    assert (together.follow_anchor >= 0).all(axis=1).any()  # some units filled every slot

@@ -1,0 +1,60 @@
+"""Logistics: spoilage, cold chain, hub capacity (paper §3.2, §4.2)."""
+
+from __future__ import annotations
+
+import numpy as np
+from helpers import small_scenario
+
+from village_sim.market.logistics import spoilage_fraction
+from village_sim.run import run
+
+
+def test_spoilage_grows_with_days_and_falls_with_cold():
+    days = np.array([1.0, 2, 4, 8])
+    ambient = spoilage_fraction(0.06, days, np.ones(4))
+    cold = spoilage_fraction(0.06, days, np.full(4, 0.1))
+    assert np.all(np.diff(ambient) > 0)
+    assert np.all(cold < ambient)
+
+
+def test_cold_chain_cuts_spoilage_in_a_run():
+    kwargs = {
+        "steps": 52,
+        "world__county__products_by_terrain": {
+            "plain": ["kiwi"],
+            "hill": ["shiitake"],
+            "mountain": ["shiitake"],
+        },
+    }
+    none = run(small_scenario(**kwargs, world__county__cold_chain_village_share=0.0), seed=2)
+    full = run(
+        small_scenario(
+            **kwargs,
+            world__county__cold_chain_village_share=1.0,
+            logistics__hub_cold_capacity_kg_week=1e9,
+        ),
+        seed=2,
+    )
+    assert none.indicators["spoilage_rate_cold_chain"] is None
+    assert full.indicators["spoilage_rate"] < none.indicators["spoilage_rate"]
+    assert (
+        full.indicators["spoilage_rate_cold_chain"] < none.indicators["spoilage_rate_no_cold_chain"]
+    )
+
+
+def test_hub_capacity_makes_parcels_wait_and_spoil_more():
+    fresh = {
+        "world__county__products_by_terrain": {
+            "plain": ["kiwi"],
+            "hill": ["shiitake"],
+            "mountain": ["shiitake"],
+        }
+    }
+    roomy = run(small_scenario(steps=40, **fresh), seed=6)
+    shipped = roomy.model.books.stats_frame()["fresh_shipped_kg"]
+    tight_capacity = float(shipped[shipped > 0].median()) * 0.5
+    tight = run(
+        small_scenario(steps=40, logistics__hub_capacity_kg_week=tight_capacity, **fresh), seed=6
+    )
+    assert sum(h.queued_kg for h in tight.model.hubs) > 0
+    assert tight.indicators["spoilage_rate"] > roomy.indicators["spoilage_rate"]
