@@ -9,12 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
-from test_batch import KEEP, TINY_SCENARIO, batch, query
+from test_batch import KEEP, REPO, TINY_SCENARIO, batch, cli, experiment_file, query
 
+from village_sim.batch.analyze import discovery as sd
 from village_sim.batch.design import plan as build_plan
 from village_sim.batch.experiment import load_experiment
+from village_sim.batch.store import STORE_FILE, Store
+from village_sim.cli import discover_cmd
 
 
 @pytest.fixture
@@ -143,3 +148,139 @@ def test_a_factor_without_a_range_exits_2(folder: Path) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     code, _, err = batch(path, "--dry-run")
     assert code == 2 and "factors.alpha" in err and "needs a range" in err, err
+
+
+# ------------------------------------------------------------------------------------------------
+# the analysis
+# ------------------------------------------------------------------------------------------------
+def test_prim_finds_a_known_box_of_two_of_five_factors() -> None:
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame(rng.uniform(0, 1, (400, 5)), columns=[f"f{i}" for i in range(5)])
+    inside = x["f1"].between(0.2, 0.6) & x["f3"].between(0.3, 0.8)
+    result = sd.prim(x, inside.to_numpy(), max_qp=0.05)
+    assert result.status == "box"
+    limits = result.limits.set_index("factor")
+    assert sorted(limits.index) == ["f1", "f3"]
+    assert limits.loc["f1", "min"] == pytest.approx(0.2, abs=0.05)
+    assert limits.loc["f1", "max"] == pytest.approx(0.6, abs=0.05)
+    assert limits.loc["f3", "min"] == pytest.approx(0.3, abs=0.05)
+    assert limits.loc["f3", "max"] == pytest.approx(0.8, abs=0.05)
+    stats = result.stats()
+    assert stats["coverage"] > 0.9 and stats["density"] > 0.9 and stats["res_dim"] == 2
+    assert (limits[["qp_lower", "qp_upper"]].max(axis=1) < 1e-6).all()
+    tree = sd.cart(x, inside.to_numpy(), seed=0)
+    leaves = sd.cart_leaves(tree)
+    best = leaves.sort_values("density", ascending=False).iloc[0]
+    assert best["density"] > 0.9 and "f1" in best["rule"] and "f3" in best["rule"]
+    scores = sd.feature_scores(x, {"case": inside}).set_index("factor")["score"]
+    assert set(scores.nlargest(2).index) == {"f1", "f3"}
+
+
+def test_a_case_met_nowhere_or_everywhere_has_no_box() -> None:
+    x = pd.DataFrame({"a": np.linspace(0, 1, 20), "b": np.linspace(1, 2, 20)})
+    assert sd.prim(x, np.zeros(20, bool)).status == "none"
+    everywhere = sd.prim(x, np.ones(20, bool))
+    assert everywhere.status == "all" and everywhere.limits.empty
+
+
+def test_robustness_and_regret_on_a_known_table() -> None:
+    rows = []
+    for world in range(4):
+        for replicate in range(2):
+            base = 10.0 + world
+            rows += [
+                {"world": world, "replicate": replicate, "path": "baseline", "y": base},
+                # better than the baseline in worlds 0-2, worse in world 3
+                {
+                    "world": world,
+                    "replicate": replicate,
+                    "path": "a",
+                    "y": base + (1.0 + replicate if world < 3 else -2.0 - replicate),
+                },
+            ]
+    frame = pd.DataFrame(rows)
+    table = sd.robustness(frame, ["baseline", "a"], "baseline", {"y": "higher"}).iloc[0]
+    assert table["share_better"] == pytest.approx(0.75)  # 3 of 4 worlds with either seed
+    assert table["share_ci_low"] == pytest.approx(0.75)  # the same share in both replicates
+    assert table["share_mean_better"] == pytest.approx(0.75)
+    assert table["share_sig_worse"] == pytest.approx(0.0)  # 2 replicates: wide intervals
+    assert table["mean_effect"] == pytest.approx((1.5 * 3 - 2.5) / 4)
+    lower = sd.robustness(frame, ["baseline", "a"], "baseline", {"y": "lower"}).iloc[0]
+    assert lower["share_better"] == pytest.approx(0.25)
+    per_world = sd.world_regret(frame, ["baseline", "a"], {"y": "higher"})
+    summary = sd.regret_summary(per_world, ["baseline", "a"]).set_index("path")
+    assert summary.loc["a", "max_regret"] == pytest.approx(2.5)
+    assert summary.loc["baseline", "share_best"] == pytest.approx(0.25)
+    assert summary.loc["baseline", "mean_regret"] == pytest.approx((1.5 * 3) / 4)
+
+
+# ------------------------------------------------------------------------------------------------
+# the command
+# ------------------------------------------------------------------------------------------------
+def shrunk_shipped(folder: Path) -> Path:
+    """experiments/discovery_talent.yaml shrunk to 8 worlds x 2 paths x 2 replicates, 40 weeks."""
+    data = yaml.safe_load((REPO / "experiments" / "discovery_talent.yaml").read_text())
+    data["scenario"] = str(REPO / "scenarios" / "baseline.yaml")
+    data["design"]["paths"]["talent"] = str(REPO / "scenarios" / "talent.yaml")
+    data["design"]["samples"] = 8
+    data["replicates"] = 2
+    data["steps"] = 40  # too short for 52-week retention: that case is undefined everywhere
+    data["overrides"].update({"population.farmer_households": 200, "population.youth": 40})
+    path = folder / "talent_small.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_discover_end_to_end_on_the_shipped_talent_experiment(folder: Path) -> None:
+    path = shrunk_shipped(folder)
+    out = folder / "out"
+    code, _, err = batch(path, "--out", out, "--workers", "1")
+    assert code == 0, err
+    code, stdout, err = cli(discover_cmd, out)
+    assert code == 0, err
+    target = out / "discovery"
+    for name in ("boxes", "tradeoff", "feature_scores", "robustness", "regret", "cart"):
+        assert (target / f"{name}.csv").exists(), name
+    summary = (target / "summary.md").read_text()
+    assert "talent_no_retention_gain" in summary and "undefined" in summary
+    boxes = pd.read_csv(target / "boxes.csv")
+    assert set(boxes["case"]) == {"talent_no_retention_gain", "talent_no_conversion_gain"}
+    robust = pd.read_csv(target / "robustness.csv")
+    assert set(robust["indicator"]) == {
+        "anchor_retention_52w",
+        "training_conversion_rate",
+        "active_anchors",
+        "farmer_income_mean",
+    }
+    assert robust["share_better"].dropna().between(0, 1).all()
+    assert (target / "figures" / "robustness.png").exists()
+    assert (target / "figures" / "feature_scores.png").exists()
+    first = (target / "boxes.csv").read_text()
+    code, _, err = cli(discover_cmd, out)  # reproducible: same files again
+    assert code == 0 and (target / "boxes.csv").read_text() == first
+
+
+def test_discover_reads_a_running_batch_from_results_wide(folder: Path) -> None:
+    path = discovery_file(folder)
+    out = folder / "out"
+    assert batch(path, "--out", out, "--workers", "1")[0] == 0
+    writer = Store(out / STORE_FILE)  # holds the store, as a running batch does
+    try:
+        code, _, err = cli(discover_cmd, out)
+    finally:
+        writer.close()
+    assert code == 0, err
+    summary = (out / "discovery" / "summary.md").read_text()
+    assert "results_wide.parquet" in summary and "still running" in summary
+
+
+def test_discover_bad_folders_exit_2(folder: Path) -> None:
+    code, _, err = cli(discover_cmd, folder / "nowhere")
+    assert code == 2 and "expected a batch folder" in err
+    grid = experiment_file(folder)
+    out = folder / "grid"
+    assert batch(grid, "--out", out, "--workers", "1")[0] == 0
+    code, _, err = cli(discover_cmd, out)
+    assert code == 2 and "no discovery design" in err and "experiment.yaml" in err
+    assert not (out / "discovery").exists()

@@ -255,6 +255,13 @@ class DiscoveryDesign(_DesignBase):
     )
     mass_min: float = Field(0.05, gt=0, lt=1, description="PRIM and CART: smallest box share.")
     peel_alpha: float = Field(0.05, gt=0, lt=0.5, description="PRIM: share peeled per step.")
+    max_qp: float | None = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="PRIM: drop the chosen box's restrictions whose quasi-p-values all exceed "
+        "this (null: keep every restriction).",
+    )
 
     _shorthand = field_validator("paths", mode="before")(PathsDesign._shorthand.__func__)
 

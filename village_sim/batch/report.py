@@ -100,10 +100,14 @@ def make_report(
 
 @dataclass
 class _Report:
-    """Markdown lines, figures and tables, written into a fresh folder at the end."""
+    """Markdown lines, figures and tables, written into a fresh folder at the end.
+
+    Tables go into ``tables/`` (``table_dir``; empty: beside ``summary.md``).
+    """
 
     title: str
     lines: list[str] = field(default_factory=list)
+    table_dir: str = "tables"
     figures: dict[str, Any] = field(default_factory=dict)  # name -> matplotlib Figure
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -127,11 +131,11 @@ class _Report:
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
             (tmp / "figures").mkdir()
-            (tmp / "tables").mkdir()
+            (tmp / self.table_dir).mkdir(exist_ok=True)
             for name, fig in self.figures.items():
                 fig.savefig(tmp / "figures" / f"{name}.png")
             for name, frame in self.tables.items():
-                frame.to_csv(tmp / "tables" / f"{name}.csv", index=False)
+                frame.to_csv(tmp / self.table_dir / f"{name}.csv", index=False)
             text = "\n".join([f"# {self.title}", "", *self.lines]).rstrip() + "\n"
             (tmp / "summary.md").write_text(text, encoding="utf-8")
             (tmp / MARKER).write_text("written by village-sim report\n", encoding="utf-8")
@@ -289,6 +293,8 @@ def _design_section(
     if kind != "paths":
         rep.lines += ["| factor | scenario path | values | unit |", "|---|---|---|---|"]
         for name in names:
+            if name in ("path", "world"):  # a discovery design's path and world columns
+                continue
             f = factors.loc[name]
             if kind == "grid":
                 vals = ", ".join(_level_text(factors, name))
@@ -319,6 +325,13 @@ def _design_section(
         _lhs_section(rep, dname, names, factors, frame, show, kept)
     elif kind in ("sobol", "morris"):
         _sensitivity_section(rep, design, names, factors, frame, show, kept, settings, exp, spec)
+    elif kind == "discovery":
+        rep.lines += [
+            f"{frame['world'].nunique()} sampled worlds × {len(settings.get('path_order', []))} "
+            "paths have results. Scenario discovery (PRIM, CART, feature scores) and the "
+            "robustness of the paths: `village-sim discover` on this folder.",
+            "",
+        ]
 
 
 # -- grid ----------------------------------------------------------------------------------------

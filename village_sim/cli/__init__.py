@@ -32,6 +32,7 @@ COMMAND_ORDER = (
     "compare_cmd",
     "batch_cmd",
     "report_cmd",
+    "discover_cmd",
     "patterns_cmd",
     "calibrate_cmd",
     "viz_cmd",

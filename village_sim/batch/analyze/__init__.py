@@ -5,7 +5,9 @@
   over replicates under common random numbers);
 - :mod:`~village_sim.batch.analyze.lhs`: Spearman rank correlations of indicators with factors;
 - :mod:`~village_sim.batch.analyze.sobol`: first-order and total Sobol indices (SALib);
-- :mod:`~village_sim.batch.analyze.morris`: Morris μ*, σ (SALib).
+- :mod:`~village_sim.batch.analyze.morris`: Morris μ*, σ (SALib);
+- :mod:`~village_sim.batch.analyze.discovery`: scenario discovery (PRIM, CART, feature scores with
+  the EMA Workbench) and the robustness and regret of paths over sampled worlds.
 
 Each takes a wide frame of one design's successful runs (one row per run, factor columns, one
 column per indicator) and returns a tidy :class:`pandas.DataFrame`.
