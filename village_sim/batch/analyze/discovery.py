@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from village_sim.batch.analyze import values
-from village_sim.batch.stats import mean_ci
+from village_sim.metrics.stats import mean_ci
 
 OPERATORS = {
     "lt": (np.less, "<"),
