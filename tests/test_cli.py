@@ -44,6 +44,8 @@ RUN_FILES = (
     "scenario.resolved.yaml",
     "manifest.json",
     "trade_graph.graphml",
+    "villages_weekly.parquet",
+    "flows.parquet",
     "plots",
     ".village_sim",  # the marker: a folder village_sim wrote (only such are overwritten)
 )

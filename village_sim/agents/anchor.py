@@ -593,6 +593,7 @@ class Anchor(CellAgent):
                 )
                 if group == Account.ANCHOR_STOCK:
                     model.books.village_goods.add("to_middlemen", self.base_village, grams)
+                    model.books.village_week["liquidated_kg"][self.base_village] += grams / 1000
                 price = model.products[p].farm_gate_price * 0.5
                 model.money.transfer(
                     Flow.LIQUIDATION,

@@ -255,6 +255,9 @@ class FarmerPopulation:
         model.books.village_goods.add("to_middlemen", self.village[idx], g)
         pay = to_fen(self.middleman_price(idx) * g / 1000.0)
         model.money.transfer(Flow.MIDDLEMAN_SALE, Account.MIDDLEMEN, 0, Account.FARMERS, idx, pay)
+        week = model.books.village_week
+        np.add.at(week["middlemen_kg"], self.village[idx], g / 1000)
+        np.add.at(week["middlemen_yuan"], self.village[idx], pay / 100)
 
     def spoil_in_store(self) -> None:
         """Storable produce loses a little in the household store each week."""

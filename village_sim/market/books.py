@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from village_sim.accounts import Account
+from village_sim.accounts import Account, Flow
 from village_sim.market.ledger import Ledger, VillageGoodsBook
 from village_sim.units import FEN_PER_YUAN
 
@@ -86,6 +86,21 @@ VILLAGE_TALLIES = (
 )
 """Whole-run tallies per village (:attr:`Books.village`)."""
 
+VILLAGE_WEEK = (
+    "middlemen_kg",
+    "middlemen_yuan",
+    "contract_kg",
+    "contract_yuan",
+    "own_stream_kg",
+    "own_stream_yuan",
+    "liquidated_kg",
+    "spoiled_transit_kg",
+    "sessions",
+    "stalled",
+)
+"""Weekly tallies per village that mechanisms add to (:attr:`Books.village_week`); the rest of a
+village-week row is read from the books when the week settles (:meth:`Books.settle`)."""
+
 
 class Books:
     """Ledgers and tallies of one run.
@@ -116,6 +131,8 @@ class Books:
         self.tally: defaultdict[str, float] = defaultdict(float)
         self.history: list[dict[str, float]] = []
         self.village = {k: np.zeros(n_villages) for k in VILLAGE_TALLIES}
+        self.village_week = {k: np.zeros(n_villages) for k in VILLAGE_WEEK}
+        self.village_history: list[dict[str, np.ndarray]] = []
 
     # -- accounts ---------------------------------------------------------------------------------
     def open_households(self, n: int) -> None:
@@ -142,6 +159,8 @@ class Books:
         self.money.start_week()
         self.goods.start_week()
         self.village_goods.start_week(self.stock_by_village())
+        for tally in self.village_week.values():
+            tally[:] = 0.0
         for a in self.model.anchor_list:
             a.cogs_week = 0.0
             a.shipping_week = 0.0
@@ -250,7 +269,9 @@ class Books:
         week's tallies to :attr:`history`.
         """
         money_error = self.money.balance_error() / FEN_PER_YUAN
-        village_residual = self.village_goods.residual(self.stock_by_village())
+        closing = self.stock_by_village()
+        village_residual = self.village_goods.residual(closing)
+        self._record_village_week(closing)
         logistics = self.model.logistics
         transit = self.goods.balances["in_transit"][: logistics.next_id]
         expected = np.zeros(transit.size, dtype=np.int64)
@@ -270,6 +291,41 @@ class Books:
         self.tally["goods_error_kg"] = float(goods_error)
         self.tally["week"] = week
         self.history.append(dict(self.tally))
+
+    def _record_village_week(self, closing: np.ndarray) -> None:
+        """Keep the week's row of every village (``villages_weekly.parquet``)."""
+        model = self.model
+        goods = self.village_goods
+        n_v = goods.n
+        farmers = model.farmers
+        income = self.money.receipts(Account.FARMERS) / FEN_PER_YUAN
+        n = model.anchor_count
+        sales = self.money.receipts(Account.ANCHORS, (Flow.SALE,))[:n] / FEN_PER_YUAN
+        base = np.array([a.base_village for a in model.anchor_list], dtype=np.int64)
+        row = {
+            "opening_stock_kg": goods.opening / 1000,
+            "harvest_kg": goods.flow["harvest"] / 1000,
+            "to_middlemen_kg": goods.flow["to_middlemen"] / 1000,
+            "shipped_kg": goods.flow["shipped"] / 1000,
+            "spoiled_origin_kg": goods.flow["spoiled_origin"] / 1000,
+            "closing_stock_kg": closing / 1000,
+            **{k: v.copy() for k, v in self.village_week.items()},
+            "live_sales_yuan": np.bincount(base, weights=sales, minlength=n_v)
+            if n
+            else np.zeros(n_v),
+            "farm_receipts_yuan": np.bincount(farmers.village, weights=income, minlength=n_v)
+            if farmers.n
+            else np.zeros(n_v),
+        }
+        self.village_history.append(row)
+
+    def villages_weekly(self) -> pd.DataFrame:
+        """One row per village and week (``villages_weekly.parquet``)."""
+        frames = [
+            pd.DataFrame({"week": week, "village": np.arange(self.village_goods.n), **row})
+            for week, row in enumerate(self.village_history)
+        ]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def stats_frame(self) -> pd.DataFrame:
         """Weekly tallies as a DataFrame (one row per week)."""

@@ -160,3 +160,7 @@ class Contracts:
         model.money.transfer(
             Flow.CONTRACT_SALE, Account.ANCHORS, anchor.index, Account.FARMERS, sellers, pay
         )
+        channel = "own_stream" if anchor.kind == "farmer" else "contract"
+        week = model.books.village_week
+        np.add.at(week[f"{channel}_kg"], model.farmers.village[sellers], grams / 1000)
+        np.add.at(week[f"{channel}_yuan"], model.farmers.village[sellers], pay / 100)

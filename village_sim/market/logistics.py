@@ -90,6 +90,8 @@ class Logistics:
         """Kilograms that passed through each place since week 0 (once per parcel and place)."""
         self.edge_direction: dict[tuple[int, int], tuple[int, int]] = {}
         """The direction goods travel each used road, by (smaller node, larger node)."""
+        self.route_history: list[dict[str, np.ndarray]] = []
+        """Shipments that left each week by (village, city, cold), for ``flows.parquet``."""
         self._edge_cache: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
         self._cold_share = np.ones(model.world.n_villages)
 
@@ -296,7 +298,9 @@ class Logistics:
         vs = model.books.village
         np.add.at(vs["fresh_shipped_kg"], q["village"][fresh], q["grams"][fresh] / 1000)
         np.add.at(vs["fresh_spoiled_kg"], q["village"][fresh], spoiled_g[fresh] / 1000)
+        np.add.at(model.books.village_week["spoiled_transit_kg"], q["village"], spoiled_g / 1000)
         self._record_flows(q)
+        self._record_routes(q, cold, spoiled_g, spos, delivered_lines)
         # Each order line's parcels vary around the shipment's mean quality by the goods' spread
         # (paper §3.3: 品质参差不齐; standardisation narrows it).
         parcel = q["quality"][spos] + q["spread"][spos] * self.rng.standard_normal(spos.size)
@@ -312,6 +316,32 @@ class Logistics:
                 flows[key] = flows.get(key, 0.0) + kg
             for node in self.model.world.route_paths[(v, c)]:
                 through[node] = through.get(node, 0.0) + kg
+
+    def _record_routes(
+        self,
+        q: dict[str, np.ndarray],
+        cold: np.ndarray,
+        spoiled_g: np.ndarray,
+        spos: np.ndarray,
+        lines: dict[str, np.ndarray],
+    ) -> None:
+        """This week's shipments that left, by origin village, destination city and cold chain."""
+        value_fen = np.bincount(
+            spos, weights=lines["buyers"] * lines["price_fen"], minlength=q["id"].size
+        )
+        key = (q["village"] * self.model.world.n_cities + q["city"]) * 2 + cold
+        uniq, inverse = np.unique(key, return_inverse=True)
+        self.route_history.append(
+            {
+                "week": np.full(uniq.size, self.model.week),
+                "village": uniq // 2 // self.model.world.n_cities,
+                "city": uniq // 2 % self.model.world.n_cities,
+                "cold": (uniq % 2).astype(bool),
+                "kg": np.bincount(inverse, weights=q["grams"]) / 1000,
+                "spoiled_kg": np.bincount(inverse, weights=spoiled_g) / 1000,
+                "yuan": np.bincount(inverse, weights=value_fen) / 100,
+            }
+        )
 
     def _route_edges(self, village: int, city: int) -> tuple[tuple[int, int], ...]:
         """The (smaller node, larger node) edges of the route village → city (cached)."""

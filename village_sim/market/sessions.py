@@ -212,6 +212,9 @@ class Market:
         vs = self.model.books.village
         np.add.at(vs["sessions"], s.village[s.hosted], s.sessions[s.hosted])
         np.add.at(vs["stalled"], s.village[s.hosted], s.stalled[s.hosted])
+        week = self.model.books.village_week
+        np.add.at(week["sessions"], s.village[s.hosted], s.sessions[s.hosted])
+        np.add.at(week["stalled"], s.village[s.hosted], s.stalled[s.hosted])
 
     # -- orders ------------------------------------------------------------------------------------
     def fill_orders(

@@ -147,3 +147,42 @@ def lorenz(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = np.linspace(0.0, 1.0, v.size + 1)
     y = np.concatenate(([0.0], np.cumsum(v) / v.sum()))
     return x, y
+
+
+def villages_weekly_table(model: mesa.Model) -> pd.DataFrame:
+    """One row per village and week (``villages_weekly.parquet``).
+
+    Goods in kg: ``opening_stock_kg + harvest_kg = to_middlemen_kg + shipped_kg +
+    spoiled_origin_kg + closing_stock_kg`` in every village and week (stock is households' stores
+    and anchors' stock of village goods); ``to_middlemen_kg`` is households' sales
+    (``middlemen_kg``) plus quitting anchors' liquidations (``liquidated_kg``). Channels of the
+    households' produce: ``middlemen_*``, ``contract_*`` (sold to anchors), ``own_stream_*``
+    (taken by the household's own stream); ``shipped_kg`` left the village in parcels,
+    ``spoiled_transit_kg`` of what left it spoiled on the way; ``sessions``/``stalled`` hosted
+    there; ``live_sales_yuan`` of anchors based there; ``farm_receipts_yuan`` households' receipts.
+    """
+    frame = model.books.villages_weekly()
+    if frame.empty:
+        return frame
+    names = np.array(model.world.village_names(), dtype=object)
+    frame.insert(2, "name", names[frame["village"].to_numpy()])
+    return frame
+
+
+def flows_table(model: mesa.Model) -> pd.DataFrame:
+    """Parcels that left, by week, origin village, destination city and cold chain (``flows.parquet``).
+
+    ``kg`` shipped, ``spoiled_kg`` of it lost in transit, ``yuan`` what consumers paid for the goods
+    in those parcels (before refunds).
+    """
+    columns = ["week", "village", "city", "cold", "kg", "spoiled_kg", "yuan"]
+    history = model.logistics.route_history
+    if not history:
+        return pd.DataFrame(columns=[*columns[:3], "village_name", "city_name", *columns[3:]])
+    frame = pd.DataFrame({c: np.concatenate([h[c] for h in history]) for c in columns})
+    graph = model.world.graph
+    villages = np.array(model.world.village_names(), dtype=object)
+    cities = np.array([graph.nodes[n]["name"] for n in model.world.city_nodes], dtype=object)
+    frame.insert(3, "village_name", villages[frame["village"].to_numpy()])
+    frame.insert(4, "city_name", cities[frame["city"].to_numpy()])
+    return frame

@@ -1,0 +1,65 @@
+"""The run folder's tables: every village-week balances, flows reach cities, the panel is rich."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import small_scenario
+
+from village_sim.run import run
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tables") / "run"
+    run(small_scenario(steps=30), seed=2, record_agents=True).save(out)
+    return out
+
+
+def test_every_village_week_balances_its_goods(folder):
+    weekly = pd.read_parquet(folder / "villages_weekly.parquet")
+    assert len(weekly) == 30 * weekly["village"].nunique()
+    residual = (
+        weekly["opening_stock_kg"]
+        + weekly["harvest_kg"]
+        - weekly["to_middlemen_kg"]
+        - weekly["shipped_kg"]
+        - weekly["spoiled_origin_kg"]
+        - weekly["closing_stock_kg"]
+    )
+    assert residual.abs().max() < 1e-6
+    to_middlemen = weekly["middlemen_kg"] + weekly["liquidated_kg"]
+    assert np.allclose(weekly["to_middlemen_kg"], to_middlemen)
+    assert weekly["harvest_kg"].sum() > 0 and weekly["contract_kg"].sum() > 0
+    # a week's closing stock is the next week's opening stock
+    for _, v in weekly.groupby("village"):
+        assert np.allclose(
+            v["closing_stock_kg"].to_numpy()[:-1], v["opening_stock_kg"].to_numpy()[1:]
+        )
+
+
+def test_village_weeks_add_up_to_the_run_totals(folder):
+    weekly = pd.read_parquet(folder / "villages_weekly.parquet")
+    villages = pd.read_csv(folder / "villages.csv")
+    assert weekly["sessions"].sum() >= weekly["stalled"].sum() > 0
+    sales = weekly.groupby("village")["live_sales_yuan"].sum()
+    assert np.allclose(sales.to_numpy(), villages.sort_values("village")["sales_yuan"], atol=0.01)
+
+
+def test_flows_go_from_villages_to_cities(folder):
+    flows = pd.read_parquet(folder / "flows.parquet")
+    assert {"week", "village", "city", "cold", "kg", "spoiled_kg", "yuan"} <= set(flows.columns)
+    assert (flows["kg"] > 0).all() and (flows["spoiled_kg"] <= flows["kg"]).all()
+    assert flows["yuan"].sum() > 0
+    assert not flows.duplicated(["week", "village", "city", "cold"]).any()
+
+
+def test_the_panel_has_roles_cash_status_and_tools(folder):
+    panel = pd.read_parquet(folder / "agents.parquet")
+    for column in ("role", "status", "village", "cash", "income", "skill", "strategy"):
+        assert column in panel.columns
+    anchors = panel[panel["role"].str.startswith("anchor")]
+    assert set(anchors["status"]) <= {"active", "idle", "suspended", "exited"}
+    assert anchors["cash"].notna().all() and anchors["tools_held"].notna().all()
+    assert (panel.loc[panel["role"] == "farmer", "status"] == "household").all()
