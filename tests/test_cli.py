@@ -39,6 +39,7 @@ from village_sim.scenario.errors import ScenarioError
 RUN_FILES = (
     "summary.json",
     "timeseries.csv",
+    "value_flows.csv",
     "villages.csv",
     "cohorts.csv",
     "scenario.resolved.yaml",

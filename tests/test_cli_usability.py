@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, REPO, SMALL_SETS, call_cli
+from conftest import BASELINE, REPO, SMALL_SETS, call_cli, stop_process
 
 COMMANDS = ("run", "validate", "compare", "batch", "report", "patterns", "calibrate", "viz")
 
@@ -109,15 +109,6 @@ def _listening(pid: int) -> list[tuple[str, int]]:
     return found
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
-
-
 @pytest.mark.slow
 def test_readme_cluster_recipe_listens_on_loopback_only(tmp_path: Path) -> None:
     """The README's ``dask scheduler``/``dask worker`` flags keep every socket on the host given."""
@@ -151,7 +142,7 @@ def test_readme_cluster_recipe_listens_on_loopback_only(tmp_path: Path) -> None:
     finally:
         for proc in (worker, scheduler):
             if proc is not None:
-                _stop(proc)
+                stop_process(proc, timeout=20)
         log.close()
     assert (("127.0.0.1", port)) in sockets["scheduler"]
     assert len(sockets["scheduler"]) >= 2  # the TCP port and the HTTP server

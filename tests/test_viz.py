@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, REPO, SMALL_SCENARIO, write_yaml
+from conftest import BASELINE, REPO, SMALL_SCENARIO, stop_process, write_yaml
 
 from village_sim.viz import charts, data, levers
 
@@ -258,7 +258,7 @@ def test_page_renders_and_step_advances_a_week(
         click("Step")
         assert week() == "Week 2"
         specs = [w.spec for w in rc.find(VegaChart).widgets]
-        assert len(specs) == 1 + len(PAGE0_SERIES)
+        assert len(specs) == 2 + len(PAGE0_SERIES)
         titles = {s["title"]["text"] for s in specs}
         assert "Active anchors" in titles and any(t.startswith("Trade graph") for t in titles)
         income = next(s for s in specs if s["title"]["text"].startswith("Farm-sales income"))
@@ -422,12 +422,7 @@ def viz_server(tmp_path: Path) -> Iterator[str]:
             time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc)
         log.close()
 
 
@@ -474,13 +469,36 @@ def test_in_a_real_browser(chromium: str, viz_server: str, tmp_path: Path) -> No
                 page.get_by_role("button", name="Step", exact=True).click()
                 expect(week).to_have_text(f"Week {n}")
             assert gmv.inner_text() != before
-            expect(charts_svg).to_have_count(1 + len(PAGE0_SERIES))
+            expect(charts_svg).to_have_count(2 + len(PAGE0_SERIES))
+
+            # where each yuan goes: drawn beside the trade graph, and moved by a lever
+            flows = page.locator(".vs-chart-value-flows")
+            expect(flows.locator("svg.marks")).to_have_count(1)
+            expect(flows).to_contain_text("Where each yuan of live-stream spending goes")
+            caption = flows.locator(".vs-caption")
+            expect(caption).to_contain_text("farm households")
+            uncapped = caption.inner_text()
+            page.get_by_role(
+                "button", name="Co-governance: cap on external commission (share of sales)"
+            ).click()
+            page.get_by_role("option", name="0.05", exact=True).click()
+            page.get_by_role("button", name="Reset", exact=True).click()
+            expect(week).to_have_text("Week 0")
+            expect(caption).to_contain_text("no week has run")
+            for n in (1, 2, 3):
+                page.get_by_role("button", name="Step", exact=True).click()
+                expect(week).to_have_text(f"Week {n}")
+            expect(page.locator(".vs-scenario")).to_contain_text("viz_co_governance")
+            expect(caption).to_contain_text("farm households")
+            assert caption.inner_text() != uncapped, uncapped
 
             # levers take effect on Reset: a switch and a drop-down list
             page.get_by_text("Infrastructure: hand digital tools to anchors").click()
             page.get_by_role("button", name="Talent: extra training seats (seats/yr)").click()
             page.get_by_role("option", name="80", exact=True).click()
-            expect(page.locator(".vs-scenario")).not_to_contain_text("viz_")  # not before Reset
+            expect(page.locator(".vs-scenario")).not_to_contain_text(
+                "viz_talent"
+            )  # not before Reset
             page.get_by_role("button", name="Reset", exact=True).click()
             expect(week).to_have_text("Week 0")
             expect(page.locator(".vs-scenario")).to_contain_text("viz_talent, viz_infrastructure")
@@ -488,7 +506,7 @@ def test_in_a_real_browser(chromium: str, viz_server: str, tmp_path: Path) -> No
             page.get_by_role("button", name="Step", exact=True).click()
             expect(week).to_have_text("Week 1")
             expect(page.locator(".vs-chart-graph svg.marks")).to_have_count(1)
-            expect(charts_svg).to_have_count(1 + len(PAGE0_SERIES))
+            expect(charts_svg).to_have_count(2 + len(PAGE0_SERIES))
             expect(page.locator(".vs-chart-graph")).to_contain_text("Trade graph")
             page.wait_for_timeout(500)
             page.screenshot(path=str(tmp_path / "viz_page0.png"))

@@ -294,6 +294,9 @@ def _write_all(result: RunResult, out: Path) -> None:
         summary["patterns"] = patterns
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     result.timeseries.to_csv(out / "timeseries.csv", index=False)
+    if result.value_flows is not None:
+        # yuan with two decimals: whole fen, so each row's flows add up to its spending exactly
+        result.value_flows.to_csv(out / "value_flows.csv", index=False, float_format="%.2f")
     village_table(result.model).to_csv(out / "villages.csv", index=False)
     cohort_table(result.model).to_csv(out / "cohorts.csv", index=False)
     villages_weekly_table(result.model).to_parquet(out / "villages_weekly.parquet", index=False)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from village_sim.metrics.indicators import INDICATOR_NAMES, run_values
 from village_sim.metrics.panel import PanelRecorder
+from village_sim.metrics.value_flows import ValueFlowRecorder
 from village_sim.model import VillageMarket
 from village_sim.outputs import write_run_folder
 from village_sim.scenario import load
@@ -32,6 +33,8 @@ class RunResult:
         timeseries: One row per week (column ``week``) and one column per indicator.
         model: The Mesa model at the end of the run.
         wall_time_s: Seconds spent building and running.
+        value_flows: Where consumers' spending went, week by week (``value_flows.csv``; see
+            :mod:`village_sim.metrics.value_flows`).
     """
 
     scenario: Scenario
@@ -43,6 +46,7 @@ class RunResult:
     wall_time_s: float
     build_time_s: float = 0.0
     panel: pd.DataFrame | None = field(default=None, repr=False)
+    value_flows: pd.DataFrame | None = field(default=None, repr=False)
 
     def save(self, directory: str | Path, overwrite: bool = False) -> Path:
         """Write the run folder (INTERFACE.md) atomically; returns its path."""
@@ -104,8 +108,10 @@ def run(
     recorder = None
     if record_agents:
         recorder = PanelRecorder(model)
+    flows = ValueFlowRecorder(model)
     for _ in range(steps):
         model.step()
+        flows.record()
         if recorder is not None:
             recorder.record()
         if progress is not None:
@@ -123,4 +129,5 @@ def run(
         wall_time_s=time.perf_counter() - start,
         build_time_s=built - start,
         panel=recorder.frame() if recorder is not None else None,
+        value_flows=flows.frame(),
     )

@@ -11,11 +11,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from village_sim.batch.seeds import replicate_seeds
+from village_sim.metrics import value_flows
 from village_sim.metrics.indicators import HEADLINE, INDICATOR_NAMES, INDICATORS
 from village_sim.metrics.stats import mean_ci, paired_diff_ci
 from village_sim.run import run
@@ -36,10 +38,15 @@ class Comparison:
 
 
 def run_one(scenario: Scenario, seed: int, steps: int | None = None) -> dict[str, float | None]:
-    """Whole-run indicators of one run, plus the mean number of active anchors in its last year."""
+    """Whole-run indicators of one run, with two more figures.
+
+    The mean number of active anchors in its last year, and where consumers' spending went over
+    the run (``value_flow_*_yuan``, :func:`~village_sim.metrics.value_flows.run_totals`).
+    """
     result = run(scenario, seed=seed, steps=steps)
     out = dict(result.indicators)
     out["active_anchors_last_year"] = float(result.timeseries["active_anchors"].iloc[-52:].mean())
+    out.update(value_flows.run_totals(result.value_flows))
     return out
 
 
@@ -70,7 +77,14 @@ def run_replicates(
         {"scenario": scenario.name, "replicate": r, "seed": seed, **indicators}
         for (r, seed, scenario), indicators in zip(tasks, results, strict=True)
     ]
-    columns = ["scenario", "replicate", "seed", *INDICATOR_NAMES, "active_anchors_last_year"]
+    columns = [
+        "scenario",
+        "replicate",
+        "seed",
+        *INDICATOR_NAMES,
+        "active_anchors_last_year",
+        *(f"{value_flows.RUN_PREFIX}{c}" for c in value_flows.COLUMNS if c != "week"),
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -150,6 +164,9 @@ def write(comparison: Comparison, out: Path) -> None:
     comparison.runs.to_csv(out / "runs.csv", index=False)
     comparison.summary.to_csv(out / "summary.csv", index=False)
     plot(comparison, out / "plots")
+    figure = value_flow_figure(comparison.runs, comparison.scenarios)
+    if figure is not None:
+        figure.savefig(out / "plots" / "value_flows.png")
     (out / "summary.md").write_text(markdown(comparison), encoding="utf-8")
     meta = {
         "scenarios": comparison.scenarios,
@@ -205,6 +222,60 @@ def _fmt(value: float | None) -> str:
     return f"{value:.3g}"
 
 
+def value_flow_figure(runs: pd.DataFrame, order: list[str]) -> Any:
+    """Where each yuan of live-stream spending goes: one stacked bar per path.
+
+    Returns a matplotlib Figure (``None`` without value-flow columns). Shares of the spending
+    pooled over replicates (:func:`~village_sim.metrics.value_flows.path_shares`); anchors' own
+    margin may be negative and then stacks to the left of zero.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    shares = value_flows.path_shares(runs, order)
+    if shares.empty:
+        return None
+    fig = Figure(figsize=(9.5, 1.2 + 0.55 * len(order)), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    colours = value_flows.COLOURS
+    positive = np.zeros(len(order))
+    negative = np.zeros(len(order))
+    for key, label in value_flows.FLOWS.items():
+        part = shares[shares["flow"] == key].set_index("scenario").reindex(order)
+        values = np.nan_to_num(part["share"].to_numpy(dtype=float))
+        left = np.where(values >= 0, positive, negative)
+        ax.barh(range(len(order)), values, left=left, color=colours[key], label=label)
+        positive += np.where(values >= 0, values, 0)
+        negative += np.where(values < 0, values, 0)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(len(order)), order)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.set_xlabel("share of consumers' live-stream spending over the run (pooled over replicates)")
+    ax.set_title("Where each yuan goes, by path")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def value_flow_table(runs: pd.DataFrame, order: list[str]) -> str:
+    """Markdown table of :func:`value_flow_figure`'s shares (empty without the columns)."""
+    shares = value_flows.path_shares(runs, order)
+    if shares.empty:
+        return ""
+    labels = list(value_flows.FLOWS.values())
+    lines = ["| scenario | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    for name in order:
+        part = shares[shares["scenario"] == name].set_index("label")["share"]
+        lines.append(f"| {name} | " + " | ".join(_pct(part.get(lab)) for lab in labels) + " |")
+    return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None or not np.isfinite(value) else f"{value:.1%}"
+
+
 def markdown(comparison: Comparison) -> str:
     """The comparison as a Markdown report (headline indicators)."""
     summary = comparison.summary
@@ -223,6 +294,20 @@ def markdown(comparison: Comparison) -> str:
         glance_table(summary, comparison.scenarios),
         "",
     ]
+    flows = value_flow_table(comparison.runs, comparison.scenarios)
+    if flows:
+        lines += [
+            "## Where each yuan goes",
+            "",
+            "Shares of consumers' live-stream spending over the run, from the ledger's transfers "
+            "(they add up to 100 %; anchors' own margin is negative when they paid out more "
+            "than they sold).",
+            "",
+            "![value flows](plots/value_flows.png)",
+            "",
+            flows,
+            "",
+        ]
     for ind in (*HEADLINE, *[n for n in INDICATOR_NAMES if n not in HEADLINE]):
         part = summary[summary["indicator"] == ind]
         lines += [

@@ -34,6 +34,7 @@ from village_sim.batch.analyze import lhs as lhs_analysis
 from village_sim.batch.analyze import morris as morris_analysis
 from village_sim.batch.analyze import paths as paths_analysis
 from village_sim.batch.analyze import sobol as sobol_analysis
+from village_sim.batch.compare import value_flow_figure, value_flow_table
 from village_sim.batch.store import STORE_FILE, Store, to_column
 from village_sim.metrics.indicators import HEADLINE, INDICATOR_NAMES, INDICATORS
 from village_sim.scenario.errors import ScenarioError
@@ -787,6 +788,12 @@ def _compare_report(folder: Path, wanted: Sequence[str] | None) -> _Report:
         summary[summary["indicator"].isin(show)],
         ["path", "indicator", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high"],
     )
+    runs_csv = folder / "runs.csv"
+    runs = pd.read_csv(runs_csv) if runs_csv.exists() else pd.DataFrame()
+    figure = value_flow_figure(runs, order) if "scenario" in runs.columns else None
+    if figure is not None:
+        rep.figure("value_flows", figure, "where each yuan of live-stream spending goes, by path")
+        rep.lines += ["", value_flow_table(runs, order), ""]
     return rep
 
 

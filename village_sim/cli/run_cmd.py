@@ -16,8 +16,9 @@ from village_sim.run import load_scenario, run
 
 DESCRIPTION = (
     "Run one simulation of a scenario file: the county is built and stepped week by week, the "
-    "run folder (summary.json, timeseries.csv, villages, manifest, plots) is written and the "
-    "headline indicators are printed. Progress goes to stderr on a terminal or for long runs."
+    "run folder (summary.json, timeseries.csv, value_flows.csv, villages, manifest, plots) is "
+    "written and the headline indicators are printed. Progress goes to stderr on a terminal or "
+    "for long runs."
 )
 """What ``village-sim run --help`` says the command does."""
 

@@ -15,6 +15,7 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
+from village_sim.metrics.value_flows import ValueFlowRecorder
 from village_sim.model import VillageMarket
 from village_sim.scenario.errors import ScenarioError
 from village_sim.viz import data, levers
@@ -121,11 +122,13 @@ class VizMarket(VillageMarket):
         self.viz_warnings = warnings
         self.viz_positions = data.node_positions(self.world.graph)
         self.viz_youth_history: list[dict[str, int]] = []
+        self.viz_value_flows = ValueFlowRecorder(self)
 
     def step(self) -> None:
         """One week; then record what the plots need that the model does not keep."""
         super().step()
         self.viz_youth_history.append(data.youth_counts(self))
+        self.viz_value_flows.record()
 
 
 def model_params(scenario: str | os.PathLike | None = None, seed: int | None = 0) -> dict[str, Any]:

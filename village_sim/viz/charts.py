@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from village_sim.metrics.value_flows import COLOURS
+
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.2.0.json"
 WIDTH = 340
 HEIGHT = 215
@@ -657,4 +659,51 @@ def stacked_area_chart(
                 {"field": "value", "title": y_title},
             ],
         },
+    )
+
+
+def value_flow_chart(rows: list[dict[str, Any]], flows: list[str]) -> dict[str, Any]:
+    """Stacked bars: where consumers' live-stream spending goes, this week and over the run.
+
+    Args:
+        rows: Rows of :func:`village_sim.viz.data.value_flow_rows`.
+        flows: Every flow label in stacking order (fixes the colours).
+    """
+    return _base(
+        "Where each yuan of live-stream spending goes",
+        "share of consumers' spending; anchors' own margin is below 0 when they paid out more",
+        data={"name": "table"},
+        datasets={"table": rows},
+        mark={"type": "bar"},
+        encoding={
+            "y": {
+                "field": "period",
+                "type": "nominal",
+                "title": None,
+                "sort": ["this week", "run so far"],
+                "scale": {"domain": ["this week", "run so far"]},
+            },
+            "x": {
+                "field": "share",
+                "type": "quantitative",
+                "stack": "zero",
+                "title": "share of spending (share)",
+                "axis": {"format": ".0%"},
+            },
+            "color": {
+                "field": "flow",
+                "type": "nominal",
+                "title": "reaches",
+                "scale": {"domain": flows, "range": list(COLOURS.values())[: len(flows)]},
+            },
+            "order": {"field": "rank", "type": "quantitative"},
+            "tooltip": [
+                {"field": "period", "title": "period"},
+                {"field": "flow", "title": "reaches"},
+                {"field": "share", "title": "share of spending", "format": ".1%"},
+                {"field": "yuan", "title": "amount (yuan)", "format": ",.0f"},
+            ],
+        },
+        height=90,
+        width=BAR_WIDTH + 60,
     )

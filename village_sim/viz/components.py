@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import solara
 
+from village_sim.metrics.value_flows import FLOWS
 from village_sim.viz import charts, data, levers
 from village_sim.viz.widgets import VegaChart
 
@@ -179,6 +180,36 @@ def TradeGraph(model: VillageMarket) -> solara.Element:
             style={"font-size": "11px", "color": "#444", "padding-left": "6px"},
         )
     return box
+
+
+@solara.component
+def ValueFlowPlot(model: VillageMarket) -> solara.Element:
+    """Where consumers' live-stream spending goes, this week and over the run so far."""
+    use_tick()
+    rows, spending = data.value_flow_rows(model)
+    spec = charts.value_flow_chart(rows, list(FLOWS.values()))
+    if not spending:
+        caption = "Nothing yet: no week has run (press Step or ▶)."
+    elif not rows:
+        caption = "Nothing to draw: consumers have bought no live-stream goods yet."
+    else:
+        parts = []
+        for period, total in spending.items():
+            got = {r["flow"]: r["share"] for r in rows if r["period"] == period}
+            farm = got.get(FLOWS["farm_households"])
+            platform = sum(
+                got.get(FLOWS[k]) or 0.0 for k in ("platform_commission", "platform_traffic")
+            )
+            parts.append(
+                f"{period}: {total:,.0f} yuan"
+                + (
+                    f", farm households {farm:.0%}, platform {platform:.1%}"
+                    if farm is not None
+                    else ""
+                )
+            )
+        caption = "Spending " + "; ".join(parts) + ". From the ledger's transfers (sums to 100 %)."
+    return Chart(spec, "value-flows", caption)
 
 
 @dataclass(frozen=True)
@@ -461,8 +492,9 @@ def youth_colours() -> dict[str, str]:
 
 PAGE_MAIN = (
     Monitors,
-    TradeGraph,
     IncomePlot,
+    TradeGraph,
+    ValueFlowPlot,
     AnchorsPlot,
     SuspensionPlot,
     TrafficPlot,

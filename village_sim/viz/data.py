@@ -14,6 +14,7 @@ import networkx as nx
 import numpy as np
 
 from village_sim.metrics import tables
+from village_sim.metrics import value_flows as vf
 from village_sim.metrics.tables import village_table
 from village_sim.numerics import finite_or_none
 from village_sim.units import FEN_PER_YUAN
@@ -353,3 +354,45 @@ def youth_flows(model: VillageMarket) -> dict[str, int]:
         flows["started streaming"] += youth.stream_start_week is not None
         flows["stopped streaming"] += youth.stream_exit_week is not None
     return flows
+
+
+# ------------------------------------------------------------------------------------------------
+# where each yuan goes
+# ------------------------------------------------------------------------------------------------
+def value_flow_rows(model: VillageMarket) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Rows of the value-flow chart: each flow's share of spending this week and so far.
+
+    Reads the model's :class:`~village_sim.metrics.value_flows.ValueFlowRecorder`
+    (``viz_value_flows``; without one, this week only).
+
+    Returns:
+        ``(rows, spending)``: rows ``{period, flow, rank, share, yuan}`` (no rows for a period
+        without spending) and the spending (yuan) of ``"this week"`` and ``"run so far"``.
+    """
+    recorder = getattr(model, "viz_value_flows", None)
+    if recorder is not None:
+        this_week = recorder.weeks[-1] if recorder.weeks else None
+        so_far = recorder.so_far() if recorder.weeks else None
+    else:
+        this_week = vf.week_flows(model) if model.week else None
+        so_far = None
+    rows: list[dict[str, Any]] = []
+    spending: dict[str, float] = {}
+    for period, flows in (("this week", this_week), ("run so far", so_far)):
+        if flows is None:
+            continue
+        spending[period] = flows["spending"] / FEN_PER_YUAN
+        shares = vf.shares(flows)
+        for rank, (key, label) in enumerate(vf.FLOWS.items()):
+            if shares[key] is None:
+                continue
+            rows.append(
+                {
+                    "period": period,
+                    "flow": label,
+                    "rank": rank,
+                    "share": finite_or_none(shares[key]),
+                    "yuan": flows[key] / FEN_PER_YUAN,
+                }
+            )
+    return rows, spending
