@@ -24,15 +24,11 @@ and is left out. Functions here only read the model.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import mesa
 import numpy as np
 import pandas as pd
 
 from village_sim.units import FEN_PER_YUAN
-
-if TYPE_CHECKING:
-    from village_sim.model import VillageMarket
 
 FLOWS: dict[str, str] = {
     "farm_households": "farm households",
@@ -87,7 +83,7 @@ COLUMNS: tuple[str, ...] = ("week", "spending_yuan", *(f"{k}_yuan" for k in FLOW
 """Columns of ``value_flows.csv`` (one row per week, yuan)."""
 
 
-def week_flows(model: VillageMarket) -> dict[str, int]:
+def week_flows(model: mesa.Model) -> dict[str, int]:
     """This week's spending and where it went, in fen (read after ``model.step()``).
 
     Returns:
@@ -112,7 +108,7 @@ def week_flows(model: VillageMarket) -> dict[str, int]:
 class ValueFlowRecorder:
     """Keeps :func:`week_flows` week by week (call :meth:`record` after every step)."""
 
-    def __init__(self, model: VillageMarket) -> None:
+    def __init__(self, model: mesa.Model) -> None:
         self.model = model
         self.weeks: list[dict[str, int]] = []
 
