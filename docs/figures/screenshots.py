@@ -44,12 +44,22 @@ def start_server() -> tuple[subprocess.Popen, str]:
 
 
 def full_height(page: object) -> None:
-    """Make the viewport as tall as the page's content (the app scrolls inside an element)."""
-    height = page.evaluate(  # type: ignore[attr-defined]
-        "Math.max(...Array.from(document.querySelectorAll('*')).map(e => e.scrollHeight))"
+    """Make the viewport as tall as the page's content (the app scrolls inside an element).
+
+    Grid items are laid out again after a resize, so the height is measured until it settles.
+    """
+    script = (
+        "Math.max(...Array.from(document.querySelectorAll('.vs-chart, .vs-monitors, .v-card'))"
+        ".map(e => e.getBoundingClientRect().bottom + window.scrollY))"
     )
-    page.set_viewport_size({"width": 1500, "height": int(height) + 40})  # type: ignore[attr-defined]
-    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    height = 0
+    for _ in range(5):
+        new = int(page.evaluate(script)) + 60  # type: ignore[attr-defined]
+        if new == height:
+            break
+        height = new
+        page.set_viewport_size({"width": 1500, "height": height})  # type: ignore[attr-defined]
+        page.wait_for_timeout(1500)  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> int:

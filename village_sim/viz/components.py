@@ -170,8 +170,7 @@ def TradeGraph(model: VillageMarket) -> solara.Element:
         VegaChart.element(spec=spec)
         values = [n[key] for n in nodes if n["kind"] == "village" and n[key] is not None]
         note = (
-            f"Villages coloured from the lowest to the highest {colour_by} among them "
-            "(grey: none yet); hover for values."
+            f"Villages coloured from the lowest to the highest {colour_by} (grey: none yet)."
             if values
             else f"No village has a {colour_by} yet (grey): no live-stream sale so far."
         )
