@@ -284,3 +284,32 @@ def test_discover_bad_folders_exit_2(folder: Path) -> None:
     code, _, err = cli(discover_cmd, out)
     assert code == 2 and "no discovery design" in err and "experiment.yaml" in err
     assert not (out / "discovery").exists()
+
+
+def test_new_cases_of_the_same_runs_from_an_edited_experiment_file(folder: Path) -> None:
+    path = discovery_file(folder)
+    out = folder / "out"
+    assert batch(path, "--out", out, "--workers", "1")[0] == 0
+    edited = discovery_file(
+        folder,
+        "edited.yaml",
+        cases={"few_anchors": {"indicator": "active_anchors", "path": "talent", "lt": 1e9}},
+        robustness={},
+    )
+    code, _, err = cli(discover_cmd, out, "--experiment", edited)
+    assert code == 0, err
+    boxes = pd.read_csv(out / "discovery" / "boxes.csv")
+    assert set(boxes["case"]) == {"few_anchors"}
+    assert boxes["status"].iloc[0] == "met in every world"  # reported, no empty box
+    assert not (out / "discovery" / "robustness.csv").exists()
+
+    other = discovery_file(folder, "other.yaml", samples=5)  # other runs: refused
+    code, _, err = cli(discover_cmd, out, "--experiment", other)
+    assert code == 2 and str(other) in err and "design.samples" in err, err
+    data = yaml.safe_load(path.read_text())
+    data["design"]["cases"] = {"spoiled": {"indicator": "spoilage_rate", "gt": 0}}
+    data["keep"]["indicators"] = [*KEEP, "spoilage_rate"]
+    unstored = folder / "unstored.yaml"
+    unstored.write_text(yaml.safe_dump(data, sort_keys=False))
+    code, _, err = cli(discover_cmd, out, "--experiment", unstored)
+    assert code == 2 and "design.cases.spoiled.indicator" in err and "did not store" in err, err

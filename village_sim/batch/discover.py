@@ -16,7 +16,9 @@ For every discovery design of the batch's experiment (see
 - ``figures/*.png`` and ``summary.md``.
 
 It reads the batch's store, or — while the batch still runs and holds the store — its
-``results_wide.parquet`` and ``experiment.yaml``.
+``results_wide.parquet`` and ``experiment.yaml``. With ``experiment=FILE`` the cases, robustness
+indicators and PRIM settings come from an edited copy of the experiment file instead, so new
+questions can be asked of the same runs (its factors, paths and samples must be the batch's).
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ import numpy as np
 import pandas as pd
 
 from village_sim.batch.analyze import discovery as sd
-from village_sim.batch.experiment import DiscoveryDesign, ExperimentSpec
+from village_sim.batch.experiment import DiscoveryDesign, ExperimentSpec, load_experiment
 from village_sim.batch.report import UNITS, _fmt, _md, _open_store, _panels, _Report, _spec_from
 from village_sim.batch.store import STORE_FILE, WIDE_FILE
+from village_sim.metrics.indicators import INDICATOR_NAMES
 from village_sim.scenario.errors import ScenarioError
 
 OUT_DIR = "discovery"
@@ -62,22 +65,28 @@ class BatchData:
 # ------------------------------------------------------------------------------------------------
 # Entry point
 # ------------------------------------------------------------------------------------------------
-def discover(folder: str | Path, out: str | Path | None = None) -> Path:
+def discover(
+    folder: str | Path, out: str | Path | None = None, experiment: str | Path | None = None
+) -> Path:
     """Write the discovery analysis of a batch folder.
 
     Args:
         folder: A ``batch`` output folder of an experiment with a discovery design.
         out: Output folder (default ``FOLDER/discovery``); an earlier one there is replaced.
+        experiment: An edited copy of the batch's experiment file whose cases, robustness
+            indicators and PRIM settings to use (default: the batch's own).
 
     Returns:
         The path of ``summary.md``.
 
     Raises:
-        ScenarioError: Not a batch folder, no discovery design in its experiment, or no
-            successful run of it yet.
+        ScenarioError: Not a batch folder, no discovery design in its experiment, no
+            successful run of it yet, or ``experiment`` invalid or not matching the batch.
     """
     folder = Path(folder)
     data = load(folder)
+    if experiment is not None:
+        data.spec = analysis_from(Path(experiment), data)
     designs = [(n, d) for n, d in data.spec.named_designs() if isinstance(d, DiscoveryDesign)]
     where = str(folder / "experiment.yaml")
     if not designs:
@@ -108,6 +117,66 @@ def discover(folder: str | Path, out: str | Path | None = None) -> Path:
         rep.table(key, pd.concat(frames, ignore_index=True))
     target = Path(out) if out is not None else folder / OUT_DIR
     return rep.write(target)
+
+
+ANALYSIS_FIELDS = ("cases", "robustness", "min_coverage", "mass_min", "peel_alpha", "max_qp")
+"""What ``--experiment`` may change: the questions asked of the runs, not the runs."""
+
+
+def analysis_from(path: Path, data: BatchData) -> ExperimentSpec:
+    """The batch's experiment with the analysis settings of an edited copy of its file.
+
+    Raises:
+        ScenarioError: The file is invalid, its discovery designs differ from the batch's in
+            anything but :data:`ANALYSIS_FIELDS`, or a case needs an indicator the batch did
+            not store — naming the file, line and field.
+    """
+    edited = load_experiment(path, probe=False)
+    spec = edited.spec
+    problems: list[tuple[str, str]] = []
+    stored = set(data.runs.columns)
+    mine = dict(spec.named_designs())
+    replaced: dict[str, Any] = {}
+    for name, design in data.spec.named_designs():
+        if not isinstance(design, DiscoveryDesign):
+            continue
+        where = "design" if spec.design is not None else f"designs.{name}"
+        other = mine.get(name)
+        if not isinstance(other, DiscoveryDesign):
+            problems.append((where, f"expected the batch's discovery design '{name}'"))
+            continue
+        fixed = set(DiscoveryDesign.model_fields) - set(ANALYSIS_FIELDS)
+        for key in sorted(fixed):
+            if getattr(other, key) != getattr(design, key):
+                problems.append(
+                    (
+                        f"{where}.{key}",
+                        "differs from the batch's; only the analysis settings "
+                        f"({', '.join(ANALYSIS_FIELDS)}) may change",
+                    )
+                )
+        for fname in data.spec.design_factors(design):
+            if spec.factors.get(fname) != data.spec.factors[fname]:
+                problems.append((f"factors.{fname}", "differs from the batch's factor"))
+        for cname, case in other.cases.items():
+            if case.indicator not in stored:
+                problems.append(
+                    (
+                        f"{where}.cases.{cname}.indicator",
+                        f"the batch did not store '{case.indicator}' (it kept: "
+                        f"{', '.join(sorted(stored & set(INDICATOR_NAMES))) or 'none'})",
+                    )
+                )
+        replaced[name] = design.model_copy(update={k: getattr(other, k) for k in ANALYSIS_FIELDS})
+    if problems:
+        raise edited.error(problems)
+    if data.spec.design is not None:
+        return data.spec.model_copy(
+            update={"design": next(iter(replaced.values()), data.spec.design)}
+        )
+    designs = dict(data.spec.designs or {})
+    designs.update(replaced)
+    return data.spec.model_copy(update={"designs": designs})
 
 
 def load(folder: Path) -> BatchData:

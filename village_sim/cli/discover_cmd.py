@@ -35,6 +35,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="output folder (default DIR/discovery; an earlier analysis there is replaced)",
     )
+    p.add_argument(
+        "--experiment",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="take the cases of interest, robustness indicators and PRIM settings from this "
+        "edited copy of the batch's experiment file (its factors, paths and samples must be "
+        "the batch's): new questions of the same runs",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -42,7 +51,7 @@ def handle(args: argparse.Namespace) -> int:
     """Write the analysis; print where it is."""
     from village_sim.batch.discover import discover
 
-    summary = discover(args.folder, args.out)
+    summary = discover(args.folder, args.out, args.experiment)
     print(f"discovery: {summary}")
     return 0
 
