@@ -109,7 +109,7 @@ def test_levers_add_to_the_scenario_own_policies(tmp_path: Path) -> None:
         ],
     )
     path = write_yaml(tmp_path / "own.yaml", own)
-    scenario = levers.build_scenario(str(path), {"training_extra_seats": 40})
+    scenario = levers.build_scenario(path, {"training_extra_seats": 40})
     assert [p.name for p in scenario.policies] == ["viz_talent", "viz_talent_lever"]
 
 

@@ -18,6 +18,8 @@ DEFAULT_PORT = 8674
 """The app's own default port (Solara's 8765 is often taken by other apps on a shared machine)."""
 
 HOST = "127.0.0.1"
+ALLOWED_HOSTS = [HOST, "localhost"]
+"""Host header values the server answers (any other: 400 Bad Request)."""
 
 
 class PortInUseError(Exception):
@@ -149,9 +151,14 @@ def serve(sock: socket.socket) -> int:
 
     # Solara asks for SameSite=None cookies and warns that plain http (loopback) cannot have them
     warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
+    from solara.server.starlette import app
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
-        "solara.server.starlette:app",
+        # only requests addressed to this machine's loopback names: a web page elsewhere cannot
+        # reach the server through a name of its own that resolves to 127.0.0.1 (DNS rebinding)
+        TrustedHostMiddleware(app, allowed_hosts=ALLOWED_HOSTS),
         host=host,
         port=port,
         log_level="warning",

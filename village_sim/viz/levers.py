@@ -345,19 +345,22 @@ def default_scenario() -> Path:
 
 
 def resolve_choice(choice: str | Path) -> Path:
-    """The file behind a picker label (or a path given directly).
+    """The file behind a picker label, or a listed file given by its path.
+
+    Only the picker's scenarios can be chosen (the scenarios folder and the file the app was
+    started with): a browser cannot make the server read any other file.
 
     Raises:
-        ValueError: Neither a label of the picker nor an existing file.
+        ValueError: Not a scenario of the picker.
     """
     choices = scenario_choices(default_scenario())
     if str(choice) in choices:
         return choices[str(choice)]
-    path = Path(choice)
-    if path.is_file():
-        return path
+    for file in choices.values():
+        if _same(Path(choice), file):
+            return file
     raise ValueError(
-        f"unknown scenario '{choice}'; expected one of: {', '.join(choices)} or a YAML file"
+        f"unknown scenario '{choice}'; expected one of the listed scenarios: {', '.join(choices)}"
     )
 
 
@@ -365,7 +368,9 @@ def build_scenario(choice: str | Path, levers: dict[str, Any] | None = None) -> 
     """Load a scenario and apply the levers (their policies appended to ``policies:``).
 
     Args:
-        choice: A picker label (``baseline``) or a scenario file.
+        choice: A picker label (``baseline``) or the path of a listed scenario (text, as the
+            browser sends it: see :func:`resolve_choice`), or any scenario file as a
+            :class:`~pathlib.Path` (from Python).
         levers: Lever values by name (missing ones are off).
 
     Returns:
@@ -375,7 +380,7 @@ def build_scenario(choice: str | Path, levers: dict[str, Any] | None = None) -> 
         ScenarioError: The file or the resulting scenario is invalid.
         ValueError: An unknown scenario label or lever.
     """
-    path = resolve_choice(choice)
+    path = choice if isinstance(choice, Path) else resolve_choice(choice)
     extra = lever_policies(levers)
     scenario = load_scenario(path)
     if not extra:
