@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 import yaml
 
 from village_sim.cli import batch_cmd
@@ -165,6 +166,7 @@ def test_sigkill_part_way_then_resume(tmp_path: Path) -> None:
     code, stdout, err = _batch(experiment, "--out", out, "--workers", "1", "--resume")
     assert code == 0, err
     assert f"computed {TOTAL - complete}, skipped {complete}" in stdout
+    assert f"session 1 of this batch (process {pgid} on" in err and "recorded as killed" in err
 
     after = _query(
         db, "SELECT point, replicate, run_key, status, session, finished_at FROM runs ORDER BY 1, 2"
@@ -178,10 +180,50 @@ def test_sigkill_part_way_then_resume(tmp_path: Path) -> None:
         (TOTAL * 4, TOTAL * 4)
     ]
     sessions = _query(db, "SELECT session, status, runs_ok FROM sessions ORDER BY 1")
-    assert sessions == [(1, "running", None), (2, "finished", TOTAL - complete)]
+    assert sessions == [(1, "killed", None), (2, "finished", TOTAL - complete)]
     assert set(keys) <= {row[2] for row in after}
 
     reference = tmp_path / "reference"
     code, _, err = _batch(experiment, "--out", reference, "--workers", "1")
     assert code == 0, err
     assert _values(db) == _values(reference / "results.duckdb")
+
+
+@pytest.mark.slow
+def test_ctrl_c_prints_one_line(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group: the batch stops and says so in one line; the
+    local workers (which ignore it and are stopped by the batch) print no tracebacks."""
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(SCENARIO), encoding="utf-8")
+    experiment = tmp_path / "experiment.yaml"
+    experiment.write_text(yaml.safe_dump(EXPERIMENT, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "village_sim.cli.batch_cmd", str(experiment), "--out", str(out)]
+        + ["--workers", "2", "--progress", "none"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    pgid = proc.pid
+    try:
+        deadline = time.time() + 120
+        done = 0
+        while time.time() < deadline and proc.poll() is None and done < 2:
+            with contextlib.suppress(OSError, ValueError):
+                done = json.loads((out / "progress.json").read_text())["done"]
+            time.sleep(0.05)
+        assert proc.poll() is None and done >= 2, "the batch made no progress"
+        os.killpg(pgid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        for pid in _group(pgid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["interrupted"], err
+    sessions = _query(out / "results.duckdb", "SELECT status FROM sessions")
+    assert sessions == [("interrupted",)]

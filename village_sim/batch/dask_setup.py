@@ -11,6 +11,8 @@ cluster, :class:`SimulationWorkerSetup` stops the profiler and fixes large mallo
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
@@ -49,3 +51,17 @@ class SimulationWorkerSetup(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         """Tune the worker."""
         tune_worker(worker)
+
+
+def dask_setup(worker: Any = None) -> None:
+    """Preload of the local cluster's workers (``distributed.worker.preload``): ignore Ctrl-C.
+
+    A Ctrl-C in the terminal reaches the whole process group; the batch process handles it
+    (stops, closes the cluster, prints "interrupted") and the workers, which it then closes,
+    would only print tracebacks. Workers of a cluster you started are left alone.
+
+    Args:
+        worker: The Dask worker (unused).
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

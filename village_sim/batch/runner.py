@@ -20,8 +20,10 @@ import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -175,6 +177,11 @@ def run_batch(
 
     versions = _versions()
     mode, n_workers = _mode(options)
+    for stale, pid, host in store.close_stale_sessions():
+        say(
+            f"note: session {stale} of this batch (process {pid} on {host}) ended without "
+            "closing (killed?); recorded as killed"
+        )
     session = store.start_session(
         mode,
         n_workers if mode != "scheduler" else None,
@@ -730,15 +737,20 @@ def start_local_cluster(n_workers: int) -> Any:
         "distributed.scheduler.http.routes": [],
         "distributed.worker.http.routes": [],
     }
-    with dask.config.set(
-        {
-            "distributed.nanny.pre-spawn-environ": environ,
-            "distributed.worker.profile.enabled": False,
-            "distributed.worker.daemon": True,
-            **quiet,
-            **closed,
-        }
-    ):
+    with (
+        dask.config.set(
+            {
+                "distributed.nanny.pre-spawn-environ": environ,
+                "distributed.worker.profile.enabled": False,
+                "distributed.worker.daemon": True,
+                # the workers ignore Ctrl-C: the batch process stops them (dask_setup.dask_setup)
+                "distributed.worker.preload": ["village_sim.batch.dask_setup"],
+                **quiet,
+                **closed,
+            }
+        ),
+        _ctrl_c_ignored(),
+    ):  # the worker processes inherit it (see dask_setup.dask_setup)
         return LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
@@ -750,6 +762,24 @@ def start_local_cluster(n_workers: int) -> Any:
             scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         )
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while the local cluster starts (its processes are spawned meanwhile).
+
+    A process started while SIGINT is ignored keeps ignoring it, so the workers never turn a
+    Ctrl-C in the terminal into tracebacks of their own; the batch process handles it once the
+    cluster is up (a Ctrl-C during the few seconds of start-up is lost).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def check_scheduler(address: str, timeout_s: float = 10.0) -> None:
@@ -837,6 +867,9 @@ def connect(
 
         client.register_plugin(SimulationWorkerSetup())
         infos = client.run(worker_info)
+    except KeyboardInterrupt:
+        _close(client, cluster)
+        raise
     except Exception as exc:  # noqa: BLE001 - usually: village_sim is not installed on a worker
         _close(client, cluster)
         raise ScenarioError(

@@ -7,7 +7,9 @@ Tables (``results.duckdb`` in the batch folder):
   last started / last ended times, status (``running``, ``complete``, ``interrupted``);
 - ``designs``: each design's name, type, first point, points, factors and settings;
 - ``factors``: each factor's name, scenario path, levels or range, unit and label;
-- ``sessions``: one row per ``batch`` invocation (mode, workers, counts, overhead timings);
+- ``sessions``: one row per ``batch`` invocation (mode, workers, counts, overhead timings; status
+  ``running``, ``finished``, ``interrupted``, or ``killed`` when a later ``--resume`` found it
+  still running: its process had ended without closing);
 - ``runs``: one row per design point and replicate — ``point``, ``replicate``, ``design``,
   ``run_key`` (hash of the resolved scenario and seed), ``seed``, one column per factor, ``status``
   (``ok`` / ``failed``), ``wall_time_s``, ``error``, ``worker``, ``session``, ``finished_at``,
@@ -210,6 +212,23 @@ class Store:
         sets = ", ".join(f"{_ident(k)} = ?" for k in values)
         self.con.execute(f"UPDATE experiment SET {sets}", list(values.values()))
 
+    def close_stale_sessions(self) -> list[tuple[int, Any, Any]]:
+        """Mark sessions still ``running`` as ``killed``: their process ended without closing.
+
+        Only one process can open the store for writing, so when this one has it, a session
+        recorded as running belongs to a batch process that is gone (killed, or its machine
+        stopped).
+
+        Returns:
+            ``(session, pid, host)`` of each session marked.
+        """
+        rows = self.con.execute(
+            "SELECT session, pid, host FROM sessions WHERE status = 'running' ORDER BY session"
+        ).fetchall()
+        if rows:
+            self.con.execute("UPDATE sessions SET status = 'killed' WHERE status = 'running'")
+        return [(int(r[0]), r[1], r[2]) for r in rows]
+
     def start_session(
         self,
         mode: str,
@@ -320,8 +339,10 @@ class Store:
                 if series and keep_series:
                     self._write_series(key, series, keep_series)
             self.con.commit()
-        except BaseException:
+        except BaseException as exc:
             self.con.rollback()
+            if _interrupted(exc):  # Ctrl-C during the query: DuckDB reports it as its own error
+                raise KeyboardInterrupt from None
             raise
 
     def _write_indicators(self, key: str, indicators: dict[str, Any], names: Sequence[str]) -> None:
@@ -439,3 +460,10 @@ class Store:
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether DuckDB stopped a query because of Ctrl-C (``Query interrupted``)."""
+    return isinstance(exc, duckdb.InterruptException) or (
+        isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+    )
