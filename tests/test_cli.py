@@ -47,6 +47,8 @@ RUN_FILES = (
     "trade_graph.graphml",
     "villages_weekly.parquet",
     "flows.parquet",
+    "anchors_weekly.parquet",
+    "youth_weekly.csv",
     "plots",
     ".village_sim",  # the marker: a folder village_sim wrote (only such are overwritten)
 )

@@ -27,11 +27,13 @@ import yaml
 from village_sim.metrics.indicators import HEADLINE, INDICATORS
 from village_sim.metrics.patterns import evaluate, summary_block
 from village_sim.metrics.tables import (
+    anchors_weekly_table,
     cohort_table,
     flows_table,
     trade_graph,
     village_table,
     villages_weekly_table,
+    youth_weekly_table,
 )
 from village_sim.metrics.targets import DEFAULT_TARGETS, load_targets
 from village_sim.numerics import finite_or_none
@@ -301,6 +303,8 @@ def _write_all(result: RunResult, out: Path) -> None:
     cohort_table(result.model).to_csv(out / "cohorts.csv", index=False)
     villages_weekly_table(result.model).to_parquet(out / "villages_weekly.parquet", index=False)
     flows_table(result.model).to_parquet(out / "flows.parquet", index=False)
+    anchors_weekly_table(result.model).to_parquet(out / "anchors_weekly.parquet", index=False)
+    youth_weekly_table(result.model).to_csv(out / "youth_weekly.csv", index=False)
     manifest = build_manifest(result, resolved)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     nx.write_graphml(trade_graph(result.model), out / "trade_graph.graphml")

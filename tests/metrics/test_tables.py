@@ -63,3 +63,33 @@ def test_the_panel_has_roles_cash_status_and_tools(folder):
     assert set(anchors["status"]) <= {"active", "idle", "suspended", "exited"}
     assert anchors["cash"].notna().all() and anchors["tools_held"].notna().all()
     assert (panel.loc[panel["role"] == "farmer", "status"] == "household").all()
+
+
+def test_browser_charts_can_be_redrawn_from_the_weekly_anchor_and_youth_files(folder):
+    from village_sim.metrics.tables import gini
+
+    anchors = pd.read_parquet(folder / "anchors_weekly.parquet")
+    last = anchors[anchors["week"] == anchors["week"].max()]
+    assert gini(last["views"].to_numpy()) is not None  # the Lorenz curve of traffic
+    held = anchors["tools_held"].str.split("+").explode()
+    assert (
+        set(held.dropna()) - {""}
+        <= {
+            "ai_selection",
+            "traceability",
+            "data_dashboard",
+            "digital_human",
+        }
+        or held.notna().any()
+    )
+    timeseries = pd.read_csv(folder / "timeseries.csv")
+    views = anchors.groupby("week")["views"].sum()
+    views = views[views > 0]
+    anchors = anchors[anchors["week"].isin(views.index)]
+    shares = anchors.assign(share=anchors["views"] / anchors["week"].map(views))
+    hhi = (shares["share"] ** 2).groupby(shares["week"]).sum()
+    weeks = hhi.index.to_numpy()
+    assert len(weeks) > 20
+    assert np.allclose(hhi.to_numpy(), timeseries.loc[weeks, "traffic_hhi"])
+    youth = pd.read_csv(folder / "youth_weekly.csv")
+    assert len(youth) == 30 and (youth.drop(columns="week").sum(axis=1) == 120).all()

@@ -10,6 +10,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from village_sim.agents.anchor import Anchor
+from village_sim.metrics.reporters import ANCHOR_REPORTERS
+
 TERRAIN_NAMES = ("plain", "hill", "mountain")
 
 
@@ -185,4 +188,29 @@ def flows_table(model: mesa.Model) -> pd.DataFrame:
     cities = np.array([graph.nodes[n]["name"] for n in model.world.city_nodes], dtype=object)
     frame.insert(3, "village_name", villages[frame["village"].to_numpy()])
     frame.insert(4, "city_name", cities[frame["city"].to_numpy()])
+    return frame
+
+
+def anchors_weekly_table(model: mesa.Model) -> pd.DataFrame:
+    """One row per anchor and week it was registered (``anchors_weekly.parquet``).
+
+    From the DataCollector's anchor reporters (:data:`village_sim.metrics.reporters.
+    ANCHOR_REPORTERS`): the browser's Lorenz curves (``views``, ``sales_yuan``) and technology
+    suspension by tool and anchor group (``tools_held``, ``tools_idle``, ``tools_handed_out``,
+    names joined by ``+``) can be redrawn from it.
+    """
+    columns = ["week", *ANCHOR_REPORTERS]
+    frame = model.datacollector.get_agenttype_vars_dataframe(Anchor)
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame = frame.reset_index()
+    frame["week"] = (frame["Step"] - 1).astype(int)
+    return frame[columns]
+
+
+def youth_weekly_table(model: mesa.Model) -> pd.DataFrame:
+    """People by youth status at the end of each week (``youth_weekly.csv``)."""
+    frame = model.datacollector.get_model_vars_dataframe().filter(regex=r"^youth_(?!returned)")
+    frame = frame.rename(columns=lambda c: c.removeprefix("youth_")).reset_index(drop=True)
+    frame.insert(0, "week", range(len(frame)))
     return frame

@@ -1,0 +1,69 @@
+"""Weekly reporters of anchors and youth for Mesa's DataCollector (beyond the indicators).
+
+They make every chart of the browser view reproducible from the run folder: the Lorenz curves of
+traffic and sales over anchors and technology suspension by tool and by anchor group come from
+``anchors_weekly.parquet`` (one row per anchor and week, from :data:`ANCHOR_REPORTERS`), the youth
+pipeline from ``youth_weekly.csv`` (people by status, :data:`YOUTH_REPORTERS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import mesa
+
+from village_sim.accounts import Account, Flow
+from village_sim.units import FEN_PER_YUAN
+
+YOUTH_STATUSES = ("migrant", "home", "training", "trained", "anchor", "exited")
+
+
+def _views(anchor: Any) -> float:
+    orders = anchor.model.last_week.orders
+    return orders.views_by_anchor.get(anchor.index, 0.0) if orders is not None else 0.0
+
+
+def _sales_yuan(anchor: Any) -> float:
+    receipts = anchor.model.money.receipts(Account.ANCHORS, (Flow.SALE,))
+    return float(receipts[anchor.index]) / FEN_PER_YUAN
+
+
+def _cash_yuan(anchor: Any) -> float:
+    return float(anchor.model.money.balances[Account.ANCHORS][anchor.index]) / FEN_PER_YUAN
+
+
+def _tools(anchor: Any, keep: Callable[[Any], bool]) -> str:
+    return "+".join(sorted(name for name, h in anchor.tools.items() if keep(h)))
+
+
+ANCHOR_REPORTERS: dict[str, Any] = {
+    "index": "index",
+    "person_id": "person_id",
+    "kind": "kind",
+    "village": "base_village",
+    "sessions": "sessions",
+    "views": _views,
+    "sales_yuan": _sales_yuan,
+    "income_yuan": lambda a: a.income_history[-1] if a.income_history else None,
+    "cash_yuan": _cash_yuan,
+    "followers": "followers",
+    "strategy": "strategy",
+    "tools_held": lambda a: _tools(a, lambda h: True),
+    "tools_idle": lambda a: _tools(a, lambda h: not h.in_use),
+    "tools_handed_out": lambda a: _tools(a, lambda h: h.handed_out),
+}
+"""One row per anchor still registered in the week (``anchors_weekly.parquet``)."""
+
+
+def _youth_count(status: str) -> Callable[[mesa.Model], int]:
+    def count(model: mesa.Model) -> int:
+        return sum(1 for y in model.youth if y.status == status)
+
+    count.__name__ = f"youth_{status}"
+    count.__doc__ = f"Young people whose status is {status}."
+    return count
+
+
+YOUTH_REPORTERS = {f"youth_{s}": _youth_count(s) for s in YOUTH_STATUSES}
+"""People by youth status at the end of each week (``youth_weekly.csv``)."""
