@@ -93,3 +93,11 @@ def test_browser_charts_can_be_redrawn_from_the_weekly_anchor_and_youth_files(fo
     assert np.allclose(hhi.to_numpy(), timeseries.loc[weeks, "traffic_hhi"])
     youth = pd.read_csv(folder / "youth_weekly.csv")
     assert len(youth) == 30 and (youth.drop(columns="week").sum(axis=1) == 120).all()
+
+
+def test_a_county_without_live_streaming_writes_empty_anchor_tables(tmp_path):
+    out = tmp_path / "run"
+    run(small_scenario(steps=4, livestream__enabled=False), seed=1).save(out)
+    anchors = pd.read_parquet(out / "anchors_weekly.parquet")
+    assert anchors.empty and "views" in anchors.columns
+    assert pd.read_parquet(out / "flows.parquet").empty

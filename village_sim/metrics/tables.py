@@ -201,7 +201,7 @@ def anchors_weekly_table(model: mesa.Model) -> pd.DataFrame:
     """
     columns = ["week", *ANCHOR_REPORTERS]
     frame = model.datacollector.get_agenttype_vars_dataframe(Anchor)
-    if frame.empty:
+    if frame.empty or frame.index.names != ["Step", "AgentID"]:  # Mesa's frame of no records
         return pd.DataFrame(columns=columns)
     frame = frame.reset_index()
     frame["week"] = (frame["Step"] - 1).astype(int)
