@@ -49,6 +49,8 @@ RUN_FILES = (
     "flows.parquet",
     "anchors_weekly.parquet",
     "youth_weekly.csv",
+    "anchors.csv",
+    "survival.csv",
     "plots",
     ".village_sim",  # the marker: a folder village_sim wrote (only such are overwritten)
 )

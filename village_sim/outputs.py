@@ -27,9 +27,11 @@ import yaml
 from village_sim.metrics.indicators import HEADLINE, INDICATORS
 from village_sim.metrics.patterns import evaluate, summary_block
 from village_sim.metrics.tables import (
+    anchors_table,
     anchors_weekly_table,
     cohort_table,
     flows_table,
+    survival_table,
     trade_graph,
     village_table,
     villages_weekly_table,
@@ -305,6 +307,8 @@ def _write_all(result: RunResult, out: Path) -> None:
     flows_table(result.model).to_parquet(out / "flows.parquet", index=False)
     anchors_weekly_table(result.model).to_parquet(out / "anchors_weekly.parquet", index=False)
     youth_weekly_table(result.model).to_csv(out / "youth_weekly.csv", index=False)
+    anchors_table(result.model).to_csv(out / "anchors.csv", index=False)
+    survival_table(result.model).to_csv(out / "survival.csv", index=False)
     manifest = build_manifest(result, resolved)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     nx.write_graphml(trade_graph(result.model), out / "trade_graph.graphml")

@@ -101,3 +101,28 @@ def test_a_county_without_live_streaming_writes_empty_anchor_tables(tmp_path):
     anchors = pd.read_parquet(out / "anchors_weekly.parquet")
     assert anchors.empty and "views" in anchors.columns
     assert pd.read_parquet(out / "flows.parquet").empty
+
+
+def test_kaplan_meier_by_hand():
+    from village_sim.metrics.tables import kaplan_meier
+
+    km = kaplan_meier(np.array([1, 2, 2, 3, 4]), np.array([True, True, False, True, False]))
+    assert km["weeks"].tolist() == [1, 2, 3]
+    assert km["at_risk"].tolist() == [5, 4, 2]
+    assert np.allclose(km["survival"], [0.8, 0.6, 0.3])
+    assert (km["ci_low"] <= km["survival"]).all() and (km["survival"] <= km["ci_high"]).all()
+
+
+def test_anchors_and_survival_files_agree_with_the_run(folder):
+    anchors = pd.read_csv(folder / "anchors.csv")
+    weekly = pd.read_parquet(folder / "anchors_weekly.parquet")
+    assert set(weekly["index"]) <= set(anchors["anchor"]) and anchors["anchor"].is_unique
+    exited = anchors[anchors["exit_week"].notna()]
+    assert (exited["tenure_weeks"] == exited["exit_week"] - exited["start_week"]).all()
+    assert exited["exit_reason"].notna().all()
+    survival = pd.read_csv(folder / "survival.csv")
+    overall = survival[survival["group"] == "all"]
+    local = anchors[anchors["kind"].isin(["local", "farmer"])]
+    if local["exit_week"].notna().any():
+        assert overall["survival"].is_monotonic_decreasing
+        assert overall["exits"].sum() == local["exit_week"].notna().sum()

@@ -72,6 +72,7 @@ class Anchor(CellAgent):
         self.index = model.register_anchor(self)
         self.start_week = model.week
         self.exit_week: int | None = None
+        self.exit_reason: str | None = None
         self.suspended_until = -1
         self.offences = 0
         cfg = sc.anchors
@@ -574,12 +575,13 @@ class Anchor(CellAgent):
         bar = cfg.reservation_wage_week * (1 - patience)
         self.below_bar_weeks = self.below_bar_weeks + 1 if rolling < bar else 0
         if self.below_bar_weeks >= cfg.exit_after_weeks:
-            self.retire()
+            self.retire("income_below_bar")
 
-    def retire(self) -> None:
-        """Quit: stock goes to middlemen, followers and contracts are released."""
+    def retire(self, reason: str) -> None:
+        """Quit for ``reason``: stock goes to middlemen, followers and contracts are released."""
         model = self.model
         self.exit_week = model.week
+        self.exit_reason = reason
         model.tool_adoption.invalidate()
         n_p = len(model.products)
         for p in range(n_p):

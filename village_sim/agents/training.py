@@ -49,6 +49,7 @@ class TrainingProgram:
         """Put a returnee on the waiting list."""
         if youth not in self.applicants:
             self.applicants.append(youth)
+            self.model.week_stats["trainee_applicants"] += 1
 
     def _due(self, key: str, seats_per_year: float, every_weeks: int) -> int:
         """Whole seats due now at a yearly rate (fractional seats carried over)."""
@@ -89,10 +90,12 @@ class TrainingProgram:
         )
         sq = min(status_quo, len(self.applicants))
         wanted = min(extra_due, len(self.applicants) - sq)
+        model.week_stats["seats_offered"] += status_quo + extra_due
         funded = model.governance.fund_course(spec.cost_per_seat, sq, wanted)
         if funded is None:
             return
         extra, quality = funded
+        model.week_stats["seats_filled"] += sq + extra
         self._start(course, sq, extra, quality)
 
     def _start(self, course: str, status_quo: int, extra: int, quality: float) -> None:

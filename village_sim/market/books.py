@@ -64,6 +64,8 @@ COUNTERS = (
     "purchases",
     "refunds_fen",
     "repeat_purchases",
+    "seats_filled",
+    "seats_offered",
     "sessions_hosted",
     "sessions_mountain",
     "sessions_stalled",
@@ -71,6 +73,7 @@ COUNTERS = (
     "suspensions",
     "tool_weeks_held",
     "tool_weeks_idle",
+    "trainee_applicants",
     "views",
     "youth_returned",
 )

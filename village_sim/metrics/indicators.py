@@ -51,6 +51,7 @@ RATIOS = {
     "local_anchor_sales_share": ("local_gmv_yuan", "gross_gmv_yuan"),
     "repeat_purchase_rate": ("repeat_purchases", "purchases"),
     "unmet_demand_share": ("orders_unmet", "orders_wanted"),
+    "seat_fill_rate": ("seats_filled", "seats_offered"),
 }
 
 INDICATORS: tuple[Indicator, ...] = (
@@ -126,6 +127,19 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("consumer_trust", "final", "0-1", "trust in followed anchors"),
     Indicator("repeat_purchase_rate", "ratio", "share", "purchases by repeat buyers of a village"),
     Indicator("unmet_demand_share", "ratio", "share", "orders wanted but not filled"),
+    Indicator(
+        "seat_fill_rate",
+        "ratio",
+        "share",
+        "training seats filled / seats offered (status-quo and policy seats due)",
+    ),
+    Indicator("trainee_applicants", "total", "persons", "returnees who applied for a seat"),
+    Indicator(
+        "exit_tenure_max_share",
+        "final",
+        "share",
+        "largest share of local anchors' exits so far at one tenure (weeks from start to exit)",
+    ),
     Indicator("complaints", "total", "persons", "complaints lodged with regulators"),
     Indicator("policy_spend", "total", "yuan", "yuan spent by policies"),
     Indicator("goods_balance_error_kg", "max", "kg", "largest weekly goods residual"),
@@ -306,6 +320,22 @@ def consumer_trust(model: mesa.Model) -> float | None:
     return model.consumers.mean_anchor_trust()
 
 
+def trainee_applicants(model: mesa.Model) -> float:
+    """Returnees who applied for a training seat this week."""
+    return model.week_stats["trainee_applicants"]
+
+
+def exit_tenure_max_share(model: mesa.Model) -> float | None:
+    """Largest share of local anchors' exits so far that happened at one tenure (weeks).
+
+    A rule that removes anchors after a fixed time shows as a share near 1 (ECONOMICS.md §E).
+    """
+    tenures = [a.exit_week - a.start_week for a in model.anchor_list if a.is_local and a.exited]
+    if not tenures:
+        return None
+    return max(tenures.count(t) for t in set(tenures)) / len(tenures)
+
+
 def complaints(model: mesa.Model) -> float:
     """Complaints lodged with regulators this week (people)."""
     return model.week_stats["complaints"]
@@ -346,6 +376,8 @@ _FUNCTIONS = {
         gmv,
         consumer_trust,
         complaints,
+        trainee_applicants,
+        exit_tenure_max_share,
         policy_spend,
         goods_balance_error_kg,
         money_balance_error_yuan,

@@ -10,6 +10,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from village_sim.accounts import Account
 from village_sim.agents.anchor import Anchor
 from village_sim.metrics.reporters import ANCHOR_REPORTERS
 
@@ -214,3 +215,95 @@ def youth_weekly_table(model: mesa.Model) -> pd.DataFrame:
     frame = frame.rename(columns=lambda c: c.removeprefix("youth_")).reset_index(drop=True)
     frame.insert(0, "week", range(len(frame)))
     return frame
+
+
+def anchors_table(model: mesa.Model) -> pd.DataFrame:
+    """One row per anchor ever (``anchors.csv``): who, where, when, why it left, what it earned."""
+    cash = model.money.balances[Account.ANCHORS]
+    rows = []
+    for a in model.anchor_list:
+        end = a.exit_week if a.exited else model.week
+        rows.append(
+            {
+                "anchor": a.index,
+                "person_id": a.person_id,
+                "kind": a.kind,
+                "village": a.base_village,
+                "product": model.products.names[a.product],
+                "cohort": a.cohort,
+                "start_week": a.start_week,
+                "exit_week": a.exit_week,
+                "exit_reason": a.exit_reason,
+                "tenure_weeks": end - a.start_week,
+                "active_weeks": a.active_weeks,
+                "revenue_yuan": round(sum(a.revenue_history), 2),
+                "income_yuan": round(sum(a.income_history), 2),
+                "cash_yuan": cash[a.index] / 100,
+                "followers": a.followers,
+                "strategy": a.strategy,
+                "skill": round(a.skill, 4),
+                "tools": "+".join(sorted(a.tools)),
+                "offences": a.offences,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def kaplan_meier(durations: np.ndarray, exited: np.ndarray, z: float = 1.96) -> pd.DataFrame:
+    """Kaplan–Meier survival with Greenwood's variance and a log(−log) confidence band.
+
+    Args:
+        durations: Weeks each anchor was observed (start to exit, or to the end of the run).
+        exited: Whether the anchor exited (False: right-censored at its duration).
+        z: Normal quantile of the band (1.96: 95 %).
+
+    Returns:
+        One row per distinct exit time: ``weeks, at_risk, exits, survival, ci_low, ci_high``.
+    """
+    durations = np.asarray(durations, dtype=float)
+    exited = np.asarray(exited, dtype=bool)
+    times = np.unique(durations[exited])
+    at_risk = np.array([(durations >= t).sum() for t in times])
+    exits = np.array([((durations == t) & exited).sum() for t in times])
+    survival = np.cumprod(1 - exits / at_risk)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        greenwood = np.cumsum(exits / (at_risk * (at_risk - exits)))
+        log_s = np.log(survival)
+        half = z * np.sqrt(greenwood) / np.abs(log_s)
+        low, high = survival ** np.exp(half), survival ** np.exp(-half)
+    lone = (survival <= 0) | (survival >= 1) | ~np.isfinite(half)
+    return pd.DataFrame(
+        {
+            "weeks": times.astype(int),
+            "at_risk": at_risk,
+            "exits": exits,
+            "survival": survival,
+            "ci_low": np.where(lone, np.nan, low),
+            "ci_high": np.where(lone, np.nan, high),
+        }
+    )
+
+
+def survival_table(model: mesa.Model) -> pd.DataFrame:
+    """Kaplan–Meier survival of local anchors by weeks since start (``survival.csv``).
+
+    Overall (``group`` = ``all``) and by year of entry (``entry_year_0``, ``entry_year_1`` …);
+    anchors still streaming at the end are right-censored.
+    """
+    local = [a for a in model.anchor_list if a.is_local]
+    columns = ["group", "weeks", "at_risk", "exits", "survival", "ci_low", "ci_high"]
+    if not local:
+        return pd.DataFrame(columns=columns)
+    start = np.array([a.start_week for a in local])
+    end = np.array([a.exit_week if a.exited else model.week for a in local])
+    exited = np.array([a.exited for a in local])
+    groups = [("all", np.ones(len(local), bool))]
+    groups += [(f"entry_year_{y}", start // 52 == y) for y in np.unique(start // 52)]
+    frames = [
+        kaplan_meier(end[m] - start[m], exited[m]).assign(group=name)
+        for name, m in groups
+        if exited[m].any()
+    ]
+    return (
+        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
