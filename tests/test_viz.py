@@ -149,6 +149,9 @@ def test_seed_text_and_bad_scenario_do_not_break_the_page(
     monkeypatch.setenv(levers.SCENARIO_ENV, str(small_file))
     model = VizMarket(scenario_file=str(small_file), seed="7")
     assert model.seed == 7 and model.viz_warnings == []
+    # seed None (what mesa.batch_run's iterations pass) is a fresh seed, shown on the page
+    fresh = [VizMarket(scenario_file=str(small_file), seed=None).seed for _ in range(2)]
+    assert fresh[0] != fresh[1] and 0 not in fresh
     bad = tmp_path / "bad.yaml"
     bad.write_text("population: {youth: -1}\n", encoding="utf-8")
     fallback = VizMarket(scenario_file=str(bad), seed="x")
