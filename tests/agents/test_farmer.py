@@ -27,3 +27,16 @@ def test_farm_income_is_lower_without_live_streaming():
     assert without.indicators["gmv"] == 0
     assert without.indicators["active_anchors"] == 0
     assert with_ls.indicators["farmer_income_mean"] > without.indicators["farmer_income_mean"]
+
+
+def test_farm_income_is_a_yearly_figure_even_in_short_runs():
+    """Ten weeks of receipts are scaled to a year (52/10); a year or more is the last 52 weeks."""
+    model = VillageMarket(small_scenario(), seed=5)
+    for _ in range(10):
+        model.step()
+    farmers = model.farmers
+    receipts = farmers.income_ring.sum(axis=0) / 100.0
+    assert np.allclose(farmers.yearly_income(), receipts * 52 / 10)
+    for _ in range(50):
+        model.step()
+    assert np.array_equal(farmers.yearly_income(), farmers.income_ring.sum(axis=0) / 100.0)

@@ -88,6 +88,7 @@ class FarmerPopulation:
         # Running totals over the rings (exact integers), updated as a week's row is replaced.
         self._income_total = np.zeros(n, dtype=np.int64)
         self._live_weeks = np.zeros(n, dtype=np.int64)
+        self.weeks_recorded = 0
         self.by_village_product = self._index_by_village_product(world.n_villages, len(products))
         self._season = self._season_weights(products)
 
@@ -293,18 +294,23 @@ class FarmerPopulation:
         for anchor in self.model.anchor_list:
             if anchor.kind == "farmer" and not anchor.exited and anchor.income_history:
                 income[anchor.farmer_index] += int(round(anchor.income_history[-1] * 100))
+        self.weeks_recorded += 1
         self._income_total += income - self.income_ring[slot]
         self.income_ring[slot] = income
         live = ledger.receipts("farmers", ("contract_sale",)) > 0
         self._live_weeks += live.astype(np.int64) - self.live_sale_ring[slot]
         self.live_sale_ring[slot] = live
 
-    def yearly_income(self) -> np.ndarray:
-        """Farm-sales income of each household over the last 52 weeks, in yuan.
+    def yearly_income(self, index: int | slice = slice(None)) -> np.ndarray:
+        """Farm-sales income of households per year, in yuan (yuan/yr).
 
-        The ring's column sums, kept as a running total (integers: the same sums).
+        The last 52 weeks' receipts (the ring's column sums, kept as a running total: integers,
+        the same sums); before a year has passed, the weeks so far scaled to a year.
         """
-        return self._income_total / 100.0
+        income = self._income_total[index] / 100.0
+        if 0 < self.weeks_recorded < INCOME_WEEKS:
+            return income * (INCOME_WEEKS / self.weeks_recorded)
+        return income
 
     def sells_live(self) -> np.ndarray:
         """Households that sold through a live stream (contract or own stream) in the last year."""
@@ -343,8 +349,8 @@ class Farmer(FixedAgent):
 
     @property
     def yearly_income(self) -> float:
-        """Farm-sales income over the last 52 weeks (yuan)."""
-        return float(self.population.income_ring[:, self.index].sum() / 100.0)
+        """Farm-sales income per year (yuan/yr; see :meth:`FarmerPopulation.yearly_income`)."""
+        return float(self.population.yearly_income(self.index))
 
     @property
     def channel(self) -> str:

@@ -273,7 +273,7 @@ def micro_seller_share(model: mesa.Model) -> float | None:
 
 
 def farmer_income_mean(model: mesa.Model) -> float | None:
-    """Mean farm-sales income per household over the last 52 weeks (yuan)."""
+    """Mean farm-sales income per household per year (the last 52 weeks; yuan/yr)."""
     income = model.farmers.yearly_income()
     return float(income.mean()) if income.size else None
 
