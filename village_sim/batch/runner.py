@@ -34,7 +34,15 @@ from village_sim.batch.design import Plan, Point
 from village_sim.batch.design import plan as build_plan
 from village_sim.batch.experiment import Experiment
 from village_sim.batch.seeds import run_seed
-from village_sim.batch.store import STORE_FILE, WIDE_FILE, RunRow, Store, column_type, now
+from village_sim.batch.store import (
+    STORE_FILE,
+    WIDE_FILE,
+    RunRow,
+    Store,
+    column_type,
+    interrupted,
+    now,
+)
 from village_sim.batch.worker import SINGLE_THREAD_ENV, RunTask, execute, worker_info
 from village_sim.scenario.errors import ScenarioError
 
@@ -209,6 +217,10 @@ def run_batch(
             _run_dask(jobs, store, session, experiment, progress, state, options, n_workers, say)
             n_workers = state.workers or n_workers
         status = "finished"
+    except Exception as exc:
+        if interrupted(exc):  # Ctrl-C while DuckDB was busy: it says "Query interrupted"
+            raise KeyboardInterrupt from None
+        raise
     finally:
         progress.close(status)
         counts = store.counts()

@@ -27,6 +27,7 @@ after it finishes. New stores are written in DuckDB's v1.0.0 storage format
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -340,8 +341,9 @@ class Store:
                     self._write_series(key, series, keep_series)
             self.con.commit()
         except BaseException as exc:
-            self.con.rollback()
-            if _interrupted(exc):  # Ctrl-C during the query: DuckDB reports it as its own error
+            with contextlib.suppress(duckdb.Error):  # none left when the commit was interrupted
+                self.con.rollback()
+            if interrupted(exc):  # Ctrl-C during the query: DuckDB reports it as its own error
                 raise KeyboardInterrupt from None
             raise
 
@@ -462,7 +464,7 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _interrupted(exc: BaseException) -> bool:
+def interrupted(exc: BaseException) -> bool:
     """Whether DuckDB stopped a query because of Ctrl-C (``Query interrupted``)."""
     return isinstance(exc, duckdb.InterruptException) or (
         isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
