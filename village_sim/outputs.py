@@ -76,6 +76,8 @@ def own_folder_problem(folder: Path) -> str | None:
         data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = None
+    if data is None and (folder / ".village_sim_report").is_file():
+        return None  # a report folder written before the marker existed
     if not isinstance(data, dict) or data.get("written_by") != "village_sim":
         return f"it has no {MARKER} file, so it is not a folder village_sim wrote"
     names = data.get("names")

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,9 +126,10 @@ class _Report:
                     f"{target}: exists and is not a report folder; expected "
                     "a new folder or an earlier report"
                 )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
+        from village_sim.outputs import atomic_folder
+
+        # an earlier report is moved aside, the new one moved in, then the old one deleted
+        with atomic_folder(target, overwrite=True, kind="report") as tmp:
             (tmp / "figures").mkdir()
             (tmp / self.table_dir).mkdir(exist_ok=True)
             for name, fig in self.figures.items():
@@ -140,13 +139,6 @@ class _Report:
             text = "\n".join([f"# {self.title}", "", *self.lines]).rstrip() + "\n"
             (tmp / "summary.md").write_text(text, encoding="utf-8")
             (tmp / MARKER).write_text("written by village-sim report\n", encoding="utf-8")
-            tmp.chmod(0o755)
-            if target.exists():
-                shutil.rmtree(target)
-            tmp.replace(target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return target / "summary.md"
 
 
