@@ -15,6 +15,7 @@ import numpy as np
 
 from village_sim.metrics import tables
 from village_sim.metrics import value_flows as vf
+from village_sim.metrics.indicators import RATIOS
 from village_sim.metrics.tables import village_table
 from village_sim.numerics import finite_or_none
 from village_sim.units import FEN_PER_YUAN
@@ -65,8 +66,6 @@ def headline(model: VillageMarket, names: Iterable[str]) -> dict[str, tuple[floa
     Returns:
         Indicator name → ``(value, basis)`` with basis ``"so far"`` or ``"last week"``.
     """
-    from village_sim.metrics.indicators import RATIOS
-
     last = latest(model)
     history = model.books.history
     out: dict[str, tuple[float | None, str]] = {}
@@ -116,8 +115,6 @@ def ratio_so_far(model: VillageMarket, name: str, label: str) -> list[dict[str, 
         name: A ratio indicator (:data:`village_sim.metrics.indicators.RATIOS`).
         label: The series label.
     """
-    from village_sim.metrics.indicators import RATIOS
-
     num, den = RATIOS[name]
     rows = []
     total_num = total_den = 0.0
