@@ -33,7 +33,7 @@ from village_sim.market.orders import Orders
 from village_sim.market.platform import Offers, Platform
 from village_sim.market.sessions import Market, Sellers
 from village_sim.metrics.indicators import REPORTERS
-from village_sim.metrics.reporters import ANCHOR_REPORTERS, YOUTH_REPORTERS
+from village_sim.metrics.reporters import YOUTH_REPORTERS
 from village_sim.randomness import child_stream, resolve_seed
 from village_sim.scenario.load import resolve_scenario
 from village_sim.scenario.schema import Scenario
@@ -145,10 +145,7 @@ class VillageMarket(mesa.Model):
             self._create_external_anchors(self.farmers.n + config.population.youth)
         self.initial_agent_counts = self.agent_counts()
         self.books.mark_opening()
-        self.datacollector = mesa.DataCollector(
-            model_reporters={**REPORTERS, **YOUTH_REPORTERS},
-            agenttype_reporters={Anchor: ANCHOR_REPORTERS},
-        )
+        self.datacollector = mesa.DataCollector(model_reporters={**REPORTERS, **YOUTH_REPORTERS})
 
     # -- the week ----------------------------------------------------------------------------------
     def step(self) -> None:

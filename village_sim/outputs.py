@@ -28,7 +28,6 @@ from village_sim.metrics.indicators import HEADLINE, INDICATORS
 from village_sim.metrics.patterns import evaluate, summary_block
 from village_sim.metrics.tables import (
     anchors_table,
-    anchors_weekly_table,
     cohort_table,
     flows_table,
     survival_table,
@@ -307,7 +306,8 @@ def _write_all(result: RunResult, out: Path) -> None:
     cohort_table(result.model).to_csv(out / "cohorts.csv", index=False)
     villages_weekly_table(result.model).to_parquet(out / "villages_weekly.parquet", index=False)
     flows_table(result.model).to_parquet(out / "flows.parquet", index=False)
-    anchors_weekly_table(result.model).to_parquet(out / "anchors_weekly.parquet", index=False)
+    if result.anchors_weekly is not None:
+        result.anchors_weekly.to_parquet(out / "anchors_weekly.parquet", index=False)
     youth_weekly_table(result.model).to_csv(out / "youth_weekly.csv", index=False)
     anchors_table(result.model).to_csv(out / "anchors.csv", index=False)
     survival_table(result.model).to_csv(out / "survival.csv", index=False)

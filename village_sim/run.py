@@ -12,6 +12,7 @@ import pandas as pd
 
 from village_sim.metrics.indicators import INDICATOR_NAMES, run_values
 from village_sim.metrics.panel import PanelRecorder
+from village_sim.metrics.reporters import AnchorRecorder
 from village_sim.metrics.value_flows import ValueFlowRecorder
 from village_sim.model import VillageMarket
 from village_sim.outputs import write_run_folder
@@ -33,6 +34,8 @@ class RunResult:
         timeseries: One row per week (column ``week``) and one column per indicator.
         model: The Mesa model at the end of the run.
         wall_time_s: Seconds spent building and running.
+        anchors_weekly: One row per anchor and week (``anchors_weekly.parquet``; see
+            :mod:`village_sim.metrics.reporters`).
         value_flows: Where consumers' spending went, week by week (``value_flows.csv``; see
             :mod:`village_sim.metrics.value_flows`).
     """
@@ -46,6 +49,7 @@ class RunResult:
     wall_time_s: float
     build_time_s: float = 0.0
     panel: pd.DataFrame | None = field(default=None, repr=False)
+    anchors_weekly: pd.DataFrame | None = field(default=None, repr=False)
     value_flows: pd.DataFrame | None = field(default=None, repr=False)
 
     def save(self, directory: str | Path, overwrite: bool = False) -> Path:
@@ -109,9 +113,11 @@ def run(
     if record_agents:
         recorder = PanelRecorder(model)
     flows = ValueFlowRecorder(model)
+    anchors = AnchorRecorder(model)
     for _ in range(steps):
         model.step()
         flows.record()
+        anchors.record()
         if recorder is not None:
             recorder.record()
         if progress is not None:
@@ -130,4 +136,5 @@ def run(
         build_time_s=built - start,
         panel=recorder.frame() if recorder is not None else None,
         value_flows=flows.frame(),
+        anchors_weekly=anchors.frame(),
     )

@@ -2,8 +2,10 @@
 
 They make every chart of the browser view reproducible from the run folder: the Lorenz curves of
 traffic and sales over anchors and technology suspension by tool and by anchor group come from
-``anchors_weekly.parquet`` (one row per anchor and week, from :data:`ANCHOR_REPORTERS`), the youth
-pipeline from ``youth_weekly.csv`` (people by status, :data:`YOUTH_REPORTERS`).
+``anchors_weekly.parquet`` (one row per anchor and week, :class:`AnchorRecorder` applying
+:data:`ANCHOR_REPORTERS`), the youth pipeline from ``youth_weekly.csv`` (people by status,
+:data:`YOUTH_REPORTERS`, model reporters of the DataCollector). Anchor rows are kept apart from the
+DataCollector so that ``mesa.batch_run`` still returns one row per run and week.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import mesa
+import pandas as pd
 
 from village_sim.accounts import Account, Flow
 from village_sim.units import FEN_PER_YUAN
@@ -67,3 +70,26 @@ def _youth_count(status: str) -> Callable[[mesa.Model], int]:
 
 YOUTH_REPORTERS = {f"youth_{s}": _youth_count(s) for s in YOUTH_STATUSES}
 """People by youth status at the end of each week (``youth_weekly.csv``)."""
+
+
+class AnchorRecorder:
+    """Applies :data:`ANCHOR_REPORTERS` to every anchor still registered, week by week."""
+
+    def __init__(self, model: mesa.Model) -> None:
+        self.model = model
+        self.rows: list[dict[str, Any]] = []
+
+    def record(self) -> None:
+        """Append the week that just ended."""
+        week = self.model.week - 1
+        for anchor in self.model.anchors:
+            row = {"week": week}
+            for name, reporter in ANCHOR_REPORTERS.items():
+                row[name] = (
+                    getattr(anchor, reporter) if isinstance(reporter, str) else reporter(anchor)
+                )
+            self.rows.append(row)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per anchor and week (``anchors_weekly.parquet``)."""
+        return pd.DataFrame(self.rows, columns=["week", *ANCHOR_REPORTERS])

@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 
 from village_sim.accounts import Account
-from village_sim.agents.anchor import Anchor
-from village_sim.metrics.reporters import ANCHOR_REPORTERS
 
 TERRAIN_NAMES = ("plain", "hill", "mountain")
 
@@ -190,23 +188,6 @@ def flows_table(model: mesa.Model) -> pd.DataFrame:
     frame.insert(3, "village_name", villages[frame["village"].to_numpy()])
     frame.insert(4, "city_name", cities[frame["city"].to_numpy()])
     return frame
-
-
-def anchors_weekly_table(model: mesa.Model) -> pd.DataFrame:
-    """One row per anchor and week it was registered (``anchors_weekly.parquet``).
-
-    From the DataCollector's anchor reporters (:data:`village_sim.metrics.reporters.
-    ANCHOR_REPORTERS`): the browser's Lorenz curves (``views``, ``sales_yuan``) and technology
-    suspension by tool and anchor group (``tools_held``, ``tools_idle``, ``tools_handed_out``,
-    names joined by ``+``) can be redrawn from it.
-    """
-    columns = ["week", *ANCHOR_REPORTERS]
-    frame = model.datacollector.get_agenttype_vars_dataframe(Anchor)
-    if frame.empty or frame.index.names != ["Step", "AgentID"]:  # Mesa's frame of no records
-        return pd.DataFrame(columns=columns)
-    frame = frame.reset_index()
-    frame["week"] = (frame["Step"] - 1).astype(int)
-    return frame[columns]
 
 
 def youth_weekly_table(model: mesa.Model) -> pd.DataFrame:
