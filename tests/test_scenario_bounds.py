@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import annotated_types
 import pytest
-from conftest import SMALL_SCENARIO, call_cli, write_yaml
+from conftest import REPO, SMALL_SCENARIO, call_cli, write_yaml
+from pydantic import BaseModel
 
 from village_sim import load_scenario, run
 from village_sim.scenario.errors import ScenarioError
-from village_sim.scenario.load import validate_dict
+from village_sim.scenario.load import LARGEST, validate_dict
+
+COMBINED = REPO / "scenarios" / "combined.yaml"
 
 TALENT = {
     "name": "t",
@@ -85,3 +90,55 @@ def test_many_policies_validate_in_linear_time() -> None:
         validate_dict(
             {"policies": [*policies(50_000)["policies"], {"name": "p7", "path": "talent"}]}
         )
+
+
+def _numbers(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, bool, float, float]]:
+    """(path, is integer, lowest, highest accepted) of every number in a scenario section."""
+    for name, field in type(model).model_fields.items():
+        value, path = getattr(model, name), f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            yield from _numbers(value, f"{path}.")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, BaseModel):
+                    yield from _numbers(item, f"{path}.{key}.")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            low, high = 0.0, LARGEST
+            for meta in field.metadata:
+                if isinstance(meta, annotated_types.Ge | annotated_types.Gt):
+                    low = float(getattr(meta, "ge", getattr(meta, "gt", 0.0)))
+                if isinstance(meta, annotated_types.Le | annotated_types.Lt):
+                    high = float(getattr(meta, "le", getattr(meta, "lt", 0.0)))
+            yield path, isinstance(value, int), low, high
+
+
+@pytest.mark.slow
+def test_every_number_at_its_bounds_runs() -> None:
+    """Each number of the scenario and of the four paths' policies, alone at the highest and the
+    lowest value the schema accepts, runs a few weeks without an error."""
+    pols = [p.model_dump(mode="json") for p in load_scenario(COMBINED).policies]
+    for policy in pols:
+        policy["start_week"] = 0
+    base = {
+        "world.county": SMALL_SCENARIO["world"]["county"],
+        "population": SMALL_SCENARIO["population"],
+        "steps": 3,
+        "policies": pols,
+    }
+    start = load_scenario(overrides=base)
+    numbers = [
+        n for n in _numbers(start) if not n[0].startswith(("population.", "world.county.", "steps"))
+    ]
+    for i, policy in enumerate(start.policies):
+        numbers += _numbers(policy, f"policies.{i}.")
+    ran = 0
+    for path, integer, low, high in numbers:
+        for value in (high, low):
+            value = int(min(value, 10**6)) if integer else value
+            try:
+                scenario = load_scenario(overrides={**base, path: value})
+            except ScenarioError:
+                continue  # refused (an exclusive bound, a cross-field rule): fine
+            run(scenario, seed=1)
+            ran += 1
+    assert ran > 300
