@@ -155,9 +155,6 @@ def test_no_import_cycle_at_import_time_or_at_run_time():
             pytest.fail("import cycle: " + " -> ".join(cycle))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="batch, calibration and viz still import the package inside functions"
-)
 def test_package_imports_sit_at_module_level():
     wrong = [
         f"{imp.module}:{imp.line} imports {imp.target} inside a function"

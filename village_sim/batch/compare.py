@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from village_sim.batch.runner import start_local_cluster
 from village_sim.batch.seeds import replicate_seeds
 from village_sim.metrics import value_flows
 from village_sim.metrics.indicators import HEADLINE, INDICATOR_NAMES, INDICATORS
@@ -92,8 +93,6 @@ def _on_local_cluster(
     tasks: list, steps: int | None, workers: int, progress: Callable[[str], None] | None
 ) -> list[dict]:
     from distributed import Client, as_completed
-
-    from village_sim.batch.runner import start_local_cluster
 
     cluster = start_local_cluster(workers)
     try:

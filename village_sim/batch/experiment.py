@@ -47,6 +47,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from village_sim.metrics.indicators import INDICATOR_NAMES
+from village_sim.run import load_scenario
 from village_sim.scenario.errors import ScenarioError, expected_one_of
 from village_sim.scenario.overrides import set_path
 from village_sim.scenario.yaml_read import read_yaml
@@ -114,7 +115,10 @@ class FactorSpec(_Strict):
 
     def bounds(self) -> tuple[float, float]:
         """``(min, max)`` of a range factor."""
-        assert self.min is not None and self.max is not None
+        if not (self.min is not None and self.max is not None):
+            raise RuntimeError(
+                "internal error: expected self.min is not None and self.max is not None"
+            )
         return float(self.min), float(self.max)
 
     def probe_values(self) -> list[tuple[str, Any]]:
@@ -224,7 +228,8 @@ class CaseSpec(_Strict):
     def bound(self) -> tuple[str, float]:
         """``(operator, threshold)``: the one comparison given."""
         given = [(op, v) for op, v in self.comparisons() if v is not None]
-        assert len(given) == 1
+        if not (len(given) == 1):
+            raise RuntimeError("internal error: expected len(given) == 1")
         return given[0][0], float(given[0][1])
 
     def comparisons(self) -> list[tuple[str, float | None]]:
@@ -688,8 +693,6 @@ def probe_scenarios(experiment: Experiment) -> None:
         ScenarioError: Naming the experiment file and field (``factors.NAME.path``,
             ``factors.NAME.levels.2``, ``overrides.KEY`` ...) with the scenario's complaint.
     """
-    from village_sim.run import load_scenario
-
     spec = experiment.spec
     problems: list[tuple[str, str]] = []
     common = experiment.common_overrides()
@@ -714,7 +717,8 @@ def probe_scenarios(experiment: Experiment) -> None:
         if isinstance(design, PathsDesign | DiscoveryDesign):
             for pname, path in design.paths.items():
                 file = experiment.resolve_file(path.scenario) if path.scenario else base
-                assert file is not None
+                if not (file is not None):
+                    raise RuntimeError("internal error: expected file is not None")
                 scenarios.append((f"{where}.paths.{pname}", file))
     checked: set[Path] = set()
     for where, file in scenarios:
@@ -745,7 +749,8 @@ def probe_scenarios(experiment: Experiment) -> None:
         if isinstance(design, PathsDesign | DiscoveryDesign):
             for pname, path in design.paths.items():
                 file = experiment.resolve_file(path.scenario) if path.scenario else base
-                assert file is not None
+                if not (file is not None):
+                    raise RuntimeError("internal error: expected file is not None")
                 for key, value in path.overrides.items():
                     failure = attempt(file, {**common, key: value})
                     if failure is not None:
@@ -764,9 +769,11 @@ def probe_scenarios(experiment: Experiment) -> None:
                                 f"in {_short(file)} together: {failure[1]}",
                             )
                         )
-    assert base is not None or not spec.factors
+    if not (base is not None or not spec.factors):
+        raise RuntimeError("internal error: expected base is not None or not spec.factors")
     for fname, factor in spec.factors.items():
-        assert base is not None
+        if not (base is not None):
+            raise RuntimeError("internal error: expected base is not None")
         for sub, value in factor.probe_values():
             failure = attempt(base, {**common, factor.path: value})
             if failure is None:
@@ -861,7 +868,8 @@ def _probe_discovery_paths(experiment: Experiment, attempt: Any) -> list[tuple[s
         where = "design" if spec.design is not None else f"designs.{dname}"
         for pname, path in design.paths.items():
             file = experiment.resolve_file(path.scenario) if path.scenario else base
-            assert file is not None
+            if not (file is not None):
+                raise RuntimeError("internal error: expected file is not None")
             for fname in spec.design_factors(design):
                 factor = spec.factors[fname]
                 for sub, value in factor.probe_values():

@@ -33,8 +33,11 @@ from village_sim.batch.analyze import morris as morris_analysis
 from village_sim.batch.analyze import paths as paths_analysis
 from village_sim.batch.analyze import sobol as sobol_analysis
 from village_sim.batch.compare import value_flow_figure, value_flow_table
+from village_sim.batch.design import build
+from village_sim.batch.experiment import Experiment, parse_spec
 from village_sim.batch.store import STORE_FILE, Store, to_column
 from village_sim.metrics.indicators import HEADLINE, INDICATOR_NAMES, INDICATORS
+from village_sim.outputs import OutputExistsError, atomic_folder
 from village_sim.scenario.errors import ScenarioError
 
 UNITS = {i.name: i.unit for i in INDICATORS}
@@ -120,13 +123,10 @@ class _Report:
     def write(self, target: Path) -> Path:
         if target.exists():
             if not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists()):
-                from village_sim.outputs import OutputExistsError
-
                 raise OutputExistsError(
                     f"{target}: exists and is not a report folder; expected "
                     "a new folder or an earlier report"
                 )
-        from village_sim.outputs import atomic_folder
 
         # an earlier report is moved aside, the new one moved in, then the old one deleted
         with atomic_folder(target, overwrite=True, kind="report") as tmp:
@@ -211,8 +211,6 @@ def _batch_report(folder: Path, wanted: Sequence[str] | None) -> _Report:
 
 def _spec_from(exp: dict[str, Any]) -> Any:
     import yaml
-
-    from village_sim.batch.experiment import parse_spec
 
     try:
         return parse_spec(yaml.safe_load(exp.get("design_text") or ""))
@@ -716,9 +714,6 @@ def _morris_sample(
 ) -> np.ndarray:
     """The trajectories as drawn (regenerated from the design file), else the stored values."""
     if spec is not None:
-        from village_sim.batch.design import build
-        from village_sim.batch.experiment import Experiment
-
         experiment = Experiment(spec, Path("experiment.yaml"), "", "")
         for name, design in spec.named_designs():
             if name == dname and design.type == "morris":

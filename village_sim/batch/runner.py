@@ -30,9 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from village_sim import __version__
+from village_sim.batch.dask_setup import SimulationWorkerSetup
 from village_sim.batch.design import Plan, Point
 from village_sim.batch.design import plan as build_plan
-from village_sim.batch.experiment import Experiment
+from village_sim.batch.experiment import Experiment, field_unit
 from village_sim.batch.seeds import run_seed
 from village_sim.batch.store import (
     STORE_FILE,
@@ -44,6 +46,14 @@ from village_sim.batch.store import (
     now,
 )
 from village_sim.batch.worker import SINGLE_THREAD_ENV, RunTask, execute, worker_info
+from village_sim.outputs import (
+    check_out_dir,
+    git_commit,
+    package_versions,
+    remove_own_folder,
+    write_marker,
+)
+from village_sim.run import load_scenario
 from village_sim.scenario.errors import ScenarioError
 
 PROGRESS_FILE = "progress.json"
@@ -181,7 +191,6 @@ def run_batch(
     if options.scheduler:
         check_scheduler(options.scheduler)
     store, resumed = open_store(experiment, plan, options)
-    from village_sim.outputs import git_commit
 
     versions = _versions()
     mode, n_workers = _mode(options)
@@ -268,8 +277,6 @@ def open_store(experiment: Experiment, plan: Plan, options: BatchOptions) -> tup
     Returns:
         The store and whether it is resumed.
     """
-    from village_sim.outputs import check_out_dir, remove_own_folder, write_marker
-
     out = options.out
     path = out / STORE_FILE
     if options.resume and path.exists():
@@ -382,7 +389,6 @@ def _factor_types(plan: Plan) -> dict[str, str]:
 
 
 def _metadata(experiment: Experiment, plan: Plan) -> tuple[dict, list[dict], list[dict]]:
-    from village_sim.outputs import git_commit
 
     spec = experiment.spec
     created = now()
@@ -487,9 +493,6 @@ def _metadata(experiment: Experiment, plan: Plan) -> tuple[dict, list[dict], lis
 
 def _factor_units(experiment: Experiment) -> dict[str, str]:
     """Units of the factors from the scenario schema (where the factor spec gives none)."""
-    from village_sim.batch.experiment import field_unit
-    from village_sim.run import load_scenario
-
     base = experiment.base_scenario()
     if base is None or not experiment.spec.factors:
         return {}
@@ -507,8 +510,6 @@ def _factor_units(experiment: Experiment) -> dict[str, str]:
 
 def _versions() -> dict[str, Any]:
     from importlib import metadata
-
-    from village_sim.outputs import package_versions
 
     out: dict[str, Any] = dict(package_versions())
     for name in ("dask", "distributed", "duckdb", "SALib", "scipy"):
@@ -601,8 +602,6 @@ class _State:
 
 def _jobs(plan: Plan, store: Store, resumed: bool, state: _State) -> Iterator[Job]:
     """Every run still to do, in the plan's order, each with its seed, key and scenario."""
-    from village_sim.run import load_scenario
-
     spec = plan.experiment.spec
     for point in plan.points():
         t0 = time.perf_counter()
@@ -875,8 +874,6 @@ def connect(
         cluster = start_local_cluster(n_workers)
         client = Client(cluster, set_as_default=False)
     try:
-        from village_sim.batch.dask_setup import SimulationWorkerSetup
-
         client.register_plugin(SimulationWorkerSetup())
         infos = client.run(worker_info)
     except KeyboardInterrupt:
@@ -893,7 +890,6 @@ def connect(
                 )
             ]
         ) from None
-    from village_sim import __version__
 
     odd = {
         addr: info["village_sim"]

@@ -16,7 +16,11 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+import numpy
+
+import village_sim
 from village_sim.numerics import finite_or_none
+from village_sim.run import run
 from village_sim.scenario.schema import Scenario
 
 SINGLE_THREAD_ENV = {
@@ -53,8 +57,6 @@ class RunTask:
 
 def simulate(scenario: Scenario, seed: int) -> Any:
     """Run one simulation (``village_sim.run``); a seam for tests that need a run to fail."""
-    from village_sim.run import run
-
     return run(scenario, seed=seed)
 
 
@@ -115,12 +117,10 @@ def execute(task: RunTask) -> dict[str, Any]:
 
 
 def worker_info() -> dict[str, Any]:
-    """Import the model on a worker and describe it (version, pid, BLAS thread settings)."""
-    import numpy
+    """Describe a worker (version, pid, BLAS thread settings).
 
-    import village_sim
-    import village_sim.run  # noqa: F401 - the model, so that the first run is not slower
-
+    The model is imported with this module, so a worker that ran this is ready for its first run.
+    """
     return {
         "village_sim": village_sim.__version__,
         "numpy": numpy.__version__,

@@ -51,9 +51,16 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from village_sim.batch.experiment import load_experiment
+from village_sim.batch.runner import BatchOptions, check_scheduler, run_batch
+from village_sim.batch.store import Store
 from village_sim.calibration.config import CalibrationConfig
+from village_sim.metrics.indicators import INDICATOR_NAMES
 from village_sim.metrics.patterns import evaluate, format_table, plot
 from village_sim.metrics.targets import Pattern, Targets, load_targets
+from village_sim.outputs import check_out_dir, git_commit, remove_own_folder, write_marker
+from village_sim.run import load_scenario
+from village_sim.scenario.errors import ScenarioError
 
 SEARCH_DESIGN = "search.yaml"
 VERIFY_DESIGN = "verify.yaml"
@@ -365,7 +372,6 @@ def _experiment_text(data: dict[str, Any]) -> str:
 
 
 def _write_experiment(text: str, path: Path) -> Any:
-    from village_sim.batch.experiment import load_experiment
 
     path.write_text(text, encoding="utf-8")
     return load_experiment(path)
@@ -379,7 +385,6 @@ def _batch(
     resume: bool,
     progress: str,
 ) -> Any:
-    from village_sim.batch.runner import BatchOptions, run_batch
 
     options = BatchOptions(
         out=out,
@@ -393,7 +398,6 @@ def _batch(
 
 
 def _wide(store_path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    from village_sim.batch.store import Store
 
     store = Store(store_path, read_only=True)
     try:
@@ -450,13 +454,8 @@ def run_calibration(
         ScenarioError: ``--resume`` with a changed calibration file, or invalid input.
         OutputExistsError: ``out`` exists, is not empty, and neither flag is given.
     """
-    from village_sim.outputs import check_out_dir, remove_own_folder, write_marker
-    from village_sim.scenario.errors import ScenarioError
-
     say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
     if scheduler:
-        from village_sim.batch.runner import check_scheduler
-
         check_scheduler(scheduler)  # before out is made
     targets = load_targets(config.targets_path)
     search_text = _experiment_text(search_experiment(config, targets))
@@ -581,8 +580,6 @@ def publish(out: Path, folder: Path) -> list[Path]:
 
 def current_values(config: CalibrationConfig) -> dict[str, Any]:
     """Each free parameter's value in the base scenario (with the calibration's overrides)."""
-    from village_sim.run import load_scenario
-
     scenario = load_scenario(config.scenario_path)
     return {p.path: _plain(get_path(scenario, p.path)) for p in config.spec.parameters.values()}
 
@@ -676,8 +673,6 @@ def plot_posterior(
 
 def report_markdown(config: CalibrationConfig, targets: Targets, result: CalibrationResult) -> str:
     """The calibration report (``REPORT.md``)."""
-    from village_sim.outputs import git_commit
-
     spec = config.spec
     points, posterior = result.points, result.posterior
     acc = points[points["accepted"]].sort_values("distance")
@@ -961,6 +956,5 @@ def _missing(value: Any) -> bool:
 
 
 def _is_indicator(name: str) -> bool:
-    from village_sim.metrics.indicators import INDICATOR_NAMES
 
     return name in INDICATOR_NAMES

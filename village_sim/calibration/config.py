@@ -34,6 +34,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from village_sim.metrics.targets import load_targets
+from village_sim.run import load_scenario
 from village_sim.scenario.errors import ScenarioError
 from village_sim.scenario.yaml_read import read_yaml
 
@@ -216,8 +218,6 @@ def load_config(path: str | Path, probe: bool = True) -> CalibrationConfig:
 
 
 def _probe(config: CalibrationConfig, lines: dict[str, int]) -> None:
-    from village_sim.metrics.targets import load_targets
-    from village_sim.run import load_scenario
 
     where = str(config.source)
     spec = config.spec

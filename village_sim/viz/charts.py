@@ -216,7 +216,8 @@ def place_labels(
                 best = (cost, cx, cy, box)
             if cost == 0:
                 break
-        assert best is not None
+        if not (best is not None):
+            raise RuntimeError("internal error: expected best is not None")
         _, cx, cy, box = best
         boxes.append(box)
         out.append({"label": p["label"], "x": x_domain[0] + cx / sx, "y": y_domain[1] - cy / sy})

@@ -145,7 +145,8 @@ def sampled(
     """Design points from a sample matrix over factor ranges (rounding integer factors)."""
     factors = experiment.spec.factors
     base = experiment.base_scenario()
-    assert base is not None
+    if not (base is not None):
+        raise RuntimeError("internal error: expected base is not None")
 
     def values(i: int) -> dict[str, Any]:
         return sample_values(sample, i, names, factors)

@@ -42,7 +42,8 @@ def build(
         world, j = divmod(i, k)
         spec = design.path_spec(order[j])
         file = experiment.resolve_file(spec.scenario) if spec.scenario else base
-        assert file is not None
+        if not (file is not None):
+            raise RuntimeError("internal error: expected file is not None")
         world_values = sample_values(sample, world, names, factors)
         return file, {**spec.overrides, **{factors[f].path: v for f, v in world_values.items()}}
 

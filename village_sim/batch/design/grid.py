@@ -24,7 +24,8 @@ def build(name: str, design: GridDesign, experiment: Experiment, offset: int = 0
     levels = [list(factors[f].levels or []) for f in names]
     sizes = [len(lv) for lv in levels]
     base = experiment.base_scenario()
-    assert base is not None
+    if not (base is not None):
+        raise RuntimeError("internal error: expected base is not None")
 
     def values(i: int) -> dict[str, Any]:
         out: dict[str, Any] = {}

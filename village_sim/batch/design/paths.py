@@ -20,7 +20,8 @@ def build(name: str, design: PathsDesign, experiment: Experiment, offset: int = 
     def locate(i: int) -> tuple[Path, dict[str, Any]]:
         spec = design.paths[names[i]]
         file = experiment.resolve_file(spec.scenario) if spec.scenario else base
-        assert file is not None
+        if not (file is not None):
+            raise RuntimeError("internal error: expected file is not None")
         return file, dict(spec.overrides)
 
     return DesignPoints(
