@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from village_sim.run import load_scenario
 from village_sim.scenario.schema import Scenario
+
+REPO = Path(__file__).resolve().parent.parent
+"""The repository's root (scenarios/, experiments/, docs/)."""
 
 SMALL = {
     "steps": 26,

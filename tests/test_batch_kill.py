@@ -25,6 +25,8 @@ import yaml
 
 from village_sim.cli import batch_cmd
 
+pytestmark = pytest.mark.slow  # end to end: real batches killed and resumed
+
 SCENARIO: dict[str, Any] = {
     "name": "kill_test",
     # big enough (about 0.3 s a run) that the kill lands part-way: progress.json is written at

@@ -25,7 +25,9 @@ from village_sim.batch.seeds import replicate_seeds
 from village_sim.metrics.stats import mean_ci, paired_diff_ci
 from village_sim.run import load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # statistical: many seeds at full or reduced scale
+
+ROOT = Path(__file__).resolve().parents[2]
 SCALE = {
     "steps": 104,
     "population.consumer_units": 8000,

@@ -440,6 +440,7 @@ def chromium() -> str:
     return path
 
 
+@pytest.mark.slow
 def test_in_a_real_browser(chromium: str, viz_server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 

@@ -29,7 +29,7 @@ from village_sim.batch.store import STORE_FILE
 from village_sim.cli import batch_cmd, report_cmd
 from village_sim.metrics.indicators import INDICATOR_NAMES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 TINY_SCENARIO: dict[str, Any] = {
     "name": "tiny",

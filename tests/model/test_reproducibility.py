@@ -10,7 +10,7 @@ from helpers import small_scenario
 
 from village_sim.run import run
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SETS = [
     "--set",
     "steps=20",

@@ -12,7 +12,7 @@ from village_sim.market.ledger import Ledger
 from village_sim.model import VillageMarket
 from village_sim.run import load_scenario, run
 
-SCENARIOS = sorted(Path(__file__).resolve().parent.parent.glob("scenarios/*.yaml"))
+SCENARIOS = sorted(Path(__file__).resolve().parents[2].glob("scenarios/*.yaml"))
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

@@ -10,6 +10,8 @@ from conftest import BASELINE, REPO
 from village_sim.metrics.patterns import evaluate
 from village_sim.metrics.targets import load_targets
 
+pytestmark = pytest.mark.slow  # statistical: many seeds at full or reduced scale
+
 TARGETS = REPO / "calibration" / "targets.yaml"
 
 
