@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
+from conftest import call_cli
 
 from village_sim.cli import batch_cmd
 
@@ -164,6 +165,10 @@ def test_sigkill_part_way_then_resume(tmp_path: Path) -> None:
     # a run is complete with all its indicators and series, or not there at all
     assert _query(db, "SELECT count(*) FROM indicators")[0][0] == complete * 4
     assert _query(db, "SELECT count(DISTINCT run_key) FROM timeseries")[0][0] == complete
+
+    report = call_cli(["report", out])  # the batch process is gone: the report says so
+    assert report.code == 0, report.err
+    assert "ended without closing (killed?)" in (out / "report" / "summary.md").read_text()
 
     code, stdout, err = _batch(experiment, "--out", out, "--workers", "1", "--resume")
     assert code == 0, err

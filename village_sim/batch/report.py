@@ -229,6 +229,9 @@ def _batch_header(
     if exp.get("description"):
         lines += [str(exp["description"]).strip(), ""]
     status = exp.get("status")
+    if status == "running":
+        # a running batch holds the store's lock, so this report could not have opened it
+        status = "running when its batch process ended without closing (killed?)"
     if status != "complete":
         lines += [
             f"**Status: {status}** — {ok + failed} of {planned} runs are recorded; "
