@@ -202,7 +202,10 @@ def test_ctrl_c_prints_one_line(tmp_path: Path) -> None:
     local workers (which ignore it and are stopped by the batch) print no tracebacks."""
     (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(SCENARIO), encoding="utf-8")
     experiment = tmp_path / "experiment.yaml"
-    experiment.write_text(yaml.safe_dump(EXPERIMENT, sort_keys=False), encoding="utf-8")
+    # Many runs, so that the batch is still running when Ctrl-C lands: on an idle machine the 20
+    # runs of EXPERIMENT can all finish between two writes of progress.json.
+    many = {**EXPERIMENT, "replicates": 20}
+    experiment.write_text(yaml.safe_dump(many, sort_keys=False), encoding="utf-8")
     out = tmp_path / "interrupted"
     proc = subprocess.Popen(
         [sys.executable, "-m", "village_sim.cli.batch_cmd", str(experiment), "--out", str(out)]
