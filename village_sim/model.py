@@ -17,7 +17,7 @@ from mesa.discrete_space import Network
 
 from village_sim.agents.anchor import Anchor
 from village_sim.agents.beliefs import Beliefs
-from village_sim.agents.consumers import Choices, ConsumerPopulation
+from village_sim.agents.consumers import ConsumerPopulation
 from village_sim.agents.farmer import Farmer, FarmerPopulation
 from village_sim.agents.hub import LogisticsHub
 from village_sim.agents.regulator import InspectionQueue, Regulator
@@ -30,7 +30,7 @@ from village_sim.market.books import Books
 from village_sim.market.contracts import Contracts
 from village_sim.market.logistics import Deliveries, Logistics
 from village_sim.market.orders import Orders
-from village_sim.market.platform import Offers, Platform
+from village_sim.market.platform import Platform
 from village_sim.market.sessions import Market, Sellers
 from village_sim.metrics.indicators import REPORTERS
 from village_sim.metrics.reporters import YOUTH_REPORTERS
@@ -61,11 +61,13 @@ STREAMS = (
 
 @dataclass
 class WeekRecords:
-    """What the market stages of the last week handed on (read by metrics and the browser)."""
+    """What the market stages of the last week handed on that metrics and the browser read.
+
+    The week's offers and choices — arrays over every consumer unit — are not kept: a province's
+    are tens of megabytes, and nothing reads them after the week.
+    """
 
     sellers: Sellers | None = None
-    offers: Offers | None = None
-    choices: Choices | None = None
     orders: Orders | None = None
     deliveries: Deliveries | None = None
 
@@ -178,7 +180,7 @@ class VillageMarket(mesa.Model):
             self.anchor_list, self.youth, self.week, self.week_stats["fake_detections"]
         )
         self.books.settle(self.week)  # the books must balance
-        self.last_week = WeekRecords(sellers, offers, choices, orders, deliveries)
+        self.last_week = WeekRecords(sellers, orders, deliveries)
         self.datacollector.collect(self)
         self.week += 1
         self.running = self.week < self.config.steps

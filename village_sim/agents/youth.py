@@ -12,6 +12,7 @@ who quits goes back to being a returnee (and may leave).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from enum import StrEnum
 
 import mesa
@@ -82,6 +83,7 @@ class YouthRoster:
         self.count = 0
         self._traits: tuple[np.ndarray, ...] | None = None
         self._hazards: tuple[tuple, np.ndarray] | None = None
+        self._counts: tuple[int, Counter] | None = None
 
     def enrol(self) -> int:
         """Register a new young person; returns their index."""
@@ -94,6 +96,12 @@ class YouthRoster:
         """Forget the remembered traits and hazards (a person joined or an ability changed)."""
         self._traits = None
         self._hazards = None
+
+    def status_counts(self, model: mesa.Model) -> Counter:
+        """People by status at the end of the week (counted once a week, when first asked)."""
+        if self._counts is None or self._counts[0] != model.week:
+            self._counts = (model.week, Counter(str(y.status) for y in model.youth))
+        return self._counts[1]
 
     def hazards(self, model: mesa.Model) -> np.ndarray:
         """Every young person's weekly return hazard (:func:`return_hazards_plain`), by index."""

@@ -161,6 +161,6 @@ class Contracts:
             Flow.CONTRACT_SALE, Account.ANCHORS, anchor.index, Account.FARMERS, sellers, pay
         )
         channel = "own_stream" if anchor.kind == "farmer" else "contract"
-        week = model.books.village_week
-        np.add.at(week[f"{channel}_kg"], model.farmers.village[sellers], grams / 1000)
-        np.add.at(week[f"{channel}_yuan"], model.farmers.village[sellers], pay / 100)
+        week = model.books.village_week  # the sellers are growers of the anchor's village
+        week[f"{channel}_kg"][anchor.base_village] += float(grams.sum()) / 1000
+        week[f"{channel}_yuan"][anchor.base_village] += float(pay.sum()) / 100

@@ -94,6 +94,8 @@ class Logistics:
         """Shipments that left each week by (village, city, cold), for ``flows.parquet``."""
         self._edge_cache: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
         self._cold_share = np.ones(model.world.n_villages)
+        self._ship_cost_key: tuple[int, int] | None = None
+        self._ship_cost = np.zeros(model.world.n_villages)
 
     # -- routes and storage --------------------------------------------------------------------------
     def route_cost(self) -> np.ndarray:
@@ -108,11 +110,15 @@ class Logistics:
     def ship_cost_village(self) -> np.ndarray:
         """Expected shipping cost per kg from each village (city-weighted mean over cities).
 
-        Computed when read: policies change routes and the last mile during a run.
+        Policies change routes and the last mile when they act (``governance.apply`` publishes a
+        new set of levers), so the cost is remembered for the week's levers only.
         """
-        world = self.model.world
-        w = world.city_weight / world.city_weight.sum()
-        return self.route_cost() @ w
+        key = (self.model.week, id(self.model.governance.levers))
+        if self._ship_cost_key != key:
+            world = self.model.world
+            w = world.city_weight / world.city_weight.sum()
+            self._ship_cost, self._ship_cost_key = self.route_cost() @ w, key
+        return self._ship_cost
 
     def open_week(self) -> None:
         """Note how much of each village's stock at origin fits in its cold storage this week."""

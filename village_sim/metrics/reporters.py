@@ -61,7 +61,7 @@ ANCHOR_REPORTERS: dict[str, Any] = {
 
 def _youth_count(status: str) -> Callable[[mesa.Model], int]:
     def count(model: mesa.Model) -> int:
-        return sum(1 for y in model.youth if y.status == status)
+        return model.youth_roster.status_counts(model).get(status, 0)
 
     count.__name__ = f"youth_{status}"
     count.__doc__ = f"Young people whose status is {status}."
