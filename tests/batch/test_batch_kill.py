@@ -196,6 +196,10 @@ def test_sigkill_part_way_then_resume(tmp_path: Path) -> None:
     assert _values(db) == _values(reference / "results.duckdb")
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_prints_one_line(tmp_path: Path) -> None:
     """Ctrl-C reaches the whole process group: the batch stops and says so in one line; the
@@ -214,6 +218,9 @@ def test_ctrl_c_prints_one_line(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # A terminal user's batch gets Ctrl-C; a test run started in the background (as CI may
+        # be) has SIGINT ignored, which the batch would inherit and Python then leaves ignored.
+        preexec_fn=_sigint_default,
     )
     pgid = proc.pid
     try:
