@@ -172,6 +172,18 @@ class Anchor(CellAgent):
             return None
         return float(np.mean(self.income_history[-window:]))
 
+    def cash(self) -> float:
+        """The anchor's cash (yuan): its ledger account's balance, negative when it owes."""
+        return int(self.model.money.balances[Account.ANCHORS][self.index]) / FEN_PER_YUAN
+
+    def available_funds(self) -> float:
+        """What it may still spend this week (yuan): ``cash + credit − reserve`` (ECONOMICS.md §A).
+
+        Every purchase (stock, imports, paid traffic, tools, brand) is limited by this number and
+        lowers it when paid. Until the firm's credit line is in place it is unbounded.
+        """
+        return math.inf
+
     def conversion_estimate(self) -> float:
         """Recent orders per view with the platform's prior (MODEL.md §3)."""
         pc = self.model.config.platform
