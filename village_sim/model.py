@@ -23,6 +23,7 @@ from village_sim.agents.hub import LogisticsHub
 from village_sim.agents.regulator import InspectionQueue, Regulator
 from village_sim.agents.tools import PeerAdoption
 from village_sim.agents.training import TrainingProgram
+from village_sim.agents.valuation import Valuation
 from village_sim.agents.youth import Youth, YouthRoster
 from village_sim.governance.policies import Governance
 from village_sim.malloc import keep_freed_memory
@@ -126,6 +127,7 @@ class VillageMarket(mesa.Model):
         self.money, self.goods = self.books.money, self.books.goods
         self.governance = Governance(self)
         self.beliefs = Beliefs(config)
+        self.valuation = Valuation(self)
         self.farmers = FarmerPopulation(self, first_person_id=0)
         self.books.open_households(self.farmers.n)
         self.farmers.stock_from_last_season()

@@ -684,6 +684,113 @@ class AnchorBehaviour(Strict):
         8, "weeks", "assumed", "Consecutive weeks below the bar before exit (k).", ge=1
     )
     tool_review_weeks: int = param(4, "weeks", "assumed", "How often tools are considered.", ge=1)
+    # -- the anchor as a small firm (ECONOMICS.md §A; extension) ----------------------------------
+    savings_weeks_median: float = param(
+        8.0,
+        "weeks of own urban wage",
+        "assumed",
+        "Median savings a returned migrant brings (S).",
+        ge=0,
+    )
+    savings_log_sd: float = param(0.7, "log-sd", "assumed", "Spread of savings.", ge=0)
+    savings_other: float = param(
+        2000.0, "yuan", "assumed", "Savings of anyone who was not a migrant (S).", ge=0
+    )
+    credit_line_median: float = param(
+        10000.0, "yuan", "assumed", "Median informal overdraft line (L).", ge=0
+    )
+    credit_line_log_sd: float = param(0.5, "log-sd", "assumed", "Spread of credit lines.", ge=0)
+    guaranteed_loan_share: float = share(
+        0.2,
+        "assumed (PARAMETERS.md §9: eligibility known, take-up unknown)",
+        "Share of youth with a guaranteed start-up loan.",
+    )
+    guaranteed_loan_yuan: float = param(
+        50000.0,
+        "yuan",
+        "literature: PARAMETERS.md §9 (cap 200,000); assumed",
+        "Size of a guaranteed start-up loan.",
+        ge=0,
+    )
+    interest_informal: float = param(0.10, "1/year", "assumed", "Interest on informal debt.", ge=0)
+    interest_guaranteed: float = param(
+        0.035,
+        "1/year",
+        "literature: PARAMETERS.md §9; assumed",
+        "Interest on a guaranteed loan.",
+        ge=0,
+    )
+    guarantee_cover: float = share(
+        0.8, "assumed", "Share of a defaulted guaranteed loan the government pays the lender."
+    )
+    drawings_share: float = share(
+        0.25, "assumed", "Share of cash above the buffer the owner draws each week."
+    )
+    reserve_weeks: float = param(
+        4.0, "weeks", "assumed", "Reserve kept for committed outflows (R, in weeks).", ge=0
+    )
+    liquidation_price_share: float = share(
+        0.5, "assumed", "Share of the farm-gate price middlemen pay for a leaver's stock."
+    )
+    depreciation_weeks: int = param(
+        104, "weeks", "assumed", "Weeks over which tools, brand and equipment depreciate.", ge=1
+    )
+    expectation_prior_weight: float = param(
+        8.0, "weeks", "assumed", "n0: weight of the prior in the margin estimate M̂.", gt=0
+    )
+    expectation_gain_floor: float = share(
+        0.05, "assumed", "Smallest weight of a new week in M̂ (decreasing gain, floored)."
+    )
+    public_margin_week: float = param(
+        1500.0,
+        "yuan/week",
+        "assumed; fitted (calibration/config.yaml)",
+        "What courses and media say a beginner earns a week (M_pub).",
+        ge=0,
+    )
+    public_margin_weight: float = param(
+        5.0, "anchors", "assumed", "Weight of M_pub against the peers in the prior.", ge=0
+    )
+    prior_belief_log_sd: float = param(
+        0.3, "log-sd", "assumed", "Spread of beginners' beliefs about the prior (ε).", ge=0
+    )
+    peer_memory_weeks: int = param(
+        26, "weeks", "assumed", "How long an exited anchor stays visible to peers.", ge=1
+    )
+    stay_review_weeks: float = param(
+        4.0, "weeks", "assumed (Calvo 1983)", "Mean weeks between stay/leave reviews (R).", ge=1
+    )
+    horizon_weeks: int = param(
+        52, "weeks", "assumed", "Horizon H of the value of streaming.", ge=1, le=520
+    )
+    discount_factor_week: float = param(
+        0.999, "1/week", "assumed (≈5 %/year)", "δ, the weekly discount factor.", gt=0, le=1
+    )
+    present_bias_mean: float = share(
+        0.7, "literature: Laibson 1997 and later estimates", "Mean present bias β."
+    )
+    present_bias_sd: float = param(
+        0.15, "sd", "literature: Laibson 1997 and later estimates", "Spread of β.", ge=0
+    )
+    leave_cost_weeks: float = param(
+        4.0, "weeks of outside option", "assumed", "C_leave: moving and job search.", ge=0
+    )
+    recognition_status: float = param(
+        0.2,
+        "share of outside option",
+        "assumed (paper §3.1: 低认同-低投入-低产出)",
+        "Status of a fully recognised profession (ς).",
+        ge=0,
+    )
+    taste_scale: float = param(
+        0.1, "share of outside option", "assumed", "Scale of the taste for the work (ν).", ge=0
+    )
+    start_cost: float = param(
+        3000.0, "yuan", "assumed", "C_start: equipment and first stock.", ge=0
+    )
+    equipment_share_of_start: float = share(
+        0.5, "assumed", "Share of C_start that is equipment (depreciated in F)."
+    )
 
 
 class ExternalAnchorBehaviour(Strict):
@@ -725,6 +832,29 @@ class ExternalAnchorBehaviour(Strict):
     )
     honesty_cost_median: float = param(
         0.1, "share of price", "assumed", "Median moral cost of a fake kg.", ge=0
+    )
+    # -- city anchors as firms (ECONOMICS.md §A "City anchors"; extension) -----------------------
+    outside_option_week: float = param(
+        6000.0,
+        "yuan/week",
+        "assumed",
+        "Median value of a city anchor's airtime on other goods (o_ext).",
+        ge=0,
+    )
+    outside_option_log_sd: float = param(0.5, "log-sd", "assumed", "Spread of o_ext.", ge=0)
+    equity: float = param(500000.0, "yuan", "assumed", "A city anchor's equity in cash.", ge=0)
+    review_weeks: float = param(
+        13.0, "weeks", "assumed (Calvo 1983)", "Mean weeks between a city anchor's reviews.", ge=1
+    )
+    entry_cost: float = param(
+        20000.0, "yuan", "assumed", "C_ext: a city anchor's cost of taking up the county.", ge=0
+    )
+    entry_pool: float = param(
+        1.0,
+        "× scenario count",
+        "assumed",
+        "Potential entrants, as a multiple of the city anchors present at the start.",
+        ge=0,
     )
 
 
