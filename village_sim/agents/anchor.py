@@ -16,6 +16,7 @@ learns by doing and quits after ``k`` weeks in a row with rolling income below
 from __future__ import annotations
 
 import math
+import sys
 from typing import Literal
 
 import mesa
@@ -412,8 +413,17 @@ class Anchor(CellAgent):
         if need > 0:
             self._maybe_import(min(need, self._week_need_g() - local - imported))
 
-    def _maybe_import(self, need_g: int) -> None:
-        """Sell out-of-region goods as local when the gain beats honesty cost and expected fine."""
+    def _maybe_import(self, need_g: int) -> int:
+        """Fill a shortfall with out-of-region goods sold as local: priced, budgeted, decided.
+
+        Imports cost ``import_price_share × farm-gate`` a kg, paid to the out-of-county suppliers;
+        they are bought only when :meth:`_import_decision` says the gain is worth the honesty cost
+        and the expected fine, and only as far as :meth:`available_funds` still covers them
+        (ECONOMICS.md §A "Budget": this week's stock, imports included, comes first).
+
+        Returns:
+            Grams imported.
+        """
         model = self.model
         p = self.product
         spec = model.products[p]
@@ -422,18 +432,11 @@ class Anchor(CellAgent):
             self.price[p] * (1 - self.fee_rate(p) - self.commission())
             - (model.logistics.ship_cost_village[self.base_village])
         )
-        gain = net - import_price
-        if gain <= 0:
-            return
-        p_detect = self.perceived_detection()
-        fine = (
-            model.config.regulation.fine_multiplier * model.governance.penalty_multiplier() * gain
-        )
-        if gain <= self.honesty_cost * self.price[p] + p_detect * fine:
-            return
-        grams = int(need_g)
+        if not self._import_decision(net - import_price):
+            return 0
+        grams = min(int(need_g), affordable_grams(self.available_funds(), import_price))
         if grams <= 0:
-            return
+            return 0
         slot = self.index * len(model.products) + p
         model.goods.transfer(Flow.IMPORT, Account.IMPORTS, 0, Account.ANCHOR_IMPORT, slot, grams)
         model.money.transfer(
@@ -445,6 +448,27 @@ class Anchor(CellAgent):
             to_fen(import_price * grams / 1000),
         )
         self.fake_kg_week += grams / 1000
+        return grams
+
+    def _import_decision(self, gain: float) -> bool:
+        """Whether selling an imported kg as local is worth it (the fake-origin decision).
+
+        The current rule, kept in one place until ``agents/pricing.py``'s decision replaces it:
+        the gain per kg must beat the honesty cost (a share of the price) plus the perceived
+        chance of detection times the fine.
+
+        Args:
+            gain: Net value of a kg sold less its import price (yuan/kg).
+        """
+        if gain <= 0:
+            return False
+        model = self.model
+        fine = (
+            model.config.regulation.fine_multiplier * model.governance.penalty_multiplier() * gain
+        )
+        return (
+            gain > self.honesty_cost * self.price[self.product] + self.perceived_detection() * fine
+        )
 
     def _buy_paid_traffic(self) -> None:
         """Buy views when a view's expected margin beats its price, within a revenue budget."""
@@ -624,6 +648,19 @@ class Anchor(CellAgent):
                 youth.stop_streaming()
         model.week_stats["anchor_exits"] += 1
         self.remove()
+
+
+def affordable_grams(funds: float, price_per_kg: float) -> int:
+    """Whole grams that ``funds`` yuan buy at ``price_per_kg`` (any number when funds are unbounded).
+
+    Rounded down, and the payment (rounded to the fen) never exceeds the funds.
+    """
+    if price_per_kg <= 0 or math.isinf(funds):
+        return sys.maxsize if funds >= 0 else 0
+    grams = int(math.floor(max(funds, 0.0) * 1000 / price_per_kg))
+    while grams > 0 and to_fen(price_per_kg * grams / 1000) > funds * FEN_PER_YUAN:
+        grams -= 1
+    return grams
 
 
 def premises_free(model: mesa.Model, village: int) -> bool:
