@@ -20,7 +20,7 @@ from mesa.discrete_space import FixedAgent
 
 from village_sim.accounts import Account, Flow
 from village_sim.agents.anchor import Anchor, premises_free
-from village_sim.units import to_fen
+from village_sim.units import FEN_PER_YUAN, to_fen
 
 NO_ANCHOR = -1
 INCOME_WEEKS = 52
@@ -83,12 +83,20 @@ class FarmerPopulation:
         self.stream_anchor = np.full(n, NO_ANCHOR, dtype=np.int64)
         self.stock_quality = np.zeros(n)
         self.harvest_g = np.zeros(n, dtype=np.int64)
-        self.income_ring = np.zeros((INCOME_WEEKS, n), dtype=np.int64)
+        self.off_farm_wage_fen = to_fen(
+            np.where(self.elderly, cfg.off_farm_wage_elderly_week, cfg.off_farm_wage_week)
+        ).astype(np.int64)
         self.live_sale_ring = np.zeros((INCOME_WEEKS, n), dtype=bool)
-        # Running totals over the rings (exact integers), updated as a week's row is replaced.
-        self._income_total = np.zeros(n, dtype=np.int64)
         self._live_weeks = np.zeros(n, dtype=np.int64)
+        # This week's net income (fen) and its sums since week 0 and since the burn-in (exact
+        # integers); households that sold live or streamed in the same spans.
+        self.net_week = np.zeros(n, dtype=np.int64)
+        self._net_total = {"all": np.zeros(n, dtype=np.int64), "after": np.zeros(n, np.int64)}
+        self._weeks = {"all": 0, "after": 0}
+        self._took_part = {"all": np.zeros(n, dtype=bool), "after": np.zeros(n, dtype=bool)}
         self.weeks_recorded = 0
+        self._spill_week = -1
+        self._live_share = np.zeros(world.n_villages)
         self.by_village_product = self._index_by_village_product(world.n_villages, len(products))
         self._season = self._season_weights(products)
 
@@ -111,11 +119,35 @@ class FarmerPopulation:
 
     # -- prices -------------------------------------------------------------------------------
     def middleman_price(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """Price a middleman pays each household (yuan/kg): lower with poor information."""
+        """Price a middleman pays each household (yuan/kg): lower with poor information.
+
+        With a spillover ψ > 0 (ECONOMICS.md §C, extension) middlemen pay ``× (1 + ψ·s_v)``,
+        s_v the village's live-stream share of farm sales over the last 4 weeks.
+        """
         cfg = self.model.config.farmers
         gate = self.model.products.array("farm_gate_price")[self.product[idx]]
         info = self.price_info[idx]
-        return gate * (cfg.uninformed_price_floor + (1 - cfg.uninformed_price_floor) * info)
+        price = gate * (cfg.uninformed_price_floor + (1 - cfg.uninformed_price_floor) * info)
+        if cfg.middleman_spillover > 0:
+            price = price * (1 + cfg.middleman_spillover * self.live_share()[self.village[idx]])
+        return price
+
+    def live_share(self) -> np.ndarray:
+        """Each village's live-stream share of farm sales (yuan) over the last 4 weeks.
+
+        Sales to anchors (contracts and own streams) / all farm sales, from the books' village-week
+        rows; 0 where nothing was sold. Computed once a week.
+        """
+        week = self.model.week
+        if self._spill_week != week:
+            live = np.zeros(self.model.world.n_villages)
+            every = np.zeros(self.model.world.n_villages)
+            for row in self.model.books.village_history[-4:]:
+                live += row["contract_yuan"] + row["own_stream_yuan"]
+                every += row["contract_yuan"] + row["own_stream_yuan"] + row["middlemen_yuan"]
+            self._live_share = np.divide(live, every, out=np.zeros_like(live), where=every > 0)
+            self._spill_week = week
+        return self._live_share
 
     def reservation_price(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Lowest contract price a household accepts: middleman price plus a risk premium.
@@ -197,6 +229,17 @@ class FarmerPopulation:
             Flow.HARVEST, Account.NATURE, self.village[idx], Account.FARM_STORE, idx, grams[idx]
         )
         model.books.village_goods.add("harvest", self.village[idx], grams[idx])
+        cost = model.products.array("production_cost_share") * model.products.array(
+            "farm_gate_price"
+        )
+        model.money.transfer(
+            Flow.PRODUCTION_COST,
+            Account.FARMERS,
+            idx,
+            Account.INPUTS,
+            0,
+            to_fen(cost[self.product[idx]] * grams[idx] / 1000.0),
+        )
 
     def start_streaming(self) -> None:
         """Literate, connected households may start their own stream (paper §3.1).
@@ -282,39 +325,95 @@ class FarmerPopulation:
             )
             model.books.village_goods.add("spoiled_origin", self.village[idx], lost[keep])
 
-    def close_week(self, week: int) -> None:
-        """Record this week's farm-sales income and whether the household sold via live streams.
+    def pay_off_farm_wages(self) -> None:
+        """This week's off-farm wages: one transfer from the employers' external account.
 
-        A household that streams its own produce also earns its anchor role's margin (the same
-        person), on top of the transfer price its anchor paid for the goods.
+        A household whose member streamed this week (its farmer anchor was active) forgoes
+        ``stream_forgone_wage_share`` of them (ECONOMICS.md §C).
         """
+        model = self.model
+        if self.n == 0:
+            return
+        wage = self.off_farm_wage_fen.copy()
+        streaming = [i for i, anchor in self._own_anchors() if _active_this_week(anchor)]
+        if streaming:
+            keep = 1 - model.config.farmers.stream_forgone_wage_share
+            wage[streaming] = np.rint(wage[streaming] * keep).astype(np.int64)
+        model.money.transfer(
+            Flow.OFF_FARM_WAGE, Account.EMPLOYERS, 0, Account.FARMERS, np.arange(self.n), wage
+        )
+
+    def _own_anchors(self) -> list[tuple[int, Anchor]]:
+        """(household, anchor) of households whose member streams (farmer anchors not exited)."""
+        anchors = self.model.anchor_list
+        return [
+            (int(i), anchors[a])
+            for i, a in zip(
+                np.flatnonzero(self.stream_anchor != NO_ANCHOR),
+                self.stream_anchor[self.stream_anchor != NO_ANCHOR],
+                strict=True,
+            )
+        ]
+
+    def close_week(self, week: int) -> None:
+        """Pay the week's off-farm wages and record each household's net income (ECONOMICS.md §C).
+
+        Net income = every ledger receipt of the household (sales by every channel, wages) − its
+        payments (production costs and anything flowing back from a sale) + the week's result of
+        its own stream (the same person's anchor role). Also records whether the household sold
+        through a live stream (to an anchor, its own included).
+        """
+        self.pay_off_farm_wages()
         ledger = self.model.money
+        net = ledger.receipts(Account.FARMERS) - ledger.payments(Account.FARMERS)
+        streams = np.zeros(self.n, dtype=bool)
+        for i, anchor in self._own_anchors():
+            streams[i] = True
+            if anchor.income_history and not anchor.exited:
+                net[i] += to_fen(anchor.income_history[-1])
+        self.net_week = net
+        live = ledger.receipts(Account.FARMERS, (Flow.CONTRACT_SALE,)) > 0
         slot = week % INCOME_WEEKS
-        income = ledger.receipts("farmers").astype(np.int64)
-        for anchor in self.model.anchor_list:
-            if anchor.kind == "farmer" and not anchor.exited and anchor.income_history:
-                income[anchor.farmer_index] += int(round(anchor.income_history[-1] * 100))
-        self.weeks_recorded += 1
-        self._income_total += income - self.income_ring[slot]
-        self.income_ring[slot] = income
-        live = ledger.receipts("farmers", ("contract_sale",)) > 0
         self._live_weeks += live.astype(np.int64) - self.live_sale_ring[slot]
         self.live_sale_ring[slot] = live
+        spans = ("all", "after") if week >= self.model.config.metrics.burn_in_weeks else ("all",)
+        for span in spans:
+            self._net_total[span] += net
+            self._weeks[span] += 1
+            self._took_part[span] |= live | streams
+        self.weeks_recorded += 1
+
+    def _span(self) -> str:
+        """The weeks the yearly figures average over: after the burn-in, or all before it ends."""
+        return "after" if self._weeks["after"] > 0 else "all"
 
     def yearly_income(self, index: int | slice = slice(None)) -> np.ndarray:
-        """Farm-sales income of households per year, in yuan (yuan/yr).
+        """Net income of households per year, in yuan (yuan/yr; ECONOMICS.md §C).
 
-        The last 52 weeks' receipts (the ring's column sums, kept as a running total: integers,
-        the same sums); before a year has passed, the weeks so far scaled to a year.
+        The mean weekly net income over the weeks after the burn-in (``metrics.burn_in_weeks``;
+        all weeks so far while the burn-in lasts) × 52: an annualised mean, not a trailing sum.
         """
-        income = self._income_total[index] / 100.0
-        if 0 < self.weeks_recorded < INCOME_WEEKS:
-            return income * (INCOME_WEEKS / self.weeks_recorded)
-        return income
+        span = self._span()
+        weeks = self._weeks[span]
+        if weeks == 0:
+            return np.zeros(self.n)[index]
+        return self._net_total[span][index] / FEN_PER_YUAN * (INCOME_WEEKS / weeks)
+
+    def participants(self) -> np.ndarray:
+        """Households that sold to an anchor or through their own stream over the same weeks."""
+        return self._took_part[self._span()].copy()
 
     def sells_live(self) -> np.ndarray:
         """Households that sold through a live stream (contract or own stream) in the last year."""
         return self._live_weeks > 0
+
+
+def _active_this_week(anchor: Anchor) -> bool:
+    """Whether an anchor streamed this week (its own flag where it keeps one; else sessions)."""
+    flag = getattr(anchor, "active_this_week", None)
+    if flag is not None:
+        return bool(flag)
+    return anchor.sessions > 0
 
 
 class Farmer(FixedAgent):
@@ -349,7 +448,7 @@ class Farmer(FixedAgent):
 
     @property
     def yearly_income(self) -> float:
-        """Farm-sales income per year (yuan/yr; see :meth:`FarmerPopulation.yearly_income`)."""
+        """Net income per year (yuan/yr; see :meth:`FarmerPopulation.yearly_income`)."""
         return float(self.population.yearly_income(self.index))
 
     @property

@@ -30,6 +30,8 @@ MONEY_GROUPS = (
     "government",
     "government_budget",
     "training_providers",
+    "employers",
+    "inputs",
 )
 """External money accounts that close the system (one account each)."""
 
@@ -317,6 +319,11 @@ class Books:
             if n
             else np.zeros(n_v),
             "farm_receipts_yuan": np.bincount(farmers.village, weights=income, minlength=n_v)
+            if farmers.n
+            else np.zeros(n_v),
+            "farm_net_income_yuan": np.bincount(
+                farmers.village, weights=farmers.net_week / FEN_PER_YUAN, minlength=n_v
+            )
             if farmers.n
             else np.zeros(n_v),
         }

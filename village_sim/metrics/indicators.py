@@ -107,8 +107,26 @@ INDICATORS: tuple[Indicator, ...] = (
         "share",
         "rural sellers with annualised revenue under the micro line",
     ),
-    Indicator("farmer_income_mean", "final", "yuan/yr", "farm-sales income per household"),
-    Indicator("farmer_income_gini", "final", "0-1", "Gini of farm-sales income"),
+    Indicator(
+        "farmer_income_mean",
+        "final",
+        "yuan/yr",
+        "net income per farm household (sales by every channel - production costs + own-stream "
+        "result + off-farm wages), mean weekly net income after the burn-in x 52",
+    ),
+    Indicator("farmer_income_gini", "final", "0-1", "Gini of farm households' net income"),
+    Indicator(
+        "farmer_income_participants",
+        "final",
+        "yuan/yr",
+        "the same for households that sold to an anchor or streamed after the burn-in",
+    ),
+    Indicator(
+        "farmer_income_nonparticipants",
+        "final",
+        "yuan/yr",
+        "the same for the other households",
+    ),
     Indicator(
         "income_ratio_elderly", "final", "ratio", "mean income of elderly households / the others"
     ),
@@ -273,13 +291,31 @@ def micro_seller_share(model: mesa.Model) -> float | None:
 
 
 def farmer_income_mean(model: mesa.Model) -> float | None:
-    """Mean farm-sales income per household per year (the last 52 weeks; yuan/yr)."""
+    """Mean net income per household per year (yuan/yr; ECONOMICS.md §C).
+
+    Each household's mean weekly net income over the weeks after the burn-in (all weeks so far
+    while it lasts) × 52.
+    """
     income = model.farmers.yearly_income()
     return float(income.mean()) if income.size else None
 
 
+def farmer_income_participants(model: mesa.Model) -> float | None:
+    """Mean yearly net income of households that sold to an anchor or streamed (same weeks)."""
+    income = model.farmers.yearly_income()
+    took_part = model.farmers.participants()
+    return float(income[took_part].mean()) if took_part.any() else None
+
+
+def farmer_income_nonparticipants(model: mesa.Model) -> float | None:
+    """Mean yearly net income of households that neither sold to an anchor nor streamed."""
+    income = model.farmers.yearly_income()
+    others = ~model.farmers.participants()
+    return float(income[others].mean()) if others.any() else None
+
+
 def farmer_income_gini(model: mesa.Model) -> float | None:
-    """Gini of farm-sales income over the last 52 weeks."""
+    """Gini of households' yearly net income (losses count as zero)."""
     return gini(model.farmers.yearly_income())
 
 
@@ -369,6 +405,8 @@ _FUNCTIONS = {
         micro_seller_share,
         farmer_income_mean,
         farmer_income_gini,
+        farmer_income_participants,
+        farmer_income_nonparticipants,
         income_ratio_elderly,
         livestream_farmer_share,
         active_anchors,

@@ -50,7 +50,7 @@ class PanelRecorder:
         model = self.model
         week = model.week - 1
         farmers = model.farmers
-        income = model.money.receipts(Account.FARMERS) / FEN_PER_YUAN
+        income = farmers.net_week / FEN_PER_YUAN  # net income (ECONOMICS.md §C)
         self.chunks.append(
             pd.DataFrame(
                 {

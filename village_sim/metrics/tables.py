@@ -161,7 +161,8 @@ def villages_weekly_table(model: mesa.Model) -> pd.DataFrame:
     households' produce: ``middlemen_*``, ``contract_*`` (sold to anchors), ``own_stream_*``
     (taken by the household's own stream); ``shipped_kg`` left the village in parcels,
     ``spoiled_transit_kg`` of what left it spoiled on the way; ``sessions``/``stalled`` hosted
-    there; ``live_sales_yuan`` of anchors based there; ``farm_receipts_yuan`` households' receipts.
+    there; ``live_sales_yuan`` of anchors based there; ``farm_receipts_yuan`` households' receipts;
+    ``farm_net_income_yuan`` their net income (receipts − payments + own-stream result).
     """
     frame = model.books.villages_weekly()
     if frame.empty:

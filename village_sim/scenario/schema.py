@@ -316,6 +316,17 @@ class ProductSpec(Strict):
         gt=0,
     )
     import_quality: float = share(0.4, "assumed", "Quality of out-of-region substitutes.")
+    production_cost_share: float = param(
+        0.3,
+        "x farm-gate",
+        "derived: PARAMETERS.md §8 (kiwi: 1,200 kg/mu x 6 yuan/kg = 7,200 yuan/mu against a net "
+        "income of 4,000-6,000 yuan/mu leaves ~0.3 for inputs); kiwi's value, used by any "
+        "product that sets none; tea, rice and shiitake 0.4 (assumed)",
+        "Production cost per kg harvested, as a share of the farm-gate price; households pay it "
+        "to the input suppliers in the week of the harvest (ECONOMICS.md §C).",
+        ge=0,
+        le=1,
+    )
 
     @field_validator("harvest_weeks")
     @classmethod
@@ -338,6 +349,7 @@ def _default_products() -> dict[str, ProductSpec]:
             pack_kg=0.25,
             quality_mean=0.65,
             quality_sd=0.15,
+            production_cost_share=0.4,
         ),
         "rice": ProductSpec(
             fresh=False,
@@ -349,6 +361,7 @@ def _default_products() -> dict[str, ProductSpec]:
             pack_kg=5.0,
             quality_mean=0.6,
             quality_sd=0.12,
+            production_cost_share=0.4,
         ),
         "shiitake": ProductSpec(
             fresh=True,
@@ -360,6 +373,7 @@ def _default_products() -> dict[str, ProductSpec]:
             pack_kg=1.0,
             quality_mean=0.6,
             quality_sd=0.15,
+            production_cost_share=0.4,
         ),
     }
 
@@ -458,6 +472,35 @@ class FarmerBehaviour(Strict):
         "Weekly chance that a literate, connected farmer starts to stream, at full recognition.",
         ge=0,
         le=1,
+    )
+    off_farm_wage_week: float = param(
+        500.0,
+        "yuan/week",
+        "assumed; checked against the farming share of farm households' income (35.5 %, "
+        "PARAMETERS.md §1): a kiwi household's net farm income of ~13,000 yuan/yr is a third "
+        "of its income with 26,000 yuan/yr of wages",
+        "Off-farm wages a household earns a week (local casual and migrant work; exogenous).",
+        ge=0,
+    )
+    off_farm_wage_elderly_week: float = param(
+        150.0,
+        "yuan/week",
+        "assumed",
+        "Off-farm wages of a household headed by someone 60+ a week.",
+        ge=0,
+    )
+    stream_forgone_wage_share: float = share(
+        0.5,
+        "assumed (ECONOMICS.md §C)",
+        "Share of the off-farm wages a household forgoes in a week its member streams.",
+    )
+    middleman_spillover: float = param(
+        0.0,
+        "x live-stream share",
+        "assumed (extension; ECONOMICS.md §C: 0 by default, a sensitivity)",
+        "psi: middlemen pay x (1 + psi s_v), s_v the village's live-stream share of farm sales "
+        "over the last 4 weeks.",
+        ge=0,
     )
 
 
