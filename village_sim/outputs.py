@@ -24,7 +24,7 @@ import networkx as nx
 import pandas as pd
 import yaml
 
-from village_sim.metrics.indicators import HEADLINE, INDICATORS
+from village_sim.metrics.indicators import HEADLINE, INDICATORS, exit_reason_counts
 from village_sim.metrics.patterns import evaluate, summary_block
 from village_sim.metrics.tables import (
     anchors_table,
@@ -290,6 +290,7 @@ def _write_all(result: RunResult, out: Path) -> None:
         "seed": result.seed,
         "steps": result.steps,
         "indicators": {k: finite_or_none(v) for k, v in result.indicators.items()},
+        "anchor_exit_reasons": exit_reason_counts(result.model),
     }
     extra = getattr(result, "summary_extra", None)
     if extra:

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from helpers import small_scenario
 
-from village_sim.metrics.indicators import exit_tenure_max_share
+from village_sim.market.tallies import dormant_weeks
+from village_sim.metrics.indicators import (
+    EXIT_REASONS,
+    exit_reason_counts,
+    exit_tenure_max_share,
+    micro_seller_share,
+)
+from village_sim.model import VillageMarket
 from village_sim.run import run
 
 
@@ -40,3 +48,107 @@ def test_seats_filled_never_exceed_seats_offered():
         result.indicators["trainee_applicants"]
         == stats.loc[after_burn_in, "trainee_applicants"].sum()
     )
+
+
+def _seller(index, start, revenue, local=True):
+    return SimpleNamespace(
+        index=index, start_week=start, revenue_history=revenue, is_local=local, exited=False
+    )
+
+
+def test_micro_seller_share_counts_recent_sellers_of_13_weeks_and_annualises_short_spans():
+    """ECONOMICS.md §D: a session in the last 52 weeks, >= 13 weeks since start, x 52 / weeks."""
+    week = 100
+    anchors = [
+        _seller(0, 0, [0.0] * 48 + [20_000.0] * 53),  # 52-week revenue 1.04M: not micro
+        _seller(1, 80, [10_000.0] * 21),  # 21 weeks: 210k x 52/21 = 520k: not micro
+        _seller(2, 80, [9_000.0] * 21),  # 189k x 52/21 = 468k: micro
+        _seller(3, 95, [1.0] * 6),  # under 13 weeks since start: left out
+        _seller(4, 0, [1.0] * 101),  # no session in the last 52 weeks: left out
+        _seller(5, 0, [1.0] * 101, local=False),  # a city anchor: left out
+    ]
+    last_session = {0: 100, 1: 99, 2: 90, 3: 100, 4: 40, 5: 100}
+    tallies = SimpleNamespace(row=lambda i: {"last_session_week": last_session[i]})
+    model = SimpleNamespace(
+        week=week,
+        anchor_list=anchors,
+        config=SimpleNamespace(metrics=SimpleNamespace(micro_seller_threshold_yuan=500_000.0)),
+        books=SimpleNamespace(anchor_tallies=tallies),
+    )
+    assert micro_seller_share(model) == pytest.approx(1 / 3)
+
+
+def test_farmer_share_of_spending_reads_the_ledger_receipts_of_farm_households():
+    model = VillageMarket(small_scenario(), seed=4)
+    expected = spent = 0.0
+    for _ in range(20):
+        model.step()
+        money = model.money
+        n = model.anchor_count
+        farmer = np.array([a.kind == "farmer" for a in model.anchor_list])
+        own = (
+            money.receipts("anchors", ("sale",))[:n]
+            - money.payments("anchors", ("refund", "platform_fee", "contract_sale"))[:n]
+        )[farmer].sum()
+        expected += (money.receipts("farmers", ("contract_sale",)).sum() + own) / 100
+        spent += (money.flows["sale"] - money.flows["refund"]) / 100
+    stats = model.books.stats_frame()
+    assert stats["farmer_live_net_yuan"].sum() == pytest.approx(expected)
+    assert stats["consumer_net_spend_yuan"].sum() == pytest.approx(spent)
+    assert spent > 0 and expected > 0
+
+
+def test_unsold_stock_share_is_kg_spoiled_or_liquidated_of_kg_anchors_bought():
+    result = run(small_scenario(steps=40), seed=3)
+    stats = result.model.books.stats_frame()
+    assert (stats["anchor_kg_unsold"] <= stats["anchor_kg_bought"].cumsum()).all()
+    kept = stats[stats["week"] >= result.scenario.metrics.burn_in_weeks]
+    share = kept["anchor_kg_unsold"].sum() / kept["anchor_kg_bought"].sum()
+    assert result.indicators["unsold_stock_share"] == pytest.approx(share)
+    assert 0 < share < 1
+
+
+def test_exits_by_reason_are_counted_per_week_and_in_the_summary():
+    result = run(small_scenario(steps=40), seed=3)
+    model = result.model
+    counts = exit_reason_counts(model)
+    assert set(EXIT_REASONS) <= set(counts)
+    local_exits = [a for a in model.anchor_list if a.is_local and a.exited]
+    assert sum(counts.values()) == len(local_exits)
+    burn = result.scenario.metrics.burn_in_weeks
+    for reason in EXIT_REASONS:
+        after = sum(1 for a in local_exits if a.exit_reason == reason and a.exit_week >= burn)
+        assert result.indicators[f"anchor_exits_{reason}"] == after
+
+
+def test_dormant_share_is_null_until_anchors_count_dormant_weeks_then_their_ratio(monkeypatch):
+    result = run(small_scenario(steps=20), seed=3)
+    probe = next(a for a in result.model.anchor_list if a.is_local)
+    if dormant_weeks(probe) == dormant_weeks(probe):  # the anchors count them (not NaN)
+        assert 0 <= result.indicators["dormant_share"] <= 1
+    else:
+        assert result.indicators["dormant_share"] is None
+    # An anchor that counts a week without a session as dormant: the share is that count's.
+    from village_sim.agents.anchor import Anchor
+
+    original = Anchor.learn_or_exit
+
+    def counting(self):
+        if not self.exited:
+            self.weeks_dormant = getattr(self, "weeks_dormant", 0) + (self.sessions == 0)
+        original(self)
+
+    monkeypatch.setattr(Anchor, "learn_or_exit", counting)
+    model = VillageMarket(small_scenario(), seed=3)
+    dormant = alive = 0
+    for _ in range(20):
+        model.step()
+        local = [a for a in model.anchor_list if a.is_local]
+        week = model.week - 1
+        now = [a for a in local if not a.exited or a.exit_week == week]
+        alive += len(now)
+        dormant += sum(1 for a in now if a.sessions == 0)
+    stats = model.books.stats_frame()
+    assert stats["alive_local_anchor_weeks"].sum() == alive
+    assert stats["dormant_anchor_weeks"].sum() == dormant
+    assert alive > 0

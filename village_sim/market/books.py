@@ -18,6 +18,7 @@ import pandas as pd
 
 from village_sim.accounts import Account, Flow
 from village_sim.market.ledger import Ledger, VillageGoodsBook
+from village_sim.market.tallies import AnchorTallies
 from village_sim.units import FEN_PER_YUAN
 
 MONEY_GROUPS = (
@@ -39,15 +40,20 @@ GOODS_GROUPS = ("consumers", "imports", "spoiled_transit", "written_off")
 """External goods accounts (one account each)."""
 
 COUNTERS = (
+    "alive_local_anchor_weeks",
     "ambient_shipped_kg",
     "ambient_spoiled_kg",
     "anchor_exits",
+    "anchor_kg_bought",
+    "anchor_kg_unsold",
     "cold_shipped_kg",
     "cold_spoiled_kg",
     "complaints",
     "consumer_net_spend_yuan",
     "detections",
+    "dormant_anchor_weeks",
     "fake_detections",
+    "farmer_live_net_yuan",
     "farmer_live_receipts_yuan",
     "fresh_shipped_kg",
     "fresh_spoiled_kg",
@@ -77,6 +83,7 @@ COUNTERS = (
     "tool_weeks_idle",
     "trainee_applicants",
     "views",
+    "write_offs_yuan",
     "youth_returned",
 )
 """Weekly tallies the mechanisms keep in :attr:`Books.tally` (all start at zero each week)."""
@@ -124,7 +131,9 @@ class Books:
         for group in MONEY_GROUPS:
             self.money.open_group(group, 1)
         self.money.open_group("anchors", 16)
-        self.goods = Ledger("g", accounts=Account)
+        self.goods = Ledger(
+            "g", tracked=(Account.ANCHOR_STOCK, Account.ANCHOR_IMPORT), accounts=Account
+        )
         for group in GOODS_GROUPS:
             self.goods.open_group(group, 1)
         for group in ("nature", "middlemen", "spoiled_origin"):
@@ -138,6 +147,7 @@ class Books:
         self.village = {k: np.zeros(n_villages) for k in VILLAGE_TALLIES}
         self.village_week = {k: np.zeros(n_villages) for k in VILLAGE_WEEK}
         self.village_history: list[dict[str, np.ndarray]] = []
+        self.anchor_tallies = AnchorTallies()
 
     # -- accounts ---------------------------------------------------------------------------------
     def open_households(self, n: int) -> None:
@@ -292,6 +302,7 @@ class Books:
             )
             / 1000
         )
+        self.anchor_tallies.settle_week(self.model, week, self.tally)
         self.tally["money_error_yuan"] = float(money_error)
         self.tally["goods_error_kg"] = float(goods_error)
         self.tally["week"] = week

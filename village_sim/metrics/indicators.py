@@ -39,7 +39,7 @@ class Indicator:
 
 RATIOS = {
     "technology_suspension_rate": ("tool_weeks_idle", "tool_weeks_held"),
-    "farmer_share_of_spending": ("farmer_live_receipts_yuan", "consumer_net_spend_yuan"),
+    "farmer_share_of_spending": ("farmer_live_net_yuan", "consumer_net_spend_yuan"),
     "fake_origin_share": ("kg_fake_sold", "kg_sold"),
     "mean_markdown": ("markdown_kg", "kg_sold"),
     "stall_rate": ("sessions_stalled", "sessions_hosted"),
@@ -51,8 +51,13 @@ RATIOS = {
     "local_anchor_sales_share": ("local_gmv_yuan", "gross_gmv_yuan"),
     "repeat_purchase_rate": ("repeat_purchases", "purchases"),
     "unmet_demand_share": ("orders_unmet", "orders_wanted"),
+    "unsold_stock_share": ("anchor_kg_unsold", "anchor_kg_bought"),
+    "dormant_share": ("dormant_anchor_weeks", "alive_local_anchor_weeks"),
     "seat_fill_rate": ("seats_filled", "seats_offered"),
 }
+
+EXIT_REASONS = ("outside_option", "insolvent", "banned")
+"""Reasons an anchor leaves (ECONOMICS.md §A, §D); ``summary.json`` counts every reason recorded."""
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("technology_suspension_rate", "ratio", "share", "idle tool-weeks / held tool-weeks"),
@@ -64,8 +69,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "farmer_share_of_spending",
         "ratio",
         "share",
-        "farmers' receipts for the village goods sold by live stream (their contract price of the "
-        "kg sold) / consumers' net live-stream spending on goods sold as village goods",
+        "farm households' live-stream receipts from the ledger (contract sales and own streams, "
+        "net of commission, slot fee and charge-backs) / consumers' live-stream spending net of "
+        "refunds",
     ),
     Indicator("fake_origin_share", "ratio", "share", "kg sold as village goods from elsewhere"),
     Indicator("village_brand_trust", "final", "0-1", "trust in village brands"),
@@ -105,7 +111,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "micro_seller_share",
         "final",
         "share",
-        "rural sellers with annualised revenue under the micro line",
+        "rural sellers with a session in the last 52 weeks and >= 13 weeks since start whose net "
+        "revenue over the last 52 weeks (annualised if shorter) is under the micro line",
+    ),
+    Indicator(
+        "dormant_share",
+        "ratio",
+        "share",
+        "dormant / alive local anchor-weeks (null until anchors count dormant weeks)",
     ),
     Indicator(
         "farmer_income_mean",
@@ -146,12 +159,28 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("repeat_purchase_rate", "ratio", "share", "purchases by repeat buyers of a village"),
     Indicator("unmet_demand_share", "ratio", "share", "orders wanted but not filled"),
     Indicator(
+        "unsold_stock_share",
+        "ratio",
+        "share",
+        "kg bought by anchors that spoiled or were liquidated unsold / kg bought",
+    ),
+    Indicator("write_offs_yuan", "total", "yuan", "anchors' debt written off"),
+    Indicator(
         "seat_fill_rate",
         "ratio",
         "share",
         "training seats filled / seats offered (status-quo and policy seats due)",
     ),
     Indicator("trainee_applicants", "total", "persons", "returnees who applied for a seat"),
+    *(
+        Indicator(
+            f"anchor_exits_{reason}",
+            "total",
+            "anchors",
+            f"local anchors' exits for the reason {reason.replace('_', ' ')}",
+        )
+        for reason in EXIT_REASONS
+    ),
     Indicator(
         "exit_tenure_max_share",
         "final",
@@ -277,17 +306,55 @@ def imitation_share(model: mesa.Model) -> float | None:
 
 
 def micro_seller_share(model: mesa.Model) -> float | None:
-    """Share of rural sellers (≥ 13 active weeks) with annualised revenue under the micro line."""
+    """Share of rural sellers whose annualised net revenue is under the micro line (ECONOMICS.md §D).
+
+    Rural sellers: local anchors and streaming farmers (exited ones included) with a session in
+    the last 52 weeks and at least 13 weeks since their start. Net revenue (sales − refunds) over
+    the last 52 weeks, × 52 / weeks since start when that is shorter.
+    """
     line = model.config.metrics.micro_seller_threshold_yuan
-    sellers = [a for a in model.anchor_list if a.is_local and not a.exited and a.active_weeks >= 13]
-    if not sellers:
-        return None
-    micro = 0
-    for a in sellers:
-        weeks = min(52, len(a.revenue_history))
-        yearly = sum(a.revenue_history[-52:]) * 52 / max(weeks, 1)
-        micro += yearly < line
-    return micro / len(sellers)
+    last = model.week  # the week just closed (reporters run before the week count moves on)
+    tallies = model.books.anchor_tallies
+    sellers = micro = 0
+    for a in model.anchor_list:
+        if not a.is_local:
+            continue
+        since_start = last - a.start_week + 1
+        session = tallies.row(a.index)["last_session_week"]
+        if since_start < 13 or session is None or session <= last - 52:
+            continue
+        window_start = max(last - 51, a.start_week)  # revenue_history[i] is week start + i
+        revenue = sum(a.revenue_history[window_start - a.start_week :])
+        sellers += 1
+        micro += revenue * 52 / min(52, since_start) < line
+    return _safe_ratio(micro, sellers)
+
+
+def write_offs_yuan(model: mesa.Model) -> float:
+    """Anchors' debt written off this week (yuan; the ledger's ``write_off`` transfers)."""
+    return model.week_stats["write_offs_yuan"]
+
+
+def _exits_for(reason: str) -> Callable[[mesa.Model], float]:
+    def reporter(model: mesa.Model) -> float:
+        return model.week_stats.get(f"exits_{reason}", 0.0)
+
+    reporter.__name__ = f"anchor_exits_{reason}"
+    reporter.__doc__ = f"Local anchors that left this week for the reason {reason!r}."
+    return reporter
+
+
+def exit_reason_counts(model: mesa.Model) -> dict[str, int]:
+    """Local anchors' exits so far by recorded reason (``summary.json``'s ``anchor_exit_reasons``).
+
+    Every reason of :data:`EXIT_REASONS` is listed (0 when none), then any other reason recorded.
+    """
+    counts = dict.fromkeys(EXIT_REASONS, 0)
+    for a in model.anchor_list:
+        if a.is_local and a.exited:
+            reason = str(a.exit_reason)
+            counts[reason] = counts.get(reason, 0) + 1
+    return counts
 
 
 def farmer_income_mean(model: mesa.Model) -> float | None:
@@ -403,6 +470,8 @@ _FUNCTIONS = {
         starter_retention_52w,
         imitation_share,
         micro_seller_share,
+        write_offs_yuan,
+        *(_exits_for(reason) for reason in EXIT_REASONS),
         farmer_income_mean,
         farmer_income_gini,
         farmer_income_participants,
@@ -456,8 +525,11 @@ def run_values(model: mesa.Model) -> dict[str, float | None]:
         series = weekly[ind.name] if ind.name in weekly else None
         if ind.name in RATIOS:
             num, den = RATIOS[ind.name]
-            out[ind.name] = _safe_ratio(
-                float(stats.loc[keep, num].sum()), float(stats.loc[keep, den].sum())
+            recorded = series is None or series.notna().any()  # undefined every week: None
+            out[ind.name] = (
+                _safe_ratio(float(stats.loc[keep, num].sum()), float(stats.loc[keep, den].sum()))
+                if recorded
+                else None
             )
         elif ind.run == "mean":
             values = series[keep.to_numpy()].dropna()
