@@ -147,6 +147,8 @@ class VillageMarket(mesa.Model):
             Regulator(self, i)
         if config.livestream.enabled:
             self._create_external_anchors(self.farmers.n + config.population.youth)
+        pop = config.population
+        self._next_person_id = pop.farmer_households + pop.youth + pop.external_anchors
         self.initial_agent_counts = self.agent_counts()
         self.books.mark_opening()
         self.datacollector = mesa.DataCollector(model_reporters={**REPORTERS, **YOUTH_REPORTERS})
@@ -219,6 +221,12 @@ class VillageMarket(mesa.Model):
         self.books.open_anchor(index)
         self.tool_adoption.invalidate()
         return index
+
+    def new_person_id(self) -> int:
+        """A ``person_id`` nobody holds yet, for a person who joins during the run (MODEL.md §1)."""
+        person_id = self._next_person_id
+        self._next_person_id += 1
+        return person_id
 
     @property
     def anchor_count(self) -> int:

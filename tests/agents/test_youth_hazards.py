@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from helpers import small_scenario
 
 from village_sim.agents.youth import return_hazards_plain
@@ -13,6 +14,7 @@ def test_youth_hazards_equal_the_formula_bit_for_bit():
     model = VillageMarket(small_scenario(), seed=4)
     for _ in range(3):
         model.step()
+    assert model.youth_roster.seat_offer.any()  # courses announced to migrants (β_seat counts)
     cfg = model.config.youth
     beta = (
         cfg.beta0,
@@ -21,6 +23,7 @@ def test_youth_hazards_equal_the_formula_bit_for_bit():
         cfg.beta_recog,
         cfg.beta_amenity,
         cfg.beta_subsidy,
+        cfg.beta_seat,
     )
     people = list(model.youth)
     expected = return_hazards_plain(
@@ -31,6 +34,7 @@ def test_youth_hazards_equal_the_formula_bit_for_bit():
         model.beliefs.expected_rural_income,
         model.beliefs.recognition,
         model.governance.returnee_subsidy_week(),
+        model.youth_roster.seat_offer[[y.youth_index for y in people]],
     )
     hazards = model.youth_roster.hazards(model)
     assert hazards[[y.youth_index for y in people]].tobytes() == expected.tobytes()
@@ -43,3 +47,19 @@ def test_a_changed_ability_is_seen_by_the_next_hazards():
     person.ability = 1.0 if person.ability < 0.5 else 0.0  # the able earn more in the city
     after = model.youth_roster.hazards(model)[person.youth_index]
     assert after != before
+
+
+def test_a_seat_announced_to_a_migrant_adds_beta_seat_to_its_return_logit():
+    model = VillageMarket(small_scenario(youth__beta_seat=2.0), seed=4)
+    person = next(
+        y
+        for y in model.youth
+        if y.status == "migrant" and not model.youth_roster.seat_offer[y.youth_index]
+    )
+    before = model.youth_roster.hazards(model)[person.youth_index]
+    model.youth_roster.offer_seats([person.youth_index], True)
+    after = model.youth_roster.hazards(model)[person.youth_index]
+    logit = np.log(before / (1 - before))
+    assert np.log(after / (1 - after)) == pytest.approx(logit + 2.0)
+    model.youth_roster.offer_seats([person.youth_index], False)
+    assert model.youth_roster.hazards(model)[person.youth_index] == before

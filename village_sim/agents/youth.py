@@ -45,20 +45,22 @@ def logistic(x: float) -> float:
 
 
 def return_hazards_plain(
-    beta: tuple[float, float, float, float, float, float],
+    beta: tuple[float, float, float, float, float, float, float],
     wage: np.ndarray,
     attachment: np.ndarray,
     amenity: np.ndarray,
     rural_income: float,
     recognition: float,
     subsidy: float,
+    seat_offer: np.ndarray,
 ) -> np.ndarray:
     """The return hazard of MODEL.md §3 as a formula (the plain form of :meth:`YouthRoster.hazards`).
 
     ``logistic(β0 + β_income·(rural_income − wage)/wage + β_attach·attachment
-    + β_recog·recognition + β_amenity·amenity + β_subsidy·subsidy/wage)``.
+    + β_recog·recognition + β_amenity·amenity + β_subsidy·subsidy/wage + β_seat·seat_offer)``,
+    ``seat_offer`` 1 while a course announced to the migrant has not started (ECONOMICS.md §B).
     """
-    b0, b_income, b_attach, b_recog, b_amenity, b_subsidy = beta
+    b0, b_income, b_attach, b_recog, b_amenity, b_subsidy, b_seat = beta
     x = (
         b0
         + b_income * (rural_income - wage) / wage
@@ -66,6 +68,7 @@ def return_hazards_plain(
         + b_recog * recognition
         + b_amenity * amenity
         + b_subsidy * subsidy / wage
+        + b_seat * seat_offer
     )
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -76,11 +79,13 @@ class YouthRoster:
     Traits fixed once a person exists (urban wage, attachment, home village) are gathered into
     arrays once, and every migrant's return hazard is computed once a week for all of them; both
     are remembered here, where the people are registered, and forgotten when one joins or an
-    ability changes.
+    ability changes. ``seat_offer`` marks, by index, the migrants to whom a course that has not
+    started yet was announced (ECONOMICS.md §B).
     """
 
     def __init__(self) -> None:
         self.count = 0
+        self.seat_offer = np.zeros(0, dtype=bool)
         self._traits: tuple[np.ndarray, ...] | None = None
         self._hazards: tuple[tuple, np.ndarray] | None = None
         self._counts: tuple[int, Counter] | None = None
@@ -89,8 +94,17 @@ class YouthRoster:
         """Register a new young person; returns their index."""
         index = self.count
         self.count += 1
+        if self.count > self.seat_offer.size:
+            grown = np.zeros(max(self.count, 2 * self.seat_offer.size), dtype=bool)
+            grown[: self.seat_offer.size] = self.seat_offer
+            self.seat_offer = grown
         self.invalidate()
         return index
+
+    def offer_seats(self, indices: list[int] | np.ndarray, offered: bool) -> None:
+        """Announce a course to these migrants (``offered``) or end the announcement."""
+        self.seat_offer[np.asarray(indices, dtype=np.int64)] = offered
+        self._hazards = None
 
     def invalidate(self) -> None:
         """Forget the remembered traits and hazards (a person joined or an ability changed)."""
@@ -119,6 +133,7 @@ class YouthRoster:
             + cfg.beta_recog * beliefs.recognition
             + cfg.beta_amenity * model.governance.amenities[home]
             + cfg.beta_subsidy * subsidy / wage
+            + cfg.beta_seat * self.seat_offer[index]
         )
         hazards = np.zeros(self.count)
         hazards[index] = 1.0 / (1.0 + np.exp(-x))
@@ -146,15 +161,29 @@ class Youth(CellAgent):
         person_id: Stable id across roles.
         home_village: Village index of the family home.
         at_home: Whether the person starts at home rather than in a city.
+        rng: The stream the person's traits are drawn from (default: the youth stream); a person
+            who joins during the run draws them from the stream of the mechanism that adds them.
+        household: The farm household the person belongs to, for a younger member of a farm
+            household who joined to take a training seat (ECONOMICS.md §B); else None.
     """
 
-    def __init__(self, model: mesa.Model, person_id: int, home_village: int, at_home: bool) -> None:
+    def __init__(
+        self,
+        model: mesa.Model,
+        person_id: int,
+        home_village: int,
+        at_home: bool,
+        rng: np.random.Generator | None = None,
+        household: int | None = None,
+    ) -> None:
         super().__init__(model)
         cfg = model.config.youth
-        rng = model.streams["youth"]
+        self._rng = model.streams["youth"]
+        rng = self._rng if rng is None else rng
         self.person_id = person_id
         self.youth_index = model.youth_roster.enrol()
         self.home_village = home_village
+        self.household = household
         self.city = int(rng.integers(model.world.n_cities))
         self.ability = float(rng.beta(2, 2))
         # Streaming aptitude shares the ability that raises city wages (能者出走, paper §3.1).
@@ -172,7 +201,7 @@ class Youth(CellAgent):
         self.anchor = None
         self.stream_start_week: int | None = None
         self.stream_exit_week: int | None = None
-        self._rng = rng
+        self.came_for_seat = False
         self._place()
 
     def _place(self) -> None:
@@ -200,6 +229,20 @@ class Youth(CellAgent):
         self._ability = float(value)
         self.model.youth_roster.invalidate()  # the weekly hazards depend on wages
 
+    def dormant_wage(self) -> float:
+        """w_d: a week's earnings at home without streaming (casual work; ECONOMICS.md §A)."""
+        cfg = self.model.config.youth
+        return cfg.dormant_wage_share * cfg.local_wage_week
+
+    def outside_option(self) -> float:
+        """The outside option o = max(w_u·(1 − h·att), w_d) a week (ECONOMICS.md §A).
+
+        A migrant's urban wage less the home premium an attached person gives up to live at home,
+        or casual work at home, whichever is more.
+        """
+        h = self.model.config.youth.home_premium
+        return max(self.urban_wage * (1 - h * self.attachment), self.dormant_wage())
+
     def return_hazard(self) -> float:
         """Weekly chance that a migrant comes home (MODEL.md §3)."""
         return float(self.model.youth_roster.hazards(self.model)[self.youth_index])
@@ -216,10 +259,7 @@ class Youth(CellAgent):
         draw = self._rng.random()
         if self.status == MIGRANT:
             if draw < model.youth_roster.hazards(model)[self.youth_index]:  # return_hazard()
-                self.status = HOME
-                self.returned_week = model.week
-                model.week_stats["youth_returned"] += 1
-                self._place()
+                self._come_home()
         elif self.status == HOME:
             if not self.trained and self._rng.random() < cfg.enrol_chance * (
                 model.beliefs.recognition + 0.5
@@ -237,6 +277,20 @@ class Youth(CellAgent):
                 self.status = HOME
         elif self.status == EXITED and draw < cfg.remigrate_hazard:
             self._leave()
+
+    def _come_home(self) -> None:
+        """A migrant returns; one a course was announced to applies for its seat at once."""
+        model = self.model
+        self.status = HOME
+        self.returned_week = model.week
+        model.week_stats["youth_returned"] += 1
+        self._place()
+        roster = model.youth_roster
+        if roster.seat_offer[self.youth_index]:
+            roster.offer_seats([self.youth_index], False)
+            self.came_for_seat = True
+            model.week_stats["seat_returnees"] += 1
+            model.training.apply(self)
 
     def _leave(self) -> None:
         self.status = MIGRANT

@@ -72,6 +72,7 @@ COUNTERS = (
     "purchases",
     "refunds_fen",
     "repeat_purchases",
+    "seat_returnees",
     "seats_filled",
     "seats_offered",
     "sessions_hosted",

@@ -182,6 +182,12 @@ INDICATORS: tuple[Indicator, ...] = (
         for reason in EXIT_REASONS
     ),
     Indicator(
+        "seat_returnees",
+        "total",
+        "persons",
+        "migrants who came home for a training seat announced to them",
+    ),
+    Indicator(
         "exit_tenure_max_share",
         "final",
         "share",
@@ -428,6 +434,11 @@ def trainee_applicants(model: mesa.Model) -> float:
     return model.week_stats["trainee_applicants"]
 
 
+def seat_returnees(model: mesa.Model) -> float:
+    """Migrants who came home this week for a training seat announced to them."""
+    return model.week_stats["seat_returnees"]
+
+
 def exit_tenure_max_share(model: mesa.Model) -> float | None:
     """Largest share of local anchors' exits so far that happened at one tenure (weeks).
 
@@ -484,6 +495,7 @@ _FUNCTIONS = {
         consumer_trust,
         complaints,
         trainee_applicants,
+        seat_returnees,
         exit_tenure_max_share,
         policy_spend,
         goods_balance_error_kg,

@@ -609,6 +609,29 @@ class YouthBehaviour(Strict):
         "assumed",
         "Weekly adjustment of recognition toward visible anchor success.",
     )
+    beta_seat: float = param(
+        2.0,
+        "logit",
+        "assumed (ECONOMICS.md §B)",
+        "Gain in a migrant's weekly return logit while a training seat announced to them is open.",
+    )
+    home_premium: float = share(
+        0.3,
+        "assumed, to be fitted (ECONOMICS.md §A, §F)",
+        "Share of the urban wage a fully attached person gives up to live at home (h).",
+    )
+    local_wage_week: float = param(
+        990.0,
+        "yuan/week",
+        "literature: NBS 2024 migrant survey (local migrants 4,291 yuan/month; PARAMETERS.md §1)",
+        "Weekly wage of a migrant working inside the home county.",
+        gt=0,
+    )
+    dormant_wage_share: float = share(
+        0.5,
+        "assumed (ECONOMICS.md §A: casual work at home)",
+        "A dormant week's earnings at home (w_d) as a share of the local migrant wage.",
+    )
 
 
 class AnchorBehaviour(Strict):
@@ -1289,6 +1312,27 @@ class TrainingConfig(Strict):
         default_factory=lambda: CourseSpec(
             duration_weeks=6, skill_gain=0.45, cost_per_seat=6000, every_weeks=13
         )
+    )
+    announce_weeks: int = param(
+        4,
+        "weeks",
+        "assumed (ECONOMICS.md §B)",
+        "How long before it starts a course is announced to migrants.",
+        ge=0,
+        le=52,
+    )
+    announce_factor: float = param(
+        3.0,
+        "migrants/seat",
+        "assumed (ECONOMICS.md §B)",
+        "Migrants a course is announced to, per seat that applicants at home leave open.",
+        ge=0,
+    )
+    farm_members: bool = param(
+        False,
+        "bool",
+        "assumed (ECONOMICS.md §B; paper §4.1: training for villagers too)",
+        "Whether younger members of farm households take seats left empty (one per household).",
     )
 
 
