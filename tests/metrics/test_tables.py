@@ -126,3 +126,61 @@ def test_anchors_and_survival_files_agree_with_the_run(folder):
     if local["exit_week"].notna().any():
         assert overall["survival"].is_monotonic_decreasing
         assert overall["exits"].sum() == local["exit_week"].notna().sum()
+
+
+ANCHOR_COLUMNS = (
+    "person_id",
+    "kind",
+    "village",
+    "product",
+    "start_week",
+    "exit_week",
+    "exit_reason",
+    "tenure_weeks",
+    "dormant_weeks",
+    "revenue_yuan",
+    "profit_yuan",
+    "cash_yuan",
+    "debt_yuan",
+    "credit_limit_yuan",
+    "outside_option_yuan_week",
+    "margin_hat_yuan_week",
+    "delta_v_yuan",
+    "followers",
+    "strategy_switches",
+    "tools",
+    "idle_tool_weeks_suspended",
+    "idle_tool_weeks_dormant",
+    "idle_tool_weeks_skill",
+    "idle_tool_weeks_effort",
+    "complaints",
+    "fines_yuan",
+)
+
+
+def test_anchors_csv_has_the_economic_columns_and_its_totals_match_the_books():
+    """ECONOMICS.md §D's columns; fines, complaints and idle tool-weeks add up to the run's."""
+    from village_sim.metrics.tables import anchors_table
+
+    result = run(small_scenario(steps=40), seed=2)
+    table = anchors_table(result.model)
+    assert set(ANCHOR_COLUMNS) <= set(table.columns)
+    stats = result.model.books.stats_frame()
+    assert table["complaints"].sum() == stats["complaints"].sum()
+    idle = table.filter(like="idle_tool_weeks_").to_numpy().sum()
+    assert idle == stats["tool_weeks_idle"].sum()
+    debt = np.maximum(-table["cash_yuan"], 0)
+    assert (table["debt_yuan"] >= 0).all() and (table["debt_yuan"] >= debt - 1e-9).all()
+
+
+def test_survival_starts_at_one_in_every_group_even_without_exits():
+    from village_sim.metrics.tables import survival_table
+
+    result = run(small_scenario(steps=30), seed=2)
+    table = survival_table(result.model)
+    for _, group in table.groupby("group"):
+        first = group.iloc[0]
+        assert first["weeks"] == 0 and first["survival"] == 1.0
+        assert group["survival"].is_monotonic_decreasing
+        assert group["weeks"].is_monotonic_increasing
+    assert "all" in set(table["group"])

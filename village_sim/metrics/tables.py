@@ -5,12 +5,15 @@ Read-only views of the model's state, shared by the run folder and the browser v
 
 from __future__ import annotations
 
+import math
+
 import mesa
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from village_sim.accounts import Account
+from village_sim.market.tallies import dormant_weeks
 
 TERRAIN_NAMES = ("plain", "hill", "mountain")
 
@@ -199,35 +202,70 @@ def youth_weekly_table(model: mesa.Model) -> pd.DataFrame:
     return frame
 
 
+IDLE_REASONS = ("suspended", "dormant", "skill", "effort")
+"""Reasons a held tool sits idle in a week (ECONOMICS.md §A, Tools); ``unrecorded`` counts idle
+tool-weeks for which no reason was recorded."""
+
+
+def _number(anchor: object, name: str) -> float:
+    """A numeric attribute of an anchor (called if it is a method); NaN where it has none."""
+    value = getattr(anchor, name, None)
+    if callable(value):
+        value = value()
+    return math.nan if value is None else float(value)
+
+
 def anchors_table(model: mesa.Model) -> pd.DataFrame:
-    """One row per anchor ever (``anchors.csv``): who, where, when, why it left, what it earned."""
+    """One row per anchor ever (``anchors.csv``; ECONOMICS.md §D).
+
+    Who, where, when and why it left; what it earned (revenue, profit), owed and could borrow; its
+    outside option, margin expectation M̂ and value of staying ΔV at exit or at the end; followers,
+    strategy switches, tools and idle tool-weeks by reason, complaints and fines. A figure the
+    anchor does not keep (yet) is NaN.
+    """
     cash = model.money.balances[Account.ANCHORS]
+    tallies = model.books.anchor_tallies
     rows = []
     for a in model.anchor_list:
         end = a.exit_week if a.exited else model.week
-        rows.append(
-            {
-                "anchor": a.index,
-                "person_id": a.person_id,
-                "kind": a.kind,
-                "village": a.base_village,
-                "product": model.products.names[a.product],
-                "cohort": a.cohort,
-                "start_week": a.start_week,
-                "exit_week": a.exit_week,
-                "exit_reason": a.exit_reason,
-                "tenure_weeks": end - a.start_week,
-                "active_weeks": a.active_weeks,
-                "revenue_yuan": round(sum(a.revenue_history), 2),
-                "income_yuan": round(sum(a.income_history), 2),
-                "cash_yuan": cash[a.index] / 100,
-                "followers": a.followers,
-                "strategy": a.strategy,
-                "skill": round(a.skill, 4),
-                "tools": "+".join(sorted(a.tools)),
-                "offences": a.offences,
-            }
-        )
+        own_cash = cash[a.index] / 100
+        debt = _number(a, "debt")
+        totals = tallies.row(a.index)
+        idle = totals["idle"]
+        row = {
+            "anchor": a.index,
+            "person_id": a.person_id,
+            "kind": a.kind,
+            "village": a.base_village,
+            "product": model.products.names[a.product],
+            "cohort": a.cohort,
+            "start_week": a.start_week,
+            "exit_week": a.exit_week,
+            "exit_reason": a.exit_reason,
+            "tenure_weeks": end - a.start_week,
+            "active_weeks": a.active_weeks,
+            "dormant_weeks": dormant_weeks(a),
+            "revenue_yuan": round(sum(a.revenue_history), 2),
+            "profit_yuan": _number(a, "profit_total"),
+            "income_yuan": round(sum(a.income_history), 2),
+            "cash_yuan": own_cash,
+            "debt_yuan": max(0.0, -own_cash) if math.isnan(debt) else debt,
+            "credit_limit_yuan": _number(a, "credit_limit"),
+            "outside_option_yuan_week": _number(a, "outside_option"),
+            "margin_hat_yuan_week": _number(a, "margin_hat"),
+            "delta_v_yuan": _number(a, "last_delta_v"),
+            "followers": a.followers,
+            "strategy": a.strategy,
+            "strategy_switches": totals["strategy_switches"],
+            "skill": round(a.skill, 4),
+            "tools": "+".join(sorted(a.tools)),
+            **{f"idle_tool_weeks_{r}": idle.get(r, 0) for r in IDLE_REASONS},
+            "idle_tool_weeks_unrecorded": sum(n for r, n in idle.items() if r not in IDLE_REASONS),
+            "complaints": totals["complaints"],
+            "fines_yuan": round(totals["fines_yuan"], 2),
+            "offences": a.offences,
+        }
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -282,10 +320,24 @@ def survival_table(model: mesa.Model) -> pd.DataFrame:
     groups = [("all", np.ones(len(local), bool))]
     groups += [(f"entry_year_{y}", start // 52 == y) for y in np.unique(start // 52)]
     frames = [
-        kaplan_meier(end[m] - start[m], exited[m]).assign(group=name)
-        for name, m in groups
-        if exited[m].any()
+        _from_week_zero(end[m] - start[m], exited[m]).assign(group=name) for name, m in groups
     ]
-    return (
-        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _from_week_zero(durations: np.ndarray, exited: np.ndarray) -> pd.DataFrame:
+    """:func:`kaplan_meier` with its curve starting at week 0, survival 1 (also with no exit)."""
+    km = kaplan_meier(durations, exited)
+    if len(km) and km["weeks"].iloc[0] == 0:
+        return km
+    start = pd.DataFrame(
+        {
+            "weeks": [0],
+            "at_risk": [int(np.asarray(durations).size)],
+            "exits": [0],
+            "survival": [1.0],
+            "ci_low": [1.0],
+            "ci_high": [1.0],
+        }
     )
+    return pd.concat([start, km], ignore_index=True) if len(km) else start
