@@ -76,3 +76,33 @@ def test_the_books_refuse_unknown_kinds_of_transfer_and_accounts():
     with pytest.raises(ValueError, match="not a valid Account"):
         model.money.open_group("friends", 2)
     assert model.money.total() == model.money.opening_total  # nothing moved
+
+
+@pytest.mark.parametrize(
+    ("ledger", "kind", "error"),
+    [("money", "off_farm_wage", "money_error_yuan"), ("goods", "to_middlemen", "goods_error_kg")],
+)
+def test_a_planted_posting_that_credits_without_debit_fails_the_settle_check(
+    monkeypatch, ledger, kind, error
+):
+    """ECONOMICS.md §E: one kind of transfer rigged to create money (goods) must not go unseen."""
+    model = VillageMarket(small_scenario(), seed=3)
+    model.step()
+    assert model.week_stats[error] == 0
+    original = Ledger.transfer
+    rigged = getattr(model, ledger)
+
+    def credit_without_debit(self, k, src, src_idx, dst, dst_idx, amount):
+        original(self, k, src, src_idx, dst, dst_idx, amount)
+        if self is rigged and k == kind:  # undo the debit: the credit now comes from nowhere
+            np.add.at(
+                self.balances[src],
+                np.broadcast_to(np.asarray(src_idx), np.shape(amount)),
+                np.asarray(amount, dtype=np.int64),
+            )
+
+    monkeypatch.setattr(Ledger, "transfer", credit_without_debit)
+    model.step()
+    assert rigged.flows[kind] > 0
+    assert model.week_stats[error] > 0
+    assert model.books.stats_frame()[error].max() > 0
