@@ -33,6 +33,7 @@ from village_sim.market.logistics import Deliveries, Logistics
 from village_sim.market.orders import Orders
 from village_sim.market.platform import Platform
 from village_sim.market.sessions import Market, Sellers
+from village_sim.market.sourcing import Sourcing
 from village_sim.metrics.indicators import REPORTERS
 from village_sim.metrics.reporters import YOUTH_REPORTERS
 from village_sim.randomness import child_stream, resolve_seed
@@ -136,6 +137,7 @@ class VillageMarket(mesa.Model):
         self._create_youth(first_person=self.farmers.n)
         self.consumers = ConsumerPopulation(self)
         self.contracts = Contracts(self)
+        self.sourcing = Sourcing(self)
         self.platform = Platform(self)
         self.market = Market(self)
         self.logistics = Logistics(self)
@@ -165,7 +167,8 @@ class VillageMarket(mesa.Model):
         self.training.step()  # courses end and start
         self.youth.shuffle_do("decide")  # return, apply, start streaming, leave
         self.farmers.start_streaming()  # literate, connected households may stream
-        self.anchors.shuffle_do("plan_week")  # product, strategy, price, sourcing, traffic, tools
+        self.anchors.shuffle_do("plan_week")  # product, strategy, price; post what they need
+        self.sourcing.clear()  # purchases, highest offer first; imports; traffic, tools, sessions
         self.farmers.sell_to_middlemen(self.week)  # what anchors did not take
         sellers = self.market.open_sessions()  # who streams; stalls (bandwidth, power)
         offers = self.platform.allocate(sellers)  # attention: organic and paid traffic

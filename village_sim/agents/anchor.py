@@ -121,6 +121,7 @@ class Anchor(CellAgent):
         self.farmer_index: int | None = None
         self.shipping_week = 0.0
         self.complaints_week = 0
+        self._init_sourcing()
         model.governance.on_new_anchor(self)
 
     # -- status -----------------------------------------------------------------------------------
@@ -207,16 +208,31 @@ class Anchor(CellAgent):
             self.model.config.external_anchors.commission_rate, self.model.governance.commission_cap
         )
 
-    def net_value_per_kg(self, product: int | None = None) -> float:
-        """What a kg is worth to its supplier after fees, commission, slot fee and shipping."""
+    def net_value_per_kg(self, product: int | None = None, origin: int | None = None) -> float:
+        """What a kg is worth to its supplier after fees, commission, slot fee and shipping.
+
+        Args:
+            product: The product (default: the one it sells).
+            origin: The village the kg would be bought in and shipped from (default: its own).
+        """
         p = self.product if product is None else product
-        price = self.price[p]
-        value = price * (1 - self.fee_rate(p) - self.commission())
-        value -= self.model.logistics.ship_cost_village[self.base_village]
+        v = self.base_village if origin is None else origin
+        return float(self.net_values(np.array([v]))[0, p])
+
+    def net_values(self, villages: np.ndarray) -> np.ndarray:
+        """:meth:`net_value_per_kg` of every product bought in each of ``villages``: (R, P)."""
+        model = self.model
+        products = model.products
+        fee = np.where(
+            products.array("fresh") > 0,
+            model.config.platform.fee_fresh,
+            model.config.platform.fee_other,
+        )
+        value = self.price * (1 - fee - self.commission())
         if self.kind == "external":
-            kg = max(self.forecast_orders * self.model.products[p].pack_kg, 1.0)
-            value -= self.model.config.external_anchors.slot_fee_week / kg
-        return value
+            kg = np.maximum(self.forecast_orders * products.array("pack_kg"), 1.0)
+            value = value - model.config.external_anchors.slot_fee_week / kg
+        return value[None, :] - model.logistics.ship_cost_village[villages][:, None]
 
     def weekly_margin(self) -> float:
         """Recent gross margin a week (revenue less cost of goods), the base of tool values."""
@@ -243,7 +259,12 @@ class Anchor(CellAgent):
 
     # -- plan_week --------------------------------------------------------------------------------
     def plan_week(self) -> None:
-        """Choose product, strategy, price, sourcing, paid traffic, tools and sessions."""
+        """Choose product, strategy and price; post what it needs to buy.
+
+        The sourcing stage (:mod:`village_sim.market.sourcing`) then clears every anchor's
+        purchase and calls :meth:`finish_sourcing` (imports), then :meth:`finish_plan` (paid
+        traffic, tools, sessions).
+        """
         model = self.model
         self.sessions_planned = 0
         self.paid_views = 0.0
@@ -258,6 +279,10 @@ class Anchor(CellAgent):
             self._review_strategy()
         self._set_price()
         self._source_goods()
+
+    def finish_plan(self) -> None:
+        """After the week's purchases: paid traffic, tools and sessions, if it has a pack to sell."""
+        model = self.model
         local, imported = self.stock_g()
         if local + imported < to_grams(model.products[self.product].pack_kg):
             self._update_tool_use(active=False)
@@ -269,56 +294,73 @@ class Anchor(CellAgent):
         self.sessions_planned = self._session_count()
 
     def _choose_product(self) -> None:
-        """Sell the village product with the most goods within reach (own stock or farmers')."""
-        if self.kind == "external":
-            self._choose_source()
-            return
-        options = self.model.world.village_products[self.base_village]
-        if self.own_product is not None:
-            self.product = self.own_product
-            return
-        if len(options) == 1:
-            self.product = int(options[0])
-            return
-        best, best_score = self.product, -1.0
-        for p in options:
-            local, imported = self.stock_g(p)
-            available = local + imported + self.model.contracts.available_g(self.base_village, p)
-            score = available * max(self.net_value_per_kg(p), 0.0) + (p == self.product)
-            if score > best_score:
-                best, best_score = int(p), score
-        self.product = best
+        """Sell the product of the best (village, product) cell in reach (:meth:`_choose_source`).
 
-    def _choose_source(self) -> None:
-        """An external anchor with empty stock moves to the county's best (village, product).
-
-        Best = most goods within reach times what a kg is worth to its suppliers; city
-        influencers are not tied to one village (traffic-grabbing, paper §3).
+        A streaming household sells its own product. An anchor still holding a pack of its
+        product keeps selling it; with nothing worth buying anywhere in reach it keeps its
+        product. A city anchor moves its base to the village it buys in (it is not tied to one).
         """
-        local, imported = self.stock_g()
-        if local + imported > 0:
+        cell = self._choose_source()
+        self.source_village = None if cell is None else cell[0]
+        if cell is None:
             return
+        v, p = cell
+        if self.kind == "external" and sum(self.stock_g(p)) == 0:
+            self.base_village = v
+        self.product = p
+
+    def _choose_source(self) -> tuple[int, int] | None:
+        """The cell in reach where buying pays most this week (ECONOMICS.md §A "Sourcing").
+
+        Over its reach (its village and the nearest by road km; the whole county for a city
+        anchor) and the products it may sell, the cell with the highest
+        ``(net value − offer − c_km·km)·min(available, need)``: net value per kg after fees,
+        commission, slot fee and shipping from that village, the offer it would make there, the
+        cost of buying ``km`` road km from its village, connected growers' stores (the week's
+        snapshot) and its stock target less stock. A product whose lot still holds goods can
+        only be bought where that lot comes from (one lot per product at a time).
+
+        Returns:
+            ``(village, product)``, or None when no cell pays.
+        """
         model = self.model
-        available = model.contracts.available_by_village_product()
-        price = self.price[None, :]
-        fee = np.where(
-            model.products.array("fresh") > 0,
-            model.config.platform.fee_fresh,
-            model.config.platform.fee_other,
-        )[None, :]
-        kg = np.maximum(self.forecast_orders * model.products.array("pack_kg"), 1.0)[None, :]
-        value = (
-            price * (1 - fee - self.commission())
-            - model.logistics.ship_cost_village[:, None]
-            - model.config.external_anchors.slot_fee_week / kg
-        )
-        score = np.where(
-            model.world.product_mask & (available > 0), available * np.maximum(value, 0.01), -1.0
-        )
-        if score.max() <= 0:
-            return
-        v, p = np.unravel_index(int(np.argmax(score)), score.shape)
-        self.base_village, self.product = int(v), int(p)
+        n_p = len(model.products)
+        villages, km = self.reach()
+        if self.own_product is not None:
+            products = np.array([self.own_product])
+        elif sum(self.stock_g()) >= to_grams(model.products[self.product].pack_kg):
+            products = np.array([self.product])
+        else:
+            products = np.arange(n_p)
+        need = np.zeros(n_p)
+        for p in products:
+            need[p] = max(self._stock_target_g(int(p)) - sum(self.stock_g(int(p))), 0)
+        margin = self.surplus_per_kg(villages, km)
+        available = model.contracts.available_by_village_product()[villages]
+        ok = model.world.product_mask[villages] & (need[None, :] > 0) & (margin > 0)
+        ok &= np.isin(np.arange(n_p), products)[None, :]
+        slots = self.index * n_p + np.arange(n_p)
+        held = model.goods.balances["anchor_stock"][slots] > 0
+        lot = model.books.lot_village(slots)
+        ok &= ~held[None, :] | (villages[:, None] == lot[None, :])
+        score = np.where(ok, margin * np.minimum(available, need[None, :]), 0.0)
+        if score.size == 0 or score.max() <= 0:
+            return None
+        r, p = np.unravel_index(int(np.argmax(score)), score.shape)
+        return int(villages[r]), int(p)
+
+    def reach(self) -> tuple[np.ndarray, np.ndarray]:
+        """Villages it may buy in and their road km from its village (a city anchor: all, 0 km)."""
+        world = self.model.world
+        if self.kind == "external":
+            return np.arange(world.n_villages), np.zeros(world.n_villages)
+        return world.reach.of(self.base_village)
+
+    def surplus_per_kg(self, villages: np.ndarray, km: np.ndarray) -> np.ndarray:
+        """``net value − offer − c_km·km`` per kg of each product bought in each village (R, P)."""
+        c_km = self.model.config.anchors.sourcing_cost_per_kg_km
+        offers = self.model.contracts.offers(self, villages)
+        return self.net_values(villages) - offers - c_km * km[:, None]
 
     def _review_strategy(self) -> None:
         """Brand when its discounted premium beats its up-front cost (paper §3.1, §3.3)."""
@@ -387,9 +429,9 @@ class Anchor(CellAgent):
             1 - self.fee_rate(p)
         )
 
-    def _stock_target_g(self) -> int:
+    def _stock_target_g(self, product: int | None = None) -> int:
         cfg = self.model.config.anchors
-        spec = self.model.products[self.product]
+        spec = self.model.products[self.product if product is None else product]
         buffer = cfg.stock_buffer * (1 - self.tool_effect("forecast"))
         weeks = 1.0 if spec.fresh else self.model.config.anchors.storable_stock_weeks
         return int(to_grams(self.forecast_orders * spec.pack_kg * (1 + buffer) * weeks))
@@ -401,17 +443,63 @@ class Anchor(CellAgent):
         return int(to_grams(self.forecast_orders * spec.pack_kg * (1 + buffer)))
 
     def _source_goods(self) -> None:
-        """Contract farmers for the shortfall; fill what farmers cannot supply with imports."""
+        """Post the week's purchase to the sourcing stage: product, grams short of target, offer.
+
+        The offer is the one it would make in the cell it chose (its own village when none pays);
+        the bid share behind it is reviewed with its price (:meth:`_review_bid_share`).
+        """
         model = self.model
+        cfg = model.config.anchors
+        if model.week % cfg.price_review_weeks == self.start_week % cfg.price_review_weeks:
+            self._review_bid_share()
         local, imported = self.stock_g()
-        need = self._stock_target_g() - local - imported
-        self.offer_price = model.contracts.offer_price(self)
-        if need <= 0:
-            return
-        if model.contracts.may_source(self):
-            need -= model.contracts.buy_from_farmers(self, need)
-        if need > 0:
-            self._maybe_import(min(need, self._week_need_g() - local - imported))
+        need = max(self._stock_target_g() - local - imported, 0)
+        self.offer_price = model.contracts.offer_price(self, self.source_village)
+        model.sourcing.post(self, need)
+
+    def finish_sourcing(self, need_g: int, bought_g: int, supply_g: int | None) -> None:
+        """After the purchases cleared: note supply against need; import what is still short.
+
+        Args:
+            need_g: Grams it asked for.
+            bought_g: Grams it bought from growers.
+            supply_g: Grams growers in the chosen village would have sold it at its offer; None
+                when no grower in reach held the product (no offer could have bought any).
+        """
+        if supply_g is not None:
+            self.sourcing_need_g += need_g
+            self.sourcing_supply_g += supply_g
+        short = need_g - bought_g
+        if short > 0:
+            local, imported = self.stock_g()
+            self._maybe_import(min(short, self._week_need_g() - local - imported))
+
+    def _init_sourcing(self) -> None:
+        """Sourcing state: bid share ``w`` (farmers' share of the surplus), need and supply seen."""
+        sc = self.model.config
+        external = self.kind == "external"
+        self.bid_share = (
+            sc.external_anchors.bargaining_weight if external else sc.farmers.bargaining_weight
+        )
+        self.source_village: int | None = None
+        self.sourcing_need_g = 0
+        self.sourcing_supply_g = 0
+
+    def _review_bid_share(self) -> None:
+        """At a price review, ``w`` rises after supply fell short of need, falls after a glut.
+
+        Supply is what growers would have sold it at its offers since the last review, need what it
+        asked for; ``w`` moves by ``bid_share_step`` within ``[bid_share_min, bid_share_max]``
+        (ECONOMICS.md §A: buying prices move both ways too).
+        """
+        cfg = self.model.config.anchors
+        need, supply = self.sourcing_need_g, self.sourcing_supply_g
+        if need > 0 and supply < need:
+            self.bid_share += cfg.bid_share_step
+        elif supply > 2 * need:
+            self.bid_share -= cfg.bid_share_step
+        self.bid_share = min(max(self.bid_share, cfg.bid_share_min), cfg.bid_share_max)
+        self.sourcing_need_g = self.sourcing_supply_g = 0
 
     def _maybe_import(self, need_g: int) -> int:
         """Fill a shortfall with out-of-region goods sold as local: priced, budgeted, decided.
@@ -629,9 +717,10 @@ class Anchor(CellAgent):
                 model.goods.transfer(
                     Flow.LIQUIDATION, group, slot, Account.MIDDLEMEN, self.base_village, grams
                 )
-                if group == Account.ANCHOR_STOCK:
-                    model.books.village_goods.add("to_middlemen", self.base_village, grams)
-                    model.books.village_week["liquidated_kg"][self.base_village] += grams / 1000
+                if group == Account.ANCHOR_STOCK:  # the lot's village (Books.label_lot)
+                    origin = model.books.lot_village(slot)
+                    model.books.village_goods.add("to_middlemen", origin, grams)
+                    model.books.village_week["liquidated_kg"][origin] += grams / 1000
                 price = model.products[p].farm_gate_price * 0.5
                 model.money.transfer(
                     Flow.LIQUIDATION,

@@ -142,6 +142,8 @@ class Books:
         self.goods.open_group("anchor_stock", 16 * n_products)
         self.goods.open_group("anchor_import", 16 * n_products)
         self.goods.open_group("in_transit", 0)
+        self.lot_origin = np.zeros(16 * n_products, dtype=np.int64)
+        """Village each anchor's lot of each product was bought in (by stock slot)."""
         self.village_goods = VillageGoodsBook(n_villages)
         self.tally: defaultdict[str, float] = defaultdict(float)
         self.history: list[dict[str, float]] = []
@@ -162,6 +164,33 @@ class Books:
         self.money.ensure_size("anchors", index + 1)
         self.goods.ensure_size("anchor_stock", (index + 1) * n_p)
         self.goods.ensure_size("anchor_import", (index + 1) * n_p)
+        if self.lot_origin.size < (index + 1) * n_p:
+            grown = np.zeros(self.goods.balances["anchor_stock"].size, dtype=np.int64)
+            grown[: self.lot_origin.size] = self.lot_origin
+            self.lot_origin = grown
+
+    def label_lot(self, slot: int, village: int) -> None:
+        """Label an anchor's lot (stock slot) with the village its goods come from.
+
+        A lot holds one village's goods (ECONOMICS.md §A: one lot per product at a time): it ships,
+        spoils and counts in the village goods balance as that village's.
+
+        Raises:
+            ValueError: The slot still holds goods from another village.
+        """
+        held = int(self.goods.balances["anchor_stock"][slot])
+        if held > 0 and int(self.lot_origin[slot]) != village:
+            raise ValueError(
+                f"stock slot {slot} holds {held} g from village {int(self.lot_origin[slot])}; "
+                f"a lot from village {village} must wait until it is sold"
+            )
+        self.lot_origin[slot] = village
+
+    def lot_village(self, slot: np.ndarray | int) -> np.ndarray | int:
+        """Village the goods in stock slot(s) come from (the lot's label)."""
+        if isinstance(slot, np.ndarray):
+            return self.lot_origin[slot]
+        return int(self.lot_origin[slot])
 
     def mark_opening(self) -> None:
         """Record the opening totals (after construction) that the balances are checked against."""
@@ -260,7 +289,7 @@ class Books:
         stats["tool_weeks_idle"] = idle
 
     def stock_by_village(self) -> np.ndarray:
-        """Grams of village goods waiting in each village (households' stores + anchors' stock)."""
+        """Grams of village goods in each village (households' stores + anchors' lots by origin)."""
         model = self.model
         n_v = self.village_goods.n
         farmers = model.farmers
@@ -272,10 +301,9 @@ class Books:
         stock = stock.astype(np.int64)
         n = model.anchor_count
         if n:
-            n_p = self.n_products
-            per_anchor = self.goods.balances["anchor_stock"][: n * n_p].reshape(n, n_p).sum(axis=1)
-            village = np.array([a.base_village for a in model.anchor_list], dtype=np.int64)
-            np.add.at(stock, village, per_anchor)
+            # Anchors' stock counts in the village its lot comes from (Books.label_lot).
+            m = n * self.n_products
+            np.add.at(stock, self.lot_origin[:m], self.goods.balances["anchor_stock"][:m])
         return stock
 
     def settle(self, week: int) -> None:

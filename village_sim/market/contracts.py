@@ -1,11 +1,13 @@
 """Supply contracts between anchors and farm households (paper §3.1; bargaining is an extension).
 
-An anchor offers a price per kg: the typical reservation of the village's growers plus a bargaining
-share of the surplus — what a kg is worth to the anchor after fees, commission, slot fee and shipping,
-less that reservation. A household accepts when the offer beats its expected middleman price plus a
-risk premium (MODEL.md §8) and it can contract online (it has a connection). Households already
-under contract with the anchor deliver first; new ones are recruited in random order. A
-minimum-farmer-share policy bounds the offer from below.
+An anchor offers a price per kg: the typical reservation of the growers plus its bid share ``w`` of
+the surplus — what a kg is worth to the anchor after fees, commission, slot fee and shipping, less
+that reservation (``offer = res + w·(net − res)``, ECONOMICS.md §A). A household accepts when the
+offer beats its expected middleman price plus a risk premium (MODEL.md §8) and it can contract
+online (it has a connection). Households already under contract with the anchor deliver first; new
+ones are recruited in random order. A minimum-farmer-share policy bounds the offer from below.
+Purchases happen in one stage after planning (:mod:`village_sim.market.sourcing`), in the village
+of the anchor's reach that the stage picks; the goods become a lot labelled with that village.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import numpy as np
 
 from village_sim.accounts import Account, Flow
 from village_sim.agents.farmer import NO_ANCHOR
-from village_sim.numerics import median
 from village_sim.units import to_fen
 
 if TYPE_CHECKING:
@@ -31,14 +32,14 @@ class Contracts:
         self.model = model
         self.rng = model.streams["contracts"]
         self._week = -1
-        self._reservation_cache: dict[tuple[int, int], float] = {}
+        self._reservation: np.ndarray | None = None
         self._available: np.ndarray | None = None
 
     def _this_week(self) -> None:
         """Forget last week's reservations and stock snapshot (price information may change)."""
         if self._week != self.model.week:
             self._week = self.model.week
-            self._reservation_cache = {}
+            self._reservation = None
             self._available = None
 
     def available_by_village_product(self) -> np.ndarray:
@@ -65,65 +66,118 @@ class Contracts:
 
     def typical_reservation(self, village: int, product: int) -> float:
         """Median reservation price of the village's growers of a product (yuan/kg)."""
+        return float(self.reservation_by_village_product()[village, product])
+
+    def reservation_by_village_product(self) -> np.ndarray:
+        """Median reservation price of each (village, product)'s growers, (V, P), once a week.
+
+        Where nobody grows the product: its farm-gate price plus the risk premium.
+        """
         self._this_week()
-        key = (village, product)
-        if key not in self._reservation_cache:
-            idx = self._growers(village, product)
-            if idx.size:
-                value = median(self.model.farmers.reservation_price(idx))
-            else:
-                spec = self.model.products[product]
-                value = spec.farm_gate_price * (1 + self.model.config.farmers.risk_premium)
-            self._reservation_cache[key] = value
-        return self._reservation_cache[key]
+        if self._reservation is None:
+            model = self.model
+            farmers = model.farmers
+            n_p = len(model.products)
+            gate = model.products.array("farm_gate_price") * (1 + model.config.farmers.risk_premium)
+            table = np.tile(gate, (model.world.n_villages, 1))
+            if farmers.n:
+                key = farmers.village * n_p + farmers.product
+                res = farmers.reservation_price()
+                order = np.lexsort((res, key))
+                k, r = key[order], res[order]
+                start = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+                count = np.diff(np.append(start, k.size))
+                mid = start + count // 2
+                # numerics.median per group: the middle one, or the mean of the two middle ones.
+                med = np.where(count % 2 == 1, r[mid], (r[mid - 1] + r[mid]) / 2)
+                table.reshape(-1)[k[start]] = med
+            self._reservation = table
+        return self._reservation
 
     def available_g(self, village: int, product: int) -> int:
         """Grams in connected growers' stores that anchors could contract (weekly snapshot)."""
         return int(self.available_by_village_product()[village, product])
 
-    def offer_price(self, anchor: Anchor) -> float:
-        """The anchor's price per kg to farmers this week (yuan/kg)."""
-        sc = self.model.config
-        res = self.typical_reservation(anchor.base_village, anchor.product)
-        net = anchor.net_value_per_kg()
-        weight = (
-            sc.external_anchors.bargaining_weight
-            if anchor.kind == "external"
-            else sc.farmers.bargaining_weight
-        )
-        offer = res + weight * (net - res) if net > res else net
-        floor = self.model.governance.min_farmer_share() * anchor.price[anchor.product]
-        return max(offer, floor, 0.0)
+    def offer_price(self, anchor: Anchor, village: int | None = None) -> float:
+        """The anchor's price per kg to growers of its product in ``village`` (yuan/kg).
 
-    def may_source(self, anchor: Anchor) -> bool:
-        """Whether the anchor's village has growers of its product."""
-        return self._growers(anchor.base_village, anchor.product).size > 0
+        Args:
+            anchor: The buying anchor (its product, price and bid share ``w``).
+            village: Where the goods would come from (default: the anchor's village).
+        """
+        v = anchor.base_village if village is None else village
+        return float(self.offers(anchor, np.array([v]))[0, anchor.product])
 
-    def buy_from_farmers(self, anchor: Anchor, need_g: int) -> int:
-        """Buy up to ``need_g`` grams from households that accept the anchor's offer.
+    def offers(self, anchor: Anchor, villages: np.ndarray) -> np.ndarray:
+        """The anchor's offer per kg for each product in each of ``villages``, (R, P) yuan/kg.
+
+        ``offer = res + w·(net − res)`` while a kg is worth more than the growers' typical
+        reservation ``res``, the net value otherwise (ECONOMICS.md §A); never below a
+        minimum-farmer-share policy's floor, nor below zero.
+        """
+        res = self.reservation_by_village_product()[villages]
+        net = anchor.net_values(villages)
+        offer = np.where(net > res, res + anchor.bid_share * (net - res), net)
+        floor = self.model.governance.min_farmer_share() * anchor.price
+        return np.maximum(np.maximum(offer, floor[None, :]), 0.0)
+
+    def _sellers(
+        self, anchor: Anchor, idx: np.ndarray, offer: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Who among the growers ``idx`` would sell to the anchor at ``offer``.
+
+        Returns:
+            (accepts, own, mine): masks over ``idx`` — willing sellers with goods in store, the
+            anchor's own household, and households under contract with it.
+        """
+        farmers = self.model.farmers
+        contract = farmers.contract_anchor[idx]
+        stream = farmers.stream_anchor[idx]
+        mine = contract == anchor.index
+        affordable = farmers.reservation_price(idx) <= offer
+        own = stream == anchor.index
+        free = (contract == NO_ANCHOR) & (stream == NO_ANCHOR)
+        accepts = (farmers.connected[idx] & affordable & (mine | free)) | own
+        accepts &= self.model.goods.balances["farm_store"][idx] > 0
+        return accepts, own, mine
+
+    def acceptable_g(self, anchor: Anchor, village: int, product: int, offer: float) -> int:
+        """Grams the growers of ``product`` in ``village`` would sell the anchor at ``offer`` now."""
+        idx = self._growers(village, product)
+        if idx.size == 0:
+            return 0
+        accepts, _, _ = self._sellers(anchor, idx, offer)
+        return int(self.model.goods.balances["farm_store"][idx[accepts]].sum())
+
+    def buy_from_farmers(self, anchor: Anchor, need_g: int, village: int | None = None) -> int:
+        """Buy up to ``need_g`` grams of the anchor's product from growers in ``village``.
+
+        Growers who accept the anchor's offer sell: its own household first, then households
+        under contract with it, then others in random order. Its contracted growers whose
+        reservation now exceeds the offer are released.
+
+        Args:
+            anchor: The buyer (its product and ``offer_price``).
+            need_g: Grams wanted.
+            village: Where the growers are (default: the anchor's village).
 
         Returns:
             Grams bought.
         """
         model = self.model
         farmers = model.farmers
-        idx = self._growers(anchor.base_village, anchor.product)
+        v = anchor.base_village if village is None else village
+        idx = self._growers(v, anchor.product)
+        if idx.size == 0 or need_g <= 0:
+            return 0
         offer = anchor.offer_price
-        reservation = farmers.reservation_price(idx)
-        contract = farmers.contract_anchor[idx]
-        stream = farmers.stream_anchor[idx]
-        mine = contract == anchor.index
-        affordable = reservation <= offer
-        dropped = mine & ~affordable  # its own growers whose reservation now exceeds the offer
+        accepts, own, mine = self._sellers(anchor, idx, offer)
+        dropped = mine & (farmers.reservation_price(idx) > offer)
         farmers.contract_anchor[idx[dropped]] = NO_ANCHOR
-        own = stream == anchor.index
-        free = ((contract == NO_ANCHOR) | dropped) & (stream == NO_ANCHOR)
-        accepts = farmers.connected[idx] & affordable & (mine | free)
-        accepts |= own
-        store = model.goods.balances["farm_store"][idx]
-        candidates = np.flatnonzero(accepts & (store > 0))
+        candidates = np.flatnonzero(accepts)
         if candidates.size == 0:
             return 0
+        store = model.goods.balances["farm_store"][idx]
         priority = np.where(own[candidates], 0, np.where(mine[candidates], 1, 2))
         order = candidates[np.lexsort((self.rng.random(candidates.size), priority))]
         grams = store[order]
@@ -134,13 +188,13 @@ class Contracts:
         if sellers.size == 0:
             return 0
         farmers.contract_anchor[sellers[farmers.stream_anchor[sellers] == NO_ANCHOR]] = anchor.index
-        self._deliver(anchor, sellers, take, offer)
+        self._deliver(anchor, sellers, take, offer, v)
         return int(take.sum())
 
     def _deliver(
-        self, anchor: Anchor, sellers: np.ndarray, grams: np.ndarray, offer: float
+        self, anchor: Anchor, sellers: np.ndarray, grams: np.ndarray, offer: float, village: int
     ) -> None:
-        """Goods from the households' stores to the anchor's stock; money the other way."""
+        """Goods from the households' stores to the anchor's lot (labelled ``village``); money back."""
         model = self.model
         p = anchor.product
         slot = anchor.index * len(model.products) + p
@@ -153,6 +207,7 @@ class Contracts:
         anchor.unit_cost[p] = (anchor.unit_cost[p] * local + offer * float(grams.sum())) / max(
             total, 1
         )
+        model.books.label_lot(slot, village)
         model.goods.transfer(
             Flow.CONTRACT, Account.FARM_STORE, sellers, Account.ANCHOR_STOCK, slot, grams
         )
@@ -161,6 +216,6 @@ class Contracts:
             Flow.CONTRACT_SALE, Account.ANCHORS, anchor.index, Account.FARMERS, sellers, pay
         )
         channel = "own_stream" if anchor.kind == "farmer" else "contract"
-        week = model.books.village_week  # the sellers are growers of the anchor's village
-        week[f"{channel}_kg"][anchor.base_village] += float(grams.sum()) / 1000
-        week[f"{channel}_yuan"][anchor.base_village] += float(pay.sum()) / 100
+        week = model.books.village_week  # the sellers are growers of the lot's village
+        week[f"{channel}_kg"][village] += float(grams.sum()) / 1000
+        week[f"{channel}_yuan"][village] += float(pay.sum()) / 100

@@ -131,13 +131,13 @@ class Logistics:
         if active:
             goods = model.goods.balances
             n = model.anchor_count
-            stock = (goods["anchor_stock"][: n * n_p] + goods["anchor_import"][: n * n_p]).reshape(
-                n, n_p
-            )
             index = np.array([a.index for a in active], dtype=np.int64)
             village = np.array([a.base_village for a in active], dtype=np.int64)
-            # Integer grams per anchor, then kg added village by village in anchor order.
-            np.add.at(held, village, stock[index][:, fresh].sum(axis=1) / 1000)
+            slots = (index[:, None] * n_p + np.flatnonzero(fresh)[None, :]).reshape(-1)
+            # Lots wait in the village they come from, imports at the anchor's village.
+            np.add.at(held, model.books.lot_village(slots), goods["anchor_stock"][slots] / 1000)
+            imported = goods["anchor_import"][: n * n_p].reshape(n, n_p)[index][:, fresh]
+            np.add.at(held, village, imported.sum(axis=1) / 1000)
         cap = model.world.cold_storage_kg
         share = np.where(held > 0, np.minimum(1.0, cap / np.maximum(held, 1e-9)), 1.0)
         self._cold_share = share * model.world.power_reliability
@@ -173,8 +173,9 @@ class Logistics:
         model.goods.ensure_size("in_transit", self.next_id)
         n_p = len(model.products)
         slots = s.ids[seller] * n_p + s.product[seller]
-        village = s.village[seller]
         has_local = local_part > 0
+        # A shipment leaves from the village its lot comes from (imports: the anchor's village).
+        village = np.where(has_local, model.books.lot_village(slots), s.village[seller])
         model.goods.transfer(
             Flow.SHIP,
             Account.ANCHOR_STOCK,
@@ -365,7 +366,6 @@ class Logistics:
     def store_at_origin(self) -> None:
         """Unsold stock waits a week at origin and spoils; cold storage slows it (power allowing)."""
         model = self.model
-        cfg = model.config.logistics
         goods = model.goods.balances
         n_p = len(model.products)
         for anchor in model.anchor_list:
@@ -378,21 +378,20 @@ class Logistics:
                 if held + held_import == 0:
                     continue
                 perish = model.products[p].perishability_per_day
-                share_cold = self.cold_storage_share(anchor.base_village)
-                temp = share_cold * cfg.origin_cold_temp_factor + (1 - share_cold)
-                frac = 1 - np.exp(-perish * 7 * temp)
-                lost = int(held * frac)
-                lost_import = int(held_import * frac)
+                # The lot waits and spoils in the village it comes from; imports at the anchor's.
+                origin = model.books.lot_village(slot)
+                lost = int(held * self._origin_spoilage(perish, origin))
+                lost_import = int(held_import * self._origin_spoilage(perish, anchor.base_village))
                 if lost:
                     model.goods.transfer(
                         Flow.SPOILED_ORIGIN,
                         Account.ANCHOR_STOCK,
                         slot,
                         Account.SPOILED_ORIGIN,
-                        anchor.base_village,
+                        origin,
                         lost,
                     )
-                    model.books.village_goods.add("spoiled_origin", anchor.base_village, lost)
+                    model.books.village_goods.add("spoiled_origin", origin, lost)
                     anchor.cogs_week += lost * anchor.unit_cost[p] / 1000
                 if lost_import:
                     model.goods.transfer(
@@ -407,6 +406,12 @@ class Logistics:
                     anchor.cogs_week += (
                         lost_import * spec.import_price_share * spec.farm_gate_price / 1000
                     )
+
+    def _origin_spoilage(self, perishability: float, village: int) -> float:
+        """Share of stock lost in a week waiting in ``village`` (its cold storage, power allowing)."""
+        share_cold = self.cold_storage_share(village)
+        temp = share_cold * self.model.config.logistics.origin_cold_temp_factor + (1 - share_cold)
+        return float(1 - np.exp(-perishability * 7 * temp))
 
     def in_transit_g(self) -> int:
         """Grams in shipments still waiting (the queue's view of goods in transit)."""

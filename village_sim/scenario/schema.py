@@ -857,6 +857,32 @@ class AnchorBehaviour(Strict):
     equipment_share_of_start: float = share(
         0.5, "assumed", "Share of C_start that is equipment (depreciated in F)."
     )
+    # -- sourcing (ECONOMICS.md §A "Sourcing"; extension) ----------------------------------------
+    reach_villages: int = param(
+        3,
+        "villages",
+        "assumed (ECONOMICS.md §A)",
+        "Nearest villages by road km (besides its own) where an anchor may buy goods.",
+        ge=0,
+    )
+    sourcing_cost_per_kg_km: float = param(
+        0.01,
+        "yuan/(kg·km)",
+        "assumed (ECONOMICS.md §A)",
+        "An anchor's cost of buying a kg one road km away from its village (c_km).",
+        ge=0,
+    )
+    bid_share_step: float = share(
+        0.05,
+        "assumed (ECONOMICS.md §A)",
+        "Move of the bid share w at a price review (up after supply fell short of need).",
+    )
+    bid_share_min: float = share(
+        0.1, "assumed (ECONOMICS.md §A)", "Lowest bid share w (farmers' share of the surplus)."
+    )
+    bid_share_max: float = share(
+        0.9, "assumed (ECONOMICS.md §A)", "Highest bid share w (farmers' share of the surplus)."
+    )
 
 
 class ExternalAnchorBehaviour(Strict):

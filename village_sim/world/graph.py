@@ -15,6 +15,7 @@ import numpy as np
 
 from village_sim.scenario.schema import TERRAINS, Scenario
 from village_sim.world.check import WorldError, check_places
+from village_sim.world.reach import Reach, village_reach
 
 __all__ = ["World", "WorldError", "build_graph", "build_world", "world_problems"]
 
@@ -63,6 +64,8 @@ class World:
     route_paths: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     product_mask: np.ndarray | None = None
     """(V, P) whether a village grows each product."""
+    reach: Reach | None = None
+    """Each village's sourcing reach: itself and its nearest villages by road km."""
 
     @property
     def n_villages(self) -> int:
@@ -363,6 +366,7 @@ def build_world(scenario: Scenario, graph: nx.Graph, product_index: dict[str, in
         route_first_mile_days=first_days,
         route_paths=paths,
         product_mask=_product_mask(village_products, len(product_index)),
+        reach=village_reach(graph, villages, scenario.anchors.reach_villages),
     )
 
 

@@ -1,0 +1,120 @@
+"""The sourcing stage (ECONOMICS.md §A "Sourcing"; paper §2.3): purchases clear once a week.
+
+After every anchor has planned its week (product, price) and posted what it needs
+(:meth:`Sourcing.post`: grams short of its stock target at its offer), the purchases clear in one
+stage, highest offer first — growers sell to the best bidder; equal offers in random order (the
+``contracts`` stream). Each anchor buys in a single village of its reach: the one with the highest
+``(net value − offer − c_km·km)·min(available, need)``, where ``available`` is what that village's
+growers would sell it at its offer *now*, after the higher bidders. The goods become its lot of the
+product, labelled with that village (:meth:`~village_sim.market.books.Books.label_lot`). Then, in
+the order they planned, each anchor imports what is still short (priced, budgeted, decided) and
+finishes its plan (paid traffic, tools, sessions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from village_sim.agents.anchor import Anchor
+
+CANDIDATES = 4
+"""Villages per purchase whose growers are counted one by one (the best by the week's snapshot);
+a local anchor's reach is no larger (its village and 3 neighbours), a city anchor's is the county."""
+
+
+@dataclass
+class Purchase:
+    """One anchor's posted purchase of the week.
+
+    Attributes:
+        anchor: The buyer.
+        need_g: Grams short of its stock target.
+        offer: Its price per kg to growers (yuan/kg).
+    """
+
+    anchor: Anchor
+    need_g: int
+    offer: float
+
+
+class Sourcing:
+    """The week's purchases: posted while anchors plan, cleared in one stage.
+
+    Args:
+        model: The model (contracts, world, ledgers).
+    """
+
+    def __init__(self, model: mesa.Model) -> None:
+        self.model = model
+        self.posted: list[Purchase] = []
+
+    def post(self, anchor: Anchor, need_g: int) -> None:
+        """Record an anchor's purchase for this week (it is cleared by :meth:`clear`)."""
+        self.posted.append(Purchase(anchor, int(need_g), float(anchor.offer_price)))
+
+    def clear(self) -> None:
+        """Clear the posted purchases highest offer first; then imports and the rest of the plans."""
+        posted, self.posted = self.posted, []
+        if not posted:
+            return
+        rng = self.model.contracts.rng
+        offers = np.array([p.offer for p in posted])
+        order = np.lexsort((rng.random(len(posted)), -offers))
+        live = self.model.contracts.available_by_village_product().copy()
+        results = {}
+        for i in order.tolist():
+            results[i] = self._buy(posted[i], live)
+        for i, purchase in enumerate(posted):
+            bought, supply = results[i]
+            purchase.anchor.finish_sourcing(purchase.need_g, bought, supply)
+            purchase.anchor.finish_plan()
+
+    def _buy(self, purchase: Purchase, live: np.ndarray) -> tuple[int, int | None]:
+        """Buy in the best village in reach.
+
+        Returns:
+            Grams bought, and grams the chosen village's growers would sell at the offer (0 when
+            no village pays; None when no grower in reach holds the product at all: a shortfall
+            no offer could cure, e.g. off-season).
+        """
+        anchor, need = purchase.anchor, purchase.need_g
+        if need <= 0:
+            return 0, None
+        model = self.model
+        contracts = model.contracts
+        p = anchor.product
+        villages, km = anchor.reach()
+        margin = (
+            anchor.net_values(villages)[:, p]
+            - purchase.offer
+            - model.config.anchors.sourcing_cost_per_kg_km * km
+        )
+        exists = model.world.product_mask[villages, p] & (live[villages, p] > 0)
+        slot = anchor.index * len(model.products) + p
+        if model.goods.balances["anchor_stock"][slot] > 0:  # one lot per product at a time
+            exists &= villages == model.books.lot_village(slot)
+        if not exists.any():
+            return 0, None
+        ok = exists & (margin > 0)
+        if not ok.any():
+            return 0, 0
+        estimate = np.where(ok, margin * np.minimum(live[villages, p], need), -np.inf)
+        best_v, best_score, best_supply = -1, 0.0, 0
+        for r in np.argsort(-estimate, kind="stable")[:CANDIDATES]:
+            if not ok[r]:
+                break
+            v = int(villages[r])
+            supply = contracts.acceptable_g(anchor, v, p, purchase.offer)
+            score = float(margin[r]) * min(supply, need)
+            if score > best_score:
+                best_v, best_score, best_supply = v, score, supply
+        if best_v < 0:
+            return 0, 0
+        bought = contracts.buy_from_farmers(anchor, need, best_v)
+        live[best_v, p] -= bought
+        return bought, best_supply
