@@ -29,6 +29,7 @@ from village_sim.governance.policies import Governance
 from village_sim.malloc import keep_freed_memory
 from village_sim.market.books import Books
 from village_sim.market.contracts import Contracts
+from village_sim.market.finance import Finance
 from village_sim.market.logistics import Deliveries, Logistics
 from village_sim.market.orders import Orders
 from village_sim.market.platform import Platform
@@ -142,6 +143,7 @@ class VillageMarket(mesa.Model):
         self.market = Market(self)
         self.logistics = Logistics(self)
         self.training = TrainingProgram(self)
+        self.finance = Finance(self)
         self.hubs = [LogisticsHub(self, i) for i in range(len(self.world.hub_nodes))]
         self.money.open_group("hubs", len(self.hubs) + 1)
         self.inspections = InspectionQueue()
@@ -181,10 +183,13 @@ class VillageMarket(mesa.Model):
         self.farmers.spoil_in_store()  # storable produce waits in households' stores
         self.consumers.unfollow()  # distrust and churn
         self.regulators.shuffle_do("inspect")  # inspections, fines, suspensions
-        self.books.close_week(orders)  # each anchor's week: revenue, margin, income
-        self.anchors.shuffle_do("learn_or_exit")  # learning by doing; exit on low income
+        self.finance.charge_interest()  # interest on overdrafts, to the lender
+        self.books.close_week(orders)  # each anchor's week: revenue, gross margin, profit
+        self.finance.settle_owners()  # insolvent anchors exit; owners draw from the rest
+        self.anchors.shuffle_do("stay_or_leave")  # learning by doing; streaming vs outside option
+        self.valuation.update_peers(self.anchor_list, self.week)  # what beginners expect
         self.beliefs.update(  # recognition, expected rural income, detection
-            self.anchor_list, self.youth, self.week, self.week_stats["fake_detections"]
+            self.anchor_list, self.valuation, self.week_stats["fake_detections"]
         )
         self.books.settle(self.week)  # the books must balance
         self.last_week = WeekRecords(sellers, orders, deliveries)

@@ -25,6 +25,7 @@ from mesa.discrete_space import CellAgent
 
 from village_sim.accounts import Account, Flow
 from village_sim.agents import tools as toolrules
+from village_sim.agents.valuation import Traits, draw_traits
 from village_sim.numerics import mean_of_few
 from village_sim.units import FEN_PER_YUAN, to_fen, to_grams
 
@@ -48,6 +49,14 @@ class Anchor(CellAgent):
         skill: Streaming skill in [0, 1].
         aptitude: The skill it can reach by practice.
         cohort: Training cohort id, if it came out of a course.
+        followers_seed: Followers it brings (city anchors).
+        traits: The person's economic traits (:func:`~village_sim.agents.valuation.draw_traits`);
+            drawn here from the anchors' stream when not given.
+        owner: The person's money account (group, index): drawings go there and a voluntary
+            leaver's debt moves there. Defaults to ``savings`` (outside the county's books).
+        outside_option: o, what the person earns a week doing something else (yuan); defaults
+            by kind (ECONOMICS.md §A).
+        dormant_wage: w_d, a dormant week's earnings (yuan); defaults by kind.
     """
 
     def __init__(
@@ -60,6 +69,11 @@ class Anchor(CellAgent):
         aptitude: float,
         cohort: int | None = None,
         followers_seed: int = 0,
+        *,
+        traits: Traits | None = None,
+        owner: tuple[Account, int] | None = None,
+        outside_option: float | None = None,
+        dormant_wage: float | None = None,
     ) -> None:
         super().__init__(model)
         sc = model.config
@@ -109,7 +123,6 @@ class Anchor(CellAgent):
         self.income_history: list[float] = []
         self.revenue_history: list[float] = []
         self.margin_history: list[float] = []
-        self.below_bar_weeks = 0
         self.active_weeks = 0
         self.fake_gain_open = 0.0
         self.fake_kg_week = 0.0
@@ -122,7 +135,126 @@ class Anchor(CellAgent):
         self.shipping_week = 0.0
         self.complaints_week = 0
         self._init_sourcing()
+        self._open_firm(traits, owner, outside_option, dormant_wage)
         model.governance.on_new_anchor(self)
+
+    # -- the firm (ECONOMICS.md §A) -----------------------------------------------------------------
+    def _open_firm(
+        self,
+        traits: Traits | None,
+        owner: tuple[Account, int] | None,
+        outside_option: float | None,
+        dormant_wage: float | None,
+    ) -> None:
+        """Cash account, credit line, outside option, the prior margin; savings paid in (extension)."""
+        model = self.model
+        cfg = model.config.anchors
+        ext = model.config.external_anchors
+        rng = model.streams["anchors"]
+        if traits is None:
+            traits = draw_traits(rng, model.config, None)
+        if self.kind == "external":
+            o_ext = float(ext.outside_option_week * rng.lognormal(0.0, ext.outside_option_log_sd))
+            traits = Traits(1.0, 0.0, 1.0, ext.equity, 0.0, 0.0)
+            outside_option = dormant_wage = o_ext
+        elif self.kind == "farmer":
+            traits = Traits(
+                traits.present_bias,
+                traits.taste,
+                traits.belief,
+                cfg.savings_other,
+                traits.credit_line,
+                0.0,
+            )
+        self.traits = traits
+        self.credit_limit = traits.credit_limit
+        self.guaranteed_debt_limit = traits.guaranteed_loan
+        self.owner = owner if owner is not None else (Account.SAVINGS, 0)
+        default_o, default_wd = self._default_outside_options()
+        self.outside_option = float(default_o if outside_option is None else outside_option)
+        self.dormant_wage = float(default_wd if dormant_wage is None else dormant_wage)
+        self.margin_count = 0
+        self.margin_hat = self._prior_margin()
+        self.last_delta_v = 0.0
+        self.weeks_dormant = 0
+        self.dormant = False
+        self.insolvent = False
+        self.profit_week = 0.0
+        self.profit_total = 0.0
+        self.written_off = 0.0
+        self.capex: list[tuple[int, float]] = []
+        self.purchases_hist: list[float] = []
+        self._pay_in(Flow.SAVINGS_IN, traits.savings)
+        if self.kind != "external":
+            self.buy_equipment(cfg.start_cost * cfg.equipment_share_of_start)
+
+    def _default_outside_options(self) -> tuple[float, float]:
+        """O and w_d when the creator gives none (a youth of average wage; a farm member)."""
+        sc = self.model.config
+        if self.kind == "farmer":
+            displaced = 0.5 * getattr(sc.farmers, "off_farm_wage_week", 500.0)
+            return displaced, displaced
+        dormant = getattr(sc.youth, "dormant_wage_share", 0.5) * sc.youth.urban_wage_week
+        return max(sc.youth.urban_wage_week * (1 - 0.3 * 0.5), dormant), dormant
+
+    def _prior_margin(self) -> float:
+        """M̂ before any result: city anchors 1.5·o_ext; others the county's prior (§A)."""
+        if self.kind == "external":
+            return 1.5 * self.outside_option
+        return self.model.valuation.prior_margin(
+            self.skill, self.sessions_capacity(), self.traits.belief
+        )
+
+    def _pay_in(self, kind: Flow, yuan: float) -> None:
+        """Money from outside the county's books into the firm (savings, equity)."""
+        if yuan > 0:
+            self.model.money.transfer(
+                kind, Account.SAVINGS, 0, Account.ANCHORS, self.index, to_fen(yuan)
+            )
+
+    def buy_equipment(self, yuan: float) -> None:
+        """Capital spending (equipment, tools, brand): paid now, depreciated in F."""
+        if yuan <= 0:
+            return
+        self.model.money.transfer(
+            Flow.EQUIPMENT, Account.ANCHORS, self.index, Account.VENDORS, 0, to_fen(yuan)
+        )
+        self.capex.append((self.model.week, float(yuan)))
+
+    def depreciation_week(self) -> float:
+        """This week's depreciation of capital spent in the last ``depreciation_weeks`` weeks."""
+        life = self.model.config.anchors.depreciation_weeks
+        week = self.model.week
+        return sum(amount for start, amount in self.capex if week - start < life) / life
+
+    def debt(self) -> float:
+        """What the firm owes (yuan): minus its cash when negative."""
+        return max(0.0, -self.cash())
+
+    def interest_week(self) -> float:
+        """Interest due this week (yuan): guaranteed rate on the guaranteed part, informal beyond."""
+        cfg = self.model.config.anchors
+        debt = self.debt()
+        if debt <= 0:
+            return 0.0
+        cheap = min(debt, self.guaranteed_debt_limit)
+        subsidy = self.model.governance.loan_rate_subsidy() if cheap > 0 else 0.0
+        rate_cheap = max(cfg.interest_guaranteed - subsidy, 0.0)
+        return (cheap * rate_cheap + (debt - cheap) * cfg.interest_informal) / 52
+
+    def fixed_cost_week(self) -> float:
+        """F: tool upkeep, depreciation, interest and brand upkeep a week (yuan; known, §A)."""
+        upkeep = sum(
+            self.model.config.tools.catalogue[h.name].upkeep_week for h in self.tools.values()
+        )
+        brand = getattr(self, "brand_upkeep_week", 0.0)
+        return upkeep + self.depreciation_week() + self.interest_week() + brand
+
+    def reserve(self) -> float:
+        """R: ``reserve_weeks`` of committed outflows (upkeep, interest, brand upkeep)."""
+        return self.model.config.anchors.reserve_weeks * (
+            self.fixed_cost_week() - self.depreciation_week()
+        )
 
     # -- status -----------------------------------------------------------------------------------
     @property
@@ -167,24 +299,26 @@ class Anchor(CellAgent):
         """Sales net of refunds over the last ``weeks`` weeks (yuan)."""
         return float(sum(self.revenue_history[-weeks:]))
 
-    def rolling_income(self) -> float | None:
-        """Mean weekly income over the last W weeks, or None before W weeks of history."""
-        window = self.model.config.anchors.income_window_weeks
-        if len(self.income_history) < window:
-            return None
-        return float(np.mean(self.income_history[-window:]))
-
     def cash(self) -> float:
         """The anchor's cash (yuan): its ledger account's balance, negative when it owes."""
         return int(self.model.money.balances[Account.ANCHORS][self.index]) / FEN_PER_YUAN
 
     def available_funds(self) -> float:
-        """What it may still spend this week (yuan): ``cash + credit − reserve`` (ECONOMICS.md §A).
+        """What it may still spend this week (yuan): ``cash + L − R`` (ECONOMICS.md §A).
 
         Every purchase (stock, imports, paid traffic, tools, brand) is limited by this number and
-        lowers it when paid. Until the firm's credit line is in place it is unbounded.
+        lowers it when paid.
         """
-        return math.inf
+        return max(0.0, self.cash() + self.credit_limit - self.reserve())
+
+    def sessions_capacity(self) -> float:
+        """Sessions a week it runs when it has goods (k)."""
+        sc = self.model.config
+        return {
+            "local": sc.anchors.sessions_per_week,
+            "farmer": sc.anchors.farmer_sessions_per_week,
+            "external": sc.external_anchors.sessions_per_week,
+        }[self.kind]
 
     def conversion_estimate(self) -> float:
         """Recent orders per view with the platform's prior (MODEL.md §3)."""
@@ -672,40 +806,84 @@ class Anchor(CellAgent):
             a = min(1.0, a * (1 + self.tool_effect("forecast")))
             self.forecast_orders = (1 - a) * self.forecast_orders + a * wanted
 
-    def learn_or_exit(self) -> None:
-        """Learn by doing (skill → aptitude per session), decay when idle; quit on low income."""
+    def stay_or_leave(self) -> None:
+        """Learn by doing, update M̂, and at a review compare streaming with the outside option.
+
+        Learning by doing: skill → aptitude per session, decaying when idle (MODEL.md §3). After
+        an active week ``M̂ += (y − M̂)·max(1/(n0 + n), floor)`` with y its gross margin
+        (decreasing-gain learning; extension). With probability 1/R a week (Calvo 1983) the
+        anchor reviews: it leaves iff ΔV < 0 (ECONOMICS.md §A; reason ``outside_option``).
+        """
         model = self.model
         cfg = model.config.anchors
         if self.exited:
             return
         if self.sessions > 0:
             eta = cfg.learning_rate * model.governance.learning_multiplier(self)
-            for _ in range(self.sessions):
-                self.skill += eta * (self.aptitude - self.skill)
+            self.skill = self.aptitude - (self.aptitude - self.skill) * (1 - eta) ** self.sessions
             self.active_weeks += 1
+            self._learn_margin(self.margin_history[-1] if self.margin_history else 0.0)
         else:
             self.skill = max(0.0, self.skill - cfg.skill_decay * self.skill)
-        if self.kind == "external":
-            return
-        rolling = self.rolling_income()
-        if rolling is None:
-            return
-        patience = min(
-            0.95,
-            cfg.patience_base
-            + cfg.patience_recognition * model.beliefs.recognition
-            + model.governance.patience_bonus(self),
+            self.weeks_dormant += 1
+        review = (
+            model.config.external_anchors.review_weeks
+            if self.kind == "external"
+            else cfg.stay_review_weeks
         )
-        bar = cfg.reservation_wage_week * (1 - patience)
-        self.below_bar_weeks = self.below_bar_weeks + 1 if rolling < bar else 0
-        if self.below_bar_weeks >= cfg.exit_after_weeks:
-            self.retire("income_below_bar")
+        if model.streams["anchors"].random() >= 1.0 / review:
+            return
+        self.last_delta_v = self.value_of_staying()
+        if self.last_delta_v < 0:
+            self.retire("outside_option")
+
+    def _learn_margin(self, y: float) -> None:
+        cfg = self.model.config.anchors
+        gain = max(
+            1.0 / (cfg.expectation_prior_weight + self.margin_count), cfg.expectation_gain_floor
+        )
+        self.margin_hat += gain * (y - self.margin_hat)
+        self.margin_count += 1
+
+    def reach_products(self) -> list[int]:
+        """Products whose goods it can source (its calendar); all for a city anchor."""
+        if self.kind == "external":
+            return list(range(len(self.model.products)))
+        if self.own_product is not None:
+            return [self.own_product]
+        reach = getattr(self.model.world, "reach_products", None)
+        if reach is not None:
+            return list(reach[self.base_village])
+        return [int(p) for p in self.model.world.village_products[self.base_village]]
+
+    def value_of_staying(self) -> float:
+        """ΔV of streaming on against leaving for the outside option (+C_leave; §A)."""
+        model = self.model
+        o = self.outside_option
+        return model.valuation.value(
+            margin=self.margin_hat,
+            skill=self.skill,
+            aptitude=self.aptitude,
+            sessions=self.sessions_capacity(),
+            products=self.reach_products(),
+            outside=o,
+            dormant=self.dormant_wage + model.governance.local_job_wage(self),
+            fixed=self.fixed_cost_week(),
+            traits=self.traits,
+            switch=model.config.anchors.leave_cost_weeks * o,
+            recognised=self.is_local,
+            blocked=max(0, self.suspended_until - model.week),
+        )
 
     def retire(self, reason: str) -> None:
-        """Quit for ``reason``: stock goes to middlemen, followers and contracts are released."""
+        """Quit for ``reason``: stock to middlemen, account closed, followers and contracts freed.
+
+        Reasons: ``outside_option``, ``insolvent``, ``banned`` (ECONOMICS.md §A).
+        """
         model = self.model
         self.exit_week = model.week
         self.exit_reason = reason
+        self.sessions_planned = 0
         model.tool_adoption.invalidate()
         n_p = len(model.products)
         for p in range(n_p):
@@ -721,7 +899,9 @@ class Anchor(CellAgent):
                     origin = model.books.lot_village(slot)
                     model.books.village_goods.add("to_middlemen", origin, grams)
                     model.books.village_week["liquidated_kg"][origin] += grams / 1000
-                price = model.products[p].farm_gate_price * 0.5
+                price = (
+                    model.products[p].farm_gate_price * model.config.anchors.liquidation_price_share
+                )
                 model.money.transfer(
                     Flow.LIQUIDATION,
                     Account.MIDDLEMEN,
@@ -730,6 +910,7 @@ class Anchor(CellAgent):
                     self.index,
                     int(price * grams / 1000 * FEN_PER_YUAN),
                 )
+        self._close_account(insolvent=reason == "insolvent")
         model.farmers.release_anchor(self.index)
         model.consumers.drop_anchor(self.index)
         for youth in model.youth:
@@ -737,6 +918,33 @@ class Anchor(CellAgent):
                 youth.stop_streaming()
         model.week_stats["anchor_exits"] += 1
         self.remove()
+
+    def _close_account(self, insolvent: bool) -> None:
+        """Settle the leaver's account: cash to the owner, or debt written off or moved to them.
+
+        An insolvent firm's debt is written off by the lender; the government pays the lender
+        ``guarantee_cover`` of the guaranteed part (ECONOMICS.md §A; extension). A voluntary
+        leaver's cash goes to its owner and its debt moves to the owner's account.
+        """
+        model = self.model
+        fen = int(model.money.balances[Account.ANCHORS][self.index])
+        group, idx = self.owner
+        if fen > 0:
+            model.money.transfer(Flow.DRAWINGS, Account.ANCHORS, self.index, group, idx, fen)
+            return
+        if fen == 0:
+            return
+        debt = -fen
+        if not insolvent:
+            model.money.transfer(Flow.DEBT_TO_OWNER, group, idx, Account.ANCHORS, self.index, debt)
+            return
+        self.insolvent = True
+        self.written_off = debt / FEN_PER_YUAN
+        model.money.transfer(Flow.WRITE_OFF, Account.LENDER, 0, Account.ANCHORS, self.index, debt)
+        guaranteed = min(debt, to_fen(self.guaranteed_debt_limit))
+        cover = int(guaranteed * model.config.anchors.guarantee_cover)
+        if cover > 0:
+            model.money.transfer(Flow.GUARANTEE, Account.GOVERNMENT, 0, Account.LENDER, 0, cover)
 
 
 def affordable_grams(funds: float, price_per_kg: float) -> int:

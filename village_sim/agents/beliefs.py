@@ -10,10 +10,8 @@ Updated once a week after anchors have decided to stay or leave.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-import numpy as np
 
 from village_sim.scenario.schema import Scenario
 
@@ -31,49 +29,30 @@ class Beliefs:
         self.expected_rural_income = config.youth.rural_income_week
         self.detection_belief = config.regulation.perceived_detection
 
-    def update(
-        self, anchors: Sequence[Any], youth: Iterable[Any], week: int, fake_detections: float
-    ) -> None:
+    def update(self, anchors: Sequence[Any], valuation: Any, fake_detections: float) -> None:
         """Recognition follows visible success; expected rural income and detection are learned.
 
         Args:
             anchors: Every anchor ever created.
-            youth: The county's young people.
-            week: The week that is ending.
+            valuation: The week's :class:`~village_sim.agents.valuation.Valuation` (peers'
+                margins and the share of visible local anchors whose streaming beat their
+                outside option at their last review).
             fake_detections: Fake-origin offences detected this week.
         """
-        self._update_recognition(anchors, week)
-        self._update_rural_income(youth)
+        self._update_recognition(valuation.recognition_signal)
+        self._update_rural_income(valuation.expected_rural_income())
         self._update_detection(anchors, fake_detections)
 
-    def _update_recognition(self, anchors: Sequence[Any], week: int) -> None:
-        cfg = self.config.youth
-        bar = self.config.anchors.reservation_wage_week
-        local = [a for a in anchors if a.is_local and not a.exited]
-        recent_exits = [
-            a for a in anchors if a.is_local and a.exited and week - (a.exit_week or 0) < 26
-        ]
-        if local or recent_exits:
-            succeeded = sum(1 for a in local if (a.rolling_income() or 0.0) >= bar)
-            signal = succeeded / (len(local) + len(recent_exits))
-            self.recognition += cfg.recognition_rate * (signal - self.recognition)
+    def _update_recognition(self, signal: float | None) -> None:
+        """Recognition moves toward the share of visible local anchors with ΔV ≥ 0 (§B)."""
+        if signal is not None:
+            self.recognition += self.config.youth.recognition_rate * (signal - self.recognition)
 
-    def _update_rural_income(self, youth: Iterable[Any]) -> None:
-        cfg = self.config.youth
-        returnees = [y for y in youth if y.status != "migrant"]
-        if not returnees:
+    def _update_rural_income(self, observed: float | None) -> None:
+        """Migrants' expected rural income moves toward peers' median M̂ − F (ECONOMICS.md §B)."""
+        if observed is None:
             return
-        observed = float(
-            np.mean(
-                [
-                    y.anchor.income_history[-1]
-                    if y.status == "anchor" and y.anchor.income_history
-                    else cfg.rural_income_week
-                    for y in returnees
-                ]
-            )
-        )
-        self.expected_rural_income += cfg.peer_learning_rate * (
+        self.expected_rural_income += self.config.youth.peer_learning_rate * (
             observed - self.expected_rural_income
         )
 

@@ -273,14 +273,22 @@ class Valuation:
         traits: Traits,
         switch: float,
         recognised: bool = True,
+        blocked: int = 0,
     ) -> float:
-        """ΔV for one person now (see :func:`delta_v`)."""
+        """ΔV for one person now (see :func:`delta_v`).
+
+        ``blocked`` weeks ahead have ``a_τ = 0`` (a regulator's suspension).
+        """
         model = self.model
         cfg = model.config.anchors
         status = cfg.recognition_status * model.beliefs.recognition if recognised else 0.0
+        active = self.ahead(products, model.week)
+        if blocked > 0:
+            active = active.copy()
+            active[:blocked] = 0.0
         return delta_v(
             margin_path=self.margin_path(margin, skill, aptitude, sessions),
-            active=self.ahead(products, model.week),
+            active=active,
             weights=self.weights,
             outside=outside,
             dormant=dormant,

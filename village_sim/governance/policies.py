@@ -37,7 +37,8 @@ class Levers:
     course_quality: float = 1.0
     returnee_subsidy_week: float = 0.0
     learning_multiplier: float = 1.0
-    patience_bonus: float = 0.0
+    local_job_wage: float = 0.0
+    loan_rate_subsidy: float = 0.0
     income_floor_week: float = 0.0
     income_floor_weeks: int = 0
     service_center_villages: set[int] = field(default_factory=set)
@@ -180,9 +181,13 @@ class Governance:
         """Multiplier on learning by doing (anchor alliance members)."""
         return self.levers.learning_multiplier if anchor.index in self.members else 1.0
 
-    def patience_bonus(self, anchor: Anchor) -> float:
-        """Patience added by career support (local anchors)."""
-        return self.levers.patience_bonus if anchor.is_local else 0.0
+    def local_job_wage(self, anchor: Anchor) -> float:
+        """Local jobs' pay in a local anchor's dormant week (yuan/week; career support, §4.1)."""
+        return self.levers.local_job_wage if anchor.is_local else 0.0
+
+    def loan_rate_subsidy(self) -> float:
+        """Interest the government pays on guaranteed start-up loans (1/year)."""
+        return self.levers.loan_rate_subsidy
 
     def income_floor(self, anchor: Anchor) -> float:
         """Weekly income floor a new local anchor is topped up to (yuan)."""

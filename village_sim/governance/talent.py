@@ -7,7 +7,7 @@
 - ``returnee_subsidy``: promised to migrants (it enters the return hazard) and paid to returnees for
   a number of months.
 - ``honour_system``: awards to the best-earning local anchors; each raises recognition.
-- ``career_support``: more patience for local anchors; an income floor for new anchors (extension).
+- ``career_support``: local jobs that pay in dormant weeks; an income floor for new anchors (extension).
 - ``anchor_alliance``: peer learning raises members' learning rate.
 - ``information_platform``: market prices for farmers; price information rises while it runs.
 """
@@ -53,7 +53,7 @@ def act(gov: Governance, policy: TalentPolicy, levers: Levers, week: int) -> Non
     if m.career_support is not None and gov.pay(
         policy, m.career_support.admin_yuan_week, "career_support"
     ):
-        levers.patience_bonus = max(levers.patience_bonus, m.career_support.patience_bonus)
+        levers.local_job_wage = max(levers.local_job_wage, m.career_support.local_job_wage_week)
         levers.income_floor_week = max(
             levers.income_floor_week, m.career_support.income_floor_yuan_week
         )
@@ -178,7 +178,7 @@ def _award(gov: Governance, policy: TalentPolicy) -> None:
         ]
         if not candidates:
             return
-        best = max(candidates, key=lambda a: (a.rolling_income() or a.income_history[-1], -a.index))
+        best = max(candidates, key=lambda a: (a.margin_hat, -a.index))
         if not gov.pay(policy, spec.yuan_per_award, "honour_award", "anchors", best.index):
             return
         gov.awarded.add(best.index)

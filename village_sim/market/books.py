@@ -33,6 +33,8 @@ MONEY_GROUPS = (
     "training_providers",
     "employers",
     "inputs",
+    "savings",
+    "lender",
 )
 """External money accounts that close the system (one account each)."""
 
@@ -212,7 +214,12 @@ class Books:
             a.complaints_week = 0
 
     def close_week(self, orders: Any) -> None:
-        """Each anchor's week from the ledger (revenue, gross margin, income; accrual).
+        """Each anchor's week from the ledger: revenue, gross margin and profit (ECONOMICS.md §A).
+
+        Gross margin ``y`` = sales net of refunds − platform fee − commission − cost of goods sold
+        (moving-average cost of kg sold or spoiled) − shipping − paid traffic. Profit (accrual) =
+        ``y`` − tool upkeep − depreciation − interest − fines − brand upkeep + subsidies and awards;
+        purchases of stock, tools and brand are not costs (stock is an asset, capital depreciates).
 
         Args:
             orders: This week's :class:`~village_sim.market.orders.Orders` (None if nobody
@@ -221,33 +228,37 @@ class Books:
         model = self.model
         ledger = self.money
         n = model.anchor_count
+
+        def paid(*kinds: str) -> np.ndarray:
+            return ledger.payments(Account.ANCHORS, kinds)[:n] / FEN_PER_YUAN
+
         sales = ledger.receipts(Account.ANCHORS, ("sale",))[:n] / FEN_PER_YUAN
-        refunds = ledger.payments(Account.ANCHORS, ("refund",))[:n] / FEN_PER_YUAN
-        fees = ledger.payments(Account.ANCHORS, ("platform_fee",))[:n] / FEN_PER_YUAN
-        overheads = (
-            ledger.payments(
-                Account.ANCHORS,
-                ("paid_traffic", "tool_upkeep", "tool_purchase", "fine", "brand_building"),
-            )[:n]
-            / FEN_PER_YUAN
-        )
-        liquidation = (
-            ledger.receipts(Account.ANCHORS, ("liquidation", "policy_honour_award"))[:n]
+        refunds = paid("refund")
+        selling = paid("platform_fee", "commission", "paid_traffic")
+        overheads = paid("tool_upkeep", "interest", "fine", "brand_upkeep")
+        capex = paid("tool_purchase", "brand_building")
+        subsidies = (
+            ledger.receipts(Account.ANCHORS, ("policy_honour_award", "policy_income_floor"))[:n]
             / FEN_PER_YUAN
         )
         views = orders.views_by_anchor if orders is not None else {}
+        week = model.week
         for a in model.anchor_list:
             if a.exited:
                 continue
             i = a.index
+            if capex[i] > 0:
+                a.capex.append((week, float(capex[i])))
             revenue = float(sales[i] - refunds[i])
-            margin = revenue - fees[i] - a.cogs_week - a.shipping_week
-            income = margin - overheads[i] + liquidation[i]
-            income += model.governance.top_up(a, income)
+            margin = revenue - selling[i] - a.cogs_week - a.shipping_week
+            profit = margin - overheads[i] - a.depreciation_week() + subsidies[i]
+            profit += model.governance.top_up(a, profit)
+            a.profit_week = profit
+            a.profit_total += profit
             a.record_week(
                 revenue,
                 margin,
-                income,
+                profit,
                 views.get(i, 0.0),
                 orders.filled(i) if orders is not None else 0.0,
                 orders.wanted(i) if orders is not None else 0.0,

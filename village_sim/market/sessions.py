@@ -116,7 +116,7 @@ class Market:
         model = self.model
         for anchor in model.anchor_list:
             anchor.sessions = anchor.stalled = 0
-        anchors = [a for a in model.anchor_list if a.sessions_planned > 0]
+        anchors = [a for a in model.anchor_list if a.sessions_planned > 0 and not a.exited]
         if not anchors:
             return None
         sellers = self._gather(anchors)

@@ -50,13 +50,19 @@ ANCHOR_REPORTERS: dict[str, Any] = {
     "sales_yuan": _sales_yuan,
     "income_yuan": lambda a: a.income_history[-1] if a.income_history else None,
     "cash_yuan": _cash_yuan,
+    "margin_hat_yuan": "margin_hat",
+    "delta_v_yuan": "last_delta_v",
+    "exit_reason": "exit_reason",
     "followers": "followers",
     "strategy": "strategy",
     "tools_held": lambda a: _tools(a, lambda h: True),
     "tools_idle": lambda a: _tools(a, lambda h: not h.in_use),
     "tools_handed_out": lambda a: _tools(a, lambda h: h.handed_out),
 }
-"""One row per anchor still registered in the week (``anchors_weekly.parquet``)."""
+"""One row per anchor in the week, leavers in their last week included (``anchors_weekly.parquet``).
+
+``income_yuan`` is the week's profit (ECONOMICS.md §A); ``margin_hat_yuan`` its expected gross
+margin of an active week (M̂); ``delta_v_yuan`` ΔV at its last review."""
 
 
 def _youth_count(status: str) -> Callable[[mesa.Model], int]:
@@ -73,7 +79,7 @@ YOUTH_REPORTERS = {f"youth_{s}": _youth_count(s) for s in YOUTH_STATUSES}
 
 
 class AnchorRecorder:
-    """Applies :data:`ANCHOR_REPORTERS` to every anchor still registered, week by week."""
+    """Applies :data:`ANCHOR_REPORTERS` to every anchor of the week, leavers included."""
 
     def __init__(self, model: mesa.Model) -> None:
         self.model = model
@@ -82,7 +88,9 @@ class AnchorRecorder:
     def record(self) -> None:
         """Append the week that just ended."""
         week = self.model.week - 1
-        for anchor in self.model.anchors:
+        for anchor in self.model.anchor_list:
+            if anchor.exited and anchor.exit_week != week:
+                continue
             row = {"week": week}
             for name, reporter in ANCHOR_REPORTERS.items():
                 row[name] = (

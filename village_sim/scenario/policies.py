@@ -86,7 +86,13 @@ class HonourSystem(Strict):
 class CareerSupport(Strict):
     """Promotion channels and diversified jobs (paper §4.1); an income floor (extension)."""
 
-    patience_bonus: float = share(0.2, "assumed", "Patience added to every local anchor.")
+    local_job_wage_week: float = param(
+        300.0,
+        "yuan/week",
+        "assumed (paper §4.1: diversified jobs, promotion channels)",
+        "Local work career support adds to a local anchor's earnings in a dormant week (w_d).",
+        ge=0,
+    )
     income_floor_yuan_week: float = param(
         0.0, "yuan/week", "extension; assumed", "Top-up to this income for new anchors.", ge=0
     )

@@ -734,21 +734,6 @@ class AnchorBehaviour(Strict):
         "assumed",
         "Largest quality exaggeration (by the least honest anchors).",
     )
-    reservation_wage_week: float = param(
-        600.0,
-        "yuan/week",
-        "assumed (between rural income 445 and migrant wage 1,300)",
-        "Income below which an anchor considers quitting.",
-        ge=0,
-    )
-    patience_base: float = share(0.3, "assumed", "Patience with no recognition.")
-    patience_recognition: float = share(0.5, "assumed", "Patience added by full recognition.")
-    income_window_weeks: int = param(
-        26, "weeks", "assumed (half a year spans a season)", "Rolling income window (W).", ge=1
-    )
-    exit_after_weeks: int = param(
-        8, "weeks", "assumed", "Consecutive weeks below the bar before exit (k).", ge=1
-    )
     tool_review_weeks: int = param(4, "weeks", "assumed", "How often tools are considered.", ge=1)
     # -- the anchor as a small firm (ECONOMICS.md §A; extension) ----------------------------------
     savings_weeks_median: float = param(
