@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from village_sim.agents.anchor import affordable_grams
+
 if TYPE_CHECKING:
     from village_sim.agents.anchor import Anchor
 
@@ -54,8 +56,14 @@ class Sourcing:
         self.posted: list[Purchase] = []
 
     def post(self, anchor: Anchor, need_g: int) -> None:
-        """Record an anchor's purchase for this week (it is cleared by :meth:`clear`)."""
-        self.posted.append(Purchase(anchor, int(need_g), float(anchor.offer_price)))
+        """Record an anchor's purchase for this week (it is cleared by :meth:`clear`).
+
+        The grams are capped by what its available funds buy at its offer (ECONOMICS.md §A:
+        whoever spends has a budget; nothing else is paid between posting and clearing).
+        """
+        affordable = affordable_grams(anchor.available_funds(), anchor.offer_price)
+        need = min(int(need_g), affordable)
+        self.posted.append(Purchase(anchor, need, float(anchor.offer_price)))
 
     def clear(self) -> None:
         """Clear the posted purchases highest offer first; then imports and the rest of the plans."""
