@@ -84,6 +84,9 @@ class _Buyer:
     def finish_plan(self) -> None:
         pass
 
+    def available_funds(self) -> float:
+        return float("inf")
+
 
 def test_purchases_clear_highest_offer_first_then_plans_finish_in_posting_order(monkeypatch):
     model = VillageMarket(small_scenario(), seed=1)
