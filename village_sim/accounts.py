@@ -13,6 +13,7 @@ class Flow(StrEnum):
     """Kinds of transfer (``Ledger.flows`` keys); policies' spending is ``policy_<measure>``."""
 
     BRAND_BUILDING = "brand_building"
+    COMMISSION = "commission"
     CONTRACT = "contract"
     CONTRACT_SALE = "contract_sale"
     DEBT_TO_OWNER = "debt_to_owner"
@@ -39,6 +40,7 @@ class Flow(StrEnum):
     SHIP = "ship"
     SHIPPING = "shipping"
     SHIP_IMPORT = "ship_import"
+    SLOT_FEE = "slot_fee"
     SPOILED_IMPORT = "spoiled_import"
     SPOILED_ORIGIN = "spoiled_origin"
     SPOILED_TRANSIT = "spoiled_transit"

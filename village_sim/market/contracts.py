@@ -211,11 +211,45 @@ class Contracts:
         model.goods.transfer(
             Flow.CONTRACT, Account.FARM_STORE, sellers, Account.ANCHOR_STOCK, slot, grams
         )
-        pay = to_fen(offer * grams / 1000.0)
+        pay = to_fen(offer * grams / 1000.0)  # what each grower decided on
+        commission, slot_fee = self._capture(anchor, grams)
         model.money.transfer(
-            Flow.CONTRACT_SALE, Account.ANCHORS, anchor.index, Account.FARMERS, sellers, pay
+            Flow.CONTRACT_SALE,
+            Account.ANCHORS,
+            anchor.index,
+            Account.FARMERS,
+            sellers,
+            pay + commission + slot_fee,
         )
+        for kind, amount in ((Flow.COMMISSION, commission), (Flow.SLOT_FEE, slot_fee)):
+            model.money.transfer(
+                kind, Account.FARMERS, sellers, Account.ANCHORS, anchor.index, amount
+            )
         channel = "own_stream" if anchor.kind == "farmer" else "contract"
         week = model.books.village_week  # the sellers are growers of the lot's village
         week[f"{channel}_kg"][village] += float(grams.sum()) / 1000
         week[f"{channel}_yuan"][village] += float(pay.sum()) / 100
+
+    def _capture(self, anchor: Anchor, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What each supplier of a city anchor pays it back: commission and slot fee, fen.
+
+        A city anchor buys outright (ECONOMICS.md §A): the supplier's receipt is booked gross —
+        the offer it accepted plus these two — and they flow back to the anchor, so the capture
+        shows in the farmer share while the grower decides on the offer, its net. The commission
+        is ``commission·price`` a kg; the week's slot fee is shared pro rata to grams (this is the
+        anchor's one purchase of the week), so it never exceeds what is left of a receipt after
+        the commission. Other anchors capture nothing.
+
+        Returns:
+            (commission, slot fee) per seller, integer fen.
+        """
+        none = np.zeros(grams.size, dtype=np.int64)
+        if anchor.kind != "external" or grams.size == 0:
+            return none, none
+        commission = to_fen(anchor.commission() * anchor.price[anchor.product] * grams / 1000.0)
+        total = int(to_fen(self.model.config.external_anchors.slot_fee_week))
+        weight = grams.astype(np.int64)
+        slot_fee = total * weight // int(weight.sum())
+        rest = total - int(slot_fee.sum())  # fen lost to rounding down go to the largest suppliers
+        slot_fee[np.argsort(-weight, kind="stable")[:rest]] += 1
+        return commission, slot_fee
