@@ -10,19 +10,32 @@ from village_sim.accounts import Flow
 from village_sim.model import VillageMarket
 
 
-def test_contracts_only_with_connected_households_whose_reservation_is_met():
+def test_contracts_only_with_connected_households_whose_reservation_is_met(monkeypatch):
+    """Every delivery: sellers are connected (or the anchor's own household) and their
+    reservation is at most the offer; contracted households belong to anchors still trading."""
     model = VillageMarket(small_scenario(steps=40), seed=5)
-    weeks_with_contracts = 0
+    farmers = model.farmers
+    deliveries = []
+    deliver = model.contracts._deliver
+
+    def checked(anchor, sellers, grams, offer, village):
+        own = farmers.stream_anchor[sellers] == anchor.index
+        assert (farmers.connected[sellers] | own).all()
+        assert (farmers.reservation_price(sellers)[~own] <= offer).all()
+        assert (farmers.village[sellers] == village).all()
+        deliveries.append(int(grams.sum()))
+        deliver(anchor, sellers, grams, offer, village)
+
+    monkeypatch.setattr(model.contracts, "_deliver", checked)
+    contracted_weeks = 0
     for _ in range(40):
         model.step()
-        farmers = model.farmers
         contracted = farmers.contract_anchor >= 0
-        weeks_with_contracts += bool(contracted.any())
+        contracted_weeks += bool(contracted.any())
         assert farmers.connected[contracted].all()
-        for i in np.flatnonzero(contracted)[:50]:
-            anchor = model.anchor_list[farmers.contract_anchor[i]]
-            assert not anchor.exited
-    assert weeks_with_contracts >= 10
+        for i in np.flatnonzero(contracted):
+            assert not model.anchor_list[farmers.contract_anchor[i]].exited
+    assert sum(deliveries) > 0 and contracted_weeks >= 10
 
 
 def _prices_by_cell(
