@@ -17,6 +17,7 @@ from mesa.discrete_space import Network
 
 from village_sim.agents.anchor import Anchor
 from village_sim.agents.beliefs import Beliefs
+from village_sim.agents.city import CityEntrants
 from village_sim.agents.consumers import ConsumerPopulation
 from village_sim.agents.farmer import Farmer, FarmerPopulation
 from village_sim.agents.hub import LogisticsHub
@@ -153,6 +154,7 @@ class VillageMarket(mesa.Model):
             self._create_external_anchors(self.farmers.n + config.population.youth)
         pop = config.population
         self._next_person_id = pop.farmer_households + pop.youth + pop.external_anchors
+        self.city_entrants = CityEntrants(self)
         self.initial_agent_counts = self.agent_counts()
         self.books.mark_opening()
         self.datacollector = mesa.DataCollector(model_reporters={**REPORTERS, **YOUTH_REPORTERS})
@@ -187,6 +189,7 @@ class VillageMarket(mesa.Model):
         self.books.close_week(orders)  # each anchor's week: revenue, gross margin, profit
         self.finance.settle_owners()  # insolvent anchors exit; owners draw from the rest
         self.anchors.shuffle_do("stay_or_leave")  # learning by doing; streaming vs outside option
+        self.city_entrants.step()  # city anchors take up the county when it pays
         self.valuation.update_peers(self.anchor_list, self.week)  # what beginners expect
         self.beliefs.update(  # recognition, expected rural income, detection
             self.anchor_list, self.valuation, self.week_stats["fake_detections"]

@@ -90,6 +90,7 @@ class Anchor(CellAgent):
         self.exit_reason: str | None = None
         self.suspended_until = -1
         self.offences = 0
+        self.suspensions = 0
         cfg = sc.anchors
         if kind == "external":
             self.cell = model.grid[model.world.city_nodes[self.index % model.world.n_cities]]
@@ -154,9 +155,12 @@ class Anchor(CellAgent):
         if traits is None:
             traits = draw_traits(rng, model.config, None)
         if self.kind == "external":
-            o_ext = float(ext.outside_option_week * rng.lognormal(0.0, ext.outside_option_log_sd))
+            if outside_option is None:
+                outside_option = float(
+                    ext.outside_option_week * rng.lognormal(0.0, ext.outside_option_log_sd)
+                )
             traits = Traits(1.0, 0.0, 1.0, ext.equity, 0.0, 0.0)
-            outside_option = dormant_wage = o_ext
+            dormant_wage = outside_option
         elif self.kind == "farmer":
             traits = Traits(
                 traits.present_bias,
@@ -220,6 +224,10 @@ class Anchor(CellAgent):
             Flow.EQUIPMENT, Account.ANCHORS, self.index, Account.VENDORS, 0, to_fen(yuan)
         )
         self.capex.append((self.model.week, float(yuan)))
+
+    def pay_entry_cost(self, yuan: float) -> None:
+        """A city anchor's cost of taking up the county (C_ext), capital depreciated in F."""
+        self.buy_equipment(yuan)
 
     def depreciation_week(self) -> float:
         """This week's depreciation of capital spent in the last ``depreciation_weeks`` weeks."""

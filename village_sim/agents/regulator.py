@@ -92,7 +92,10 @@ class Regulator(FixedAgent):
         anchor.exaggeration = min(anchor.exaggeration, cfg.exaggeration_limit * 0.5)
         if anchor.offences >= cfg.offences_to_suspend:
             anchor.suspended_until = model.week + cfg.suspension_weeks
+            anchor.suspensions += 1
             model.week_stats["suspensions"] += 1
+            if anchor.suspensions >= cfg.suspensions_to_ban:
+                anchor.retire("banned")
 
 
 def complaint_order(complaints: np.ndarray, rng: np.random.Generator) -> np.ndarray:

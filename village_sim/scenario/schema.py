@@ -933,6 +933,13 @@ class ExternalAnchorBehaviour(Strict):
         "Potential entrants, as a multiple of the city anchors present at the start.",
         ge=0,
     )
+    entry_evidence_weeks: int = param(
+        13,
+        "weeks",
+        "assumed (ECONOMICS.md §A)",
+        "Active weeks a city anchor needs before entrants read its M̂.",
+        ge=1,
+    )
 
 
 class ConsumerBehaviour(Strict):
@@ -1176,6 +1183,13 @@ class RegulationConfig(Strict):
     )
     offences_to_suspend: int = param(
         2, "offences", "assumed", "Offences after which an anchor is suspended.", ge=1
+    )
+    suspensions_to_ban: int = param(
+        3,
+        "suspensions",
+        "assumed (ECONOMICS.md §A)",
+        "Suspensions after which the platform bans an anchor (exit reason banned).",
+        ge=1,
     )
     suspension_weeks: int = param(8, "weeks", "assumed", "Length of a suspension.", ge=1)
     perceived_detection: float = share(
