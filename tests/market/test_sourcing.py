@@ -234,3 +234,31 @@ def test_bid_share_rises_after_short_supply_and_falls_after_a_glut():
         anchor.sourcing_need_g, anchor.sourcing_supply_g = 10_000, 0
         anchor._review_bid_share()
     assert anchor.bid_share == pytest.approx(cfg.bid_share_max)
+
+
+@pytest.mark.parametrize("households", [0, 600])
+def test_purchases_and_imports_stay_within_the_funds_each_anchor_has(monkeypatch, households):
+    """With the firms' real budgets: no purchase from growers and no import costs an anchor more
+    than its available funds when it buys (a city anchor's gross payment comes back at once)."""
+    model = VillageMarket(
+        small_scenario(**{**NO_HOUSEHOLDS, "population__farmer_households": households}), seed=4
+    )
+    spent = {"import": 0.0, "growers": 0.0}
+
+    def within_funds(method, kind):
+        def run(*args):
+            anchor = args[0] if isinstance(args[0], Anchor) else args[1]
+            funds, cash = anchor.available_funds(), anchor.cash()
+            result = method(*args)
+            assert cash - anchor.cash() <= funds + 0.005
+            spent[kind] += cash - anchor.cash()
+            return result
+
+        return run
+
+    monkeypatch.setattr(Anchor, "_maybe_import", within_funds(Anchor._maybe_import, "import"))
+    buy = model.contracts.buy_from_farmers
+    monkeypatch.setattr(model.contracts, "buy_from_farmers", within_funds(buy, "growers"))
+    _run(model, 16)
+    assert spent["import"] + spent["growers"] > 0
+    assert (spent["growers"] > 0) == (households > 0)

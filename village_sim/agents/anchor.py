@@ -364,15 +364,9 @@ class Anchor(CellAgent):
     def net_values(self, villages: np.ndarray) -> np.ndarray:
         """:meth:`net_value_per_kg` of every product bought in each of ``villages``: (R, P)."""
         model = self.model
-        products = model.products
-        fee = np.where(
-            products.array("fresh") > 0,
-            model.config.platform.fee_fresh,
-            model.config.platform.fee_other,
-        )
-        value = self.price * (1 - fee - self.commission())
+        value = self.price * (1 - model.contracts.fee_by_product - self.commission())
         if self.kind == "external":
-            kg = np.maximum(self.forecast_orders * products.array("pack_kg"), 1.0)
+            kg = np.maximum(self.forecast_orders * model.products.array("pack_kg"), 1.0)
             value = value - model.config.external_anchors.slot_fee_week / kg
         return value[None, :] - model.logistics.ship_cost_village[villages][:, None]
 
@@ -480,7 +474,6 @@ class Anchor(CellAgent):
         margin = self.surplus_per_kg(villages, km)
         available = model.contracts.available_by_village_product()[villages]
         ok = model.world.product_mask[villages] & (need[None, :] > 0) & (margin > 0)
-        ok &= np.isin(np.arange(n_p), products)[None, :]
         slots = self.index * n_p + np.arange(n_p)
         held = model.goods.balances["anchor_stock"][slots] > 0
         lot = model.books.lot_village(slots)
@@ -501,8 +494,8 @@ class Anchor(CellAgent):
     def surplus_per_kg(self, villages: np.ndarray, km: np.ndarray) -> np.ndarray:
         """``net value − offer − c_km·km`` per kg of each product bought in each village (R, P)."""
         c_km = self.model.config.anchors.sourcing_cost_per_kg_km
-        offers = self.model.contracts.offers(self, villages)
-        return self.net_values(villages) - offers - c_km * km[:, None]
+        net = self.net_values(villages)
+        return net - self.model.contracts.offers(self, villages, net) - c_km * km[:, None]
 
     def _review_strategy(self) -> None:
         """Brand when its discounted premium beats its up-front cost (paper §3.1, §3.3)."""

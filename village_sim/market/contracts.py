@@ -34,6 +34,10 @@ class Contracts:
         self._week = -1
         self._reservation: np.ndarray | None = None
         self._available: np.ndarray | None = None
+        sc = model.config
+        fresh = model.products.array("fresh") > 0
+        self.fee_by_product = np.where(fresh, sc.platform.fee_fresh, sc.platform.fee_other)
+        """Platform fee rate on each product (:meth:`Anchor.fee_rate` for all products at once)."""
 
     def _this_week(self) -> None:
         """Forget last week's reservations and stock snapshot (price information may change)."""
@@ -108,15 +112,23 @@ class Contracts:
         v = anchor.base_village if village is None else village
         return float(self.offers(anchor, np.array([v]))[0, anchor.product])
 
-    def offers(self, anchor: Anchor, villages: np.ndarray) -> np.ndarray:
+    def offers(
+        self, anchor: Anchor, villages: np.ndarray, net: np.ndarray | None = None
+    ) -> np.ndarray:
         """The anchor's offer per kg for each product in each of ``villages``, (R, P) yuan/kg.
 
         ``offer = res + w·(net − res)`` while a kg is worth more than the growers' typical
         reservation ``res``, the net value otherwise (ECONOMICS.md §A); never below a
         minimum-farmer-share policy's floor, nor below zero.
+
+        Args:
+            anchor: The buyer.
+            villages: Where the goods would come from.
+            net: ``anchor.net_values(villages)`` when the caller has it already.
         """
         res = self.reservation_by_village_product()[villages]
-        net = anchor.net_values(villages)
+        if net is None:
+            net = anchor.net_values(villages)
         offer = np.where(net > res, res + anchor.bid_share * (net - res), net)
         floor = self.model.governance.min_farmer_share() * anchor.price
         return np.maximum(np.maximum(offer, floor[None, :]), 0.0)
