@@ -25,6 +25,11 @@ def test_books_balance_every_week_for_every_scenario_file(path: Path):
         assert model.week_stats["goods_error_kg"] == 0
         assert model.money.total() == model.money.opening_total
         assert model.goods.total() == model.goods.opening_total
+        for anchor in model.anchors:  # whoever spends has a budget (ECONOMICS.md §A)
+            assert anchor.cash() >= -anchor.credit_limit
+        for anchor in model.anchor_list:
+            if anchor.exit_reason == "insolvent":
+                assert anchor.written_off > 0 or anchor.cash() == 0
     stats = model.books.stats_frame()
     assert stats["kg_sold"].sum() > 0 or not scenario.livestream.enabled
 

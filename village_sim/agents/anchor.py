@@ -184,6 +184,7 @@ class Anchor(CellAgent):
         self.dormant = False
         self.insolvent = False
         self.profit_week = 0.0
+        self.depreciation_booked = 0.0
         self.profit_total = 0.0
         self.written_off = 0.0
         self.capex: list[tuple[int, float]] = []

@@ -251,7 +251,8 @@ class Books:
                 a.capex.append((week, float(capex[i])))
             revenue = float(sales[i] - refunds[i])
             margin = revenue - selling[i] - a.cogs_week - a.shipping_week
-            profit = margin - overheads[i] - a.depreciation_week() + subsidies[i]
+            a.depreciation_booked = a.depreciation_week()
+            profit = margin - overheads[i] - a.depreciation_booked + subsidies[i]
             profit += model.governance.top_up(a, profit)
             a.profit_week = profit
             a.profit_total += profit
