@@ -54,6 +54,7 @@ STREAMS = (
     "contracts",
     "platform",
     "sessions",
+    "stalls",
     "consumers",
     "logistics",
     "regulators",

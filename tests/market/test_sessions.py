@@ -59,3 +59,14 @@ def test_more_bandwidth_everywhere_cuts_the_stall_rate():
         seed=1,
     )
     assert fast.indicators["stall_rate"] < slow.indicators["stall_rate"]
+
+
+def test_stall_draws_are_binomial_and_coupled_across_stall_chances():
+    from village_sim.market.sessions import stall_draws
+
+    sessions = np.full(20_000, 4)
+    low = stall_draws(sessions, np.full(sessions.size, 0.1), np.random.default_rng(3))
+    high = stall_draws(sessions, np.full(sessions.size, 0.3), np.random.default_rng(3))
+    assert low.mean() == pytest.approx(0.4, abs=0.02)  # 4 sessions × 0.1
+    assert high.mean() == pytest.approx(1.2, abs=0.03)
+    assert (high >= low).all() and (low <= sessions).all()

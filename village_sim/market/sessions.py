@@ -36,6 +36,17 @@ def stall_probability(
     return 1 - (1 - p_bw) * np.asarray(power_reliability)
 
 
+def stall_draws(sessions: np.ndarray, p_stall: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Stalled sessions per seller: one uniform per session, stalled when below its chance.
+
+    Binomial in distribution; coupled across stall chances (a higher chance stalls every session
+    a lower one does, given the same draws).
+    """
+    owner = np.repeat(np.arange(sessions.size), sessions)
+    u = rng.random(owner.size)
+    return np.bincount(owner, weights=u < p_stall[owner], minlength=sessions.size).astype(np.int64)
+
+
 @dataclass
 class Sellers:
     """This week's streaming anchors as arrays (position = index into these arrays)."""
@@ -80,6 +91,10 @@ class Market:
     def __init__(self, model: mesa.Model) -> None:
         self.model = model
         self.rng = model.streams["sessions"]
+        self.stall_rng = model.streams["stalls"]
+        """Stalls' own stream, one uniform draw per session: the same seed gives the same draws
+        whatever the market does, and a higher stall chance stalls a superset of the sessions
+        (common random numbers, so calibration compares parameters, not noise)."""
         self._peer_price: dict[int, tuple[float, int]] = {}
 
     # -- information anchors use ------------------------------------------------------------------
@@ -148,7 +163,7 @@ class Market:
             s.b_scale_mbps,
         )
         p_stall = np.where(hosted, p_stall, 0.0)
-        stalled = self.rng.binomial(sessions, p_stall)
+        stalled = stall_draws(sessions, p_stall, self.stall_rng)
         slots = ids * n_p + product
         goods = model.goods.balances
         quality_local = np.array([a.stock_quality[a.product] for a in anchors])
