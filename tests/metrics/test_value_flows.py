@@ -83,3 +83,20 @@ def test_path_shares_add_up_to_one_per_path() -> None:
     for _, part in shares.groupby("scenario"):
         assert part["share"].sum() == pytest.approx(1.0)
     assert vf.path_shares(pd.DataFrame({"scenario": ["a"]}), ["a"]).empty
+
+
+def test_a_city_anchors_capture_is_its_own_not_the_farm_households() -> None:
+    """Commission and slot fee that suppliers pay back leave the farm households' flow."""
+    model = VillageMarket(small_scenario(), seed=3)
+    city = next(a for a in model.anchor_list if a.kind == "external")
+    city.forecast_orders = 4000.0  # a large audience: it buys from growers
+    model.books.open_week()
+    city.plan_week()
+    model.sourcing.clear()
+    money = model.money
+    back = int(money.payments("farmers", vf.FLOWS_BACK).sum())
+    assert back > 0
+    net = int(money.receipts("farmers", ("contract_sale",)).sum()) - back
+    flows = vf.week_flows(model)
+    assert flows["farm_households"] == net
+    assert sum(flows[k] for k in vf.FLOWS) == flows["spending"] == 0

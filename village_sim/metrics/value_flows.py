@@ -10,7 +10,8 @@ spending, to the fen:
       + platform commission (``platform_fee``) + platform paid traffic (``paid_traffic``)
       + logistics (``shipping``) + tool and brand vendors (``tool_purchase``, ``tool_upkeep``,
         ``brand_building``) + out-of-county suppliers (``import_purchase``) + fines (``fine``)
-      + farm households (``contract_sale``: anchors buying produce from farmers)
+      + farm households (``contract_sale``: anchors buying produce from farmers, less the
+        ``commission`` and ``slot_fee`` that flow back from a city anchor's suppliers to it)
       + what the anchors keep: their sales minus all of the above they paid this week; a
         streaming farmer's is a farm household's, a local anchor's stays in the county, an
         external (city) anchor's leaves it. It is negative when anchors paid out more than they
@@ -72,6 +73,9 @@ PAYMENTS: dict[str, str] = {
 }
 """Anchors' payments by ledger kind → the flow they belong to."""
 
+FLOWS_BACK = ("commission", "slot_fee")
+"""What a city anchor's suppliers pay it back out of their gross ``contract_sale`` receipts."""
+
 MARGIN_OF: dict[str, str] = {
     "farmer": "farm_households",
     "local": "local_anchors",
@@ -99,6 +103,9 @@ def week_flows(model: mesa.Model) -> dict[str, int]:
         amount = ledger.payments("anchors", (kind,))[:n]
         out[flow] += int(amount.sum())
         paid += amount
+    back = ledger.receipts("anchors", FLOWS_BACK)[:n]  # a city anchor's capture stays its own
+    out["farm_households"] -= int(back.sum())
+    paid -= back
     margin = sales - paid
     for anchor in model.anchor_list:
         out[MARGIN_OF.get(anchor.kind, "local_anchors")] += int(margin[anchor.index])
