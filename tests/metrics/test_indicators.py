@@ -121,34 +121,28 @@ def test_exits_by_reason_are_counted_per_week_and_in_the_summary():
         assert result.indicators[f"anchor_exits_{reason}"] == after
 
 
-def test_dormant_share_is_null_until_anchors_count_dormant_weeks_then_their_ratio(monkeypatch):
-    result = run(small_scenario(steps=20), seed=3)
-    probe = next(a for a in result.model.anchor_list if a.is_local)
-    if dormant_weeks(probe) == dormant_weeks(probe):  # the anchors count them (not NaN)
-        assert 0 <= result.indicators["dormant_share"] <= 1
-    else:
-        assert result.indicators["dormant_share"] is None
-    # An anchor that counts a week without a session as dormant: the share is that count's.
-    from village_sim.agents.anchor import Anchor
-
-    original = Anchor.learn_or_exit
-
-    def counting(self):
-        if not self.exited:
-            self.weeks_dormant = getattr(self, "weeks_dormant", 0) + (self.sessions == 0)
-        original(self)
-
-    monkeypatch.setattr(Anchor, "learn_or_exit", counting)
+def test_dormant_share_reads_the_anchors_own_count_of_dormant_weeks():
     model = VillageMarket(small_scenario(), seed=3)
-    dormant = alive = 0
+    alive = 0
     for _ in range(20):
         model.step()
-        local = [a for a in model.anchor_list if a.is_local]
         week = model.week - 1
-        now = [a for a in local if not a.exited or a.exit_week == week]
-        alive += len(now)
-        dormant += sum(1 for a in now if a.sessions == 0)
+        alive += sum(
+            1 for a in model.anchor_list if a.is_local and (not a.exited or a.exit_week == week)
+        )
     stats = model.books.stats_frame()
-    assert stats["alive_local_anchor_weeks"].sum() == alive
-    assert stats["dormant_anchor_weeks"].sum() == dormant
-    assert alive > 0
+    local = [a for a in model.anchor_list if a.is_local]
+    assert stats["dormant_anchor_weeks"].sum() == sum(dormant_weeks(a) for a in local)
+    assert stats["alive_local_anchor_weeks"].sum() == alive > 0
+    weekly = model.datacollector.get_model_vars_dataframe()["dormant_share"]
+    ratio = stats["dormant_anchor_weeks"] / stats["alive_local_anchor_weeks"]
+    assert np.allclose(weekly.to_numpy(), ratio.to_numpy(), equal_nan=True)
+
+
+def test_dormant_share_is_null_where_anchors_keep_no_count(monkeypatch):
+    from village_sim.market import tallies
+
+    monkeypatch.setattr(tallies, "DORMANT_ATTRIBUTES", ("no_such_count",))
+    result = run(small_scenario(steps=15), seed=3)
+    assert result.indicators["dormant_share"] is None
+    assert result.indicators["unsold_stock_share"] is not None

@@ -173,14 +173,15 @@ def test_anchors_csv_has_the_economic_columns_and_its_totals_match_the_books():
     assert (table["debt_yuan"] >= 0).all() and (table["debt_yuan"] >= debt - 1e-9).all()
 
 
-def test_survival_starts_at_one_in_every_group_even_without_exits():
+def test_survival_starts_at_week_zero_in_every_group_even_without_exits():
     from village_sim.metrics.tables import survival_table
 
     result = run(small_scenario(steps=30), seed=2)
     table = survival_table(result.model)
     for _, group in table.groupby("group"):
         first = group.iloc[0]
-        assert first["weeks"] == 0 and first["survival"] == 1.0
+        assert first["weeks"] == 0  # S(0) = P(tenure > 0): 1 unless someone left in week 0
+        assert first["survival"] == pytest.approx(1 - first["exits"] / first["at_risk"])
         assert group["survival"].is_monotonic_decreasing
         assert group["weeks"].is_monotonic_increasing
     assert "all" in set(table["group"])

@@ -326,7 +326,10 @@ def survival_table(model: mesa.Model) -> pd.DataFrame:
 
 
 def _from_week_zero(durations: np.ndarray, exited: np.ndarray) -> pd.DataFrame:
-    """:func:`kaplan_meier` with its curve starting at week 0, survival 1 (also with no exit)."""
+    """:func:`kaplan_meier` from week 0 on, also for a group without exits.
+
+    Survival at week 0 is 1 unless someone left in week 0.
+    """
     km = kaplan_meier(durations, exited)
     if len(km) and km["weeks"].iloc[0] == 0:
         return km
