@@ -62,13 +62,13 @@ def _fixed_run(tmp_path: Path, indicators: dict[str, float | None]) -> Path:
 # ------------------------------------------------------------------------------------------------
 # The targets file
 # ------------------------------------------------------------------------------------------------
-def test_shipped_targets_load_with_both_roles() -> None:
+def test_shipped_targets_load_with_their_roles() -> None:
+    """ECONOMICS.md §F: only retention and conversion are fitted; stall and spoilage are inputs."""
     targets = load_targets(TARGETS)
     names = [p.name for p in targets.patterns]
     assert len(names) == len(set(names)) == 8
-    assert {p.name for p in targets.role("calibrate")} == {
-        "retention_52w",
-        "conversion",
+    assert {p.name for p in targets.role("calibrate")} == {"retention_52w", "conversion"}
+    assert {p.name for p in targets.role("input")} == {
         "stall_mountain",
         "spoilage_without_cold_chain",
         "spoilage_with_cold_chain",

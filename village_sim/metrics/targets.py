@@ -1,8 +1,9 @@
 """The targets file (``calibration/targets.yaml``): stylized facts as patterns with bands.
 
 A pattern is an indicator of INTERFACE.md — or the ratio of two (``divide_by``) — with a target
-value, an acceptance band, its source in the paper and its role: ``calibrate`` (fitted) or
-``validate`` (held back). Unknown indicators, bands that do not contain their target or are
+value, an acceptance band, its source in the paper and its role: ``calibrate`` (fitted),
+``input`` (a fitted input: a parameter solved from the pattern's own equation outside the joint fit,
+checked but no evidence for the behaviour; ECONOMICS.md §E) or ``validate`` (held back). Unknown indicators, bands that do not contain their target or are
 reversed, and duplicate names are errors naming the file and field.
 """
 
@@ -32,7 +33,7 @@ class Pattern(BaseModel):
     target: float
     band: tuple[float, float]
     source: str = Field(min_length=1)
-    role: Literal["calibrate", "validate"]
+    role: Literal["calibrate", "input", "validate"]
 
     @field_validator("indicator", "divide_by")
     @classmethod
