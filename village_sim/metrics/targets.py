@@ -2,9 +2,10 @@
 
 A pattern is an indicator of INTERFACE.md — or the ratio of two (``divide_by``) — with a target
 value, an acceptance band, its source in the paper and its role: ``calibrate`` (fitted),
-``input`` (a fitted input: a parameter solved from the pattern's own equation outside the joint fit,
-checked but no evidence for the behaviour; ECONOMICS.md §E) or ``validate`` (held back). Unknown indicators, bands that do not contain their target or are
-reversed, and duplicate names are errors naming the file and field.
+``input`` (a fitted input: a parameter solved from the pattern's own equation outside the joint
+fit, checked but no evidence for the behaviour; ECONOMICS.md §E) or ``validate`` (held back).
+Unknown indicators, bands that do not contain their target or are reversed, and duplicate names
+are errors naming the file and field.
 """
 
 from __future__ import annotations
