@@ -175,3 +175,21 @@ def test_a_better_outside_option_makes_a_review_leave():
         values.append(anchor.value_of_staying())
     assert values == sorted(values, reverse=True)
     assert values[-1] < 0
+
+
+def test_an_income_floor_still_to_come_raises_the_value_of_staying():
+    """Known policy flows enter the valuation for their remaining weeks (ECONOMICS.md §A)."""
+    model = VillageMarket(small_scenario(steps=30), seed=3)
+    local = []
+    while not local:
+        model.step()
+        local = [a for a in model.anchors if a.kind == "local"]
+    anchor = local[0]
+    without = anchor.value_of_staying()
+    levers = model.governance.levers
+    levers.income_floor_week, levers.income_floor_weeks = (
+        5000.0,
+        model.week - anchor.start_week + 27,
+    )
+    with_floor = anchor.value_of_staying()
+    assert with_floor > without + 26 * 0.5 * 1000

@@ -875,6 +875,7 @@ class Anchor(CellAgent):
             switch=model.config.anchors.leave_cost_weeks * o,
             recognised=self.is_local,
             blocked=max(0, self.suspended_until - model.week),
+            floor=model.governance.income_floor_ahead(self, model.valuation.weights.size),
         )
 
     def retire(self, reason: str) -> None:

@@ -274,10 +274,13 @@ class Valuation:
         switch: float,
         recognised: bool = True,
         blocked: int = 0,
+        floor: np.ndarray | None = None,
     ) -> float:
         """ΔV for one person now (see :func:`delta_v`).
 
-        ``blocked`` weeks ahead have ``a_τ = 0`` (a regulator's suspension).
+        ``blocked`` weeks ahead have ``a_τ = 0`` (a regulator's suspension). ``floor``, an income
+        floor per week ahead (a known policy flow), adds its expected top-up
+        ``max(0, floor_τ − (a_τ·M̂_τ − F))`` to those weeks.
         """
         model = self.model
         cfg = model.config.anchors
@@ -286,8 +289,13 @@ class Valuation:
         if blocked > 0:
             active = active.copy()
             active[:blocked] = 0.0
-        return delta_v(
-            margin_path=self.margin_path(margin, skill, aptitude, sessions),
+        path = self.margin_path(margin, skill, aptitude, sessions)
+        top_up = 0.0
+        if floor is not None and floor.any():
+            gap = np.maximum(0.0, floor - (active * path - fixed))
+            top_up = traits.present_bias * float(np.dot(self.weights, gap))
+        return top_up + delta_v(
+            margin_path=path,
             active=active,
             weights=self.weights,
             outside=outside,

@@ -189,6 +189,18 @@ class Governance:
         """Interest the government pays on guaranteed start-up loans (1/year)."""
         return self.levers.loan_rate_subsidy
 
+    def income_floor_ahead(self, anchor: Anchor, horizon: int) -> np.ndarray:
+        """The income floor (yuan/week) in each of the next ``horizon`` weeks, 0 where it ends.
+
+        A known policy flow: it enters the anchor's valuation (ECONOMICS.md §A).
+        """
+        floor = np.zeros(horizon)
+        if not anchor.is_local or self.levers.income_floor_week <= 0:
+            return floor
+        left = self.levers.income_floor_weeks - (self.model.week - anchor.start_week) - 1
+        floor[: max(0, min(left, horizon))] = self.levers.income_floor_week
+        return floor
+
     def income_floor(self, anchor: Anchor) -> float:
         """Weekly income floor a new local anchor is topped up to (yuan)."""
         young = self.model.week - anchor.start_week < self.levers.income_floor_weeks
