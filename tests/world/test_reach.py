@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from helpers import small_scenario
 
+from village_sim.model import VillageMarket
 from village_sim.world.graph import build_graph
 from village_sim.world.reach import village_reach
 
@@ -56,3 +57,13 @@ def test_reach_matches_dijkstra_on_a_generated_county(k):
         assert reach.villages[v, 0] == v and reach.km[v, 0] == 0
         assert reach.km[v, 1:].tolist() == pytest.approx([d for d, _ in expected])
         assert reach.villages[v, 1:].tolist() == [w for _, w in expected]
+
+
+def test_reach_products_are_the_products_grown_in_reach():
+    model = VillageMarket(small_scenario(), seed=2)
+    world = model.world
+    for v in range(world.n_villages):
+        villages, _ = world.reach.of(v)
+        grown = sorted({p for w in villages for p in world.village_products[w]})
+        assert world.reach_products[v] == grown
+        assert set(world.village_products[v]) <= set(grown)

@@ -66,6 +66,8 @@ class World:
     """(V, P) whether a village grows each product."""
     reach: Reach | None = None
     """Each village's sourcing reach: itself and its nearest villages by road km."""
+    reach_products: list[list[int]] = field(default_factory=list)
+    """Products grown somewhere in each village's reach (sorted ids; the activity calendar's)."""
 
     @property
     def n_villages(self) -> int:
@@ -341,6 +343,8 @@ def build_world(scenario: Scenario, graph: nx.Graph, product_index: dict[str, in
     village_products = [
         [product_index[p] for p in nodes[n]["products"].split(",") if p] for n in villages
     ]
+    mask = _product_mask(village_products, len(product_index))
+    reach = village_reach(graph, villages, scenario.anchors.reach_villages)
     return World(
         graph=graph,
         village_nodes=villages,
@@ -365,8 +369,11 @@ def build_world(scenario: Scenario, graph: nx.Graph, product_index: dict[str, in
         route_first_mile_cost=first_cost,
         route_first_mile_days=first_days,
         route_paths=paths,
-        product_mask=_product_mask(village_products, len(product_index)),
-        reach=village_reach(graph, villages, scenario.anchors.reach_villages),
+        product_mask=mask,
+        reach=reach,
+        reach_products=[
+            np.flatnonzero(mask[reach.of(v)[0]].any(axis=0)).tolist() for v in range(n_v)
+        ],
     )
 
 
