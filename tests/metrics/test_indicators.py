@@ -15,6 +15,7 @@ from village_sim.metrics.indicators import (
     exit_tenure_max_share,
     micro_seller_share,
 )
+from village_sim.metrics.tables import village_table
 from village_sim.model import VillageMarket
 from village_sim.run import run
 
@@ -96,6 +97,15 @@ def test_farmer_share_of_spending_reads_the_ledger_receipts_of_farm_households()
     assert stats["farmer_live_net_yuan"].sum() == pytest.approx(expected)
     assert stats["consumer_net_spend_yuan"].sum() == pytest.approx(spent)
     assert spent > 0 and expected > 0
+    # villages.csv splits the same ledger totals by village
+    live = model.books.anchor_tallies
+    assert live.village_live_net.sum() == pytest.approx(expected)
+    assert live.village_net_spend.sum() == pytest.approx(spent)
+    share = village_table(model)["farmer_share"]
+    defined = live.village_net_spend > 0
+    assert np.allclose(
+        share[defined], (live.village_live_net / live.village_net_spend)[defined], atol=1e-4
+    )
 
 
 def test_unsold_stock_share_is_kg_spoiled_or_liquidated_of_kg_anchors_bought():

@@ -152,7 +152,7 @@ class Books:
         self.village = {k: np.zeros(n_villages) for k in VILLAGE_TALLIES}
         self.village_week = {k: np.zeros(n_villages) for k in VILLAGE_WEEK}
         self.village_history: list[dict[str, np.ndarray]] = []
-        self.anchor_tallies = AnchorTallies()
+        self.anchor_tallies = AnchorTallies(n_villages)
 
     # -- accounts ---------------------------------------------------------------------------------
     def open_households(self, n: int) -> None:

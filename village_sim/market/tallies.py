@@ -63,8 +63,13 @@ def _new_row(strategy: str | None) -> dict[str, Any]:
 class AnchorTallies:
     """Per-anchor totals (``rows[index]``) and the week's §D tallies."""
 
-    def __init__(self) -> None:
+    def __init__(self, n_villages: int = 0) -> None:
         self.rows: dict[int, dict[str, Any]] = {}
+        self.village_live_net = np.zeros(n_villages)
+        """Farm households' live-stream receipts by village, whole run (yuan; households by their
+        village, own streams by the anchor's)."""
+        self.village_net_spend = np.zeros(n_villages)
+        """Consumers' live-stream spending net of refunds by the seller's village, whole run."""
 
     def row(self, index: int) -> dict[str, Any]:
         """The totals of anchor ``index`` (zeros for one never seen at a settlement)."""
@@ -108,29 +113,47 @@ class AnchorTallies:
         stats["alive_local_anchor_weeks"] = alive
         stats["dormant_anchor_weeks"] = dormant if counted or alive == 0 else math.nan
         stats["write_offs_yuan"] = money.flows.get(WRITE_OFF, 0) / FEN_PER_YUAN
-        stats["farmer_live_net_yuan"] = _farm_live_receipts(model, farmer_anchor) / FEN_PER_YUAN
+        stats["farmer_live_net_yuan"] = self._live_receipts(model, farmer_anchor) / FEN_PER_YUAN
         goods = model.goods
         stock = (Account.ANCHOR_STOCK, Account.ANCHOR_IMPORT)
         stats["anchor_kg_bought"] = sum(int(goods.receipts(g).sum()) for g in stock) / 1000
         stats["anchor_kg_unsold"] = sum(int(goods.payments(g, UNSOLD).sum()) for g in stock) / 1000
 
+    def _live_receipts(self, model: mesa.Model, farmer_anchor: np.ndarray) -> int:
+        """Farm households' live-stream receipts of the week, fen, from the ledger.
 
-def _farm_live_receipts(model: mesa.Model, farmer_anchor: np.ndarray) -> int:
-    """Farm households' live-stream receipts of the week, fen, from the ledger.
-
-    Households' ``contract_sale`` receipts less what they paid back (:data:`FLOWS_BACK`), plus
-    what their own streams (anchors of kind ``farmer``) took from consumers net of refunds and the
-    platform fee, less what those streams paid the households (counted once).
-    """
-    money = model.money
-    to_households = int(money.receipts(Account.FARMERS, (Flow.CONTRACT_SALE,)).sum())
-    paid_back = int(money.payments(Account.FARMERS, FLOWS_BACK).sum())
-    own = 0
-    if farmer_anchor.any():
+        Households' ``contract_sale`` receipts less what they paid back (:data:`FLOWS_BACK`),
+        plus what their own streams (anchors of kind ``farmer``) took from consumers net of
+        refunds and the platform fee, less what those streams paid households (counted once).
+        Also adds the week to the per-village totals (:attr:`village_live_net`,
+        :attr:`village_net_spend`).
+        """
+        money = model.money
+        households = money.receipts(Account.FARMERS, (Flow.CONTRACT_SALE,)) - money.payments(
+            Account.FARMERS, FLOWS_BACK
+        )
         n = farmer_anchor.size
-        took = money.receipts(Account.ANCHORS, (Flow.SALE,))[:n]
-        gave = money.payments(
-            Account.ANCHORS, (Flow.REFUND, Flow.PLATFORM_FEE, Flow.CONTRACT_SALE)
-        )[:n]
-        own = int((took - gave)[farmer_anchor].sum())
-    return to_households - paid_back + own
+        sales = money.receipts(Account.ANCHORS, (Flow.SALE,))[:n]
+        refunds = money.payments(Account.ANCHORS, (Flow.REFUND,))[:n]
+        own = (
+            sales
+            - refunds
+            - money.payments(Account.ANCHORS, (Flow.PLATFORM_FEE, Flow.CONTRACT_SALE))[:n]
+        )
+        own = np.where(farmer_anchor, own, 0)
+        n_v = self.village_live_net.size
+        if n_v:
+            farmers = model.farmers
+            base = np.array([a.base_village for a in model.anchor_list], dtype=np.int64)
+            self.village_live_net += (
+                np.bincount(farmers.village, weights=households[: farmers.n], minlength=n_v)
+                / FEN_PER_YUAN
+            )
+            if n:
+                self.village_live_net += (
+                    np.bincount(base, weights=own, minlength=n_v) / FEN_PER_YUAN
+                )
+                self.village_net_spend += (
+                    np.bincount(base, weights=sales - refunds, minlength=n_v) / FEN_PER_YUAN
+                )
+        return int(households.sum()) + int(own.sum())

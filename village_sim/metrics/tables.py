@@ -22,6 +22,7 @@ def village_table(model: mesa.Model) -> pd.DataFrame:
     """One row per village: terrain, sales, farmer income and share, trust, stalls, spoilage."""
     world = model.world
     vs = model.books.village
+    live = model.books.anchor_tallies
     income = model.farmers.yearly_income()
     n_v = world.n_villages
     farmers_v = model.farmers.village
@@ -46,7 +47,9 @@ def village_table(model: mesa.Model) -> pd.DataFrame:
                     households > 0, income_sum / np.maximum(households, 1), np.nan
                 ).round(2),
                 "farmer_share": np.where(
-                    vs["gmv_yuan"] > 0, vs["farmer_live_yuan"] / vs["gmv_yuan"], np.nan
+                    live.village_net_spend > 0,
+                    live.village_live_net / live.village_net_spend,
+                    np.nan,
                 ).round(4),
                 "brand_trust": trust.round(4),
                 "stall_rate": np.where(
