@@ -103,9 +103,8 @@ def test_farmer_share_of_spending_reads_the_ledger_receipts_of_farm_households()
     assert live.village_net_spend.sum() == pytest.approx(spent)
     share = village_table(model)["farmer_share"]
     defined = live.village_net_spend > 0
-    assert np.allclose(
-        share[defined], (live.village_live_net / live.village_net_spend)[defined], atol=1e-4
-    )
+    expected_share = live.village_live_net[defined] / live.village_net_spend[defined]
+    assert np.allclose(share[defined], expected_share, atol=1e-4)
 
 
 def test_unsold_stock_share_is_kg_spoiled_or_liquidated_of_kg_anchors_bought():
