@@ -46,6 +46,9 @@ SCENARIOS = (
     "cold_chain",
     "co_governance",
     "supply_side",
+    "infrastructure",
+    "villager_training",
+    "combined",
 )
 
 
@@ -114,6 +117,10 @@ def test_talent_raises_conversion():
     assert_raises("talent", "training_conversion_rate")
 
 
+def test_villager_training_lets_more_households_stream():
+    assert_raises("villager_training", "livestream_farmer_share")
+
+
 def test_talent_lowers_technology_suspension():
     assert_lowers("talent", "technology_suspension_rate")
 
@@ -129,6 +136,10 @@ def test_cold_chain_cuts_spoilage_below_five_percent_on_cold_routes():
         np.array([r["spoilage_rate_cold_chain"] for r in outcomes("cold_chain")])
     )
     assert high < 0.05, f"cold-chain spoilage {mean:.3f} (upper CI {high:.3f})"
+
+
+def test_infrastructure_lowers_stalls():
+    assert_lowers("infrastructure", "stall_rate")
 
 
 # -- co-governance (paper §4.3; concentration is an extension) ----------------------------------------
@@ -166,3 +177,12 @@ def test_doubling_training_seats_adds_fewer_anchors_per_seat():
     second = active[120] - active[60]
     mean, low, high = mean_ci(first - second)
     assert low > 0, f"first 60 seats minus second 60 seats: {mean:.3g} [{low:.3g}, {high:.3g}]"
+
+
+# -- all four paths at once (paper §4) ---------------------------------------------------------------
+def test_combined_paths_raise_farm_income():
+    assert_raises("combined", "farmer_income_mean")
+
+
+def test_combined_paths_raise_the_farmer_share():
+    assert_raises("combined", "farmer_share_of_spending")
