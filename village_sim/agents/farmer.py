@@ -10,6 +10,11 @@ information), under a supply contract with an anchor (when the anchor's offer be
 middleman price plus a risk premium), or through its own stream (a literate, connected household
 whose member becomes an anchor). Fresh produce is sold in the week it is harvested; storable produce
 waits in the household's store and goes to middlemen a share at a time.
+
+Net income (ECONOMICS.md §C): sales by every channel, less the production cost of the harvest
+(booked to the external ``inputs`` account in the week of the harvest), plus the own stream's
+result and exogenous off-farm wages (from the external ``employers`` account, half of them forgone
+in a week the household's member streams).
 """
 
 from __future__ import annotations
