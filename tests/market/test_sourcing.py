@@ -262,3 +262,30 @@ def test_purchases_and_imports_stay_within_the_funds_each_anchor_has(monkeypatch
     _run(model, 16)
     assert spent["import"] + spent["growers"] > 0
     assert (spent["growers"] > 0) == (households > 0)
+
+
+def test_the_higher_bidder_buys_first_whatever_the_planning_order(monkeypatch):
+    """Two anchors want more than a village's growers hold: the higher offer is served first."""
+    monkeypatch.setattr(Anchor, "available_funds", lambda self: float("inf"))
+    model, _, home = _stocked_neighbour_model()
+    for other in model.anchor_list:
+        other.exit_week = 0
+    v = int(model.world.reach.of(home)[0][1])  # a neighbour with goods: both anchors live there
+    low, high = _local_anchor(model, v), _local_anchor(model, v)
+    low.bid_share, high.bid_share = 0.1, 0.9
+    for a in (low, high):
+        a.forecast_orders = 1e6  # each wants far more than the village holds
+    low.plan_week()  # the low bidder plans (and posts) first
+    high.plan_week()
+    assert high.product == low.product and high.offer_price > low.offer_price
+    before = {a: a.stock_g()[0] for a in (low, high)}
+    model.sourcing.clear()
+    got = {a: a.stock_g()[0] - before[a] for a in (low, high)}
+    assert got[high] > 0
+    assert got[high] >= got[low]
+    slot = high.index * len(model.products) + high.product
+    origin = model.books.lot_village(slot)
+    left = model.contracts.acceptable_g(high, origin, high.product, high.offer_price)
+    assert left == 0  # the high bidder took all its offer could buy in the village it chose
+    low_origin = model.books.lot_village(low.index * len(model.products) + low.product)
+    assert got[low] == 0 or low_origin != origin  # nothing was left there for the low bidder
