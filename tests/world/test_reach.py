@@ -67,3 +67,13 @@ def test_reach_products_are_the_products_grown_in_reach():
         grown = sorted({p for w in villages for p in world.village_products[w]})
         assert world.reach_products[v] == grown
         assert set(world.village_products[v]) <= set(grown)
+
+
+def test_a_road_of_zero_km_still_joins_its_villages():
+    g = nx.Graph()
+    g.add_edge(0, 10, km=0.0)  # rounded to 0 km by the generator's one-decimal km
+    g.add_edge(1, 10, km=3.0)
+    g.add_edge(2, 10, km=7.0)
+    reach = village_reach(g, [0, 1, 2], k=2)
+    assert reach.villages[1].tolist() == [1, 0, 2]
+    assert reach.km[1].tolist() == pytest.approx([0.0, 3.0, 10.0])

@@ -16,6 +16,9 @@ import numpy as np
 REACH_BLOCK = 256
 """Source villages per Dijkstra call (bounds the (block, nodes) distance matrix in memory)."""
 
+ZERO_KM = 1e-9
+"""Length given to a road of 0 km, so that it still joins its two places."""
+
 
 @dataclass(frozen=True)
 class Reach:
@@ -40,6 +43,10 @@ class Reach:
 def village_reach(graph: nx.Graph, village_nodes: list[int], k: int) -> Reach:
     """Each village's ``k`` nearest other villages by road km (ties: lower village index first).
 
+    Dijkstra runs only as far as a search radius: a few road lengths first, doubled for the
+    villages that have not yet found ``k`` neighbours within it (distances within the radius are
+    exact, so the nearest found are the nearest), until the radius spans the whole road network.
+
     Args:
         graph: The places graph; every road carries ``km``.
         village_nodes: Node id of each village index.
@@ -49,24 +56,42 @@ def village_reach(graph: nx.Graph, village_nodes: list[int], k: int) -> Reach:
         The :class:`Reach` table.
     """
     # SciPy only here, at world build: importing it costs time no run needs otherwise.
+    from scipy.sparse import csr_array
     from scipy.sparse.csgraph import dijkstra
 
     nodes = list(graph.nodes)
-    matrix = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight="km", format="csr")
     position = {n: i for i, n in enumerate(nodes)}
+    edges = list(graph.edges(data="km"))
+    ends = (
+        np.array([position[a] for a, _, _ in edges], dtype=np.int64),
+        np.array([position[b] for _, b, _ in edges], dtype=np.int64),
+    )
+    # A road rounded to 0 km is still a road (a sparse matrix would drop a zero entry).
+    length = np.maximum(np.array([d for _, _, d in edges], dtype=float), ZERO_KM)
+    matrix = csr_array((length, ends), shape=(len(nodes), len(nodes)))
     columns = np.array([position[n] for n in village_nodes], dtype=np.int64)
     n_v = len(village_nodes)
     width = min(k, max(n_v - 1, 0)) + 1
     villages = np.full((n_v, k + 1), -1, dtype=np.int64)
     km = np.full((n_v, k + 1), np.inf)
-    for start in range(0, n_v, REACH_BLOCK):
-        rows = np.arange(start, min(start + REACH_BLOCK, n_v))
-        dist = dijkstra(matrix, directed=False, indices=columns[rows])[:, columns]
-        dist[np.arange(rows.size), rows] = -1.0  # the village itself comes first
-        order = np.argsort(dist, axis=1, kind="stable")[:, :width]
-        near = np.take_along_axis(dist, order, axis=1)
-        near[:, 0] = 0.0
-        found = np.isfinite(near)
-        villages[rows, :width] = np.where(found, order, -1)
-        km[rows, :width] = np.where(found, near, np.inf)
+    whole = float(matrix.data.sum())  # no shortest path is longer than every road together
+    radius = min(4.0 * float(np.median(matrix.data)), whole) if matrix.nnz else np.inf
+    pending = np.arange(n_v)
+    while pending.size:
+        unfinished = []
+        for start in range(0, pending.size, REACH_BLOCK):
+            rows = pending[start : start + REACH_BLOCK]
+            dist = dijkstra(matrix, directed=False, indices=columns[rows], limit=radius)
+            dist = dist[:, columns]
+            dist[np.arange(rows.size), rows] = -1.0  # the village itself comes first
+            order = np.argsort(dist, axis=1, kind="stable")[:, :width]
+            near = np.take_along_axis(dist, order, axis=1)
+            near[:, 0] = 0.0
+            found = np.isfinite(near)
+            done = found.all(axis=1) | (radius >= whole)
+            villages[rows[done], :width] = np.where(found[done], order[done], -1)
+            km[rows[done], :width] = np.where(found[done], near[done], np.inf)
+            unfinished.append(rows[~done])
+        pending = np.concatenate(unfinished)
+        radius = whole if 2 * radius >= whole else 2 * radius
     return Reach(villages=villages, km=km)
