@@ -29,6 +29,8 @@ from village_sim.units import FEN_PER_YUAN, to_fen
 
 NO_ANCHOR = -1
 INCOME_WEEKS = 52
+OWNER_FLOWS = (Flow.DRAWINGS, Flow.SAVINGS_IN, Flow.DEBT_TO_OWNER)
+"""Transfers between a firm and its owner: not the owner's income (the firm's profit is)."""
 
 
 class FarmerPopulation:
@@ -364,13 +366,19 @@ class FarmerPopulation:
         """Pay the week's off-farm wages and record each household's net income (ECONOMICS.md §C).
 
         Net income = every ledger receipt of the household (sales by every channel, wages) − its
-        payments (production costs and anything flowing back from a sale) + the week's result of
-        its own stream (the same person's anchor role). Also records whether the household sold
-        through a live stream (to an anchor, its own included).
+        payments (production costs and anything flowing back from a sale) + the week's profit of
+        its own stream (the same person's anchor role); transfers between the household and that
+        stream (:data:`OWNER_FLOWS`) are left out, so nothing counts twice. Also records whether
+        the household sold through a live stream (to an anchor, its own included).
         """
         self.pay_off_farm_wages()
         ledger = self.model.money
         net = ledger.receipts(Account.FARMERS) - ledger.payments(Account.FARMERS)
+        # Money between a household and its own stream (drawings, savings put in, debt taken
+        # over) moves within the household: its income counts the stream's profit instead.
+        net -= ledger.receipts(Account.FARMERS, OWNER_FLOWS) - ledger.payments(
+            Account.FARMERS, OWNER_FLOWS
+        )
         streams = np.zeros(self.n, dtype=bool)
         for i, anchor in self._own_anchors():
             streams[i] = True
