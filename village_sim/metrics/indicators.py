@@ -329,8 +329,10 @@ def micro_seller_share(model: mesa.Model) -> float | None:
         session = tallies.row(a.index)["last_session_week"]
         if since_start < 13 or session is None or session <= last - 52:
             continue
-        window_start = max(last - 51, a.start_week)  # revenue_history[i] is week start + i
-        revenue = sum(a.revenue_history[window_start - a.start_week :])
+        # its weeks in the window, counted back from its last recorded week (now, or its exit)
+        end = a.exit_week if a.exited else last
+        weeks = end - max(last - 51, a.start_week) + 1
+        revenue = sum(a.revenue_history[-weeks:]) if weeks > 0 else 0.0
         sellers += 1
         micro += revenue * 52 / min(52, since_start) < line
     return _safe_ratio(micro, sellers)
