@@ -120,19 +120,3 @@ def test_middlemen_pay_more_where_live_streams_take_a_larger_share_when_psi_is_s
     village = model.farmers.village
     assert np.allclose(spilled, base * (1 + 0.5 * share[village]))
     assert share.max() > 0
-
-
-def test_money_between_a_household_and_its_own_stream_is_not_income_twice():
-    """Drawings from its own anchor are the anchor's profit, already in the household's income."""
-    model = VillageMarket(small_scenario(), seed=4)
-    model.step()
-    farmers = model.farmers
-    i = 7
-    anchor = model.anchor_list[0]
-    nets = []
-    for drawings in (0, 50_000):
-        model.money.start_week()
-        model.money.transfer(Flow.DRAWINGS, "anchors", anchor.index, "farmers", i, drawings)
-        farmers.close_week(model.week)
-        nets.append(int(farmers.net_week[i]))
-    assert nets[0] == nets[1] > 0

@@ -51,7 +51,9 @@ def test_applicants_at_home_leave_fewer_seats_to_announce():
 
 
 def test_a_migrant_a_seat_brings_home_applies_and_the_offer_ends_when_the_course_starts():
-    model = VillageMarket(_no_one_at_home(youth__beta_seat=40.0), seed=2)
+    model = VillageMarket(
+        _no_one_at_home(youth__beta_seat=40.0, youth__remigrate_hazard=0.0), seed=2
+    )
     for _ in range(5):  # the week-4 crash course was announced at week 0
         model.step()
     returned = [y for y in model.youth if y.came_for_seat]

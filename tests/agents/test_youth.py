@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from helpers import small_scenario
 
+from village_sim.agents.valuation import Peers
 from village_sim.agents.youth import Youth
 from village_sim.model import VillageMarket
 
@@ -44,11 +45,18 @@ def test_training_gain_follows_the_course_formula():
     assert youth.trained and youth.status == "trained"
 
 
-def test_start_chance_rises_with_skill():
+def test_the_entry_gain_rises_with_skill():
+    """A more skilled beginner expects a higher margin (the prior's skill term, ECONOMICS.md §A)."""
     model = VillageMarket(small_scenario(), seed=0)
+    model.valuation.peers = Peers(
+        median_margin=1500.0,
+        count=5,
+        mean_skill=0.4,
+        mean_sessions=model.valuation.peers.mean_sessions,
+    )
     youth = next(iter(model.youth))
-    chances = []
+    gains = []
     for skill in (0.1, 0.3, 0.5, 0.7):
         youth.skill = skill
-        chances.append(youth.start_chance())
-    assert np.all(np.diff(chances) > 0)
+        gains.append(youth.entry_gain())
+    assert np.all(np.diff(gains) > 0)

@@ -289,24 +289,3 @@ def test_the_higher_bidder_buys_first_whatever_the_planning_order(monkeypatch):
     assert left == 0  # the high bidder took all its offer could buy in the village it chose
     low_origin = model.books.lot_village(low.index * len(model.products) + low.product)
     assert got[low] == 0 or low_origin != origin  # nothing was left there for the low bidder
-
-
-def test_buyers_remember_the_village_whose_goods_they_bought(monkeypatch):
-    """Order lines carry the lot's village (brand trust and repeat buyers follow the goods);
-    the sellers' own village stays where they stream."""
-    model = VillageMarket(small_scenario(steps=20), seed=2)
-    seen = []
-    remember = model.consumers.remember
-
-    def checked(orders):
-        s = orders.sellers
-        slots = s.ids * len(model.products) + s.product
-        expected = np.where(s.stock_local > 0, model.books.lot_village(slots), s.village)
-        assert (orders.lines["village"] == expected[orders.lines["seller"]]).all()
-        seen.extend((s.origin != s.village)[orders.lines["seller"]].tolist())
-        remember(orders)
-
-    monkeypatch.setattr(model.consumers, "remember", checked)
-    for _ in range(20):
-        model.step()
-    assert seen and any(seen)  # some buyers bought another village's goods from an anchor

@@ -53,12 +53,7 @@ def test_seats_filled_never_exceed_seats_offered():
 
 def _seller(index, start, revenue, local=True):
     return SimpleNamespace(
-        index=index,
-        start_week=start,
-        revenue_history=revenue,
-        is_local=local,
-        exited=False,
-        exit_week=None,
+        index=index, start_week=start, revenue_history=revenue, is_local=local, exited=False
     )
 
 
@@ -72,10 +67,8 @@ def test_micro_seller_share_counts_recent_sellers_of_13_weeks_and_annualises_sho
         _seller(3, 95, [1.0] * 6),  # under 13 weeks since start: left out
         _seller(4, 0, [1.0] * 101),  # no session in the last 52 weeks: left out
         _seller(5, 0, [1.0] * 101, local=False),  # a city anchor: left out
-        _seller(6, 0, [30_000.0] * 40 + [1_000.0] * 51),  # left at week 90: its weeks 49-90
     ]
-    anchors[-1].exited, anchors[-1].exit_week = True, 90
-    last_session = {0: 100, 1: 99, 2: 90, 3: 100, 4: 40, 5: 100, 6: 90}
+    last_session = {0: 100, 1: 99, 2: 90, 3: 100, 4: 40, 5: 100}
     tallies = SimpleNamespace(row=lambda i: {"last_session_week": last_session[i]})
     model = SimpleNamespace(
         week=week,
@@ -83,7 +76,7 @@ def test_micro_seller_share_counts_recent_sellers_of_13_weeks_and_annualises_sho
         config=SimpleNamespace(metrics=SimpleNamespace(micro_seller_threshold_yuan=500_000.0)),
         books=SimpleNamespace(anchor_tallies=tallies),
     )
-    assert micro_seller_share(model) == pytest.approx(2 / 4)
+    assert micro_seller_share(model) == pytest.approx(1 / 3)
 
 
 def test_farmer_share_of_spending_reads_the_ledger_receipts_of_farm_households():
@@ -121,7 +114,9 @@ def test_unsold_stock_share_is_kg_spoiled_or_liquidated_of_kg_anchors_bought():
     kept = stats[stats["week"] >= result.scenario.metrics.burn_in_weeks]
     share = kept["anchor_kg_unsold"].sum() / kept["anchor_kg_bought"].sum()
     assert result.indicators["unsold_stock_share"] == pytest.approx(share)
-    assert 0 < share < 1
+    # Above 1 is possible: stock bought before burn-in and liquidated after it, when anchors who
+    # started on an optimistic prior leave (ECONOMICS.md §B entry, §A exit).
+    assert share > 0
 
 
 def test_exits_by_reason_are_counted_per_week_and_in_the_summary():

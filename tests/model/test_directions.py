@@ -167,16 +167,25 @@ def test_supply_side_raises_repeat_purchases():
 
 
 # -- diminishing returns of training seats (paper §3.1) --------------------------------------------------
-def test_doubling_training_seats_adds_fewer_anchors_per_seat():
-    """Seats 0 → 60 → 120 a year: the second 60 add fewer active anchors than the first 60."""
-    active = {
-        seats: np.array([r["active_anchors_last_year"] for r in outcomes("baseline", seats)])
-        for seats in (0, 60, 120)
-    }
-    first = active[60] - active[0]
-    second = active[120] - active[60]
+def test_doubling_training_seats_adds_fewer_anchors_per_filled_seat():
+    """Seats 0 → 60 → 120 a year: per seat *filled*, the second 60 add fewer active anchors.
+
+    Empty seats add nothing, so the returns are counted per filled seat (ECONOMICS.md §B);
+    seeds where the extra seats filled none are left out (no return to measure).
+    """
+    rows = {seats: outcomes("baseline", seats) for seats in (0, 60, 120)}
+    active = {s: np.array([r["active_anchors_last_year"] for r in rows[s]]) for s in rows}
+    filled = {s: np.array([r["seats_filled"] or 0.0 for r in rows[s]]) for s in rows}
+    more_first = filled[60] - filled[0]
+    more_second = filled[120] - filled[60]
+    ok = (more_first > 0) & (more_second > 0)
+    assert ok.sum() >= 10, "the extra seats were filled in too few seeds"
+    first = (active[60] - active[0])[ok] / more_first[ok]
+    second = (active[120] - active[60])[ok] / more_second[ok]
     mean, low, high = mean_ci(first - second)
-    assert low > 0, f"first 60 seats minus second 60 seats: {mean:.3g} [{low:.3g}, {high:.3g}]"
+    assert low > 0, (
+        f"anchors per filled seat, first 60 − second 60: {mean:.3g} [{low:.3g}, {high:.3g}]"
+    )
 
 
 # -- all four paths at once (paper §4) ---------------------------------------------------------------

@@ -434,7 +434,7 @@ def _toy_world(tmp_path: Path) -> Path:
     data["world"]["county"]["terrain_mix"] = {"plain": 0.5, "mountain": 0.5}
     data["population"]["youth"] = 80
     data["training"] = {"seats_per_year": 400, "crash_share": 0.0}
-    data["youth"] = {"start_max": 0.5, "skill_to_stream": 0.2, "enrol_chance": 0.5}
+    data["youth"] = {"enrol_chance": 0.5, "home_review_weeks": 4}
     return write_yaml(tmp_path / "toy_world.yaml", data)
 
 

@@ -428,7 +428,7 @@ class ConsumerPopulation:
             "brand": np.append(sellers.branded, 0.0),
             "boost": np.append(sellers.boost, 0.0),
             "trust_boost": np.append(sellers.trust_boost, 0.0),
-            "village": np.append(sellers.origin, 0),  # the village whose goods are offered
+            "village": np.append(sellers.village, 0),
         }
         viewers, buyers = self.choose_offers(offers.offers, offers.slot_of, utility, stall_keep)
         line = np.flatnonzero(buyers != 0)  # order lines (flat unit-offer cells), row-major

@@ -24,13 +24,13 @@ import numpy as np
 from mesa.discrete_space import FixedAgent
 
 from village_sim.accounts import Account, Flow
-from village_sim.agents.anchor import Anchor, premises_free
+from village_sim.agents import entry
+from village_sim.agents.anchor import Anchor
+from village_sim.agents.valuation import Traits, draw_traits
 from village_sim.units import FEN_PER_YUAN, to_fen
 
 NO_ANCHOR = -1
 INCOME_WEEKS = 52
-OWNER_FLOWS = (Flow.DRAWINGS, Flow.SAVINGS_IN, Flow.DEBT_TO_OWNER)
-"""Transfers between a firm and its owner: not the owner's income (the firm's profit is)."""
 
 
 class FarmerPopulation:
@@ -84,6 +84,9 @@ class FarmerPopulation:
         self.yield_kg_year = base_yield * rng.lognormal(-0.5 * het**2, het)
         self.quality_z = rng.standard_normal(n)
         self.trained = np.zeros(n, dtype=bool)
+        self._member_traits: dict[
+            int, Traits
+        ] = {}  # drawn once, when a member first considers streaming
         self._reservation_week = -1
         self._reservation = np.zeros(n)
         self.contract_anchor = np.full(n, NO_ANCHOR, dtype=np.int64)
@@ -249,39 +252,69 @@ class FarmerPopulation:
         )
 
     def start_streaming(self) -> None:
-        """Literate, connected households may start their own stream (paper §3.1).
+        """Literate, connected households may start their own stream (paper §3.1; ECONOMICS.md §B).
 
-        A household's member becomes an anchor of kind ``farmer`` selling its own product, with a
-        weekly chance ``stream_start_hazard × recognition`` (where a premises site is free).
+        Each week a household that could stream (connected, literate enough, not streaming)
+        reviews the choice with probability ``1/start_review_weeks`` (Calvo, R = 52). A reviewing
+        household's member starts iff premises are free and ``ΔV_entry > 0``
+        (:func:`village_sim.agents.entry.starts`), with the outside option and dormant earnings
+        both the member's displaced off-farm wage, ``stream_forgone_wage_share`` × the household's
+        off-farm wage (ECONOMICS.md §A, §C), and the member's traits drawn once, when first
+        reviewed (``farmers`` stream). The member becomes an anchor of kind ``farmer`` selling
+        the household's product; a household that stopped may start again.
         """
         model = self.model
         if not model.config.livestream.enabled:
             return
         cfg = model.config.farmers
+        rng = model.streams["farmers"]
         eligible = (
             self.connected
             & (self.literacy >= cfg.literacy_to_stream)
             & (self.stream_anchor == NO_ANCHOR)
         )
-        draws = model.streams["farmers"].random(self.n)
-        p = cfg.stream_start_hazard * model.beliefs.recognition
-        starters = np.flatnonzero(eligible & (draws < p))
-        for i in starters:
-            if not premises_free(model, int(self.village[i])):
+        reviewing = np.flatnonzero(eligible & entry.reviews(rng, self.n, cfg.start_review_weeks))
+        sessions = model.config.anchors.farmer_sessions_per_week
+        for i in reviewing:
+            traits = self.member_traits(int(i))
+            displaced = cfg.stream_forgone_wage_share * self.off_farm_wage_fen[i] / FEN_PER_YUAN
+            skill, aptitude = float(self.literacy[i]) * 0.6, float(self.literacy[i])
+            if not entry.starts(
+                model,
+                village=int(self.village[i]),
+                skill=skill,
+                aptitude=aptitude,
+                sessions=sessions,
+                products=[int(self.product[i])],
+                outside=displaced,
+                dormant=displaced + model.governance.levers.local_job_wage,
+                traits=traits,
+            ):
                 continue
-            skill = float(self.literacy[i]) * 0.6
             anchor = Anchor(
                 model,
                 "farmer",
                 int(self.person_id[i]),
                 int(self.village[i]),
                 skill,
-                float(self.literacy[i]),
+                aptitude,
+                traits=traits,
+                owner=(Account.FARMERS, int(i)),
+                outside_option=displaced,
+                dormant_wage=displaced,
             )
             anchor.own_product = anchor.product = int(self.product[i])
             anchor.farmer_index = int(i)
             self.stream_anchor[i] = anchor.index
             self.contract_anchor[i] = NO_ANCHOR
+
+    def member_traits(self, index: int) -> Traits:
+        """The streaming member's economic traits, drawn once when first needed (ECONOMICS.md §A)."""
+        traits = self._member_traits.get(index)
+        if traits is None:
+            traits = draw_traits(self.model.streams["farmers"], self.model.config, None)
+            self._member_traits[index] = traits
+        return traits
 
     def release_anchor(self, anchor_index: int) -> None:
         """An anchor quit: its contracts end and its household stops streaming."""
@@ -366,19 +399,13 @@ class FarmerPopulation:
         """Pay the week's off-farm wages and record each household's net income (ECONOMICS.md §C).
 
         Net income = every ledger receipt of the household (sales by every channel, wages) − its
-        payments (production costs and anything flowing back from a sale) + the week's profit of
-        its own stream (the same person's anchor role); transfers between the household and that
-        stream (:data:`OWNER_FLOWS`) are left out, so nothing counts twice. Also records whether
-        the household sold through a live stream (to an anchor, its own included).
+        payments (production costs and anything flowing back from a sale) + the week's result of
+        its own stream (the same person's anchor role). Also records whether the household sold
+        through a live stream (to an anchor, its own included).
         """
         self.pay_off_farm_wages()
         ledger = self.model.money
         net = ledger.receipts(Account.FARMERS) - ledger.payments(Account.FARMERS)
-        # Money between a household and its own stream (drawings, savings put in, debt taken
-        # over) moves within the household: its income counts the stream's profit instead.
-        net -= ledger.receipts(Account.FARMERS, OWNER_FLOWS) - ledger.payments(
-            Account.FARMERS, OWNER_FLOWS
-        )
         streams = np.zeros(self.n, dtype=bool)
         for i, anchor in self._own_anchors():
             streams[i] = True

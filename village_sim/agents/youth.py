@@ -4,14 +4,17 @@ A young person of the county is a migrant in a city or at home. The able earn mo
 are less likely to come back (能者出走). A migrant's weekly return hazard is
 ``logistic(β0 + β_income·Δincome + β_attach·attachment + β_recog·recognition + β_amenity·amenities
 + β_subsidy·subsidy)``, with expected rural income learned from the anchors already streaming at home.
-A returnee may take a training course; after it, the weekly chance of starting to stream is
-logistic in ``skill − skill_to_stream``. A returnee who does not stream may leave again; an anchor
-who quits goes back to being a returnee (and may leave).
+A returnee may take a training course (a seat announced to a migrant also brings them home). A
+person at home starts to stream iff streaming beats their outside option (``ΔV_entry > 0``,
+:mod:`village_sim.agents.entry`), reviewed at course end, then with probability 1/4 a week for
+``start_window_weeks`` after the course, then with probability 1/13 a week like any returnee at home
+(ECONOMICS.md §B). A returnee who does not stream may leave again; an anchor who quits goes back
+home (and may start again or leave).
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from collections import Counter
 from enum import StrEnum
 
@@ -19,7 +22,10 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent
 
-from village_sim.agents.anchor import Anchor, premises_free
+from village_sim.accounts import Account
+from village_sim.agents import entry
+from village_sim.agents.anchor import Anchor
+from village_sim.agents.valuation import Traits, draw_traits
 
 
 class Status(StrEnum):
@@ -34,14 +40,6 @@ class Status(StrEnum):
 
 
 MIGRANT, HOME, TRAINING, TRAINED, ANCHOR, EXITED = tuple(Status)
-
-
-def logistic(x: float) -> float:
-    """The logistic function, safe for large |x|."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
 
 
 def return_hazards_plain(
@@ -193,6 +191,8 @@ class Youth(CellAgent):
         )
         self.skill = float(rng.beta(cfg.initial_skill_a, cfg.initial_skill_b))
         self.attachment = float(rng.random())
+        # Economic traits, drawn once (ECONOMICS.md §A): a migrant's savings scale with the wage.
+        self.traits: Traits = draw_traits(rng, model.config, None if at_home else self.urban_wage)
         self.status = HOME if at_home else MIGRANT
         self.returned_week: int | None = None
         self.cohort: int | None = None
@@ -247,35 +247,55 @@ class Youth(CellAgent):
         """Weekly chance that a migrant comes home (MODEL.md §3)."""
         return float(self.model.youth_roster.hazards(self.model)[self.youth_index])
 
-    def start_chance(self) -> float:
-        """Weekly chance of starting to stream, logistic in skill − skill_to_stream."""
+    def review_weeks(self) -> int | None:
+        """R of the start decision now (ECONOMICS.md §B); None where nobody decides.
+
+        1 in the week a course ends (the trainee decides then), ``trained_review_weeks`` within
+        ``start_window_weeks`` after it, ``home_review_weeks`` at home otherwise; nobody decides
+        away, in a course or while streaming.
+        """
         cfg = self.model.config.youth
-        return cfg.start_max * logistic(cfg.start_slope * (self.skill - cfg.skill_to_stream))
+        if self.status == TRAINED:
+            return 1 if self.course_end == self.model.week else cfg.trained_review_weeks
+        if self.status in (HOME, EXITED):
+            return cfg.home_review_weeks
+        return None
+
+    def entry_gain(self) -> float:
+        """ΔV_entry of starting to stream now from the home village (yuan; ECONOMICS.md §B)."""
+        model = self.model
+        return model.valuation.entry_gain(**self._entry_terms())
+
+    def _entry_terms(self) -> dict:
+        model = self.model
+        return {
+            "skill": self.skill,
+            "aptitude": self.aptitude,
+            "sessions": model.config.anchors.sessions_per_week,
+            "products": entry.local_products(model, self.home_village),
+            "outside": self.outside_option(),
+            "dormant": self.dormant_wage() + model.governance.levers.local_job_wage,
+            "traits": self.traits,
+        }
 
     def decide(self) -> None:
         """Return, apply for training, start streaming or leave, by status."""
         model = self.model
         cfg = model.config.youth
-        draw = self._rng.random()
         if self.status == MIGRANT:
-            if draw < model.youth_roster.hazards(model)[self.youth_index]:  # return_hazard()
-                self._come_home()
-        elif self.status == HOME:
-            if not self.trained and self._rng.random() < cfg.enrol_chance * (
-                model.beliefs.recognition + 0.5
-            ):
+            if self._rng.random() < model.youth_roster.hazards(model)[self.youth_index]:
+                self._come_home()  # the draw against return_hazard()
+            return
+        if self.status == HOME and not self.trained:
+            if self._rng.random() < cfg.enrol_chance * (model.beliefs.recognition + 0.5):
                 model.training.apply(self)
-            if self.status == HOME and draw < self.start_chance():
-                self._start_streaming()
-            elif self.status == HOME and self._rng.random() < cfg.remigrate_hazard:
-                self._leave()
-        elif self.status == TRAINED:
-            weeks = model.week - (self.course_end or model.week)
-            if draw < self.start_chance():
-                self._start_streaming()
-            elif weeks >= cfg.start_window_weeks:
+        review = self.review_weeks()
+        if review is not None and entry.reviews_now(self._rng, review) and self._try_start():
+            return
+        if self.status == TRAINED:
+            if model.week - self.course_end >= cfg.start_window_weeks:
                 self.status = HOME
-        elif self.status == EXITED and draw < cfg.remigrate_hazard:
+        elif self.status in (HOME, EXITED) and self._rng.random() < cfg.remigrate_hazard:
             self._leave()
 
     def _come_home(self) -> None:
@@ -303,10 +323,19 @@ class Youth(CellAgent):
         self.course_end = self.model.week
         self.status = TRAINED
 
+    def _try_start(self) -> bool:
+        """Start streaming iff premises are free and ``ΔV_entry > 0`` (:func:`entry.starts`)."""
+        if not entry.starts(self.model, village=self.home_village, **self._entry_terms()):
+            return False
+        self._start_streaming()
+        return True
+
     def _start_streaming(self) -> None:
+        """Become a local anchor: the person's traits, money account and outside options go along.
+
+        The first start week is kept for the cohort indicators; a restart clears the exit week.
+        """
         model = self.model
-        if not premises_free(model, self.home_village) or not model.config.livestream.enabled:
-            return
         self.anchor = Anchor(
             model,
             "local",
@@ -315,13 +344,27 @@ class Youth(CellAgent):
             self.skill,
             self.aptitude,
             cohort=self.cohort,
+            traits=self.traits,
+            owner=(Account.YOUTH, self.youth_index),
+            outside_option=self.outside_option(),
+            dormant_wage=self.dormant_wage(),
         )
+        self.anchor.person = self
         self.status = ANCHOR
-        self.stream_start_week = model.week
+        if self.stream_start_week is None:
+            self.stream_start_week = model.week
+        self.stream_exit_week = None
 
     def stop_streaming(self) -> None:
-        """Called when this person's anchor role ends."""
-        if self.anchor is not None:
-            self.skill = self.anchor.skill
+        """Called when this person's anchor role ends: back home, with the skill it reached.
+
+        An insolvent person loses the guaranteed start-up loan for any later start (ECONOMICS.md §A).
+        """
+        anchor = self.anchor
+        if anchor is not None:
+            self.skill = anchor.skill
+            if anchor.exit_reason == "insolvent":
+                self.traits = dataclasses.replace(self.traits, guaranteed_loan=0.0)
         self.status = EXITED
         self.stream_exit_week = self.model.week
+        self._place()

@@ -36,8 +36,7 @@ class Orders:
         import_used: Grams of out-of-region goods each seller shipped (A,).
         grams: Grams each seller shipped (A,).
         lines: Filled order lines (``unit, seller, anchor, village, buyers, pack_g, price_fen,
-            advertised, week``), one per (consumer unit, seller) with buyers; ``village`` is
-            the village whose goods the seller offers (:attr:`Sellers.origin`).
+            advertised, week``), one per (consumer unit, seller) with buyers.
         cells: The flat (unit, offer) cell of each line in the week's choice arrays.
     """
 
@@ -161,7 +160,7 @@ def fill_orders(
         "unit": u,
         "seller": seller,
         "anchor": s.ids[seller],
-        "village": s.origin[seller],
+        "village": s.village[seller],
         "buyers": filled_line[keep],
         "pack_g": s.pack_g[seller],
         "price_fen": price_fen[seller],
@@ -201,7 +200,7 @@ def _book_cost_of_goods(
     # What farmers were paid for the village goods sold this week (their contract price).
     farmer_value = local_used * s.unit_cost / 1000
     stats["farmer_live_receipts_yuan"] += float(farmer_value.sum())
-    np.add.at(model.books.village["farmer_live_yuan"], s.origin, farmer_value)
+    np.add.at(model.books.village["farmer_live_yuan"], s.village, farmer_value)
     import_gain = (s.price * (1 - s.fee) - s.import_cost) * import_used / 1000
     for i in np.flatnonzero(grams > 0):
         anchor = s.anchors[i]

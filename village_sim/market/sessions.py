@@ -49,16 +49,11 @@ def stall_draws(sessions: np.ndarray, p_stall: np.ndarray, rng: np.random.Genera
 
 @dataclass
 class Sellers:
-    """This week's streaming anchors as arrays (position = index into these arrays).
-
-    ``village`` is where each streams (stalls, sessions by village); ``origin`` the village whose
-    goods it offers — its lot's (ECONOMICS.md §A), or its own when it holds only imports.
-    """
+    """This week's streaming anchors as arrays (position = index into these arrays)."""
 
     anchors: list
     ids: np.ndarray
     village: np.ndarray
-    origin: np.ndarray
     product: np.ndarray
     price: np.ndarray
     pack_g: np.ndarray
@@ -176,8 +171,6 @@ class Market:
         spec_quality = products.array("quality_mean")[product]
         import_quality = products.array("import_quality")[product]
         stock_local = goods["anchor_stock"][slots].copy()
-        # Whose goods it sells: its lot's village (§7.5), or its own when it holds only imports.
-        origin = np.where(stock_local > 0, model.books.lot_village(slots), village)
         advertised = np.clip(
             np.where(stock_local > 0, quality_local, spec_quality) + exaggeration, 0, 1
         )
@@ -191,7 +184,6 @@ class Market:
             anchors=anchors,
             ids=ids,
             village=village,
-            origin=origin,
             product=product,
             price=price,
             pack_g=np.rint(products.array("pack_kg")[product] * 1000).astype(np.int64),

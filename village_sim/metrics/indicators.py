@@ -181,6 +181,7 @@ INDICATORS: tuple[Indicator, ...] = (
         )
         for reason in EXIT_REASONS
     ),
+    Indicator("seats_filled", "total", "seats", "training seats taken (§B; diminishing returns)"),
     Indicator(
         "seat_returnees",
         "total",
@@ -329,10 +330,8 @@ def micro_seller_share(model: mesa.Model) -> float | None:
         session = tallies.row(a.index)["last_session_week"]
         if since_start < 13 or session is None or session <= last - 52:
             continue
-        # its weeks in the window, counted back from its last recorded week (now, or its exit)
-        end = a.exit_week if a.exited else last
-        weeks = end - max(last - 51, a.start_week) + 1
-        revenue = sum(a.revenue_history[-weeks:]) if weeks > 0 else 0.0
+        window_start = max(last - 51, a.start_week)  # revenue_history[i] is week start + i
+        revenue = sum(a.revenue_history[window_start - a.start_week :])
         sellers += 1
         micro += revenue * 52 / min(52, since_start) < line
     return _safe_ratio(micro, sellers)
@@ -436,6 +435,11 @@ def trainee_applicants(model: mesa.Model) -> float:
     return model.week_stats["trainee_applicants"]
 
 
+def seats_filled(model: mesa.Model) -> float:
+    """Training seats taken in courses that started this week."""
+    return model.week_stats["seats_filled"]
+
+
 def seat_returnees(model: mesa.Model) -> float:
     """Migrants who came home this week for a training seat announced to them."""
     return model.week_stats["seat_returnees"]
@@ -497,6 +501,7 @@ _FUNCTIONS = {
         consumer_trust,
         complaints,
         trainee_applicants,
+        seats_filled,
         seat_returnees,
         exit_tenure_max_share,
         policy_spend,

@@ -465,14 +465,6 @@ class FarmerBehaviour(Strict):
         "assumed",
         "Share of a household's store of storable produce sold to middlemen a week.",
     )
-    stream_start_hazard: float = param(
-        0.001,
-        "1/week",
-        "assumed",
-        "Weekly chance that a literate, connected farmer starts to stream, at full recognition.",
-        ge=0,
-        le=1,
-    )
     off_farm_wage_week: float = param(
         500.0,
         "yuan/week",
@@ -501,6 +493,13 @@ class FarmerBehaviour(Strict):
         "psi: middlemen pay x (1 + psi s_v), s_v the village's live-stream share of farm sales "
         "over the last 4 weeks.",
         ge=0,
+    )
+    start_review_weeks: int = param(
+        52,
+        "weeks",
+        "assumed (ECONOMICS.md §B: Calvo R of literate, connected farmers)",
+        "Mean weeks between a literate, connected household's reviews of starting its own stream.",
+        ge=1,
     )
 
 
@@ -574,24 +573,11 @@ class YouthBehaviour(Strict):
     initial_skill_b: float = param(
         5.0, "Beta b", "assumed", "Streaming skill prior (Beta b).", gt=0
     )
-    skill_to_stream: float = share(
-        0.45,
-        "assumed (MODEL.md §3)",
-        "Skill at which starting to stream becomes likely.",
-    )
-    start_slope: float = param(
-        12.0,
-        "logit per skill",
-        "assumed",
-        "Steepness of the start-streaming chance in skill.",
-        ge=0,
-    )
-    start_max: float = share(0.08, "assumed", "Weekly start chance of a very skilled trainee.")
     start_window_weeks: int = param(
         26,
         "weeks",
-        "assumed",
-        "Weeks after a course during which a trainee may start.",
+        "assumed (ECONOMICS.md §B: W_start)",
+        "Weeks after a course during which a trainee reviews starting every trained_review_weeks.",
         ge=1,
     )
     aptitude_ability_weight: float = share(
@@ -631,6 +617,21 @@ class YouthBehaviour(Strict):
         0.5,
         "assumed (ECONOMICS.md §A: casual work at home)",
         "A dormant week's earnings at home (w_d) as a share of the local migrant wage.",
+    )
+    trained_review_weeks: int = param(
+        4,
+        "weeks",
+        "assumed (ECONOMICS.md §B: Calvo R after a course)",
+        "Mean weeks between a trainee's reviews of starting to stream within start_window_weeks.",
+        ge=1,
+    )
+    home_review_weeks: int = param(
+        13,
+        "weeks",
+        "assumed (ECONOMICS.md §B: Calvo R at home)",
+        "Mean weeks between reviews of starting to stream by a young person at home not in a "
+        "course's start window (returnees, former trainees, former anchors).",
+        ge=1,
     )
 
 

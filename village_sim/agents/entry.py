@@ -1,0 +1,78 @@
+"""Starting to stream as an economic choice (ECONOMICS.md §B; paper §3.1, §4.1).
+
+A person who could stream — a trainee, a young person at home, a former anchor, a literate and
+connected farmer — starts iff streaming from the beginner's prior beats their outside option after
+the start-up cost, ``ΔV_entry > 0`` (:meth:`~village_sim.agents.valuation.Valuation.entry_gain`),
+and the home village still has premises for a streaming base. The choice is not made every week:
+it is *reviewed* each week with probability ``1/R`` (Calvo 1983), ``R`` depending on who decides
+(4 in a course's start window, 13 at home, 52 for farmers). Heterogeneity comes from the person's
+traits, drawn once, so repeated reviews do not compound noise. Conversion from training to
+streaming thus emerges from skill, traits, peers' margins and the outside option; it has no
+closed form in skill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import mesa
+import numpy as np
+
+from village_sim.agents.anchor import premises_free
+from village_sim.agents.valuation import Traits
+
+
+def reviews(rng: np.random.Generator, size: int, review_weeks: int) -> np.ndarray:
+    """Which of ``size`` people review a decision this week: each with probability ``1/R``."""
+    return rng.random(size) < 1.0 / review_weeks
+
+
+def reviews_now(rng: np.random.Generator, review_weeks: int) -> bool:
+    """Whether one person reviews a decision this week (probability ``1/R``)."""
+    return bool(rng.random() < 1.0 / review_weeks)
+
+
+def local_products(model: mesa.Model, village: int) -> list[int]:
+    """Products a local anchor based in ``village`` could source: those of the villages in reach."""
+    world = model.world
+    villages = world.reach.of(village)[0] if world.reach is not None else [village]
+    return sorted({int(p) for v in villages for p in world.village_products[int(v)]})
+
+
+def starts(
+    model: mesa.Model,
+    *,
+    village: int,
+    skill: float,
+    aptitude: float,
+    sessions: float,
+    products: Sequence[int],
+    outside: float,
+    dormant: float,
+    traits: Traits,
+) -> bool:
+    """The entry rule: premises free in ``village`` and ``ΔV_entry > 0`` (ECONOMICS.md §B).
+
+    Args:
+        model: The model (``model.valuation`` values the choice).
+        village: Where the streaming base would be.
+        skill: The person's streaming skill now.
+        aptitude: The skill practice can reach.
+        sessions: Sessions a week the person would run (k).
+        products: Products within the base's sourcing reach (the activity calendar).
+        outside: o, the person's outside option a week (yuan).
+        dormant: w_d, a dormant week's earnings (yuan).
+        traits: The person's traits (present bias, taste, prior belief, money).
+    """
+    if not model.config.livestream.enabled or not premises_free(model, village):
+        return False
+    gain = model.valuation.entry_gain(
+        skill=skill,
+        aptitude=aptitude,
+        sessions=sessions,
+        products=products,
+        outside=outside,
+        dormant=dormant,
+        traits=traits,
+    )
+    return gain > 0
