@@ -342,7 +342,11 @@ def _toy_config(tmp_path: Path, **changes: Any) -> dict[str, Any]:
         "replicates": 1,
         "seed": 1,
         "parameters": {
-            "b_scale": {"path": "streaming.b_scale_mbps", "prior": [5, 40], "provenance": "assumed"}
+            "b_scale": {
+                "path": "streaming.b_scale_mbps",
+                "prior": [0.625, 5],
+                "provenance": "assumed",
+            }
         },
         "search": {"samples": 4},
         "verify": {"replicates": 0},
@@ -422,7 +426,7 @@ def test_bad_targets_behind_a_calibration_file_exit_2(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------------
 # A toy calibration recovers the parameters that generated synthetic targets
 # ------------------------------------------------------------------------------------------------
-TRUTH = {"streaming.b_scale_mbps": 15.0, "streaming.p_floor": 0.08}
+TRUTH = {"streaming.b_scale_mbps": 1.875, "streaming.p_floor": 0.08}
 
 
 def _toy_world(tmp_path: Path) -> Path:
@@ -477,7 +481,7 @@ def test_toy_calibration_recovers_the_generating_parameters(tmp_path: Path) -> N
         "parameters": {
             "b_scale": {
                 "path": "streaming.b_scale_mbps",
-                "prior": [5, 40],
+                "prior": [0.625, 5],
                 "provenance": "assumed",
             },
             "p_floor": {"path": "streaming.p_floor", "prior": [0.0, 0.2], "provenance": "assumed"},
@@ -493,7 +497,7 @@ def test_toy_calibration_recovers_the_generating_parameters(tmp_path: Path) -> N
 
     posterior = pd.read_csv(out / "posterior.csv").set_index("parameter")
     for name, path_, width in (
-        ("b_scale", "streaming.b_scale_mbps", 35.0),
+        ("b_scale", "streaming.b_scale_mbps", 4.375),
         ("p_floor", "streaming.p_floor", 0.2),
     ):
         row = posterior.loc[name]

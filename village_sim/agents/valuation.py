@@ -85,7 +85,7 @@ def draw_traits(rng: np.random.Generator, config: Any, savings_base_week: float 
 
 def _beta_draw(rng: np.random.Generator, mean: float, sd: float) -> float:
     """A Beta draw with the given mean and standard deviation (the mean itself when sd is 0)."""
-    if sd <= 0:
+    if sd <= 0 or mean <= 0 or mean >= 1:
         return float(mean)
     var = min(sd * sd, mean * (1 - mean) * 0.999)
     k = mean * (1 - mean) / var - 1

@@ -133,7 +133,13 @@ class TalentMeasures(Strict):
 class Broadband(Targets):
     """Broadband upgrade of village networks (paper §4.2 网络设施全面升级)."""
 
-    uplink_mbps: float = param(200.0, "Mbps", "assumed", "Bandwidth after the upgrade.", gt=0)
+    uplink_mbps: float = param(
+        25.0,
+        "Mbps (upload)",
+        "assumed (200 Mbps download × 1/8, as world.terrain.*.uplink_mbps)",
+        "Upload bandwidth after the upgrade.",
+        gt=0,
+    )
     yuan_per_village: float = param(300_000.0, "yuan", "assumed", "Cost per village.", ge=0)
 
 

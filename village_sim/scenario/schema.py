@@ -29,10 +29,11 @@ class TerrainProfile(Strict):
     """Village attributes that follow from terrain (paper §3.2: terrain raises first-mile cost)."""
 
     uplink_mbps: float = param(
-        64.0,
+        8.0,
         "Mbps",
-        "paper §3.2 (mountain ~32 Mbps, urban ~3x); per terrain assumed",
-        "Bandwidth available to a live stream hosted in the village.",
+        "paper §3.2 (mountain ~32 Mbps, urban ~3x) read as download, × 1/8 upload/download "
+        "(Ookla Q3 2021 5G medians: 21.08 / 166.13 ≈ 0.13); per terrain assumed",
+        "Upload bandwidth a live stream hosted in the village gets.",
         gt=0,
     )
     power_reliability: float = param(
@@ -81,7 +82,7 @@ class TerrainProfile(Strict):
 def _default_terrain() -> dict[str, TerrainProfile]:
     return {
         "plain": TerrainProfile(
-            uplink_mbps=96.0,
+            uplink_mbps=12.0,
             power_reliability=0.999,
             internet_share=0.72,
             cold_storage_kg=20_000,
@@ -90,7 +91,7 @@ def _default_terrain() -> dict[str, TerrainProfile]:
             first_mile_extra_days=0.0,
         ),
         "hill": TerrainProfile(
-            uplink_mbps=64.0,
+            uplink_mbps=8.0,
             power_reliability=0.995,
             internet_share=0.63,
             cold_storage_kg=5_000,
@@ -99,7 +100,7 @@ def _default_terrain() -> dict[str, TerrainProfile]:
             first_mile_extra_days=0.5,
         ),
         "mountain": TerrainProfile(
-            uplink_mbps=32.0,
+            uplink_mbps=4.0,
             power_reliability=0.98,
             internet_share=0.50,
             cold_storage_kg=0,
@@ -933,6 +934,7 @@ class ExternalAnchorBehaviour(Strict):
         "assumed",
         "Potential entrants, as a multiple of the city anchors present at the start.",
         ge=0,
+        le=10,
     )
     entry_evidence_weeks: int = param(
         13,
@@ -1084,11 +1086,12 @@ class StreamingConfig(Strict):
     p_floor: float = share(0.02, "assumed", "Stall chance with unlimited bandwidth.")
     p_ceiling: float = share(0.6, "assumed", "Stall chance with no bandwidth.")
     b_scale_mbps: float = param(
-        16.7,
-        "Mbps",
-        "calibrated (calibration/REPORT.md: 12.7% stalls in ~32 Mbps mountain villages, paper "
-        "§3.2; prior 5-40 assumed, PARAMETERS.md §6)",
-        "Bandwidth scale over which stalls fade.",
+        2.09,
+        "Mbps (upload)",
+        "fitted input (calibration/REPORT.md: 12.7% stalls in ~32 Mbps mountain villages, paper "
+        "§3.2, fitted as 16.7 Mbps of download and read as upload × 1/8; PARAMETERS.md §6: a "
+        "stream pushes 0.5-4 Mbps)",
+        "Upload bandwidth scale over which stalls fade.",
         gt=0,
     )
 

@@ -217,7 +217,7 @@ def _measures(path: str, v: dict[str, Any]) -> dict[str, Any]:
             m["returnee_subsidy"] = {"yuan_per_month": float(v["returnee_subsidy"]), "months": 12}
     elif path == "infrastructure":
         if "broadband" in on:
-            m["broadband"] = {"terrains": BROADBAND_CHOICES[v["broadband"]], "uplink_mbps": 200.0}
+            m["broadband"] = {"terrains": BROADBAND_CHOICES[v["broadband"]], "uplink_mbps": 25.0}
         if "cold_chain" in on:
             m["cold_chain"] = {
                 "roads": True,
