@@ -981,6 +981,8 @@ class ConsumerBehaviour(Strict):
         "assumed",
         "Pull of a village whose goods the unit's people bought before, scaled by brand trust "
         "(2·trust − 1) and by the share of the unit who bought.",
+        ge=-10,
+        le=10,
     )
     skill_weight: float = param(
         1.5,
@@ -1039,10 +1041,11 @@ class PlatformConfig(Strict):
         "assumed (MODEL.md §3: α = 1 by default)",
         "Rich-get-richer exponent on followers.",
         ge=0,
+        le=10,
     )
-    gamma: float = param(1.0, "exponent", "assumed", "Exponent on recent conversion.", ge=0)
+    gamma: float = param(1.0, "exponent", "assumed", "Exponent on recent conversion.", ge=0, le=10)
     conversion_prior_orders: float = param(
-        1.0, "orders", "assumed (MODEL.md §3: a)", "Pseudo-orders so newcomers get traffic.", ge=0
+        1.0, "orders", "assumed (MODEL.md §3: a)", "Pseudo-orders so newcomers get traffic.", gt=0
     )
     conversion_prior_views: float = param(
         100.0, "views", "assumed (MODEL.md §3: b)", "Pseudo-views so newcomers get traffic.", gt=0
