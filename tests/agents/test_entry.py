@@ -177,3 +177,21 @@ def test_conversion_emerges_from_the_entry_rule():
         ]
         rates[share] = np.mean([v for v in values if v is not None])
     assert 0 < rates[1.0] < 1 and 0 < rates[0.0] < 1
+
+
+def test_a_former_anchor_values_a_restart_from_its_own_results_not_the_prior():
+    """M̂ starts at the prior only before any result (§A): a leaver does not re-enter on it."""
+    from types import SimpleNamespace
+
+    model = VillageMarket(small_scenario(), seed=3)
+    person = _at_home(model)
+    beginner = person.entry_gain()  # the public prior (M_pub with no peers yet)
+    prior = model.valuation.prior_margin(
+        person.skill, model.config.anchors.sessions_per_week, person.traits.belief
+    )
+    person.anchor = SimpleNamespace(margin_hat=prior / 4, margin_count=10, exited=True)
+    assert person.entry_gain() < beginner
+    person.anchor = SimpleNamespace(margin_hat=prior * 4, margin_count=10, exited=True)
+    assert person.entry_gain() > beginner
+    person.anchor = SimpleNamespace(margin_hat=prior, margin_count=10, exited=True)
+    assert person.entry_gain() == pytest.approx(beginner)

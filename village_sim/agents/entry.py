@@ -39,10 +39,10 @@ def local_products(model: mesa.Model, village: int) -> list[int]:
     return sorted({int(p) for v in villages for p in world.village_products[int(v)]})
 
 
-def starts(
+def entry_gain(
     model: mesa.Model,
     *,
-    village: int,
+    margin: float | None,
     skill: float,
     aptitude: float,
     sessions: float,
@@ -50,12 +50,18 @@ def starts(
     outside: float,
     dormant: float,
     traits: Traits,
-) -> bool:
-    """The entry rule: premises free in ``village`` and ``ΔV_entry > 0`` (ECONOMICS.md §B).
+) -> float:
+    """ΔV_entry (yuan): streaming against the outside option, less ``C_start`` (ECONOMICS.md §B).
+
+    Someone who never streamed values it from the beginner's prior
+    (:meth:`~village_sim.agents.valuation.Valuation.entry_gain`). Someone who streamed before has
+    results: M̂ starts at the prior only *before any result* (§A), so a restart is valued from the
+    person's own last M̂ (``margin``), with a beginner's fixed cost and ``−C_start``. Otherwise a
+    leaver would re-enter on the public prior it has just learned was too high.
 
     Args:
         model: The model (``model.valuation`` values the choice).
-        village: Where the streaming base would be.
+        margin: The person's own M̂ from an earlier anchor role, or None for a beginner.
         skill: The person's streaming skill now.
         aptitude: The skill practice can reach.
         sessions: Sessions a week the person would run (k).
@@ -64,15 +70,34 @@ def starts(
         dormant: w_d, a dormant week's earnings (yuan).
         traits: The person's traits (present bias, taste, prior belief, money).
     """
+    valuation = model.valuation
+    terms = {
+        "skill": skill,
+        "aptitude": aptitude,
+        "sessions": sessions,
+        "products": products,
+        "outside": outside,
+        "dormant": dormant,
+        "traits": traits,
+    }
+    if margin is None:
+        return valuation.entry_gain(**terms)
+    return valuation.value(
+        margin=margin,
+        fixed=valuation.beginner_fixed_cost(),
+        switch=-model.config.anchors.start_cost,
+        **terms,
+    )
+
+
+def starts(model: mesa.Model, *, village: int, **terms) -> bool:
+    """The entry rule: premises free in ``village`` and ``ΔV_entry > 0`` (ECONOMICS.md §B).
+
+    Args:
+        model: The model.
+        village: Where the streaming base would be.
+        **terms: The arguments of :func:`entry_gain`.
+    """
     if not model.config.livestream.enabled or not premises_free(model, village):
         return False
-    gain = model.valuation.entry_gain(
-        skill=skill,
-        aptitude=aptitude,
-        sessions=sessions,
-        products=products,
-        outside=outside,
-        dormant=dormant,
-        traits=traits,
-    )
-    return gain > 0
+    return entry_gain(model, **terms) > 0

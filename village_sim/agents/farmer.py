@@ -84,9 +84,9 @@ class FarmerPopulation:
         self.yield_kg_year = base_yield * rng.lognormal(-0.5 * het**2, het)
         self.quality_z = rng.standard_normal(n)
         self.trained = np.zeros(n, dtype=bool)
-        self._member_traits: dict[
-            int, Traits
-        ] = {}  # drawn once, when a member first considers streaming
+        # A streaming member's traits (drawn once, when first needed) and last anchor role.
+        self._member_traits: dict[int, Traits] = {}
+        self._member_anchor: dict[int, int] = {}
         self._reservation_week = -1
         self._reservation = np.zeros(n)
         self.contract_anchor = np.full(n, NO_ANCHOR, dtype=np.int64)
@@ -261,7 +261,8 @@ class FarmerPopulation:
         both the member's displaced off-farm wage, ``stream_forgone_wage_share`` × the household's
         off-farm wage (ECONOMICS.md §A, §C), and the member's traits drawn once, when first
         reviewed (``farmers`` stream). The member becomes an anchor of kind ``farmer`` selling
-        the household's product; a household that stopped may start again.
+        the household's product; a household that stopped may start again, valuing the restart
+        from its own last M̂ rather than the beginner's prior (:func:`entry.entry_gain`).
         """
         model = self.model
         if not model.config.livestream.enabled:
@@ -279,9 +280,13 @@ class FarmerPopulation:
             traits = self.member_traits(int(i))
             displaced = cfg.stream_forgone_wage_share * self.off_farm_wage_fen[i] / FEN_PER_YUAN
             skill, aptitude = float(self.literacy[i]) * 0.6, float(self.literacy[i])
+            before = self._member_anchor.get(int(i))
+            last = model.anchor_list[before] if before is not None else None
+            margin = last.margin_hat if last is not None and last.margin_count else None
             if not entry.starts(
                 model,
                 village=int(self.village[i]),
+                margin=margin,
                 skill=skill,
                 aptitude=aptitude,
                 sessions=sessions,
@@ -305,6 +310,7 @@ class FarmerPopulation:
             )
             anchor.own_product = anchor.product = int(self.product[i])
             anchor.farmer_index = int(i)
+            self._member_anchor[int(i)] = anchor.index
             self.stream_anchor[i] = anchor.index
             self.contract_anchor[i] = NO_ANCHOR
 
