@@ -119,18 +119,21 @@ def test_a_voluntary_leaver_takes_its_cash_home_and_its_debt_with_it():
             model.money.transfer(
                 Flow.FINE, Account.ANCHORS, a.index, Account.GOVERNMENT, 0, -change
             )
-    owners = {a.index: int(model.money.balances[a.owner[0]][a.owner[1]]) for a in (rich, poor)}
-    rich.retire("outside_option")
-    poor.retire("outside_option")
-    assert model.money.balances[Account.ANCHORS][rich.index] == 0
-    assert model.money.balances[Account.ANCHORS][poor.index] == 0
-    rich_owner = int(model.money.balances[rich.owner[0]][rich.owner[1]])
-    poor_owner = int(model.money.balances[poor.owner[0]][poor.owner[1]])
-    same_owner = rich.owner == poor.owner
-    if not same_owner:
-        assert rich_owner - owners[rich.index] >= 300_000
-        assert poor_owner - owners[poor.index] <= -300_000 + 1  # liquidation may bring a little
+    model.money.start_week()
+    owner_before = {
+        a.index: int(model.money.balances[a.owner[0]][a.owner[1]]) for a in (rich, poor)
+    }
+    for a in (rich, poor):
+        owner = a.owner
+        before = int(model.money.balances[owner[0]][owner[1]])
+        a.retire("outside_option")
+        liquidation = int(model.money.receipts(Account.ANCHORS, (Flow.LIQUIDATION,))[a.index])
+        after = int(model.money.balances[owner[0]][owner[1]])
+        planted = 300_000 if a is rich else -300_000
+        assert model.money.balances[Account.ANCHORS][a.index] == 0
+        assert after - before == planted + liquidation  # cash home, debt with it
     assert not poor.insolvent and poor.written_off == 0
+    assert set(owner_before) == {rich.index, poor.index}
 
 
 def test_owners_draw_a_quarter_of_cash_above_the_buffer():
