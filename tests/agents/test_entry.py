@@ -195,3 +195,24 @@ def test_a_former_anchor_values_a_restart_from_its_own_results_not_the_prior():
     assert person.entry_gain() > beginner
     person.anchor = SimpleNamespace(margin_hat=prior, margin_count=10, exited=True)
     assert person.entry_gain() == pytest.approx(beginner)
+
+
+def test_an_insolvent_exit_costs_the_person_the_guaranteed_loan_and_they_may_start_again():
+    from dataclasses import replace
+
+    model = VillageMarket(small_scenario(youth__home_review_weeks=1), seed=3)
+    _stub(model, 1.0)
+    person = _at_home(model)
+    model.world.premises[person.home_village] = -1
+    person.traits = replace(person.traits, guaranteed_loan=50_000.0)
+    person.decide()
+    assert person.status == "anchor"
+    first = person.anchor
+    first.retire("insolvent")
+    assert person.status == "exited" and person.stream_exit_week == model.week
+    assert person.traits.guaranteed_loan == 0.0
+    model.week += 1
+    person.decide()  # reviews at home (R = 1 here) and, as it pays, starts again
+    assert person.status == "anchor" and person.anchor is not first
+    assert person.anchor.traits.guaranteed_loan == 0.0
+    assert person.stream_exit_week is None and person.stream_start_week == first.start_week
