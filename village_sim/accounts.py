@@ -13,6 +13,7 @@ class Flow(StrEnum):
     """Kinds of transfer (``Ledger.flows`` keys); policies' spending is ``policy_<measure>``."""
 
     BRAND_BUILDING = "brand_building"
+    BRAND_UPKEEP = "brand_upkeep"
     COMMISSION = "commission"
     CONTRACT = "contract"
     CONTRACT_SALE = "contract_sale"

@@ -91,7 +91,8 @@ def test_farmer_share_of_spending_reads_the_ledger_receipts_of_farm_households()
             money.receipts("anchors", ("sale",))[:n]
             - money.payments("anchors", ("refund", "platform_fee", "contract_sale"))[:n]
         )[farmer].sum()
-        expected += (money.receipts("farmers", ("contract_sale",)).sum() + own) / 100
+        paid_back = money.payments("farmers", ("commission", "slot_fee", "charge_back")).sum()
+        expected += (money.receipts("farmers", ("contract_sale",)).sum() - paid_back + own) / 100
         spent += (money.flows["sale"] - money.flows["refund"]) / 100
     stats = model.books.stats_frame()
     assert stats["farmer_live_net_yuan"].sum() == pytest.approx(expected)

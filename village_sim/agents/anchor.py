@@ -4,13 +4,14 @@ Kinds: ``local`` (a returned youth), ``farmer`` (a streaming farm household), ``
 influencer with a large following who takes a commission and a slot fee; traffic-grabbing, paper §3).
 
 Each week an anchor (``plan_week``) picks the product it sells, forecasts demand, sets its strategy
-and price — ``brand`` (an up-front cost, a delayed premium, worth more the more standard the
-quality) or ``imitate`` (copy the best-earning visible peer's price and undercut it; myopia keeps many
-here, paper §3.1, §3.3) — sources goods from farmers under contract, fills a shortfall with
-out-of-region goods sold as local when the margin beats its honesty cost plus the expected fine
-(extension), may buy paid traffic, reviews tools and runs sessions. After the market clears it
-learns by doing and quits after ``k`` weeks in a row with rolling income below
-``reservation_wage·(1 − patience)`` (``learn_or_exit``).
+and price — at Calvo reviews (probability ``1/R`` a week) it moves toward ``p* = c_var + p_ref/ω_p``,
+pushed up by unfilled orders and down by unsold stock; an ``imitate`` anchor also follows the going
+price ``p̄``, a ``brand`` builder (an up-front cost paid now against a delayed, present-biased gain)
+does not (paper §3.1, §3.3; rules in :mod:`village_sim.agents.pricing`) — sources goods within its
+funds, fills a shortfall with out-of-region goods sold as local when the gain beats its honesty
+cost plus the expected fine (extension), may buy paid traffic for stock the forecast will not
+clear, reviews tools and runs sessions. After the market clears it learns by doing and decides
+whether to stay against its outside option (``stay_or_leave``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from village_sim.accounts import Account, Flow
+from village_sim.agents import pricing
 from village_sim.agents import tools as toolrules
 from village_sim.agents.valuation import Traits, draw_traits
 from village_sim.numerics import mean_of_few
@@ -95,17 +97,14 @@ class Anchor(CellAgent):
         if kind == "external":
             self.cell = model.grid[model.world.city_nodes[self.index % model.world.n_cities]]
             honesty_median = sc.external_anchors.honesty_cost_median
-            self.discount_rate = cfg.discount_rate_median
         else:
             self.cell = model.grid[model.world.village_nodes[base_village]]
             honesty_median = cfg.honesty_cost_median
-            self.discount_rate = float(
-                cfg.discount_rate_median * rng.lognormal(0, cfg.discount_rate_spread)
-            )
         self.honesty_cost = float(honesty_median * rng.lognormal(0, cfg.honesty_cost_spread))
         self.exaggeration = float(cfg.exaggeration_max * math.exp(-self.honesty_cost))
         self.strategy: Strategy = "imitate"
         self.brand_since: int | None = None
+        self._init_pricing()
         n_products = len(model.products)
         self.product = self._first_product()
         self.price = np.array(
@@ -289,7 +288,7 @@ class Anchor(CellAgent):
         return (
             sc.external_anchors.markdown
             if self.kind == "external"
-            else (sc.anchors.initial_markdown)
+            else 0.0  # a local newcomer's first price comes from the pricing rule
         )
 
     def _first_product(self) -> int:
@@ -398,21 +397,26 @@ class Anchor(CellAgent):
     def plan_week(self) -> None:
         """Choose product, strategy and price; post what it needs to buy.
 
-        The sourcing stage (:mod:`village_sim.market.sourcing`) then clears every anchor's
-        purchase and calls :meth:`finish_sourcing` (imports), then :meth:`finish_plan` (paid
-        traffic, tools, sessions).
+        Prices (with exaggeration, the bid share and tools) and the strategy are reviewed at
+        random, with probability ``1/R`` a week each (Calvo 1983; ECONOMICS.md §A), from the
+        anchors' stream. The sourcing stage (:mod:`village_sim.market.sourcing`) then clears every
+        anchor's purchase and calls :meth:`finish_sourcing` (imports), then :meth:`finish_plan`
+        (paid traffic, tools, sessions).
         """
         model = self.model
+        cfg = model.config.anchors
+        rng = model.streams["anchors"]
         self.sessions_planned = 0
         self.paid_views = 0.0
         self.fake_kg_week = 0.0
+        self.reviewing_prices = pricing.calvo_review(rng, cfg.price_review_mean_weeks)
+        reviewing_strategy = pricing.calvo_review(rng, cfg.strategy_review_mean_weeks)
+        self._pay_brand_upkeep()
         if not self.can_trade(model.week):
-            self._update_tool_use(active=False)
+            self._idle_week()
             return
         self._choose_product()
-        if model.week % model.config.anchors.strategy_review_weeks == (
-            self.start_week % model.config.anchors.strategy_review_weeks
-        ):
+        if reviewing_strategy:
             self._review_strategy()
         self._set_price()
         self._source_goods()
@@ -422,13 +426,19 @@ class Anchor(CellAgent):
         model = self.model
         local, imported = self.stock_g()
         if local + imported < to_grams(model.products[self.product].pack_kg):
-            self._update_tool_use(active=False)
+            self._idle_week()
             return
         self._buy_paid_traffic()
-        if model.week % model.config.anchors.tool_review_weeks == 0:
-            self._review_tools()
+        if self.reviewing_prices:
+            self._review_tools(buy=True)
         self._update_tool_use(active=True)
         self.sessions_planned = self._session_count()
+
+    def _idle_week(self) -> None:
+        """A week without trade: tools are reviewed (drops only) and sit idle."""
+        if self.reviewing_prices:
+            self._review_tools(buy=False)
+        self._update_tool_use(active=False)
 
     def _choose_product(self) -> None:
         """Sell the product of the best (village, product) cell in reach (:meth:`_choose_source`).
@@ -498,22 +508,40 @@ class Anchor(CellAgent):
         net = self.net_values(villages)
         return net - self.model.contracts.offers(self, villages, net) - c_km * km[:, None]
 
+    # -- strategy (ECONOMICS.md §A "Strategy"; paper §3.1, §3.3) ----------------------------------
     def _review_strategy(self) -> None:
-        """Brand when its discounted premium beats its up-front cost (paper §3.1, §3.3)."""
-        if self.kind == "external" or self.strategy == "brand":
+        """Build a brand when its present-biased value beats its cost; drop one that no longer pays.
+
+        Build iff ``β·Σδ^τ a_τ(E_τ·G − U_b) > C_b`` with ``C_b`` payable now within the available
+        funds and standard quality (``Q > 0``); drop iff ``E·G < U_b`` once the brand has had its
+        build-up weeks (the cost is sunk), equity then decaying (:func:`pricing.equity_after`).
+        """
+        if self.kind == "external":
             return
-        cfg = self.model.config.anchors
-        spec = self.model.products[self.product]
-        quality_factor = self.model.governance.brand_quality_factor(self.base_village, self.product)
-        kg_week = self.forecast_orders * spec.pack_kg
-        gain = cfg.brand_premium * quality_factor * spec.city_price * kg_week
-        r = self.discount_rate
-        npv = gain * (1 + r) ** (-cfg.brand_delay_weeks) / r - cfg.brand_cost
-        affordable = self.recent_revenue() >= cfg.brand_cost
-        if npv > 0 and affordable:
+        model = self.model
+        cfg = model.config.anchors
+        p = self.product
+        quality = model.governance.brand_quality_factor(self.base_village, p)
+        gain = self._brand_gain(p, quality)
+        equity = self.brand_equity()
+        if self.strategy == "brand":
+            built = model.week - (self.brand_since if self.brand_since is not None else model.week)
+            if built >= cfg.brand_delay_weeks and not pricing.keep_brand(
+                equity, gain, cfg.brand_upkeep_week
+            ):
+                self.strategy = "imitate"
+            return
+        beta, activity, delta = self._valuation_inputs()
+        sums = pricing.brand_sums(
+            delta, activity, pricing.equity_path(len(activity), equity, cfg.brand_delay_weeks)
+        )
+        funds = self.available_funds()
+        if pricing.build_brand(
+            beta, gain, cfg.brand_upkeep_week, *sums, cfg.brand_cost, funds, quality
+        ):
             self.strategy = "brand"
-            self.brand_since = self.model.week
-            self.model.money.transfer(
+            self.brand_since = model.week
+            model.money.transfer(
                 Flow.BRAND_BUILDING,
                 Account.ANCHORS,
                 self.index,
@@ -522,61 +550,241 @@ class Anchor(CellAgent):
                 to_fen(cfg.brand_cost),
             )
 
+    def _brand_gain(self, p: int, quality: float) -> float:
+        """``G = m·f·(exp(ω_b·T_v·Q) − 1)`` at the current price (:func:`pricing.brand_gain`)."""
+        model = self.model
+        c_var, phi = self._cost_terms(p)
+        margin = pricing.margin_per_order(self.price[p], c_var, phi, model.products[p].pack_kg)
+        trust = model.consumers.village_brand_trust(self.base_village)
+        return pricing.brand_gain(
+            max(margin, 0.0),
+            self.forecast_orders,
+            model.config.consumers.brand_weight,
+            trust,
+            quality,
+        )
+
+    def _pay_brand_upkeep(self) -> None:
+        """A kept brand costs ``U_b`` a week (design, packaging, certification; assumed)."""
+        if self.strategy != "brand":
+            return
+        upkeep = self.model.config.anchors.brand_upkeep_week
+        self.model.money.transfer(
+            Flow.BRAND_UPKEEP, Account.ANCHORS, self.index, Account.VENDORS, 0, to_fen(upkeep)
+        )
+
     def brand_equity(self) -> float:
-        """0 → 1 over the brand's delay after it was built."""
-        if self.brand_since is None:
-            return 0.0
-        delay = max(self.model.config.anchors.brand_delay_weeks, 1)
-        return min(1.0, (self.model.week - self.brand_since) / delay)
+        """Equity E of the anchor's brand (0 → 1 over ``brand_delay_weeks`` while kept).
+
+        After a drop it halves every ``brand_equity_half_life_weeks``.
+        """
+        week = self.model.week
+        if week != self._equity_week:
+            cfg = self.model.config.anchors
+            self._equity = pricing.equity_after(
+                self._equity,
+                week - self._equity_week,
+                self.strategy == "brand",
+                cfg.brand_delay_weeks,
+                cfg.brand_equity_half_life_weeks,
+            )
+            self._equity_week = week
+        return self._equity
 
     def branded(self) -> bool:
-        """Whether the anchor sells under an established brand."""
-        return self.brand_equity() >= 1.0
+        """Whether the anchor's goods carry any brand equity."""
+        return self.brand_equity() > 0.0
+
+    def brand_term(self) -> float:
+        """``Q·E``: what consumers' brand utility ``ω_b·T_v·Q·E`` reads of this seller."""
+        equity = self.brand_equity()
+        if equity <= 0.0:
+            return 0.0
+        return equity * self.model.governance.brand_quality_factor(self.base_village, self.product)
+
+    # -- pricing (ECONOMICS.md §A "Pricing"; paper §3.1, §3.3) -----------------------------------
+    def _init_pricing(self) -> None:
+        """State of the pricing rules: the sales memory, brand equity, products priced so far."""
+        self.memory = pricing.SalesMemory(
+            weeks=max(self.model.config.anchors.refund_memory_weeks, 4) + 1
+        )
+        self.reviewing_prices = False
+        self.cost_floor_now = 0.0
+        self._equity = 0.0
+        self._equity_week = self.model.week
+        self._priced: set[int] = set()
 
     def _set_price(self) -> None:
+        """Newcomer price, then Calvo reviews toward ``p*`` moved by the review signal.
+
+        City anchors keep their deep-discount policy, never below ``c_var``. At a review an
+        imitator averages its own move with ``p̄``, a brand builder takes its own move; each
+        review moves the price by at most ``price_step_max``, within ``[c_var, ceiling·p_ref]``.
+        """
         model = self.model
         cfg = model.config.anchors
         p = self.product
-        spec = model.products[p]
+        reference = model.products[p].city_price
+        c_var, _ = self._cost_terms(p)
+        self.cost_floor_now = c_var
         if self.kind == "external":
-            self.price[p] = spec.city_price * (1 - model.config.external_anchors.markdown)
-            return
-        if self.strategy == "brand":
-            premium = (
-                cfg.brand_premium
-                * self.brand_equity()
-                * model.governance.brand_quality_factor(self.base_village, p)
+            self.price[p] = pricing.city_anchor_price(
+                reference, model.config.external_anchors.markdown, c_var
             )
-            self.price[p] = spec.city_price * (1 + premium)
+            if self.reviewing_prices:
+                self._choose_exaggeration()
             return
-        peer_price = model.market.best_peer_price(p, exclude=self.index)
-        if peer_price is not None and model.week % cfg.price_review_weeks == (
-            self.start_week % cfg.price_review_weeks
-        ):
-            self.price[p] = min(self.price[p], peer_price * (1 - cfg.undercut))
-        floor = self._unit_cost_estimate(p) * (1 + cfg.min_margin)
-        # np.clip on one (positive) number, without the NumPy call.
-        self.price[p] = float(min(max(self.price[p], floor), spec.city_price))
+        target = pricing.target_price(c_var, reference, model.config.consumers.price_weight)
+        peer = self.peer_price(p)
+        if p not in self._priced:
+            self._priced.add(p)
+            self.price[p] = pricing.newcomer_price(c_var, peer, target)
+            self._choose_exaggeration()
+            return
+        if self.reviewing_prices:
+            signal = self.review_signal()
+            move = pricing.own_move(
+                self.price[p], target, signal, cfg.price_adjust_rate, cfg.price_signal_weight
+            )
+            new = (
+                move
+                if self.strategy == "brand"
+                else pricing.imitator_price(
+                    move, peer, signal, cfg.imitator_peer_weight, cfg.imitator_undercut
+                )
+            )
+            self.price[p] = pricing.bounded_price(
+                self.price[p], new, c_var, reference, cfg.price_step_max, cfg.price_ceiling
+            )
+            self._choose_exaggeration()
+            return
+        self.price[p] = min(max(self.price[p], c_var), max(cfg.price_ceiling * reference, c_var))
 
-    def _unit_cost_estimate(self, p: int) -> float:
-        reservation = self.model.contracts.typical_reservation(self.base_village, p)
-        cost = self.unit_cost[p] if self.unit_cost[p] > 0 else reservation
-        return (cost + self.model.logistics.ship_cost_village[self.base_village]) / (
-            1 - self.fee_rate(p)
+    def peer_price(self, p: int) -> float | None:
+        """``p̄``: kg-weighted mean price of the product's other sellers over the review window."""
+        weeks = self.model.config.anchors.review_window_weeks
+        own = self.memory.own_sales(p, weeks)
+        return self.model.market.peer_prices.mean_price(p, own)
+
+    def review_signal(self) -> float:
+        """``g`` over the review window (:func:`pricing.review_signal`; ECONOMICS.md §A)."""
+        model = self.model
+        cfg = model.config.anchors
+        spec = model.products[self.product]
+        window = self.memory.totals(cfg.review_window_weeks)
+        unfilled = pricing.unfilled_share(window.wanted, window.filled)
+        if spec.fresh:
+            stock_now = sum(self.stock_g())
+            bought = window.sold_g + window.unsold_g + stock_now - window.stock_open_g
+            unsold = pricing.unsold_share_fresh(window.unsold_g, bought)
+        else:
+            unsold = pricing.unsold_share_storable(
+                sum(self.stock_g()) / 1000,
+                self.forecast_orders * spec.pack_kg,
+                cfg.storable_stock_weeks,
+            )
+        return pricing.review_signal(
+            unfilled, unsold, self._buffer(), cfg.unfilled_target, cfg.price_signal_deadband
         )
 
+    def _cost_terms(self, p: int) -> tuple[float, float]:
+        """``(c_var, φ)`` of a product for this anchor (:func:`pricing.cost_floor`)."""
+        model = self.model
+        cfg = model.config.anchors
+        spec = model.products[p]
+        window = self.memory.totals(cfg.refund_memory_weeks)
+        refund = pricing.refund_share(
+            window.refunds, window.sales, self._route_spoilage(p), cfg.refund_prior_sales
+        )
+        phi = pricing.cost_share(self.fee_rate(p), self.commission(), refund)
+        reservation = model.contracts.typical_reservation(self.base_village, p)
+        purchase = self.unit_cost[p] if self.unit_cost[p] > 0 else reservation
+        logistics = model.logistics
+        buffer = self._buffer()
+        weeks = buffer / (1 + buffer) if spec.fresh else cfg.storable_stock_weeks / 2
+        weekly = logistics.origin_spoilage(spec.perishability_per_day, self.base_village)
+        spoil = pricing.origin_spoilage_share(weekly, weeks)
+        shipping = logistics.ship_cost_village[self.base_village]
+        return pricing.cost_floor(purchase, shipping, spoil, phi), phi
+
+    def _route_spoilage(self, p: int) -> float:
+        """Expected share of parcels spoiled on the way from the anchor's village (city-weighted)."""
+        model = self.model
+        world = model.world
+        v = self.base_village
+        weights = world.city_weight / world.city_weight.sum()
+        temp = np.where(world.route_cold[v], model.config.logistics.cold_temp_factor, 1.0)
+        lost = 1.0 - np.exp(-model.products[p].perishability_per_day * world.route_days[v] * temp)
+        return float(lost @ weights)
+
+    def _unit_cost_estimate(self, p: int) -> float:
+        """The refund-aware variable cost of a kg sold, ``c_var`` (ECONOMICS.md §A)."""
+        return self._cost_terms(p)[0]
+
+    def _choose_exaggeration(self) -> None:
+        """Pick the exaggeration level with the best expected payoff (extension; ECONOMICS.md §A)."""
+        model = self.model
+        cfg = model.config
+        p = self.product
+        spec = model.products[p]
+        c_var, phi = self._cost_terms(p)
+        margin = max(pricing.margin_per_order(self.price[p], c_var, phi, spec.pack_kg), 0.0)
+        revenue = self.forecast_orders * self.price[p] * spec.pack_kg
+        brand_trust = model.consumers.village_brand_trust(self.base_village)
+        trust = 0.5 * cfg.consumers.trust_initial + 0.5 * brand_trust
+        detection = self.perceived_detection()
+        multiplier = cfg.regulation.fine_multiplier * model.governance.penalty_multiplier()
+        levels = pricing.exaggeration_levels(
+            cfg.anchors.exaggeration_max, cfg.anchors.exaggeration_step
+        )
+        payoff = {
+            e: pricing.exaggeration_payoff(
+                e,
+                self.forecast_orders,
+                margin,
+                cfg.consumers.quality_weight,
+                trust,
+                self.honesty_cost,
+                revenue,
+                cfg.regulation.exaggeration_limit,
+                detection,
+                max(cfg.regulation.min_fine, multiplier * e * 4 * revenue),
+            )
+            for e in levels
+        }
+        self.exaggeration = pricing.choose_exaggeration(levels, payoff)
+
+    # -- quantities (ECONOMICS.md §A "Quantities") -----------------------------------------------
+    def _buffer(self) -> float:
+        """Safety buffer ``b``, smaller with a forecasting tool in use."""
+        return self.model.config.anchors.stock_buffer * (1 - self.tool_effect("forecast"))
+
     def _stock_target_g(self, product: int | None = None) -> int:
+        """Stock to hold: ``f·(1 + b)`` packs fresh, ``× W_s`` storable, as far as funds pay.
+
+        The purchase itself is capped again by the funds at the offer actually made.
+        """
         cfg = self.model.config.anchors
-        spec = self.model.products[self.product if product is None else product]
-        buffer = cfg.stock_buffer * (1 - self.tool_effect("forecast"))
-        weeks = 1.0 if spec.fresh else self.model.config.anchors.storable_stock_weeks
-        return int(to_grams(self.forecast_orders * spec.pack_kg * (1 + buffer) * weeks))
+        p = self.product if product is None else product
+        spec = self.model.products[p]
+        packs = pricing.stock_target_packs(
+            self.forecast_orders, self._buffer(), spec.fresh, cfg.storable_stock_weeks
+        )
+        held = sum(self.stock_g(p))
+        want = max(int(to_grams(packs * spec.pack_kg)) - held, 0)
+        cost = self._purchase_cost_estimate(p)
+        return held + min(want, affordable_grams(self.available_funds(), cost))
 
     def _week_need_g(self) -> int:
         """Grams for one week of forecast demand plus the safety buffer."""
         spec = self.model.products[self.product]
-        buffer = self.model.config.anchors.stock_buffer * (1 - self.tool_effect("forecast"))
-        return int(to_grams(self.forecast_orders * spec.pack_kg * (1 + buffer)))
+        return int(to_grams(self.forecast_orders * spec.pack_kg * (1 + self._buffer())))
+
+    def _purchase_cost_estimate(self, p: int) -> float:
+        """What a kg of the product costs to buy (last paid, else the growers' reservation)."""
+        if self.unit_cost[p] > 0:
+            return float(self.unit_cost[p])
+        return self.model.contracts.typical_reservation(self.base_village, p)
 
     def _source_goods(self) -> None:
         """Post the week's purchase to the sourcing stage: product, grams short of target, offer.
@@ -585,8 +793,7 @@ class Anchor(CellAgent):
         the bid share behind it is reviewed with its price (:meth:`_review_bid_share`).
         """
         model = self.model
-        cfg = model.config.anchors
-        if model.week % cfg.price_review_weeks == self.start_week % cfg.price_review_weeks:
+        if self.reviewing_prices:
             self._review_bid_share()
         local, imported = self.stock_g()
         need = max(self._stock_target_g() - local - imported, 0)
@@ -677,56 +884,84 @@ class Anchor(CellAgent):
     def _import_decision(self, gain: float) -> bool:
         """Whether selling an imported kg as local is worth it (the fake-origin decision).
 
-        The current rule, kept in one place until ``agents/pricing.py``'s decision replaces it:
-        the gain per kg must beat the honesty cost (a share of the price) plus the perceived
-        chance of detection times the fine.
+        :func:`pricing.import_pays`: the gain per kg must beat the honesty cost (a share of the
+        price) plus the perceived chance of detection times the fine (extension).
 
         Args:
             gain: Net value of a kg sold less its import price (yuan/kg).
         """
-        if gain <= 0:
-            return False
         model = self.model
-        fine = (
-            model.config.regulation.fine_multiplier * model.governance.penalty_multiplier() * gain
-        )
-        return (
-            gain > self.honesty_cost * self.price[self.product] + self.perceived_detection() * fine
+        multiplier = model.config.regulation.fine_multiplier * model.governance.penalty_multiplier()
+        return pricing.import_pays(
+            gain,
+            self.honesty_cost,
+            self.price[self.product],
+            self.perceived_detection(),
+            multiplier * max(gain, 0.0),
         )
 
+    # -- paid traffic (ECONOMICS.md §A "Paid traffic") --------------------------------------------
     def _buy_paid_traffic(self) -> None:
-        """Buy views when a view's expected margin beats its price, within a revenue budget."""
+        """Views for the stock the forecast will not clear, when a view's margin pays its price.
+
+        ``views = min((stock packs − f)/ĉ, A·1000/cpm)`` (the platform caps what it delivers),
+        only when ``ĉ·m > cpm/1000``: no stock, no traffic.
+        """
         model = self.model
-        cfg = model.config.anchors
-        pc = model.config.platform
         p = self.product
         spec = model.products[p]
-        margin_kg = self.price[p] * (1 - self.fee_rate(p)) - self._unit_cost_estimate(p) * (
-            1 - self.fee_rate(p)
+        c_var, phi = self._cost_terms(p)
+        margin = pricing.margin_per_order(self.price[p], c_var, phi, spec.pack_kg)
+        stock_packs = sum(self.stock_g()) / to_grams(spec.pack_kg)
+        self.paid_views = pricing.paid_views(
+            stock_packs,
+            self.forecast_orders,
+            self.conversion_estimate(),
+            margin,
+            model.config.platform.cpm_yuan,
+            self.available_funds(),
         )
-        value_per_view = self.conversion_estimate() * spec.pack_kg * margin_kg
-        cost_per_view = pc.cpm_yuan / 1000
-        if value_per_view <= cost_per_view:
-            return
-        budget = cfg.paid_traffic_budget_share * self.recent_revenue(4) / 4
-        self.paid_views = max(budget, 0.0) / cost_per_view
 
-    def _review_tools(self) -> None:
-        """Buy a tool whose perceived benefit pays it back, within what revenue affords."""
+    # -- tools (ECONOMICS.md §A "Tools"; paper §3.1, §3.2 技术悬浮) -------------------------------
+    def _review_tools(self, buy: bool) -> None:
+        """Drop held tools whose perceived value is below upkeep; buy on perceived benefit.
+
+        Bought iff ``β·Σδ^τ a_τ·(V_p − upkeep) > price`` within the available funds, after this
+        week's paid traffic (:func:`pricing.buy_tool`).
+        """
         model = self.model
         market = model.config.tools
         margin = self.weekly_margin()
-        afford = market.afford_share * self.recent_revenue()
+        fresh = model.products[self.product].fresh
+        for name in list(self.tools):
+            spec = market.catalogue[name]
+            peer = model.tool_adoption.share(name, model.anchor_list)
+            value = toolrules.perceived_weekly_value(
+                spec,
+                toolrules.fit(spec, fresh),
+                margin,
+                market.overconfidence,
+                peer,
+                market.peer_weight,
+            )
+            if not pricing.keep_tool(value, spec.upkeep_week):
+                del self.tools[name]
+                model.tool_adoption.invalidate()
+        if not buy:
+            return
+        beta, activity, delta = self._valuation_inputs()
+        horizon_sum, _ = pricing.brand_sums(delta, activity, np.ones(len(activity)))
+        funds = self.available_funds() - self.paid_views * model.config.platform.cpm_yuan / 1000
         for name, spec in market.catalogue.items():
-            if name in self.tools or spec.price > afford:
+            if name in self.tools:
                 continue
             peer = model.tool_adoption.share(name, model.anchor_list)
             value = toolrules.perceived_weekly_value(
                 spec, market.perceived_fit, margin, market.overconfidence, peer, market.peer_weight
             )
-            if (value - spec.upkeep_week) * market.payback_weeks > spec.price:
+            if pricing.buy_tool(beta, value, spec.upkeep_week, horizon_sum, spec.price, funds):
                 self.acquire_tool(name, handed_out=False)
-                afford -= spec.price
+                funds -= spec.price
 
     def acquire_tool(self, name: str, handed_out: bool) -> None:
         """Take a tool: bought (paid to vendors) or handed out by a policy (paid elsewhere)."""
@@ -744,17 +979,32 @@ class Anchor(CellAgent):
         self.model.tool_adoption.invalidate()
 
     def _update_tool_use(self, active: bool) -> None:
-        """Apply the in-use rule to each tool held; idle tools still cost upkeep."""
+        """Apply the in-use rule to each tool held, record its idle reason; upkeep is paid anyway.
+
+        The week's tool tallies (held, in use, idle by reason; rural sellers while trading) are
+        counted here, where the reason is known (:func:`pricing.idle_reason`).
+        """
         model = self.model
         support = self._tool_support() if self.is_local else 0.0
         fresh = model.products[self.product].fresh
         margin = self.weekly_margin()
+        suspended = self.suspended(model.week)
+        stats = model.week_stats
         for holding in self.tools.values():
             spec = model.config.tools.catalogue[holding.name]
-            holding.in_use = active and toolrules.in_use(
-                spec, self.skill, support, toolrules.fit(spec, fresh), margin
+            fit = toolrules.fit(spec, fresh)
+            reason = pricing.idle_reason(
+                suspended,
+                active,
+                toolrules.usable(spec, self.skill, support),
+                fit,
+                toolrules.weekly_value(spec, fit, margin),
+                spec.effort_week,
             )
+            holding.in_use = reason is None
+            holding.idle_reason = reason
             holding.idle_weeks = 0 if holding.in_use else holding.idle_weeks + 1
+            toolrules.tally_tool_week(stats, holding, self.is_local)
             if spec.upkeep_week > 0:
                 model.money.transfer(
                     Flow.TOOL_UPKEEP,
@@ -774,6 +1024,21 @@ class Anchor(CellAgent):
             if holding.in_use and spec.effect == effect:
                 total += spec.effect_size * toolrules.fit(spec, fresh)
         return min(total, 0.9)
+
+    def _valuation_inputs(self) -> tuple[float, np.ndarray, float]:
+        """``(β, a_τ for τ = 1 … H, δ)`` for spending now against a delayed gain (brand, tools).
+
+        The person's present bias, the activity calendar of the goods in its reach ahead and the
+        weekly discount factor, as the valuation of staying reads them (ECONOMICS.md §A).
+        """
+        model = self.model
+        activity = model.valuation.ahead(self.reach_products(), model.week)
+        return self.traits.present_bias, activity, model.config.anchors.discount_factor_week
+
+    @property
+    def brand_upkeep_week(self) -> float:
+        """``U_b`` while it keeps a brand, else 0 (part of its fixed cost F)."""
+        return self.model.config.anchors.brand_upkeep_week if self.strategy == "brand" else 0.0
 
     def _session_count(self) -> int:
         sc = self.model.config

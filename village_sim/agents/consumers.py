@@ -7,7 +7,8 @@ complain, ask refunds, follow. Follows and purchase memory are NumPy arrays — 
 — never per-pair Python objects.
 
 Each week a unit sees at most ``k`` offers chosen by the platform, chooses among them by multinomial
-logit (relative price cut, advertised quality × trust, village brand, following, an outside option),
+logit (relative price cut, advertised quality × trust, village brand trust × the seller's brand
+quality and equity, following, an outside option),
 and after delivery moves trust toward its experience (``received − advertised``): a large shortfall
 brings complaints and refunds, satisfaction brings follows, distrust drives unfollows.
 """
@@ -21,6 +22,7 @@ import mesa
 import numpy as np
 
 from village_sim.accounts import Account, Flow
+from village_sim.agents.pricing import record_refunds
 from village_sim.numerics import OFFER_BLOCK
 from village_sim.randomness import stochastic_round, thin, thin_nonzero
 
@@ -136,12 +138,14 @@ def choice_plain(
         trust_j = follow trust if followed else 0.5·trust_initial + 0.5·brand trust
         trust_j += trust_boost_j·(1 − trust_j)
         v_j = base + boost_j + price_weight·markdown_j + quality_weight·(quality_j·trust_j − 0.5)
-              + follow_weight·followed_j + brand_weight·brand trust·branded_j
+              + follow_weight·followed_j + brand_weight·brand trust·(Q·E)_j
         P_j = exp(min(v_j, 30)) / (1 + Σ_k exp(min(v_k, 30)))
         viewers_j = scale·viewer_share·stall_keep_j
         buyers_j = round_stochastic(P_j·viewers_j·(1 − known_j + known_j·e^{repeat_weight·(2·brand − 1)}))
 
-    with ``known_j`` the share of the unit's people who bought the village's goods before.
+    with ``known_j`` the share of the unit's people who bought the village's goods before and
+    ``(Q·E)_j`` the seller's brand quality factor times its brand equity (ECONOMICS.md §A
+    "Strategy": the brand term ``ω_b·T_v·Q·E``).
     Returns ``(viewers, buyers)`` as the kernel does; a test checks the two agree.
     """
     p = population
@@ -708,6 +712,7 @@ class ConsumerPopulation:
             0,
             refund_fen[has],
         )
+        record_refunds(model.anchor_list, lines["anchor"][has], refund_fen[has])
         model.goods.transfer(
             Flow.REFUND_WRITE_OFF,
             Account.CONSUMERS,
@@ -760,6 +765,11 @@ class ConsumerPopulation:
             return None
         weighted = _sum_of_products(self.follow_people.reshape(-1), self.follow_trust.reshape(-1))
         return float(weighted / total)
+
+    def village_brand_trust(self, village: int) -> float:
+        """Scale-weighted mean trust of consumer units in one village's brand (``T_v``)."""
+        w = self.scale
+        return float((self.brand_trust[:, village] * w).sum() / w.sum()) if self.n else 0.0
 
     def mean_brand_trust(self) -> float:
         """Scale-weighted mean trust in village brands."""

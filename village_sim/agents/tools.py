@@ -28,6 +28,8 @@ class Holding:
         handed_out: True when a policy gave it (nobody chose it).
         in_use: Whether it was used this week.
         idle_weeks: Consecutive idle weeks.
+        idle_reason: Why it sat idle this week (``suspended``, ``dormant``, ``skill``, ``effort``;
+            :func:`village_sim.agents.pricing.idle_reason`), None when used.
     """
 
     name: str
@@ -35,6 +37,7 @@ class Holding:
     handed_out: bool = False
     in_use: bool = False
     idle_weeks: int = 0
+    idle_reason: str | None = None
 
 
 def fit(spec: ToolSpec, fresh: bool) -> float:
@@ -76,6 +79,28 @@ def perceived_weekly_value(
     """What a buyer expects the tool to be worth a week (before buying)."""
     base = weekly_value(spec, perceived_fit, weekly_margin)
     return base * overconfidence * (1 + peer_weight * peer_share)
+
+
+def tally_tool_week(stats: dict[str, float], holding: Holding, rural: bool) -> None:
+    """Count one held tool-week in the week's tallies (ECONOMICS.md §D).
+
+    Every holder: held, in use, idle by reason (``tool_weeks_idle_<reason>``) and by tool. Rural
+    sellers (local anchors, streaming farmers) in weeks they trade and are not suspended:
+    ``rural_tool_weeks_trading`` and, idle for skill, support, fit or effort,
+    ``rural_tool_weeks_suspended`` — the technology suspension rate's numerator (技术悬浮).
+    """
+    reason = holding.idle_reason
+    stats["tool_weeks_held"] += 1
+    stats[f"tool_held_{holding.name}"] += 1
+    if reason is None:
+        stats["tool_weeks_in_use"] += 1
+    else:
+        stats["tool_weeks_idle"] += 1
+        stats[f"tool_weeks_idle_{reason}"] += 1
+        stats[f"tool_idle_{holding.name}"] += 1
+    if rural and reason not in ("suspended", "dormant"):
+        stats["rural_tool_weeks_trading"] += 1
+        stats["rural_tool_weeks_suspended"] += reason is not None
 
 
 class PeerAdoption:

@@ -65,7 +65,9 @@ COUNTERS = (
     "kg_fake_sold",
     "kg_sold",
     "local_gmv_yuan",
+    "local_kg_sold",
     "markdown_kg",
+    "markup_kg",
     "money_error_yuan",
     "orders_filled",
     "orders_unmet",
@@ -74,6 +76,8 @@ COUNTERS = (
     "purchases",
     "refunds_fen",
     "repeat_purchases",
+    "rural_tool_weeks_suspended",
+    "rural_tool_weeks_trading",
     "seat_returnees",
     "seats_filled",
     "seats_offered",
@@ -84,6 +88,11 @@ COUNTERS = (
     "suspensions",
     "tool_weeks_held",
     "tool_weeks_idle",
+    "tool_weeks_idle_dormant",
+    "tool_weeks_idle_effort",
+    "tool_weeks_idle_skill",
+    "tool_weeks_idle_suspended",
+    "tool_weeks_in_use",
     "trainee_applicants",
     "views",
     "write_offs_yuan",
@@ -208,10 +217,16 @@ class Books:
         self.village_goods.start_week(self.stock_by_village())
         for tally in self.village_week.values():
             tally[:] = 0.0
+        goods = self.goods.balances
+        n_p = self.n_products
         for a in self.model.anchor_list:
             a.cogs_week = 0.0
             a.shipping_week = 0.0
             a.complaints_week = 0
+            if not a.exited:  # the pricing memory's new week opens with the stock held
+                lo, hi = a.index * n_p, (a.index + 1) * n_p
+                held = int(goods["anchor_stock"][lo:hi].sum() + goods["anchor_import"][lo:hi].sum())
+                a.memory.open_week(held)
 
     def close_week(self, orders: Any) -> None:
         """Each anchor's week from the ledger: revenue, gross margin and profit (ECONOMICS.md §A).
@@ -269,7 +284,7 @@ class Books:
         self._close_tallies()
 
     def _close_tallies(self) -> None:
-        """The week's totals the indicators read (GMV, unmet orders, tool-weeks ...)."""
+        """The week's totals the indicators read (GMV, unmet orders ...)."""
         model = self.model
         stats = self.tally
         ledger = self.money
@@ -288,17 +303,7 @@ class Books:
         village = np.array([a.base_village for a in model.anchor_list], dtype=np.int64)
         if n:
             np.add.at(self.village["gmv_yuan"], village, sale_by_anchor)
-        held = idle = 0
-        for a in model.anchor_list:
-            if a.exited:
-                continue
-            for h in a.tools.values():
-                held += 1
-                idle += not h.in_use
-                stats[f"tool_held_{h.name}"] += 1
-                stats[f"tool_idle_{h.name}"] += not h.in_use
-        stats["tool_weeks_held"] = held
-        stats["tool_weeks_idle"] = idle
+        # Tool-weeks are counted where tools are used (Anchor._update_tool_use).
 
     def stock_by_village(self) -> np.ndarray:
         """Grams of village goods in each village (households' stores + anchors' lots by origin)."""

@@ -380,8 +380,9 @@ class Logistics:
                 perish = model.products[p].perishability_per_day
                 # The lot waits and spoils in the village it comes from; imports at the anchor's.
                 origin = model.books.lot_village(slot)
-                lost = int(held * self._origin_spoilage(perish, origin))
-                lost_import = int(held_import * self._origin_spoilage(perish, anchor.base_village))
+                lost = int(held * self.origin_spoilage(perish, origin))
+                lost_import = int(held_import * self.origin_spoilage(perish, anchor.base_village))
+                anchor.memory.now.unsold_g += lost + lost_import
                 if lost:
                     model.goods.transfer(
                         Flow.SPOILED_ORIGIN,
@@ -407,7 +408,7 @@ class Logistics:
                         lost_import * spec.import_price_share * spec.farm_gate_price / 1000
                     )
 
-    def _origin_spoilage(self, perishability: float, village: int) -> float:
+    def origin_spoilage(self, perishability: float, village: int) -> float:
         """Share of stock lost in a week waiting in ``village`` (its cold storage, power allowing)."""
         share_cold = self.cold_storage_share(village)
         temp = share_cold * self.model.config.logistics.origin_cold_temp_factor + (1 - share_cold)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from village_sim.accounts import Account, Flow
+from village_sim.agents.pricing import record_sales
 from village_sim.numerics import OFFER_BLOCK, binned_sums
 from village_sim.units import to_fen
 
@@ -152,6 +153,17 @@ def fill_orders(
     stats["kg_sold"] += float(grams.sum()) / 1000
     stats["kg_fake_sold"] += float(import_used.sum()) / 1000
     stats["markdown_kg"] += float((s.markdown * grams).sum()) / 1000
+    record_sales(
+        model.market.peer_prices,
+        stats,
+        s.anchors,
+        s.product,
+        s.price,
+        s.local,
+        wanted,
+        filled_by_seller,
+        grams,
+    )
     _take_payment(model, s, sales_fen)
     _book_cost_of_goods(model, s, local_used, import_used, grams)
     keep = filled_line > 0

@@ -4,8 +4,8 @@
 record and draws stalls per session from the host village's bandwidth and power (MODEL.md §8:
 ``p_bw = p_floor + (p_ceiling − p_floor)·exp(−uplink_mbps / b_scale)``,
 ``p_stall = 1 − (1 − p_bw)·power_reliability``; a stalled session loses a share of its viewers).
-The record also carries what each seller offers consumers (price cut, advertised quality, brand,
-skill and tool boosts): the platform allocates attention over it, consumers choose from it, and
+The record also carries what each seller offers consumers (price cut, advertised quality, brand
+``Q·E``, skill and tool boosts): the platform allocates attention over it, consumers choose from it, and
 :meth:`Market.fill_orders` fills what they chose (:mod:`village_sim.market.orders`).
 """
 
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from village_sim.agents.pricing import PeerPrices
 from village_sim.market.orders import Orders, fill_orders
 
 if TYPE_CHECKING:
@@ -95,32 +96,13 @@ class Market:
         """Stalls' own stream, one uniform draw per session: the same seed gives the same draws
         whatever the market does, and a higher stall chance stalls a superset of the sessions
         (common random numbers, so calibration compares parameters, not noise)."""
-        self._peer_price: dict[int, tuple[float, int]] = {}
+        self.peer_prices = PeerPrices(len(model.products), model.config.anchors.review_window_weeks)
+        """The county's kg-weighted prices by product (imitators' ``p̄``, ECONOMICS.md §A)."""
 
     # -- information anchors use ------------------------------------------------------------------
     def open_week(self) -> None:
-        """Note last week's best-earning local peer per product (imitators copy its price)."""
-        self._peer_price = {}
-        for anchor in self.model.anchor_list:
-            if (
-                not anchor.is_local
-                or anchor.exited
-                or not anchor.revenue_history
-                or anchor.sessions == 0
-            ):
-                continue
-            p = anchor.product
-            earned = anchor.revenue_history[-1]
-            best = self._peer_price.get(p)
-            if best is None or earned > best[0]:
-                self._peer_price[p] = (earned, anchor.index)
-
-    def best_peer_price(self, product: int, exclude: int) -> float | None:
-        """Price of last week's best-earning anchor selling the product (other than ``exclude``)."""
-        best = self._peer_price.get(product)
-        if best is None or best[1] == exclude:
-            return None
-        return float(self.model.anchor_list[best[1]].price[product])
+        """Open this week's price sums (what imitators read as ``p̄`` in later weeks)."""
+        self.peer_prices.open_week()
 
     # -- sessions ----------------------------------------------------------------------------------
     def open_sessions(self) -> Sellers | None:
@@ -201,7 +183,7 @@ class Market:
             fee=np.array([a.fee_rate() for a in anchors]),
             followers=model.consumers.followers(model.anchor_count)[ids],
             markdown=(spec_price - price) / spec_price,
-            branded=np.array([float(a.branded()) for a in anchors]),
+            branded=np.array([a.brand_term() for a in anchors]),
             boost=np.array(
                 [
                     np.log1p(a.tool_effect("conversion"))

@@ -9,7 +9,8 @@ spending, to the fen:
       = refunds (``refund``: parcels spoiled in transit or not as advertised)
       + platform commission (``platform_fee``) + platform paid traffic (``paid_traffic``)
       + logistics (``shipping``) + tool and brand vendors (``tool_purchase``, ``tool_upkeep``,
-        ``brand_building``) + out-of-county suppliers (``import_purchase``) + fines (``fine``)
+        ``brand_building``, ``brand_upkeep``) + out-of-county suppliers (``import_purchase``)
+      + fines (``fine``)
       + farm households (``contract_sale``: anchors buying produce from farmers, less the
         ``commission`` and ``slot_fee`` that flow back from a city anchor's suppliers to it)
       + what the anchors keep: their sales minus all of the above they paid this week; a
@@ -67,6 +68,7 @@ PAYMENTS: dict[str, str] = {
     "tool_purchase": "tool_vendors",
     "tool_upkeep": "tool_vendors",
     "brand_building": "tool_vendors",
+    "brand_upkeep": "tool_vendors",
     "import_purchase": "suppliers",
     "fine": "fines",
     "refund": "refunds",

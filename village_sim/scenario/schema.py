@@ -659,7 +659,11 @@ class AnchorBehaviour(Strict):
     )
     demand_smoothing: float = share(0.3, "assumed", "Weight of the newest week in the forecast.")
     stock_buffer: float = param(
-        0.2, "share", "assumed", "Safety stock above forecast demand.", ge=0
+        0.1,
+        "share",
+        "assumed (ECONOMICS.md §A: b)",
+        "Safety stock above forecast demand (b).",
+        ge=0,
     )
     storable_stock_weeks: float = param(
         8.0,
@@ -675,30 +679,14 @@ class AnchorBehaviour(Strict):
         "A new anchor's first demand forecast.",
         ge=0,
     )
-    discount_rate_median: float = param(
-        0.05,
-        "1/week",
-        "assumed (paper §3.3: 只注重短期销售利润)",
-        "Median weekly discount rate (myopia).",
-        gt=0,
-    )
-    discount_rate_spread: float = param(
-        1.0, "log-sd", "assumed", "Spread of discount rates across anchors.", ge=0
-    )
-    strategy_review_weeks: int = param(
-        13, "weeks", "assumed", "How often an anchor reconsiders its strategy.", ge=1
-    )
     brand_cost: float = param(
         5000.0, "yuan", "assumed", "Up-front cost of building a brand (design, packaging).", ge=0
     )
     brand_delay_weeks: int = param(
-        13, "weeks", "assumed", "Weeks before a brand earns its premium.", ge=0
-    )
-    brand_premium: float = param(
-        0.25,
-        "share of reference price",
-        "assumed",
-        "Price premium of an established brand.",
+        13,
+        "weeks",
+        "assumed (ECONOMICS.md §A)",
+        "Weeks over which a kept brand's equity E rises from 0 to 1.",
         ge=0,
     )
     brand_quality_sd_ref: float = param(
@@ -707,19 +695,6 @@ class AnchorBehaviour(Strict):
         "assumed (paper §3.3: brand needs standard quality)",
         "Quality spread at which a brand's premium vanishes.",
         gt=0,
-    )
-    undercut: float = share(
-        0.05, "assumed (paper §3.3: price war)", "Imitators' price cut below the best-earning peer."
-    )
-    min_margin: float = param(0.15, "share", "assumed", "Price floor above unit cost.", ge=0)
-    price_review_weeks: int = param(
-        4, "weeks", "assumed", "How often an imitator re-prices against its best peer.", ge=1
-    )
-    initial_markdown: float = share(0.2, "assumed", "A new anchor's first price cut.")
-    paid_traffic_budget_share: float = share(
-        0.1,
-        "assumed",
-        "Largest share of recent revenue spent on paid traffic.",
     )
     honesty_cost_median: float = param(
         0.5,
@@ -733,10 +708,9 @@ class AnchorBehaviour(Strict):
     )
     exaggeration_max: float = share(
         0.15,
-        "assumed",
-        "Largest quality exaggeration (by the least honest anchors).",
+        "assumed (ECONOMICS.md §A: e in {0, .05, .10, .15})",
+        "Largest quality exaggeration an anchor may choose.",
     )
-    tool_review_weeks: int = param(4, "weeks", "assumed", "How often tools are considered.", ge=1)
     # -- the anchor as a small firm (ECONOMICS.md §A; extension) ----------------------------------
     savings_weeks_median: float = param(
         8.0,
@@ -869,6 +843,96 @@ class AnchorBehaviour(Strict):
     )
     bid_share_max: float = share(
         0.9, "assumed (ECONOMICS.md §A)", "Highest bid share w (farmers' share of the surplus)."
+    )
+    # -- pricing, quantities, strategy (ECONOMICS.md §A; rules extension) ------------------------
+    price_review_mean_weeks: float = param(
+        4.0,
+        "weeks",
+        "assumed (Calvo 1983; ECONOMICS.md §A)",
+        "Mean weeks between price reviews (R): reviewed each week with probability 1/R; "
+        "exaggeration and tools are reviewed with the price.",
+        ge=1,
+    )
+    strategy_review_mean_weeks: float = param(
+        13.0,
+        "weeks",
+        "assumed (Calvo 1983; ECONOMICS.md §A)",
+        "Mean weeks between strategy (brand or imitate) reviews (R).",
+        ge=1,
+    )
+    review_window_weeks: int = param(
+        4,
+        "weeks",
+        "assumed (ECONOMICS.md §A)",
+        "Weeks of unfilled orders, unsold stock and peers' prices a price review reads.",
+        ge=1,
+        le=52,
+    )
+    refund_memory_weeks: int = param(
+        8,
+        "weeks",
+        "assumed (ECONOMICS.md §A)",
+        "Weeks of own refunds and sales behind the expected refund share r̂.",
+        ge=1,
+        le=52,
+    )
+    refund_prior_sales: float = param(
+        2000.0,
+        "yuan",
+        "assumed",
+        "Sales with which r̂ is shrunk toward the route's spoilage share (the prior's weight).",
+        ge=0,
+    )
+    price_adjust_rate: float = share(
+        0.25, "assumed (ECONOMICS.md §A)", "Share of the gap to p* closed by a price review."
+    )
+    price_signal_weight: float = param(
+        0.2,
+        "share of price per unit of g",
+        "assumed (ECONOMICS.md §A)",
+        "Price move per unit of the review signal g (unfilled minus unsold).",
+        ge=0,
+    )
+    unfilled_target: float = share(
+        0.05, "assumed (ECONOMICS.md §A)", "Unfilled-order share an anchor accepts."
+    )
+    price_signal_deadband: float = share(
+        0.05, "assumed (ECONOMICS.md §A)", "Review signal |g| below which it is ignored."
+    )
+    imitator_peer_weight: float = share(
+        0.5, "assumed (ECONOMICS.md §A)", "Weight an imitator gives the going price p̄."
+    )
+    imitator_undercut: float = share(
+        0.03,
+        "assumed (paper §3.3: price war; ECONOMICS.md §A)",
+        "An imitator's cut below p̄ when its own stock is left over (g < 0).",
+    )
+    price_step_max: float = share(
+        0.05, "assumed (ECONOMICS.md §A)", "Largest price change at one review."
+    )
+    price_ceiling: float = param(
+        1.5,
+        "x city price",
+        "assumed (ECONOMICS.md §A)",
+        "Highest price, as a multiple of the city reference price.",
+        ge=1,
+    )
+    brand_upkeep_week: float = param(
+        50.0, "yuan/week", "assumed (ECONOMICS.md §A: U_b)", "Weekly upkeep of a brand.", ge=0
+    )
+    brand_equity_half_life_weeks: float = param(
+        13.0,
+        "weeks",
+        "assumed (ECONOMICS.md §A)",
+        "Half-life of a dropped brand's equity.",
+        gt=0,
+    )
+    exaggeration_step: float = param(
+        0.05,
+        "quality units",
+        "assumed (ECONOMICS.md §A)",
+        "Spacing of the exaggeration levels an anchor chooses from.",
+        gt=0,
     )
 
 
@@ -1273,7 +1337,7 @@ def _default_tools() -> dict[str, ToolSpec]:
 
 
 class ToolMarket(Strict):
-    """How tools are bought (paper §3.2: bought on perceived benefit within what revenue affords)."""
+    """How tools are bought (paper §3.2: on perceived benefit within the available funds)."""
 
     catalogue: dict[str, ToolSpec] = Field(default_factory=_default_tools)
     perceived_fit: float = share(
@@ -1286,12 +1350,6 @@ class ToolMarket(Strict):
     )
     peer_weight: float = param(
         1.0, "x", "assumed", "Extra perceived benefit when all peers hold the tool.", ge=0
-    )
-    payback_weeks: int = param(
-        26, "weeks", "assumed", "Horizon over which a buyer expects a tool to pay back.", ge=1
-    )
-    afford_share: float = share(
-        0.5, "assumed", "Largest share of the last 13 weeks' revenue spent on a tool."
     )
     service_center_support: float = share(
         0.2,
