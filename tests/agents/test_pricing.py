@@ -218,7 +218,7 @@ def _lone_anchor_market(weeks: int) -> tuple[VillageMarket, Anchor]:
             "population.youth": 0,
             "population.external_anchors": 0,
             "population.consumer_units": 1000,
-            "farmers.stream_start_hazard": 0.0,
+            "farmers.literacy_to_stream": 1.0,
         },
     )
     model = VillageMarket(scenario, seed=3)
