@@ -216,3 +216,21 @@ def test_an_insolvent_exit_costs_the_person_the_guaranteed_loan_and_they_may_sta
     assert person.status == "anchor" and person.anchor is not first
     assert person.anchor.traits.guaranteed_loan == 0.0
     assert person.stream_exit_week is None and person.stream_start_week == first.start_week
+
+
+def test_no_start_when_savings_and_credit_do_not_cover_the_start_up_cost():
+    from dataclasses import replace
+
+    model = VillageMarket(small_scenario(youth__home_review_weeks=1), seed=3)
+    stub = _stub(model, 1e6)
+    person = _at_home(model)
+    model.world.premises[person.home_village] = -1
+    cost = model.config.anchors.start_cost
+    person.traits = replace(
+        person.traits, savings=cost / 2, credit_line=cost / 2 - 1, guaranteed_loan=0.0
+    )
+    person.decide()
+    assert person.status != "anchor" and stub.calls == []
+    person.traits = replace(person.traits, credit_line=cost / 2)
+    person.decide()
+    assert person.status == "anchor"

@@ -90,8 +90,16 @@ def entry_gain(
     )
 
 
+def can_pay_start(model: mesa.Model, traits: Traits) -> bool:
+    """Whether savings and credit cover ``C_start`` (equipment and first stock, from S + L; §B)."""
+    return traits.savings + traits.credit_limit >= model.config.anchors.start_cost
+
+
 def starts(model: mesa.Model, *, village: int, **terms) -> bool:
-    """The entry rule: premises free in ``village`` and ``ΔV_entry > 0`` (ECONOMICS.md §B).
+    """The entry rule of ECONOMICS.md §B: premises, money for ``C_start`` and ``ΔV_entry > 0``.
+
+    The village must have a free site, ``C_start`` must be within the person's savings and
+    credit (S + L), and streaming must beat the outside option.
 
     Args:
         model: The model.
@@ -99,5 +107,7 @@ def starts(model: mesa.Model, *, village: int, **terms) -> bool:
         **terms: The arguments of :func:`entry_gain`.
     """
     if not model.config.livestream.enabled or not premises_free(model, village):
+        return False
+    if not can_pay_start(model, terms["traits"]):
         return False
     return entry_gain(model, **terms) > 0
