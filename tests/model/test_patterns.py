@@ -438,7 +438,9 @@ def _toy_world(tmp_path: Path) -> Path:
     data["world"]["county"]["terrain_mix"] = {"plain": 0.5, "mountain": 0.5}
     data["population"]["youth"] = 80
     data["training"] = {"seats_per_year": 400, "crash_share": 0.0}
-    data["youth"] = {"enrol_chance": 0.5, "home_review_weeks": 4}
+    data["youth"] = {"enrol_chance": 0.5, "home_review_weeks": 4, "home_premium": 0.8}
+    # Anchors who expect to earn and stay: enough sessions for stall rates to be measured.
+    data["anchors"] = {"public_margin_week": 4000}
     return write_yaml(tmp_path / "toy_world.yaml", data)
 
 
