@@ -248,3 +248,78 @@ def test_a_lone_unconstrained_anchor_settles_near_the_target_price():
     target = pricing.target_price(c_var, model.products[p].city_price, 3.0)
     assert model.config.consumers.price_weight == 3.0
     assert abs(anchor.price[p] - target) / target < 0.10, (anchor.price[p], target)
+
+
+# -- tool-weeks and the indicators -----------------------------------------------------------------
+def test_tool_weeks_are_tallied_by_first_idle_reason_and_rural_trading_weeks():
+    from collections import defaultdict
+
+    from village_sim.agents.tools import Holding, tally_tool_week
+
+    stats: defaultdict[str, float] = defaultdict(float)
+    for reason, rural in (
+        (None, True),
+        ("skill", True),
+        ("effort", True),
+        ("dormant", True),
+        ("suspended", True),
+        ("skill", False),  # a city anchor's idle tool
+    ):
+        tally_tool_week(stats, Holding("traceability", 0, idle_reason=reason), rural)
+    assert stats["tool_weeks_held"] == 6
+    assert stats["tool_weeks_in_use"] == 1
+    assert stats["tool_weeks_idle_skill"] == 2 and stats["tool_weeks_idle_dormant"] == 1
+    # Technology suspension: rural sellers' trading, unsuspended tool-weeks idle for skill/effort.
+    assert stats["rural_tool_weeks_trading"] == 3
+    assert stats["rural_tool_weeks_suspended"] == 2
+
+
+def test_markup_mean_and_idle_shares_read_the_week_tallies():
+    from helpers import small_scenario
+
+    from village_sim.run import run
+
+    result = run(small_scenario(steps=30), seed=2)
+    stats = result.model.books.stats_frame()
+    kept = stats[stats["week"] >= result.scenario.metrics.burn_in_weeks]
+    ind = result.indicators
+    assert ind["markup_mean"] == pytest.approx(
+        kept["markup_kg"].sum() / kept["local_kg_sold"].sum()
+    )
+    assert ind["markup_mean"] > 0
+    shares = [
+        ind[k]
+        for k in (
+            "idle_tool_share_skill",
+            "idle_tool_share_dormant",
+            "idle_tool_share_suspended",
+            "idle_tool_share_effort",
+            "in_use_tool_share",
+        )
+    ]
+    if kept["tool_weeks_held"].sum() > 0:
+        assert sum(shares) == pytest.approx(1.0)
+
+
+def _markup(consumer_units: int, seed: int) -> float | None:
+    from helpers import small_scenario
+
+    from village_sim.run import run
+
+    scenario = small_scenario(steps=78, population__consumer_units=consumer_units)
+    return run(scenario, seed=seed).indicators["markup_mean"]
+
+
+@pytest.mark.slow
+def test_more_consumers_raise_local_markups_fewer_lower_them():
+    """ECONOMICS.md §E: doubling consumers raises local markup_mean, halving lowers it (paired)."""
+    from village_sim.metrics.stats import paired_diff_ci
+
+    seeds = range(10)
+    base = np.array([_markup(2000, s) for s in seeds], dtype=float)
+    double = np.array([_markup(4000, s) for s in seeds], dtype=float)
+    half = np.array([_markup(1000, s) for s in seeds], dtype=float)
+    up, up_lo, _ = paired_diff_ci(double, base)
+    down, _, down_hi = paired_diff_ci(half, base)
+    assert up is not None and up > 0 and up_lo > 0, (up, up_lo, base, double)
+    assert down is not None and down < 0 and down_hi < 0, (down, down_hi, base, half)

@@ -38,7 +38,13 @@ class Indicator:
 
 
 RATIOS = {
-    "technology_suspension_rate": ("tool_weeks_idle", "tool_weeks_held"),
+    "technology_suspension_rate": ("rural_tool_weeks_suspended", "rural_tool_weeks_trading"),
+    "idle_tool_share_skill": ("tool_weeks_idle_skill", "tool_weeks_held"),
+    "idle_tool_share_dormant": ("tool_weeks_idle_dormant", "tool_weeks_held"),
+    "idle_tool_share_suspended": ("tool_weeks_idle_suspended", "tool_weeks_held"),
+    "idle_tool_share_effort": ("tool_weeks_idle_effort", "tool_weeks_held"),
+    "in_use_tool_share": ("tool_weeks_in_use", "tool_weeks_held"),
+    "markup_mean": ("markup_kg", "local_kg_sold"),
     "farmer_share_of_spending": ("farmer_live_net_yuan", "consumer_net_spend_yuan"),
     "fake_origin_share": ("kg_fake_sold", "kg_sold"),
     "mean_markdown": ("markdown_kg", "kg_sold"),
@@ -60,7 +66,41 @@ EXIT_REASONS = ("outside_option", "insolvent", "banned")
 """Reasons an anchor leaves (ECONOMICS.md §A, §D); ``summary.json`` counts every reason recorded."""
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("technology_suspension_rate", "ratio", "share", "idle tool-weeks / held tool-weeks"),
+    Indicator(
+        "technology_suspension_rate",
+        "ratio",
+        "share",
+        "of rural sellers' held tool-weeks in weeks they trade and are not suspended, the share "
+        "idle for skill, support, fit or effort (技术悬浮)",
+    ),
+    Indicator(
+        "idle_tool_share_skill",
+        "ratio",
+        "share",
+        "held tool-weeks idle for skill, support or fit (every holder)",
+    ),
+    Indicator(
+        "idle_tool_share_dormant",
+        "ratio",
+        "share",
+        "held tool-weeks idle because the holder did not trade (no stock)",
+    ),
+    Indicator(
+        "idle_tool_share_suspended",
+        "ratio",
+        "share",
+        "held tool-weeks idle because a regulator suspended the holder",
+    ),
+    Indicator(
+        "idle_tool_share_effort", "ratio", "share", "held tool-weeks idle: value below effort"
+    ),
+    Indicator("in_use_tool_share", "ratio", "share", "held tool-weeks in use"),
+    Indicator(
+        "markup_mean",
+        "ratio",
+        "share",
+        "kg-weighted (price - c_var) / c_var of local and farmer anchors' sales",
+    ),
     Indicator("traffic_hhi", "mean", "0-1", "Herfindahl index of person-views over anchors"),
     Indicator(
         "top10_traffic_share", "mean", "share", "person-views of the top ceil(0.1 n) anchors"
