@@ -223,7 +223,9 @@ class VillageMarket(mesa.Model):
             for i in range(self.config.population.external_anchors)
         ]
         if anchors:
-            self.consumers.seed_followers([a.index for a in anchors], cfg.follower_share, 0.7)
+            self.consumers.seed_followers(
+                [a.index for a in anchors], cfg.follower_share, cfg.follower_trust
+            )
 
     # -- registries --------------------------------------------------------------------------------
     def register_anchor(self, anchor: Anchor) -> int:

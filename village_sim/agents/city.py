@@ -91,5 +91,5 @@ class CityEntrants:
             dormant_wage=o_ext,
         )
         anchor.pay_entry_cost(cfg.entry_cost)
-        model.consumers.seed_followers([anchor.index], cfg.follower_share, 0.7)
+        model.consumers.seed_followers([anchor.index], cfg.follower_share, cfg.follower_trust)
         self.entered += 1

@@ -155,7 +155,8 @@ class Governance:
         centers = world.service_center.copy()
         for v in self.levers.service_center_villages:
             centers[v] = True
-        return 0.5 * world.internet_share + 0.5 * centers
+        w = self.model.config.youth.amenity_internet_weight
+        return w * world.internet_share + (1 - w) * centers
 
     def brand_quality_factor(self, village: int, product: int) -> float:
         """Share of a brand's premium the village's goods earn (paper §3.3, §4.3).

@@ -543,6 +543,11 @@ class YouthBehaviour(Strict):
     beta_attach: float = param(1.0, "logit", "assumed", "Weight of attachment to home.")
     beta_recog: float = param(1.5, "logit", "assumed", "Weight of recognition of streaming.")
     beta_amenity: float = param(0.5, "logit", "assumed", "Weight of village amenities.")
+    amenity_internet_weight: float = share(
+        0.5,
+        "assumed (paper §4.2: connectivity and service centers make a village liveable)",
+        "Weight of internet access in a village's amenity (the rest: a service center).",
+    )
     beta_subsidy: float = param(
         2.0,
         "logit per (subsidy/urban wage)",
@@ -943,6 +948,9 @@ class ExternalAnchorBehaviour(Strict):
         0.02,
         "assumed",
         "Share of consumers following each external anchor at the start.",
+    )
+    follower_trust: float = share(
+        0.7, "assumed", "Trust a city anchor's followers bring (a built audience trusts it)."
     )
     commission_rate: float = param(
         0.25,
