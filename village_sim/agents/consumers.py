@@ -767,9 +767,21 @@ class ConsumerPopulation:
         return float(weighted / total)
 
     def village_brand_trust(self, village: int) -> float:
-        """Scale-weighted mean trust of consumer units in one village's brand (``T_v``)."""
-        w = self.scale
-        return float((self.brand_trust[:, village] * w).sum() / w.sum()) if self.n else 0.0
+        """Scale-weighted mean trust of consumer units in one village's brand (``T_v``).
+
+        Anchors read it when they plan, before the week's deliveries move trust: each village's
+        value is computed once a week (one column of the units, not the whole table).
+        """
+        week = self.model.week
+        cache = getattr(self, "_village_trust", None)
+        if cache is None or cache[0] != week:
+            cache = self._village_trust = (week, {})
+        value = cache[1].get(village)
+        if value is None:
+            w = self.scale
+            value = float((self.brand_trust[:, village] * w).sum() / w.sum()) if self.n else 0.0
+            cache[1][village] = value
+        return value
 
     def mean_brand_trust(self) -> float:
         """Scale-weighted mean trust in village brands."""
