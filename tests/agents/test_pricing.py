@@ -323,3 +323,22 @@ def test_more_consumers_raise_local_markups_fewer_lower_them():
     down, _, down_hi = paired_diff_ci(half, base)
     assert up is not None and up > 0 and up_lo > 0, (up, up_lo, base, double)
     assert down is not None and down < 0 and down_hi < 0, (down, down_hi, base, half)
+
+
+def test_a_brand_decided_at_review_is_paid_last_and_only_if_the_funds_left_cover_it():
+    model, anchor = _lone_anchor_market(4)
+    model.step()
+    cost = model.config.anchors.brand_cost
+    anchor.paid_views = 1000.0  # 60 yuan of traffic asked for this week
+    committed = anchor.paid_views * model.config.platform.cpm_yuan / 1000
+    anchor.available_funds = lambda: cost + committed - 1.0  # one yuan short
+    anchor.brand_wanted = True
+    anchor._build_brand()
+    assert anchor.strategy == "imitate" and not anchor.brand_wanted
+    anchor.available_funds = lambda: cost + committed
+    anchor.brand_wanted = True
+    before = model.money.flows.get("brand_building", 0)
+    anchor._build_brand()
+    assert anchor.strategy == "brand" and anchor.brand_since == model.week
+    assert model.money.flows["brand_building"] - before == round(cost * 100)
+    assert anchor.brand_upkeep_week == model.config.anchors.brand_upkeep_week

@@ -410,6 +410,7 @@ class Anchor(CellAgent):
         self.paid_views = 0.0
         self.fake_kg_week = 0.0
         self.reviewing_prices = pricing.calvo_review(rng, cfg.price_review_mean_weeks)
+        self.brand_wanted = False
         reviewing_strategy = pricing.calvo_review(rng, cfg.strategy_review_mean_weeks)
         self._pay_brand_upkeep()
         if not self.can_trade(model.week):
@@ -431,6 +432,7 @@ class Anchor(CellAgent):
         self._buy_paid_traffic()
         if self.reviewing_prices:
             self._review_tools(buy=True)
+        self._build_brand()
         self._update_tool_use(active=True)
         self.sessions_planned = self._session_count()
 
@@ -512,8 +514,9 @@ class Anchor(CellAgent):
     def _review_strategy(self) -> None:
         """Build a brand when its present-biased value beats its cost; drop one that no longer pays.
 
-        Build iff ``β·Σδ^τ a_τ(E_τ·G − U_b) > C_b`` with ``C_b`` payable now within the available
-        funds and standard quality (``Q > 0``); drop iff ``E·G < U_b`` once the brand has had its
+        Build iff ``β·Σδ^τ a_τ(E_τ·G − U_b) > C_b`` and standard quality (``Q > 0``), paid at the
+        end of the week's plan if the funds left after stock, paid traffic and tools cover ``C_b``
+        (:meth:`_build_brand`); drop iff ``E·G < U_b`` once the brand has had its
         build-up weeks (the cost is sunk), equity then decaying (:func:`pricing.equity_after`).
         """
         if self.kind == "external":
@@ -535,20 +538,28 @@ class Anchor(CellAgent):
         sums = pricing.brand_sums(
             delta, activity, pricing.equity_path(len(activity), equity, cfg.brand_delay_weeks)
         )
-        funds = self.available_funds()
-        if pricing.build_brand(
-            beta, gain, cfg.brand_upkeep_week, *sums, cfg.brand_cost, funds, quality
-        ):
-            self.strategy = "brand"
-            self.brand_since = model.week
-            model.money.transfer(
-                Flow.BRAND_BUILDING,
-                Account.ANCHORS,
-                self.index,
-                Account.VENDORS,
-                0,
-                to_fen(cfg.brand_cost),
-            )
+        # Whether the funds pay for it is seen after the week's stock, traffic and tools
+        # (ECONOMICS.md §A "Budget": the brand comes last, all or nothing; _build_brand).
+        self.brand_wanted = pricing.build_brand(
+            beta, gain, cfg.brand_upkeep_week, *sums, cfg.brand_cost, math.inf, quality
+        )
+
+    def _build_brand(self) -> None:
+        """Build the brand decided at this week's review if the funds left still pay for it."""
+        if not self.brand_wanted:
+            return
+        self.brand_wanted = False
+        model = self.model
+        cost = model.config.anchors.brand_cost
+        committed = self.paid_views * model.config.platform.cpm_yuan / 1000
+        if cost > self.available_funds() - committed:
+            return
+        self.brand_equity()  # bring equity up to date before it starts to build
+        self.strategy = "brand"
+        self.brand_since = model.week
+        model.money.transfer(
+            Flow.BRAND_BUILDING, Account.ANCHORS, self.index, Account.VENDORS, 0, to_fen(cost)
+        )
 
     def _brand_gain(self, p: int, quality: float) -> float:
         """``G = m·f·(exp(ω_b·T_v·Q) − 1)`` at the current price (:func:`pricing.brand_gain`)."""
@@ -609,6 +620,7 @@ class Anchor(CellAgent):
             weeks=max(self.model.config.anchors.refund_memory_weeks, 4) + 1
         )
         self.reviewing_prices = False
+        self.brand_wanted = False
         self.cost_floor_now = 0.0
         self._equity = 0.0
         self._equity_week = self.model.week
