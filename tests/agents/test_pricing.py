@@ -7,6 +7,7 @@ work: a lone anchor with ample supply and funds settles near ``p*``.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -342,3 +343,19 @@ def test_a_brand_decided_at_review_is_paid_last_and_only_if_the_funds_left_cover
     assert anchor.strategy == "brand" and anchor.brand_since == model.week
     assert model.money.flows["brand_building"] - before == round(cost * 100)
     assert anchor.brand_upkeep_week == model.config.anchors.brand_upkeep_week
+
+
+def test_a_code_of_conduct_member_keeps_its_share_of_the_exaggeration_it_chooses():
+    from village_sim.governance.co_governance import _join_code
+
+    model, anchor = _lone_anchor_market(4)
+    model.step()
+    anchor.honesty_cost = 0.0  # nothing holds it back: it picks the largest level
+    anchor._choose_exaggeration()
+    chosen = anchor.exaggeration
+    assert chosen > 0
+    spec = SimpleNamespace(honesty_multiplier=1.0, exaggeration_factor=0.5)
+    policy = SimpleNamespace(measures=SimpleNamespace(code_of_conduct=spec, certification=None))
+    _join_code(model.governance, policy, anchor)
+    anchor._choose_exaggeration()  # a later price review
+    assert anchor.exaggeration == pytest.approx(0.5 * chosen)

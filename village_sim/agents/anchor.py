@@ -621,6 +621,7 @@ class Anchor(CellAgent):
         )
         self.reviewing_prices = False
         self.brand_wanted = False
+        self.exaggeration_kept = 1.0  # a code of conduct's members keep a share (policies)
         self.cost_floor_now = 0.0
         self._equity = 0.0
         self._equity_week = self.model.week
@@ -764,7 +765,7 @@ class Anchor(CellAgent):
             )
             for e in levels
         }
-        self.exaggeration = pricing.choose_exaggeration(levels, payoff)
+        self.exaggeration = pricing.choose_exaggeration(levels, payoff) * self.exaggeration_kept
 
     # -- quantities (ECONOMICS.md §A "Quantities") -----------------------------------------------
     def _buffer(self) -> float:

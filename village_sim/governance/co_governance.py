@@ -76,3 +76,4 @@ def _join_code(gov: Governance, policy: CoGovernancePolicy, anchor: Anchor) -> N
     gov.members_code.add(anchor.index)
     anchor.honesty_cost *= spec.honesty_multiplier
     anchor.exaggeration *= spec.exaggeration_factor
+    anchor.exaggeration_kept *= spec.exaggeration_factor  # also at its later price reviews
