@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from village_sim.accounts import Account
+from village_sim.agents.pricing import IDLE_REASONS
 from village_sim.market.tallies import dormant_weeks
 
 TERRAIN_NAMES = ("plain", "hill", "mountain")
@@ -205,9 +206,8 @@ def youth_weekly_table(model: mesa.Model) -> pd.DataFrame:
     return frame
 
 
-IDLE_REASONS = ("suspended", "dormant", "skill", "effort")
-"""Reasons a held tool sits idle in a week (ECONOMICS.md §A, Tools); ``unrecorded`` counts idle
-tool-weeks for which no reason was recorded."""
+# IDLE_REASONS: why a held tool sits idle in a week (ECONOMICS.md §A, Tools), as the anchors record
+# them (village_sim.agents.pricing.idle_reason); ``unrecorded`` counts idle tool-weeks without one.
 
 
 def _number(anchor: object, name: str) -> float:
