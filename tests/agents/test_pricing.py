@@ -316,7 +316,7 @@ def test_more_consumers_raise_local_markups_fewer_lower_them():
     """ECONOMICS.md §E: doubling consumers raises local markup_mean, halving lowers it (paired)."""
     from village_sim.metrics.stats import paired_diff_ci
 
-    seeds = range(10)
+    seeds = range(20)
     base = np.array([_markup(2000, s) for s in seeds], dtype=float)
     double = np.array([_markup(4000, s) for s in seeds], dtype=float)
     half = np.array([_markup(1000, s) for s in seeds], dtype=float)

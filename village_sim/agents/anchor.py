@@ -82,6 +82,7 @@ class Anchor(CellAgent):
         rng = model.streams["anchors"]
         self.kind = kind
         self.person_id = person_id
+        self.person = None  # the Youth behind a local anchor (set by the youth who starts)
         self.base_village = base_village
         self.skill = float(skill)
         self.aptitude = float(max(aptitude, skill))
@@ -193,13 +194,17 @@ class Anchor(CellAgent):
             self.buy_equipment(cfg.start_cost * cfg.equipment_share_of_start)
 
     def _default_outside_options(self) -> tuple[float, float]:
-        """O and w_d when the creator gives none (a youth of average wage; a farm member)."""
+        """O and w_d when the creator gives none (a youth of average wage and attachment; a farmer).
+
+        The same formulas as ``Youth.outside_option`` and ``Youth.dormant_wage``.
+        """
         sc = self.model.config
         if self.kind == "farmer":
-            displaced = 0.5 * getattr(sc.farmers, "off_farm_wage_week", 500.0)
+            displaced = sc.farmers.stream_forgone_wage_share * sc.farmers.off_farm_wage_week
             return displaced, displaced
-        dormant = getattr(sc.youth, "dormant_wage_share", 0.5) * sc.youth.urban_wage_week
-        return max(sc.youth.urban_wage_week * (1 - 0.3 * 0.5), dormant), dormant
+        youth = sc.youth
+        dormant = youth.dormant_wage_share * youth.local_wage_week
+        return max(youth.urban_wage_week * (1 - youth.home_premium * 0.5), dormant), dormant
 
     def _prior_margin(self) -> float:
         """M̂ before any result: city anchors 1.5·o_ext; others the county's prior (§A)."""
@@ -1194,9 +1199,9 @@ class Anchor(CellAgent):
         self._close_account(insolvent=reason == "insolvent")
         model.farmers.release_anchor(self.index)
         model.consumers.drop_anchor(self.index)
-        for youth in model.youth:
-            if youth.anchor is self:
-                youth.stop_streaming()
+        person = getattr(self, "person", None)
+        if person is not None and person.anchor is self:
+            person.stop_streaming()
         model.week_stats["anchor_exits"] += 1
         self.remove()
 
