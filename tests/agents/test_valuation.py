@@ -105,3 +105,22 @@ def test_entry_gain_rises_with_the_prior_and_falls_with_the_outside_option():
     low_wage = model.valuation.entry_gain(outside=300.0, **kwargs)
     high_wage = model.valuation.entry_gain(outside=1500.0, **kwargs)
     assert high_wage < low_wage
+
+
+def test_before_any_peer_has_results_the_entry_gain_still_rises_with_skill():
+    model = VillageMarket(seed=1)
+    assert model.valuation.peers.count == 0
+    traits = Traits(0.7, 0.0, 1.0, 2000.0, 10000.0, 0.0)
+    gains = [
+        model.valuation.entry_gain(
+            skill=s,
+            aptitude=0.8,
+            sessions=4,
+            products=[0],
+            outside=800.0,
+            dormant=400.0,
+            traits=traits,
+        )
+        for s in (0.1, 0.4, 0.7)
+    ]
+    assert gains == sorted(gains)

@@ -29,6 +29,9 @@ import mesa
 import numpy as np
 
 WEEKS_PER_YEAR = 52
+SKILL_CENTRE = 0.5
+"""Skill at which the consumers' skill term is neutral (MODEL.md §3): a beginner's reference
+before any peer has results."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,9 @@ class Valuation:
         self.model = model
         cfg = model.config.anchors
         self.weights = discount_weights(cfg.discount_factor_week, cfg.horizon_weeks)
-        self.peers = Peers(None, 0, 0.0, float(cfg.sessions_per_week))
+        # Before any peer has results, a beginner compares its skill with the consumers' centre
+        # (0.5, where the skill term of the logit is neutral).
+        self.peers = Peers(None, 0, SKILL_CENTRE, float(cfg.sessions_per_week))
         self.recognition_signal: float | None = None
         self._calendars: dict[tuple[int, ...], np.ndarray] = {}
 
@@ -236,7 +241,7 @@ class Valuation:
         else:
             m_bar = (peers.count * peers.median_margin + n_pub * m_pub) / (peers.count + n_pub)
         ratio = sessions / peers.mean_sessions if peers.mean_sessions > 0 else 1.0
-        skill_gap = skill - peers.mean_skill if peers.count else 0.0
+        skill_gap = skill - peers.mean_skill
         return m_bar * ratio * math.exp(cfg.consumers.skill_weight * skill_gap) * belief
 
     def expected_rural_income(self) -> float | None:
