@@ -40,9 +40,18 @@ def test_no_exit_window_artefact_and_a_mix_of_reasons():
     assert len(reasons) >= 2 and max(reasons.values()) < total, reasons
 
 
+SMALLER = {
+    "population.consumer_units": 8000,
+    "population.farmer_households": 2000,
+    "population.youth": 300,
+}
+"""The directions tests' county (tests/model/test_directions.py): 20 paired seeds in minutes."""
+
+
 def _wage_run(wage: float, seed: int, weeks: int) -> tuple[float, float]:
     """Exit hazard (exits per active anchor-week) and mean number of active local anchors."""
-    scenario = load_scenario(BASELINE, overrides={"steps": weeks, "youth.urban_wage_week": wage})
+    overrides = {**SMALLER, "steps": weeks, "youth.urban_wage_week": wage}
+    scenario = load_scenario(BASELINE, overrides=overrides)
     model = VillageMarket(scenario, seed=seed)
     active_weeks = 0
     for _ in range(weeks):

@@ -254,7 +254,8 @@ class ProductSpec(Strict):
     perishability_per_day: float = param(
         0.0969,
         "1/day",
-        "calibrated (calibration/REPORT.md: fresh loss without cold chain 20-30%, paper §3.2; "
+        "fitted input (calibration/inputs.yaml, REPORT.md of 8c8d2d0: fresh loss without cold "
+        "chain 20-30%, paper §3.2; "
         "prior 0.02-0.12 assumed; kiwi's value, used by any product that sets none)",
         "Decay constant of spoilage at ambient temperature.",
         ge=0,
@@ -774,9 +775,10 @@ class AnchorBehaviour(Strict):
         0.05, "assumed", "Smallest weight of a new week in M̂ (decreasing gain, floored)."
     )
     public_margin_week: float = param(
-        1500.0,
+        435.0,
         "yuan/week",
-        "assumed; fitted (calibration/config.yaml)",
+        "calibrated (calibration/REPORT.md: retention 23% and conversion under 30%, paper §3.1; "
+        "prior 300-4,000 assumed)",
         "What courses and media say a beginner earns a week (M_pub).",
         ge=0,
     )
@@ -815,7 +817,12 @@ class AnchorBehaviour(Strict):
         ge=0,
     )
     taste_scale: float = param(
-        0.1, "share of outside option", "assumed", "Scale of the taste for the work (ν).", ge=0
+        0.958,
+        "share of outside option",
+        "calibrated (calibration/REPORT.md: retention 23% and conversion under 30%, paper §3.1; "
+        "prior 0.05-1 assumed; the posterior sits at the prior's upper edge)",
+        "Scale of the taste for the work (ν).",
+        ge=0,
     )
     start_cost: float = param(
         3000.0, "yuan", "assumed", "C_start: equipment and first stock.", ge=0
@@ -1223,7 +1230,8 @@ class LogisticsConfig(Strict):
     cold_temp_factor: float = param(
         0.0896,
         "x",
-        "calibrated (calibration/REPORT.md: loss under 5% on a cold chain, paper §3.2; prior "
+        "fitted input (calibration/inputs.yaml, REPORT.md of 8c8d2d0: loss under 5% on a cold "
+        "chain, paper §3.2; prior "
         "0.02-0.4 assumed)",
         "Spoilage speed on an end-to-end cold chain relative to ambient.",
         ge=0,
