@@ -40,9 +40,13 @@ def refund_share(refunds: float, sales: float, prior_share: float, prior_weight:
 
     Own refunds over own sales of the last weeks, shrunk toward the route's spoilage share
     ``s_route`` (spoiled parcels are refunded) with the weight of ``k`` yuan of sales: a newcomer
-    expects the route's loss, a seller with many sales its own record.
+    expects the route's loss, a seller with many sales its own record (with no sales and no
+    prior weight, the route's share).
     """
-    return (max(refunds, 0.0) + prior_weight * prior_share) / (max(sales, 0.0) + prior_weight)
+    weight = max(sales, 0.0) + prior_weight
+    if weight <= 0:
+        return prior_share
+    return (max(refunds, 0.0) + prior_weight * prior_share) / weight
 
 
 def cost_share(fee: float, commission: float, refund: float) -> float:

@@ -1047,13 +1047,27 @@ class ConsumerBehaviour(Strict):
         "Utility of an offer at reference price and neutral quality, against the outside option.",
     )
     price_weight: float = param(
-        3.0, "utils per relative markdown", "assumed", "Weight of the relative price cut."
+        3.0,
+        "utils per relative markdown",
+        "assumed",
+        "Weight of the relative price cut.",
+        ge=-20,
+        le=20,
     )
     quality_weight: float = param(
-        2.0, "utils per quality unit", "assumed", "Weight of advertised quality times trust."
+        2.0,
+        "utils per quality unit",
+        "assumed",
+        "Weight of advertised quality times trust.",
+        ge=-20,
+        le=20,
     )
-    brand_weight: float = param(1.0, "utils", "assumed", "Weight of village brand trust.")
-    follow_weight: float = param(0.8, "utils", "assumed", "Utility of following the anchor.")
+    brand_weight: float = param(
+        1.0, "utils", "assumed", "Weight of village brand trust.", ge=-20, le=20
+    )
+    follow_weight: float = param(
+        0.8, "utils", "assumed", "Utility of following the anchor.", ge=-20, le=20
+    )
     repeat_weight: float = param(
         2.0,
         "utils",
@@ -1068,6 +1082,8 @@ class ConsumerBehaviour(Strict):
         "utils per skill unit",
         "assumed (paper §3.1: skills sell)",
         "Utility of the anchor's streaming skill (centred at 0.5).",
+        ge=-20,
+        le=20,
     )
     trust_initial: float = share(0.5, "assumed", "Trust in an anchor or brand never tried.")
     trust_rate: float = share(
