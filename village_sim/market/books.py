@@ -43,6 +43,7 @@ GOODS_GROUPS = ("consumers", "imports", "spoiled_transit", "written_off")
 
 COUNTERS = (
     "alive_local_anchor_weeks",
+    "local_anchor_exits",
     "ambient_shipped_kg",
     "ambient_spoiled_kg",
     "anchor_exits",

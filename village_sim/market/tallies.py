@@ -110,6 +110,7 @@ class AnchorTallies:
             if a.exited:
                 key = f"exits_{a.exit_reason}"
                 stats[key] = stats.get(key, 0.0) + 1
+                stats["local_anchor_exits"] += 1
         stats["alive_local_anchor_weeks"] = alive
         stats["dormant_anchor_weeks"] = dormant if counted or alive == 0 else math.nan
         stats["write_offs_yuan"] = money.flows.get(WRITE_OFF, 0) / FEN_PER_YUAN

@@ -59,6 +59,7 @@ RATIOS = {
     "unmet_demand_share": ("orders_unmet", "orders_wanted"),
     "unsold_stock_share": ("anchor_kg_unsold", "anchor_kg_bought"),
     "dormant_share": ("dormant_anchor_weeks", "alive_local_anchor_weeks"),
+    "anchor_exit_hazard": ("local_anchor_exits", "alive_local_anchor_weeks"),
     "seat_fill_rate": ("seats_filled", "seats_offered"),
 }
 
@@ -159,6 +160,12 @@ INDICATORS: tuple[Indicator, ...] = (
         "ratio",
         "share",
         "dormant / alive local anchor-weeks (null until anchors count dormant weeks)",
+    ),
+    Indicator(
+        "anchor_exit_hazard",
+        "ratio",
+        "1/week",
+        "local and farmer anchors' exits (any reason) / their alive anchor-weeks",
     ),
     Indicator(
         "farmer_income_mean",
