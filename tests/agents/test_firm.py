@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +173,9 @@ def test_a_better_outside_option_makes_a_review_leave():
         model.step()
         local = [a for a in model.anchors if a.kind == "local"]
     anchor = local[0]
+    # Taste ν is a share of o: a person with ς·rec + ν > 1 values the work above any outside
+    # option. This test is about the outside option itself, so the person has no taste for it.
+    anchor.traits = dataclasses.replace(anchor.traits, taste=0.0)
     values = []
     for outside in (0.0, 500.0, 2000.0, 10_000.0):
         anchor.outside_option = outside

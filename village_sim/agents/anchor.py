@@ -244,10 +244,14 @@ class Anchor(CellAgent):
         """What the firm owes (yuan): minus its cash when negative."""
         return max(0.0, -self.cash())
 
-    def interest_week(self) -> float:
-        """Interest due this week (yuan): guaranteed rate on the guaranteed part, informal beyond."""
+    def interest_week(self, debt: float | None = None) -> float:
+        """Interest due this week (yuan): guaranteed rate on the guaranteed part, informal beyond.
+
+        Args:
+            debt: The debt to charge (yuan); the current one when None.
+        """
         cfg = self.model.config.anchors
-        debt = self.debt()
+        debt = self.debt() if debt is None else debt
         if debt <= 0:
             return 0.0
         cheap = min(debt, self.guaranteed_debt_limit)
@@ -264,10 +268,15 @@ class Anchor(CellAgent):
         return upkeep + self.depreciation_week() + self.interest_week() + brand
 
     def reserve(self) -> float:
-        """R: ``reserve_weeks`` of committed outflows (upkeep, interest, brand upkeep)."""
-        return self.model.config.anchors.reserve_weeks * (
-            self.fixed_cost_week() - self.depreciation_week()
-        )
+        """R: ``reserve_weeks`` of committed outflows (upkeep, interest, brand upkeep).
+
+        Interest is counted on the whole credit line, the debt that spending down to the line
+        would leave: a purchase never leaves too little to pay the interest it causes (without
+        this, beginners spent to exactly −L and the week's interest made them insolvent).
+        """
+        upkeep = self.fixed_cost_week() - self.depreciation_week() - self.interest_week()
+        interest = self.interest_week(max(self.debt(), self.credit_limit))
+        return self.model.config.anchors.reserve_weeks * (upkeep + interest)
 
     # -- status -----------------------------------------------------------------------------------
     @property
