@@ -103,24 +103,47 @@ def test_live_streaming_raises_farm_income():
 
 
 # -- talent (paper §4.1) ----------------------------------------------------------------------------
+MEASURED = "measured at 508f4dc (calibrated economic core), docs/governance.md 'Findings'"
+
+
 @pytest.mark.xfail(
-    strict=True,
-    reason="paper §4.1: talent raises retention. Here more trainees start streaming (conversion "
-    "+0.10), but in a limited market the newcomers crowd each other: the share still streaming a "
-    "year later moves by +0.007 [-0.053, 0.066] (docs/governance.md, 'Findings').",
+    strict=False,
+    reason="paper §4.1: talent raises retention. With the economic core: +0.018 [-0.015, +0.051] "
+    "over 20 seeds — talent adds ~43 active anchors in the last year, but the share of its "
+    f"trainees still streaming a year later does not rise measurably (not decomposed); {MEASURED}.",
 )
 def test_talent_raises_retention():
     assert_raises("talent", "anchor_retention_52w")
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="paper §4.1: talent raises conversion. +0.027 [-0.003, +0.057]: not resolved by 20 "
+    "seeds; more seats fill less (seat fill -0.135 [-0.156, -0.113]) and starting is a choice "
+    f"against the outside option, not a function of skill alone; {MEASURED}.",
+)
 def test_talent_raises_conversion():
     assert_raises("talent", "training_conversion_rate")
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="paper §4.1: training villagers lets more households use live streaming. "
+    "livestream_farmer_share +0.002 [-0.007, +0.010] (active anchors +3.6 [+1.1, +6.2]): "
+    "literacy lets more households stream, but whether they start and stay is decided by "
+    f"ΔV against their displaced off-farm wage; {MEASURED}.",
+)
 def test_villager_training_lets_more_households_stream():
     assert_raises("villager_training", "livestream_farmer_share")
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="paper §4.1: talent lowers technology suspension. -0.010 [-0.034, +0.014] with the "
+    "corrected definition (idle for skill, support, fit or effort while trading, not suspended): "
+    "idle weeks without stock no longer count, and those were what training had removed; "
+    f"{MEASURED}.",
+)
 def test_talent_lowers_technology_suspension():
     assert_lowers("talent", "technology_suspension_rate")
 
@@ -167,6 +190,12 @@ def test_supply_side_raises_repeat_purchases():
 
 
 # -- diminishing returns of training seats (paper §3.1) --------------------------------------------------
+@pytest.mark.xfail(
+    strict=False,
+    reason="paper §3.1: extra seats show diminishing returns. First 60 filled seats minus second "
+    "60: -0.32 [-0.79, +0.15] active anchors per filled seat: not resolved by 20 seeds (not "
+    f"decomposed); {MEASURED}.",
+)
 def test_doubling_training_seats_adds_fewer_anchors_per_filled_seat():
     """Seats 0 → 60 → 120 a year: per seat *filled*, the second 60 add fewer active anchors.
 
@@ -189,9 +218,22 @@ def test_doubling_training_seats_adds_fewer_anchors_per_filled_seat():
 
 
 # -- all four paths at once (paper §4) ---------------------------------------------------------------
+@pytest.mark.xfail(
+    strict=True,
+    reason="paper §4: the paths together lift rural incomes. County mean net farm income falls: "
+    "-132 [-164, -100] yuan/yr, while participating households gain +961 [+699, +1,220] — the "
+    "loss falls on households that do not sell live (talent alone: county +1,400). Which "
+    f"measure of the combined file moves the others' income is not yet identified; {MEASURED}.",
+)
 def test_combined_paths_raise_farm_income():
     assert_raises("combined", "farmer_income_mean")
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="paper §4: the paths together raise the farmers' share. +0.005 [-0.008, +0.018], "
+    "while co-governance alone gives +0.057 [+0.037, +0.078]; in the combined file it has a "
+    f"quarter of the budget (not decomposed further); {MEASURED}.",
+)
 def test_combined_paths_raise_the_farmer_share():
     assert_raises("combined", "farmer_share_of_spending")
