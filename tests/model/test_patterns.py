@@ -440,7 +440,9 @@ def _toy_world(tmp_path: Path) -> Path:
     data["training"] = {"seats_per_year": 400, "crash_share": 0.0}
     data["youth"] = {"enrol_chance": 0.5, "home_review_weeks": 4, "home_premium": 0.8}
     # Anchors who expect to earn and stay: enough sessions for stall rates to be measured.
-    data["anchors"] = {"public_margin_week": 4000}
+    # Every behavioural input the session count depends on is pinned here, so that a
+    # recalibration of the defaults does not change the toy world under the test.
+    data["anchors"] = {"public_margin_week": 4000, "taste_scale": 0.1}
     return write_yaml(tmp_path / "toy_world.yaml", data)
 
 
