@@ -188,6 +188,7 @@ class Anchor(CellAgent):
         self.profit_total = 0.0
         self.written_off = 0.0
         self.capex: list[tuple[int, float]] = []
+        self._reserve_memo: tuple[tuple, float] | None = None
         self.purchases_hist: list[float] = []
         self._pay_in(Flow.SAVINGS_IN, traits.savings)
         if self.kind != "external":
@@ -259,13 +260,18 @@ class Anchor(CellAgent):
         rate_cheap = max(cfg.interest_guaranteed - subsidy, 0.0)
         return (cheap * rate_cheap + (debt - cheap) * cfg.interest_informal) / 52
 
-    def fixed_cost_week(self) -> float:
-        """F: tool upkeep, depreciation, interest and brand upkeep a week (yuan; known, §A)."""
+    def _fixed_cost_terms(self, debt: float) -> tuple[float, float, float, float]:
+        """F's terms: (tool upkeep, depreciation, interest on ``debt``, brand upkeep) a week."""
         upkeep = sum(
             self.model.config.tools.catalogue[h.name].upkeep_week for h in self.tools.values()
         )
         brand = getattr(self, "brand_upkeep_week", 0.0)
-        return upkeep + self.depreciation_week() + self.interest_week() + brand
+        return upkeep, self.depreciation_week(), self.interest_week(debt), brand
+
+    def fixed_cost_week(self) -> float:
+        """F: tool upkeep, depreciation, interest and brand upkeep a week (yuan; known, §A)."""
+        upkeep, depreciation, interest, brand = self._fixed_cost_terms(self.debt())
+        return upkeep + depreciation + interest + brand
 
     def reserve(self) -> float:
         """R: ``reserve_weeks`` of committed outflows (upkeep, interest, brand upkeep).
@@ -273,10 +279,45 @@ class Anchor(CellAgent):
         Interest is counted on the whole credit line, the debt that spending down to the line
         would leave: a purchase never leaves too little to pay the interest it causes (without
         this, beginners spent to exactly −L and the week's interest made them insolvent).
+
+        Remembered until one of its inputs changes (the week, cash, capital spent, tools held,
+        strategy, credit terms, the loan subsidy): a week's plan reads it several times between
+        payments. :meth:`reserve_plain` is the formula itself.
         """
-        upkeep = self.fixed_cost_week() - self.depreciation_week() - self.interest_week()
-        interest = self.interest_week(max(self.debt(), self.credit_limit))
-        return self.model.config.anchors.reserve_weeks * (upkeep + interest)
+        fen = int(self.model.money.balances[Account.ANCHORS][self.index])
+        key = (
+            self.model.week,
+            fen,
+            len(self.capex),
+            tuple(self.tools),
+            self.strategy,
+            self.credit_limit,
+            self.guaranteed_debt_limit,
+            self.model.governance.loan_rate_subsidy(),
+        )
+        memo = self._reserve_memo
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        value = self.reserve_plain(max(0.0, -(fen / FEN_PER_YUAN)))
+        self._reserve_memo = (key, value)
+        return value
+
+    def reserve_plain(self, debt: float | None = None) -> float:
+        """:meth:`reserve` computed afresh: ``reserve_weeks · (F − depreciation − interest + I(L))``.
+
+        ``I(L)`` is the interest on ``max(debt, L)``; F's terms are computed once (the same
+        floating-point operations as ``fixed_cost_week() − depreciation_week() −
+        interest_week()``).
+
+        Args:
+            debt: The current debt (yuan); read from the ledger when None.
+        """
+        debt = self.debt() if debt is None else debt
+        upkeep, depreciation, interest_now, brand = self._fixed_cost_terms(debt)
+        fixed = upkeep + depreciation + interest_now + brand
+        committed = fixed - depreciation - interest_now
+        interest = self.interest_week(max(debt, self.credit_limit))
+        return self.model.config.anchors.reserve_weeks * (committed + interest)
 
     # -- status -----------------------------------------------------------------------------------
     @property
@@ -496,8 +537,9 @@ class Anchor(CellAgent):
         else:
             products = np.arange(n_p)
         need = np.zeros(n_p)
-        for p in products:
-            need[p] = max(self._stock_target_g(int(p)) - sum(self.stock_g(int(p))), 0)
+        funds, buffer = self.available_funds(), self._buffer()  # the same for every product
+        for p in products.tolist():
+            need[p] = self._stock_shortfall_g(p, funds, buffer)
         margin = self.surplus_per_kg(villages, km)
         available = model.contracts.available_by_village_product()[villages]
         ok = model.world.product_mask[villages] & (need[None, :] > 0) & (margin > 0)
@@ -640,6 +682,7 @@ class Anchor(CellAgent):
         self._equity = 0.0
         self._equity_week = self.model.week
         self._priced: set[int] = set()
+        self._route_memo: dict[tuple[int, int], tuple[tuple, float]] = {}
 
     def _set_price(self) -> None:
         """Newcomer price, then Calvo reviews toward ``p*`` moved by the review signal.
@@ -652,21 +695,22 @@ class Anchor(CellAgent):
         cfg = model.config.anchors
         p = self.product
         reference = model.products[p].city_price
-        c_var, _ = self._cost_terms(p)
+        terms = self._cost_terms(p)
+        c_var = terms[0]
         self.cost_floor_now = c_var
         if self.kind == "external":
             self.price[p] = pricing.city_anchor_price(
                 reference, model.config.external_anchors.markdown, c_var
             )
             if self.reviewing_prices:
-                self._choose_exaggeration()
+                self._choose_exaggeration(terms)
             return
         target = pricing.target_price(c_var, reference, model.config.consumers.price_weight)
         peer = self.peer_price(p)
         if p not in self._priced:
             self._priced.add(p)
             self.price[p] = pricing.newcomer_price(c_var, peer, target)
-            self._choose_exaggeration()
+            self._choose_exaggeration(terms)
             return
         if self.reviewing_prices:
             signal = self.review_signal()
@@ -683,7 +727,7 @@ class Anchor(CellAgent):
             self.price[p] = pricing.bounded_price(
                 self.price[p], new, c_var, reference, cfg.price_step_max, cfg.price_ceiling
             )
-            self._choose_exaggeration()
+            self._choose_exaggeration(terms)
             return
         self.price[p] = min(max(self.price[p], c_var), max(cfg.price_ceiling * reference, c_var))
 
@@ -735,7 +779,30 @@ class Anchor(CellAgent):
         return pricing.cost_floor(purchase, shipping, spoil, phi), phi
 
     def _route_spoilage(self, p: int) -> float:
-        """Expected share of parcels spoiled on the way from the anchor's village (city-weighted)."""
+        """Expected share of parcels spoiled on the way from the anchor's village (city-weighted).
+
+        Remembered per (village, product) while the routes, city weights, the product's
+        perishability and the cold-chain factor stay as they were (infrastructure policies change
+        routes); :meth:`route_spoilage_plain` is the formula itself.
+        """
+        world = self.model.world
+        v = self.base_village
+        key = (
+            world.route_days[v].tobytes(),
+            world.route_cold[v].tobytes(),
+            world.city_weight.tobytes(),
+            self.model.products[p].perishability_per_day,
+            self.model.config.logistics.cold_temp_factor,
+        )
+        memo = self._route_memo.get((v, p))
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        value = self.route_spoilage_plain(p)
+        self._route_memo[(v, p)] = (key, value)
+        return value
+
+    def route_spoilage_plain(self, p: int) -> float:
+        """:meth:`_route_spoilage` computed afresh from the world's routes."""
         model = self.model
         world = model.world
         v = self.base_village
@@ -748,13 +815,17 @@ class Anchor(CellAgent):
         """The refund-aware variable cost of a kg sold, ``c_var`` (ECONOMICS.md §A)."""
         return self._cost_terms(p)[0]
 
-    def _choose_exaggeration(self) -> None:
-        """Pick the exaggeration level with the best expected payoff (extension; ECONOMICS.md §A)."""
+    def _choose_exaggeration(self, terms: tuple[float, float] | None = None) -> None:
+        """Pick the exaggeration level with the best expected payoff (extension; ECONOMICS.md §A).
+
+        Args:
+            terms: ``_cost_terms(product)`` when the caller has just computed them.
+        """
         model = self.model
         cfg = model.config
         p = self.product
         spec = model.products[p]
-        c_var, phi = self._cost_terms(p)
+        c_var, phi = self._cost_terms(p) if terms is None else terms
         margin = max(pricing.margin_per_order(self.price[p], c_var, phi, spec.pack_kg), 0.0)
         revenue = self.forecast_orders * self.price[p] * spec.pack_kg
         brand_trust = model.consumers.village_brand_trust(self.base_village)
@@ -786,21 +857,26 @@ class Anchor(CellAgent):
         """Safety buffer ``b``, smaller with a forecasting tool in use."""
         return self.model.config.anchors.stock_buffer * (1 - self.tool_effect("forecast"))
 
-    def _stock_target_g(self, product: int | None = None) -> int:
-        """Stock to hold: ``f·(1 + b)`` packs fresh, ``× W_s`` storable, as far as funds pay.
+    def _stock_shortfall_g(self, p: int, funds: float, buffer: float) -> int:
+        """Grams short of the stock target of product ``p``, as far as ``funds`` pay (``≥ 0``).
 
-        The purchase itself is capped again by the funds at the offer actually made.
+        The target: ``f·(1 + b)`` packs fresh, ``× W_s`` storable. The purchase itself is capped
+        again by the funds at the offer actually made.
+
+        Args:
+            p: The product.
+            funds: :meth:`available_funds` now.
+            buffer: :meth:`_buffer` now.
         """
         cfg = self.model.config.anchors
-        p = self.product if product is None else product
         spec = self.model.products[p]
         packs = pricing.stock_target_packs(
-            self.forecast_orders, self._buffer(), spec.fresh, cfg.storable_stock_weeks
+            self.forecast_orders, buffer, spec.fresh, cfg.storable_stock_weeks
         )
         held = sum(self.stock_g(p))
         want = max(int(to_grams(packs * spec.pack_kg)) - held, 0)
         cost = self._purchase_cost_estimate(p)
-        return held + min(want, affordable_grams(self.available_funds(), cost))
+        return min(want, affordable_grams(funds, cost))
 
     def _week_need_g(self) -> int:
         """Grams for one week of forecast demand plus the safety buffer."""
@@ -822,8 +898,7 @@ class Anchor(CellAgent):
         model = self.model
         if self.reviewing_prices:
             self._review_bid_share()
-        local, imported = self.stock_g()
-        need = max(self._stock_target_g() - local - imported, 0)
+        need = self._stock_shortfall_g(self.product, self.available_funds(), self._buffer())
         self.offer_price = model.contracts.offer_price(self, self.source_village)
         model.sourcing.post(self, need)
 

@@ -407,6 +407,9 @@ class SalesMemory:
 
     weeks: int = 9
     rows: deque = field(default_factory=deque)
+    _totals: dict[int, WeekRecord] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.rows = deque([WeekRecord()], maxlen=self.weeks)
@@ -414,6 +417,7 @@ class SalesMemory:
     def open_week(self, stock_g: float) -> None:
         """Start a new week's record, with the stock held at the week's opening."""
         self.rows.append(WeekRecord(stock_open_g=float(stock_g)))
+        self._totals.clear()
 
     @property
     def now(self) -> WeekRecord:
@@ -426,7 +430,18 @@ class SalesMemory:
         return rows[-n:] if n > 0 else []
 
     def totals(self, n: int) -> WeekRecord:
-        """Sums over the last ``n`` complete weeks (``stock_open_g``: the oldest week's opening)."""
+        """Sums over the last ``n`` complete weeks (``stock_open_g``: the oldest week's opening).
+
+        Complete weeks do not change until the next :meth:`open_week`, so each window's sums are
+        computed once a week (:meth:`totals_plain`); the record returned is shared: read it only.
+        """
+        out = self._totals.get(n)
+        if out is None:
+            out = self._totals[n] = self.totals_plain(n)
+        return out
+
+    def totals_plain(self, n: int) -> WeekRecord:
+        """:meth:`totals` computed afresh from the rows."""
         rows = self.closed(n)
         out = WeekRecord(stock_open_g=rows[0].stock_open_g if rows else self.now.stock_open_g)
         for r in rows:
