@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import small_scenario
 
 from village_sim.accounts import Account, Flow
 from village_sim.agents import pricing
+from village_sim.agents.anchor import Anchor
 from village_sim.model import VillageMarket
 from village_sim.run import load_scenario
 from village_sim.units import to_fen
@@ -50,6 +52,58 @@ def test_remembered_terms_equal_their_formulas_every_week(name: str):
         model.step()
         checked += _check_anchors(model)
     assert checked > 100
+
+
+def test_plan_cost_terms_equal_the_cost_terms_when_read(monkeypatch):
+    """The plan's remembered cost parts: at the price review and after the week's purchases."""
+    seen = []
+
+    def checked(method):
+        def wrapper(self, *args, **kwargs):
+            if not self.exited and self.can_trade(self.model.week):
+                p = self.product
+                assert self._plan_cost_terms(p) == self._cost_terms(p)
+                seen.append(method.__name__)
+            return method(self, *args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(Anchor, "_set_price", checked(Anchor._set_price))
+    monkeypatch.setattr(Anchor, "_buy_paid_traffic", checked(Anchor._buy_paid_traffic))
+    scenario = load_scenario(ROOT / "scenarios" / "combined.yaml", overrides={"steps": 20})
+    model = VillageMarket(scenario, seed=5)
+    for _ in range(20):
+        model.step()
+    assert seen.count("_set_price") > 100 and seen.count("_buy_paid_traffic") > 100
+
+
+def test_plan_cost_terms_follow_product_village_buffer_and_stock_cost():
+    """Within one plan, each input the parts depend on is part of what they are kept for."""
+    model = VillageMarket(small_scenario(steps=4), seed=2)
+    for _ in range(3):
+        model.step()
+    anchor = next(a for a in model.anchors if a.kind == "local")
+    fresh = next(p for p, spec in enumerate(model.products) if spec.fresh)
+    other = next(p for p in range(len(model.products)) if p != fresh)
+    anchor.product = fresh
+    values = [anchor._plan_cost_terms(fresh)]
+    changes = [
+        lambda: None,
+        lambda: anchor.unit_cost.__setitem__(fresh, anchor.unit_cost[fresh] + 1.0),
+        lambda: setattr(anchor, "base_village", (anchor.base_village + 1) % model.world.n_villages),
+        lambda: setattr(anchor, "product", other),
+        lambda: setattr(anchor, "product", fresh),
+    ]
+    for change in changes:
+        change()
+        assert anchor._plan_cost_terms(anchor.product) == anchor._cost_terms(anchor.product)
+        values.append(anchor._plan_cost_terms(anchor.product))
+    tool = next(n for n, t in model.config.tools.catalogue.items() if t.effect == "forecast")
+    anchor.acquire_tool(tool, handed_out=True)
+    anchor.tools[tool].in_use = True  # a smaller buffer: fewer weeks at origin
+    assert anchor._buffer() < model.config.anchors.stock_buffer
+    assert anchor._plan_cost_terms(fresh) == anchor._cost_terms(fresh) != values[-1]
+    assert len({values[1], values[2], values[3], values[4]}) == 4
 
 
 def test_reserve_follows_cash_capital_tools_and_strategy():
@@ -114,3 +168,18 @@ def test_sales_window_sums_renew_each_week():
     memory.open_week(stock_g=300)
     assert memory.totals(4) == memory.totals_plain(4)
     assert memory.totals(4).sales == 7.0
+
+
+def test_peer_prices_renew_each_week():
+    """The county's sums of complete weeks are taken again once a new week opens."""
+    book = pricing.PeerPrices(2, weeks=2)
+    book.open_week()
+    book.add(np.array([0]), np.array([10.0]), np.array([1000.0]))
+    assert book.mean_price(0) is None  # the open week is not complete
+    book.open_week()
+    assert book.mean_price(0) == 10.0
+    book.add(np.array([0]), np.array([20.0]), np.array([3000.0]))
+    book.open_week()
+    assert book.mean_price(0) == (10.0 * 1000 + 20.0 * 3000) / 4000
+    assert book.mean_price(0, own=(20.0 * 3000, 3000.0)) == 10.0
+    assert book.closed_sums(0) == (70_000.0, 4000.0)

@@ -461,6 +461,7 @@ class Anchor(CellAgent):
         model = self.model
         cfg = model.config.anchors
         rng = model.streams["anchors"]
+        self._plan_serial += 1
         self.sessions_planned = 0
         self.paid_views = 0.0
         self.fake_kg_week = 0.0
@@ -536,13 +537,19 @@ class Anchor(CellAgent):
             products = np.array([self.product])
         else:
             products = np.arange(n_p)
-        need = np.zeros(n_p)
-        funds, buffer = self.available_funds(), self._buffer()  # the same for every product
-        for p in products.tolist():
-            need[p] = self._stock_shortfall_g(p, funds, buffer)
         margin = self.surplus_per_kg(villages, km)
         available = model.contracts.available_by_village_product()[villages]
-        ok = model.world.product_mask[villages] & (need[None, :] > 0) & (margin > 0)
+        buyable = model.world.product_mask[villages] & (margin > 0)
+        # A cell scores only where growers hold goods that pay: the stock shortfall (funds,
+        # buffer and targets, the same funds and buffer for every product) is taken only for
+        # products with such a cell; the others' need stays 0 and their score 0 either way.
+        scoring = products[(buyable[:, products] & (available[:, products] > 0)).any(axis=0)]
+        need = np.zeros(n_p)
+        if scoring.size:
+            funds, buffer = self.available_funds(), self._buffer()
+            for p in scoring.tolist():
+                need[p] = self._stock_shortfall_g(p, funds, buffer)
+        ok = buyable & (need[None, :] > 0)
         slots = self.index * n_p + np.arange(n_p)
         held = model.goods.balances["anchor_stock"][slots] > 0
         lot = model.books.lot_village(slots)
@@ -620,7 +627,7 @@ class Anchor(CellAgent):
     def _brand_gain(self, p: int, quality: float) -> float:
         """``G = m·f·(exp(ω_b·T_v·Q) − 1)`` at the current price (:func:`pricing.brand_gain`)."""
         model = self.model
-        c_var, phi = self._cost_terms(p)
+        c_var, phi = self._plan_cost_terms(p)
         margin = pricing.margin_per_order(self.price[p], c_var, phi, model.products[p].pack_kg)
         trust = model.consumers.village_brand_trust(self.base_village)
         return pricing.brand_gain(
@@ -683,6 +690,8 @@ class Anchor(CellAgent):
         self._equity_week = self.model.week
         self._priced: set[int] = set()
         self._route_memo: dict[tuple[int, int], tuple[tuple, float]] = {}
+        self._plan_serial = 0
+        self._plan_parts: tuple[tuple, tuple[float, float, float, float]] | None = None
 
     def _set_price(self) -> None:
         """Newcomer price, then Calvo reviews toward ``p*`` moved by the review signal.
@@ -695,7 +704,7 @@ class Anchor(CellAgent):
         cfg = model.config.anchors
         p = self.product
         reference = model.products[p].city_price
-        terms = self._cost_terms(p)
+        terms = self._plan_cost_terms(p)
         c_var = terms[0]
         self.cost_floor_now = c_var
         if self.kind == "external":
@@ -760,6 +769,24 @@ class Anchor(CellAgent):
 
     def _cost_terms(self, p: int) -> tuple[float, float]:
         """``(c_var, φ)`` of a product for this anchor (:func:`pricing.cost_floor`)."""
+        return self._cost_floor(p, self._cost_parts(p, self._buffer()))
+
+    def _plan_cost_terms(self, p: int) -> tuple[float, float]:
+        """:meth:`_cost_terms` within this week's plan (strategy, price, paid traffic).
+
+        Between :meth:`plan_week` and :meth:`finish_plan` only the cost of stock moves (a
+        purchase): the parts that do not depend on it (refunds, fees, spoilage, shipping, the
+        growers' reservation) are taken once per plan, product, village and buffer.
+        """
+        buffer = self._buffer()
+        key = (self._plan_serial, self.model.week, p, self.base_village, buffer)
+        memo = self._plan_parts
+        if memo is None or memo[0] != key:
+            memo = self._plan_parts = (key, self._cost_parts(p, buffer))
+        return self._cost_floor(p, memo[1])
+
+    def _cost_parts(self, p: int, buffer: float) -> tuple[float, float, float, float]:
+        """``(reservation, shipping, spoil share, φ)``: the cost floor's inputs but the stock cost."""
         model = self.model
         cfg = model.config.anchors
         spec = model.products[p]
@@ -769,13 +796,17 @@ class Anchor(CellAgent):
         )
         phi = pricing.cost_share(self.fee_rate(p), self.commission(), refund)
         reservation = model.contracts.typical_reservation(self.base_village, p)
-        purchase = self.unit_cost[p] if self.unit_cost[p] > 0 else reservation
         logistics = model.logistics
-        buffer = self._buffer()
         weeks = buffer / (1 + buffer) if spec.fresh else cfg.storable_stock_weeks / 2
         weekly = logistics.origin_spoilage(spec.perishability_per_day, self.base_village)
         spoil = pricing.origin_spoilage_share(weekly, weeks)
         shipping = logistics.ship_cost_village[self.base_village]
+        return reservation, shipping, spoil, phi
+
+    def _cost_floor(self, p: int, parts: tuple[float, float, float, float]) -> tuple[float, float]:
+        """``(c_var, φ)`` from :meth:`_cost_parts`: the stock's cost, else the reservation."""
+        reservation, shipping, spoil, phi = parts
+        purchase = self.unit_cost[p] if self.unit_cost[p] > 0 else reservation
         return pricing.cost_floor(purchase, shipping, spoil, phi), phi
 
     def _route_spoilage(self, p: int) -> float:
@@ -1012,7 +1043,7 @@ class Anchor(CellAgent):
         model = self.model
         p = self.product
         spec = model.products[p]
-        c_var, phi = self._cost_terms(p)
+        c_var, phi = self._plan_cost_terms(p)
         margin = pricing.margin_per_order(self.price[p], c_var, phi, spec.pack_kg)
         stock_packs = sum(self.stock_g()) / to_grams(spec.pack_kg)
         self.paid_views = pricing.paid_views(

@@ -443,15 +443,23 @@ class SalesMemory:
     def totals_plain(self, n: int) -> WeekRecord:
         """:meth:`totals` computed afresh from the rows."""
         rows = self.closed(n)
-        out = WeekRecord(stock_open_g=rows[0].stock_open_g if rows else self.now.stock_open_g)
+        sales = refunds = wanted = filled = sold_g = unsold_g = 0.0
         for r in rows:
-            out.sales += r.sales
-            out.refunds += r.refunds
-            out.wanted += r.wanted
-            out.filled += r.filled
-            out.sold_g += r.sold_g
-            out.unsold_g += r.unsold_g
-        return out
+            sales += r.sales
+            refunds += r.refunds
+            wanted += r.wanted
+            filled += r.filled
+            sold_g += r.sold_g
+            unsold_g += r.unsold_g
+        return WeekRecord(
+            stock_open_g=rows[0].stock_open_g if rows else self.now.stock_open_g,
+            sales=sales,
+            refunds=refunds,
+            wanted=wanted,
+            filled=filled,
+            sold_g=sold_g,
+            unsold_g=unsold_g,
+        )
 
     def own_sales(self, product: int, n: int) -> tuple[float, float]:
         """(value, grams) of ``product`` sold over the last ``n`` complete weeks."""
@@ -474,11 +482,13 @@ class PeerPrices:
         self.weeks = weeks
         self.value = deque([np.zeros(n_products)], maxlen=weeks + 1)
         self.grams = deque([np.zeros(n_products)], maxlen=weeks + 1)
+        self._closed: dict[int, tuple[float, float]] = {}
 
     def open_week(self) -> None:
         """Start this week's sums."""
         self.value.append(np.zeros_like(self.value[-1]))
         self.grams.append(np.zeros_like(self.grams[-1]))
+        self._closed.clear()
 
     def add(self, product: np.ndarray, price: np.ndarray, grams: np.ndarray) -> None:
         """Add this week's sales (price in yuan/kg, grams sold) by product."""
@@ -486,12 +496,24 @@ class PeerPrices:
         np.add.at(self.grams[-1], product, grams)
 
     def mean_price(self, product: int, own: tuple[float, float] = (0.0, 0.0)) -> float | None:
-        """``p̄`` over the last complete weeks without ``own`` (value, grams); None: nobody sold."""
-        value = sum(v[product] for v in list(self.value)[:-1]) - own[0]
-        grams = sum(g[product] for g in list(self.grams)[:-1]) - own[1]
+        """``p̄`` over the last complete weeks without ``own`` (value, grams); None: nobody sold.
+
+        The complete weeks' sums of a product are taken once a week (:meth:`closed_sums`).
+        """
+        sums = self._closed.get(product)
+        if sums is None:
+            sums = self._closed[product] = self.closed_sums(product)
+        value = sums[0] - own[0]
+        grams = sums[1] - own[1]
         if grams <= 1e-6:
             return None
         return float(value / grams)
+
+    def closed_sums(self, product: int) -> tuple[float, float]:
+        """(yuan at list price, grams) of ``product`` sold by everyone over the complete weeks."""
+        value = sum(v[product] for v in list(self.value)[:-1])
+        grams = sum(g[product] for g in list(self.grams)[:-1])
+        return value, grams
 
 
 # -- what the market tells the rules (called where orders are filled and refunds paid) ------------
