@@ -280,14 +280,15 @@ class Anchor(CellAgent):
         would leave: a purchase never leaves too little to pay the interest it causes (without
         this, beginners spent to exactly −L and the week's interest made them insolvent).
 
-        Remembered until one of its inputs changes (the week, cash, capital spent, tools held,
-        strategy, credit terms, the loan subsidy): a week's plan reads it several times between
-        payments. :meth:`reserve_plain` is the formula itself.
+        Remembered until one of its inputs changes (the week, the debt, capital spent, tools held,
+        strategy, credit terms, the loan subsidy): a week's plan reads it several times, and
+        cash moves it only while the firm owes (any cash ``≥ 0`` is a debt of exactly 0).
+        :meth:`reserve_plain` is the formula itself.
         """
         fen = int(self.model.money.balances[Account.ANCHORS][self.index])
         key = (
             self.model.week,
-            fen,
+            min(fen, 0),
             len(self.capex),
             tuple(self.tools),
             self.strategy,
@@ -544,21 +545,16 @@ class Anchor(CellAgent):
         # buffer and targets, the same funds and buffer for every product) is taken only for
         # products with such a cell; the others' need stays 0 and their score 0 either way.
         scoring = products[(buyable[:, products] & (available[:, products] > 0)).any(axis=0)]
-        need = np.zeros(n_p)
-        if scoring.size:
-            funds, buffer = self.available_funds(), self._buffer()
-            for p in scoring.tolist():
-                need[p] = self._stock_shortfall_g(p, funds, buffer)
-        ok = buyable & (need[None, :] > 0)
-        slots = self.index * n_p + np.arange(n_p)
-        held = model.goods.balances["anchor_stock"][slots] > 0
-        lot = model.books.lot_village(slots)
-        ok &= ~held[None, :] | (villages[:, None] == lot[None, :])
-        score = np.where(ok, margin * np.minimum(available, need[None, :]), 0.0)
-        if score.size == 0 or score.max() <= 0:
+        if not scoring.size:
             return None
-        r, p = np.unravel_index(int(np.argmax(score)), score.shape)
-        return int(villages[r]), int(p)
+        scoring = scoring.tolist()
+        funds, buffer = self.available_funds(), self._buffer()
+        need = [float(self._stock_shortfall_g(p, funds, buffer)) for p in scoring]
+        slots = self.index * n_p + np.array(scoring)
+        held = model.goods.balances["anchor_stock"][slots] > 0
+        lot = np.where(held, model.books.lot_village(slots), -1)  # one lot per product
+        cell = best_source_cell(buyable, margin, available, scoring, need, lot.tolist(), villages)
+        return None if cell is None else (int(villages[cell[0]]), cell[1])
 
     def reach(self) -> tuple[np.ndarray, np.ndarray]:
         """Villages it may buy in and their road km from its village (a city anchor: all, 0 km)."""
@@ -1346,6 +1342,68 @@ class Anchor(CellAgent):
         cover = int(guaranteed * model.config.anchors.guarantee_cover)
         if cover > 0:
             model.money.transfer(Flow.GUARANTEE, Account.GOVERNMENT, 0, Account.LENDER, 0, cover)
+
+
+def best_source_cell(
+    buyable: np.ndarray,
+    margin: np.ndarray,
+    available: np.ndarray,
+    columns: list[int],
+    need: list[float],
+    lot: list[int],
+    villages: np.ndarray | None = None,
+) -> tuple[int, int] | None:
+    """The (row, column) of the best sourcing cell: highest ``margin·min(available, need)``.
+
+    Over the rows (villages in reach) and the given columns (products), a cell counts where it is
+    ``buyable`` (the village grows the product and buying there pays) and the product's need is
+    positive, and, where the product's lot still holds goods, only in the lot's village
+    (``lot[j]`` ≥ 0; row ``r`` is village ``villages[r]``, or ``r`` itself). Ties go to the first
+    cell in row-major order, as :func:`best_source_cell_plain` (the vectorised formula, which a
+    test compares) finds them; plain Python here, because a reach holds a handful of cells.
+
+    Args:
+        buyable: (R, P) bool.
+        margin: (R, P) surplus per kg.
+        available: (R, P) grams growers hold.
+        columns: Products that may score, ascending.
+        need: Grams short of target for each of ``columns``.
+        lot: Village of each column's lot in stock, -1 when it holds none.
+        villages: Village of each row (default: the row index).
+
+    Returns:
+        ``(row, product)``, or None when no cell scores above 0.
+    """
+    rows = range(len(buyable)) if villages is None else villages.tolist()
+    ok_rows, margin_rows, available_rows = buyable.tolist(), margin.tolist(), available.tolist()
+    best, cell = 0.0, None
+    for r, village in enumerate(rows):
+        ok_r, margin_r, available_r = ok_rows[r], margin_rows[r], available_rows[r]
+        for j, p in enumerate(columns):
+            n = need[j]
+            if n > 0 and ok_r[p] and (lot[j] < 0 or lot[j] == village):
+                score = margin_r[p] * min(available_r[p], n)
+                if score > best:
+                    best, cell = score, (r, p)
+    return cell
+
+
+def best_source_cell_plain(
+    ok: np.ndarray, margin: np.ndarray, available: np.ndarray, need: np.ndarray
+) -> tuple[int, int] | None:
+    """:func:`best_source_cell` as array formulas: ``argmax where(ok, margin·min(available, need))``.
+
+    Args:
+        ok: (R, P) cells that may be bought (buyable, need > 0, the lot's village).
+        margin: (R, P) surplus per kg.
+        available: (R, P) grams growers hold.
+        need: (P,) grams short of target.
+    """
+    score = np.where(ok, margin * np.minimum(available, need[None, :]), 0.0)
+    if score.size == 0 or score.max() <= 0:
+        return None
+    r, p = np.unravel_index(int(np.argmax(score)), score.shape)
+    return int(r), int(p)
 
 
 def affordable_grams(funds: float, price_per_kg: float) -> int:
