@@ -1,11 +1,17 @@
-"""The anchor's sourcing choice in plain Python agrees with its array formula (project rule)."""
+"""The anchor's sourcing kernels in plain Python agree with their array formulas (project rule)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from village_sim.agents.anchor import best_source_cell, best_source_cell_plain
+from village_sim.model import VillageMarket
+from village_sim.run import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _case(rng: np.random.Generator, rows: int, products: int):
@@ -52,3 +58,27 @@ def test_best_source_cell_breaks_ties_by_the_first_village_then_product():
     villages = np.array([7, 9])
     assert best_source_cell(buyable, margin, available, [0], [50.0], [9], villages) == (1, 0)
     assert best_source_cell(buyable, -margin, available, [0, 1], [50.0, 50.0], [-1, -1]) is None
+
+
+@pytest.mark.parametrize("name", ["baseline", "co_governance"])
+def test_one_cell_net_value_and_offer_agree_with_the_array_formulas(name: str):
+    """``net_value_per_kg`` and ``offer_price`` (one cell, scalars) against ``net_values`` and
+    ``offers`` (every village and product), for local, farmer and city anchors, with and without a
+    minimum farmer share."""
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides={"steps": 16})
+    model = VillageMarket(scenario, seed=2)
+    kinds = set()
+    for _ in range(16):
+        model.step()
+        villages = np.arange(model.world.n_villages)
+        for a in model.anchors:
+            net = a.net_values(villages)
+            offers = model.contracts.offers(a, villages)
+            for v in villages.tolist():
+                for p in range(len(model.products)):
+                    assert a.net_value_per_kg(p, v) == net[v, p]
+                assert model.contracts.offer_price(a, v) == offers[v, a.product]
+            kinds.add(a.kind)
+    assert kinds == {"local", "farmer", "external"}
+    if name == "co_governance":
+        assert model.governance.min_farmer_share() > 0

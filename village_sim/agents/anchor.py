@@ -415,7 +415,13 @@ class Anchor(CellAgent):
         """
         p = self.product if product is None else product
         v = self.base_village if origin is None else origin
-        return float(self.net_values(np.array([v]))[0, p])
+        # One cell of :meth:`net_values` (the formula; a test compares), in the same operations.
+        model = self.model
+        value = self.price[p] * (1 - model.contracts.fee_by_product[p] - self.commission())
+        if self.kind == "external":
+            kg = max(self.forecast_orders * model.products.array("pack_kg")[p], 1.0)
+            value = value - model.config.external_anchors.slot_fee_week / kg
+        return float(value - model.logistics.ship_cost_village[v])
 
     def net_values(self, villages: np.ndarray) -> np.ndarray:
         """:meth:`net_value_per_kg` of every product bought in each of ``villages``: (R, P)."""

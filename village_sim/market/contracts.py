@@ -110,7 +110,13 @@ class Contracts:
             village: Where the goods would come from (default: the anchor's village).
         """
         v = anchor.base_village if village is None else village
-        return float(self.offers(anchor, np.array([v]))[0, anchor.product])
+        # One cell of :meth:`offers` (the formula; a test compares), in the same operations.
+        p = anchor.product
+        res = self.reservation_by_village_product()[v, p]
+        net = anchor.net_value_per_kg(p, v)
+        offer = res + anchor.bid_share * (net - res) if net > res else net
+        floor = self.model.governance.min_farmer_share() * anchor.price[p]
+        return float(max(max(offer, floor), 0.0))
 
     def offers(
         self, anchor: Anchor, villages: np.ndarray, net: np.ndarray | None = None
