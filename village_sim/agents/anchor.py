@@ -1152,6 +1152,8 @@ class Anchor(CellAgent):
 
     def tool_effect(self, effect: str) -> float:
         """Combined effect (share) of the tools in use with this effect, at their real fit."""
+        if not self.tools:
+            return 0.0  # min(0.0, 0.9)
         total = 0.0
         fresh = self.model.products[self.product].fresh
         for holding in self.tools.values():
