@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -59,18 +58,28 @@ def test_profit_and_cash_reconcile_every_week(name: str):
     assert checked > 100
 
 
-def test_an_anchor_whose_debt_passes_its_credit_limit_exits_that_week_and_the_debt_is_written_off():
+def _local_anchors(count: int) -> tuple[VillageMarket, list]:
+    """A small county stepped until ``count`` local anchors stream (seed 3)."""
     model = VillageMarket(small_scenario(steps=30), seed=3)
-    local = []
-    while not local:
+    local: list = []
+    while len(local) < count:
         model.step()
         local = [a for a in model.anchors if a.kind == "local"]
-    anchor = local[0]
-    anchor.guaranteed_debt_limit = 0.0
-    debt = anchor.cash() + anchor.credit_limit + 500.0  # 500 yuan beyond the line
+    return model, local[:count]
+
+
+def _fine_beyond_the_line(model: VillageMarket, anchor, beyond: float) -> None:
+    """Take cash from ``anchor`` (a fine) until it is ``beyond`` yuan past its credit limit."""
+    debt = anchor.cash() + anchor.credit_limit + beyond
     model.money.transfer(
         Flow.FINE, Account.ANCHORS, anchor.index, Account.GOVERNMENT, 0, to_fen(debt)
     )
+
+
+def test_an_anchor_whose_debt_passes_its_credit_limit_exits_that_week_and_the_debt_is_written_off():
+    model, (anchor,) = _local_anchors(1)
+    anchor.guaranteed_debt_limit = 0.0
+    _fine_beyond_the_line(model, anchor, 500.0)
     lender_before = int(model.money.balances[Account.LENDER][0])
     model.finance.settle_owners()
     assert anchor.exited and anchor.exit_reason == "insolvent"
@@ -85,17 +94,9 @@ def test_an_anchor_whose_debt_passes_its_credit_limit_exits_that_week_and_the_de
 
 
 def test_the_government_covers_the_guaranteed_part_of_a_written_off_loan():
-    model = VillageMarket(small_scenario(steps=30), seed=3)
-    local = []
-    while not local:
-        model.step()
-        local = [a for a in model.anchors if a.kind == "local"]
-    anchor = local[0]
+    model, (anchor,) = _local_anchors(1)
     anchor.guaranteed_debt_limit = 5000.0
-    debt = anchor.cash() + anchor.credit_limit + 500.0
-    model.money.transfer(
-        Flow.FINE, Account.ANCHORS, anchor.index, Account.GOVERNMENT, 0, to_fen(debt)
-    )
+    _fine_beyond_the_line(model, anchor, 500.0)
     government = int(model.money.balances[Account.GOVERNMENT][0])
     model.finance.settle_owners()
     cover = model.config.anchors.guarantee_cover
@@ -105,12 +106,7 @@ def test_the_government_covers_the_guaranteed_part_of_a_written_off_loan():
 
 
 def test_a_voluntary_leaver_takes_its_cash_home_and_its_debt_with_it():
-    model = VillageMarket(small_scenario(steps=30), seed=3)
-    anchors = []
-    while len(anchors) < 2:
-        model.step()
-        anchors = [a for a in model.anchors if a.kind == "local"]
-    rich, poor = anchors[:2]
+    model, (rich, poor) = _local_anchors(2)
     for a, fen in ((rich, 300_000), (poor, -300_000)):
         now = int(model.money.balances[Account.ANCHORS][a.index])
         change = fen - now
@@ -138,12 +134,7 @@ def test_a_voluntary_leaver_takes_its_cash_home_and_its_debt_with_it():
 
 
 def test_owners_draw_a_quarter_of_cash_above_the_buffer():
-    model = VillageMarket(small_scenario(steps=30), seed=3)
-    local = []
-    while not local:
-        model.step()
-        local = [a for a in model.anchors if a.kind == "local"]
-    anchor = local[0]
+    model, (anchor,) = _local_anchors(1)
     model.money.transfer(
         Flow.SALE, Account.CONSUMERS, 0, Account.ANCHORS, anchor.index, to_fen(100_000.0)
     )
@@ -167,15 +158,8 @@ def test_spending_never_exceeds_available_funds_and_the_budget_binds():
 
 
 def test_a_better_outside_option_makes_a_review_leave():
-    model = VillageMarket(small_scenario(steps=30), seed=3)
-    local = []
-    while not local:
-        model.step()
-        local = [a for a in model.anchors if a.kind == "local"]
-    anchor = local[0]
-    # Taste ν is a share of o: a person with ς·rec + ν > 1 values the work above any outside
-    # option. This test is about the outside option itself, so the person has no taste for it.
-    anchor.traits = dataclasses.replace(anchor.traits, taste=0.0)
+    model, (anchor,) = _local_anchors(1)
+    # The person keeps their own taste for the work: it is in yuan, so it does not grow with o.
     values = []
     for outside in (0.0, 500.0, 2000.0, 10_000.0):
         anchor.outside_option = outside
@@ -186,12 +170,7 @@ def test_a_better_outside_option_makes_a_review_leave():
 
 def test_an_income_floor_still_to_come_raises_the_value_of_staying():
     """Known policy flows enter the valuation for their remaining weeks (ECONOMICS.md §A)."""
-    model = VillageMarket(small_scenario(steps=30), seed=3)
-    local = []
-    while not local:
-        model.step()
-        local = [a for a in model.anchors if a.kind == "local"]
-    anchor = local[0]
+    model, (anchor,) = _local_anchors(1)
     without = anchor.value_of_staying()
     levers = model.governance.levers
     levers.income_floor_week, levers.income_floor_weeks = (

@@ -316,9 +316,10 @@ def _markup(consumer_units: int, seed: int) -> float | None:
     strict=False,
     reason="ECONOMICS.md §E: more consumers raise local markups. It held before the recalibration "
     "(doubling +0.049 [+0.013, +0.084], halving −0.050 [−0.074, −0.027], 10 seeds; passed with "
-    "20 seeds at 07da1f4); at the calibrated defaults (M_pub 435, taste scale 0.958) doubling "
-    "gives +0.012 with a CI reaching −0.013 in this small county over 78 weeks — not resolved; "
-    "not decomposed in this stop.",
+    "20 seeds at 07da1f4); at the calibrated defaults (taste in yuan, scale 2,270; M_pub 435) "
+    "halving lowers it, −0.016 [−0.031, −0.001], but doubling gives +0.009 [−0.013, +0.030] in "
+    "this small county over 78 weeks (20 seeds) — the glut side holds, the scarcity side is not "
+    "resolved; not decomposed.",
 )
 def test_more_consumers_raise_local_markups_fewer_lower_them():
     """ECONOMICS.md §E: doubling consumers raises local markup_mean, halving lowers it (paired)."""

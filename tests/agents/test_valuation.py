@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import small_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,13 +18,15 @@ from village_sim.model import VillageMarket
 from village_sim.scenario.schema import Scenario
 
 
-def delta_v_loop(margin_path, active, delta, outside, dormant, fixed, bonus, beta, switch):
+def delta_v_loop(margin_path, active, delta, outside, dormant, fixed, bonus, taste, beta, switch):
     """ΔV written as the sum of ECONOMICS.md §A, term by term."""
     total = 0.0
     for tau in range(1, len(active) + 1):
         a = active[tau - 1]
         m = margin_path[tau - 1]
-        total += delta**tau * (a * (m + bonus * outside) + (1 - a) * dormant - fixed - outside)
+        total += delta**tau * (
+            a * (m + bonus * outside + taste) + (1 - a) * dormant - fixed - outside
+        )
     return beta * total + switch
 
 
@@ -33,12 +36,15 @@ def delta_v_loop(margin_path, active, delta, outside, dormant, fixed, bonus, bet
     outside=st.floats(0, 3000),
     dormant=st.floats(0, 1000),
     fixed=st.floats(0, 500),
-    bonus=st.floats(-0.3, 0.5),
+    bonus=st.floats(0.0, 0.5),
+    taste=st.floats(-2000, 2000),
     beta=st.floats(0.1, 1.0),
     switch=st.floats(-5000, 5000),
     seed=st.integers(0, 100),
 )
-def test_delta_v_agrees_with_the_sum(margin, outside, dormant, fixed, bonus, beta, switch, seed):
+def test_delta_v_agrees_with_the_sum(
+    margin, outside, dormant, fixed, bonus, taste, beta, switch, seed
+):
     rng = np.random.default_rng(seed)
     active = (rng.random(52) < 0.6).astype(float)
     path = margin * (1 + 0.1 * rng.random(52))
@@ -50,11 +56,39 @@ def test_delta_v_agrees_with_the_sum(margin, outside, dormant, fixed, bonus, bet
         dormant=dormant,
         fixed=fixed,
         bonus_share=bonus,
+        taste=taste,
         present_bias=beta,
         switch=switch,
     )
-    plain = delta_v_loop(path, active, 0.999, outside, dormant, fixed, bonus, beta, switch)
+    plain = delta_v_loop(path, active, 0.999, outside, dormant, fixed, bonus, taste, beta, switch)
     assert fast == pytest.approx(plain, rel=1e-9, abs=1e-6)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    taste=st.floats(-3000, 3000),
+    status=st.floats(0.0, 0.9),
+    outside=st.floats(0, 3000),
+    raise_by=st.floats(1, 2000),
+    seed=st.integers(0, 100),
+)
+def test_a_better_outside_option_never_makes_streaming_worth_more(
+    taste, status, outside, raise_by, seed
+):
+    """§E's wage direction at the level of one person, whatever their taste for the work."""
+    rng = np.random.default_rng(seed)
+    args = dict(
+        margin_path=600 * (1 + rng.random(52)),
+        active=(rng.random(52) < 0.6).astype(float),
+        weights=discount_weights(0.999, 52),
+        dormant=100.0,
+        fixed=50.0,
+        bonus_share=status,
+        taste=taste,
+        present_bias=0.7,
+        switch=0.0,
+    )
+    assert delta_v(outside=outside + raise_by, **args) < delta_v(outside=outside, **args)
 
 
 def test_present_bias_acts_on_future_flows_not_on_what_is_paid_now():
@@ -66,6 +100,7 @@ def test_present_bias_acts_on_future_flows_not_on_what_is_paid_now():
         dormant=0.0,
         fixed=0.0,
         bonus_share=0.0,
+        taste=0.0,
         switch=-3000.0,
     )
     patient = delta_v(present_bias=1.0, **args)
@@ -96,6 +131,21 @@ def test_traits_have_the_documented_centres():
     guaranteed = np.mean([t.guaranteed_loan > 0 for t in draws])
     assert guaranteed == pytest.approx(0.2, abs=0.02)
     assert all(isinstance(t, Traits) for t in draws[:3])
+
+
+def test_farm_household_members_draw_their_taste_from_their_own_scale():
+    """Young people and farm members have separate taste scales (yuan/week, logistic)."""
+    cfg = Scenario()
+    rng = np.random.default_rng(1)
+    young = np.array([draw_traits(rng, cfg, 1300.0).taste for _ in range(4000)])
+    farm = np.array(
+        [draw_traits(rng, cfg, None, cfg.farmers.taste_scale).taste for _ in range(4000)]
+    )
+    spread = np.pi / np.sqrt(3)  # a logistic's standard deviation per unit of scale
+    assert young.std() == pytest.approx(cfg.anchors.taste_scale * spread, rel=0.1)
+    assert farm.std() == pytest.approx(cfg.farmers.taste_scale * spread, rel=0.1)
+    model = VillageMarket(small_scenario(farmers__taste_scale=0.0), seed=3)
+    assert model.farmers.member_traits(0).taste == 0.0
 
 
 def test_entry_gain_rises_with_the_prior_and_falls_with_the_outside_option():

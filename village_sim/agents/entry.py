@@ -13,8 +13,6 @@ closed form in skill.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import mesa
 import numpy as np
 
@@ -39,57 +37,6 @@ def local_products(model: mesa.Model, village: int) -> list[int]:
     return sorted({int(p) for v in villages for p in world.village_products[int(v)]})
 
 
-def entry_gain(
-    model: mesa.Model,
-    *,
-    margin: float | None,
-    skill: float,
-    aptitude: float,
-    sessions: float,
-    products: Sequence[int],
-    outside: float,
-    dormant: float,
-    traits: Traits,
-) -> float:
-    """ΔV_entry (yuan): streaming against the outside option, less ``C_start`` (ECONOMICS.md §B).
-
-    Someone who never streamed values it from the beginner's prior
-    (:meth:`~village_sim.agents.valuation.Valuation.entry_gain`). Someone who streamed before has
-    results: M̂ starts at the prior only *before any result* (§A), so a restart is valued from the
-    person's own last M̂ (``margin``), with a beginner's fixed cost and ``−C_start``. Otherwise a
-    leaver would re-enter on the public prior it has just learned was too high.
-
-    Args:
-        model: The model (``model.valuation`` values the choice).
-        margin: The person's own M̂ from an earlier anchor role, or None for a beginner.
-        skill: The person's streaming skill now.
-        aptitude: The skill practice can reach.
-        sessions: Sessions a week the person would run (k).
-        products: Products within the base's sourcing reach (the activity calendar).
-        outside: o, the person's outside option a week (yuan).
-        dormant: w_d, a dormant week's earnings (yuan).
-        traits: The person's traits (present bias, taste, prior belief, money).
-    """
-    valuation = model.valuation
-    terms = {
-        "skill": skill,
-        "aptitude": aptitude,
-        "sessions": sessions,
-        "products": products,
-        "outside": outside,
-        "dormant": dormant,
-        "traits": traits,
-    }
-    if margin is None:
-        return valuation.entry_gain(**terms)
-    return valuation.value(
-        margin=margin,
-        fixed=valuation.beginner_fixed_cost(),
-        switch=-model.config.anchors.start_cost,
-        **terms,
-    )
-
-
 def can_pay_start(model: mesa.Model, traits: Traits) -> bool:
     """Whether savings and credit cover ``C_start`` (equipment and first stock, from S + L; §B)."""
     return traits.savings + traits.credit_limit >= model.config.anchors.start_cost
@@ -104,10 +51,11 @@ def starts(model: mesa.Model, *, village: int, **terms) -> bool:
     Args:
         model: The model.
         village: Where the streaming base would be.
-        **terms: The arguments of :func:`entry_gain`.
+        **terms: The arguments of
+            :meth:`~village_sim.agents.valuation.Valuation.entry_gain`.
     """
     if not model.config.livestream.enabled or not premises_free(model, village):
         return False
     if not can_pay_start(model, terms["traits"]):
         return False
-    return entry_gain(model, **terms) > 0
+    return model.valuation.entry_gain(**terms) > 0

@@ -262,7 +262,7 @@ class FarmerPopulation:
         off-farm wage (ECONOMICS.md §A, §C), and the member's traits drawn once, when first
         reviewed (``farmers`` stream). The member becomes an anchor of kind ``farmer`` selling
         the household's product; a household that stopped may start again, valuing the restart
-        from its own last M̂ rather than the beginner's prior (:func:`entry.entry_gain`).
+        from its own last M̂ rather than the beginner's prior (``Valuation.entry_gain``).
         """
         model = self.model
         if not model.config.livestream.enabled:
@@ -318,7 +318,10 @@ class FarmerPopulation:
         """The streaming member's economic traits, drawn once when first needed (ECONOMICS.md §A)."""
         traits = self._member_traits.get(index)
         if traits is None:
-            traits = draw_traits(self.model.streams["farmers"], self.model.config, None)
+            config = self.model.config
+            traits = draw_traits(
+                self.model.streams["farmers"], config, None, config.farmers.taste_scale
+            )
             self._member_traits[index] = traits
         return traits
 

@@ -3,12 +3,13 @@
 Every decision to start, stay or leave compares the expected value of streaming over the next
 ``H`` weeks with the person's outside option (extension; paper §3.1 for the outside options):
 
-``ΔV = β·Σ_τ δ^τ [a_τ·(M̂_τ + (ς·rec + ν)·o) + (1 − a_τ)·w_d − F − o] ± C``
+``ΔV = β·Σ_τ δ^τ [a_τ·(M̂_τ + ς·rec·o + ν) + (1 − a_τ)·w_d − F − o] ± C``
 
 with ``a_τ`` the activity calendar (can goods in reach be had in week τ?), ``M̂_τ`` the expected
 gross margin of an active week at the skill the person will have by then (learning by doing),
 ``o`` the outside option, ``w_d`` a dormant week's earnings, ``F`` the fixed cost a week, ``rec``
-the county's recognition of the profession, ``ν`` the person's own taste for the work, ``β`` their
+the county's recognition of the profession, ``ν`` the person's own taste for the work in yuan a
+week (a deviation from ECONOMICS.md §A, which has ``ν·o``: see :class:`Traits`), ``β`` their
 present bias (Laibson 1997) and ``C`` the switching cost: ``+C_leave`` for one who streams (leaving
 costs it), ``−C_start`` for one who considers starting. Traits are drawn once per person
 (:func:`draw_traits`), so repeated reviews do not compound noise.
@@ -40,7 +41,10 @@ class Traits:
 
     Attributes:
         present_bias: β, the weight of every future flow against what is paid now.
-        taste: ν, the person's own taste for the work, as a share of the outside option a week.
+        taste: ν, the person's own taste for the work (yuan a week of active streaming). In
+            yuan, not as a share of the outside option as ECONOMICS.md §A writes it: with a
+            share, everyone whose ς·rec + ν is near or above 1 values streaming more the more
+            the city pays, and at the calibrated spread that reversed §E's wage direction.
         belief: ε, a multiplicative error in the prior margin the person expects as a beginner.
         savings: S, yuan the person can put into the business when starting.
         credit_line: L, the informal overdraft line (yuan).
@@ -60,7 +64,12 @@ class Traits:
         return self.credit_line + self.guaranteed_loan
 
 
-def draw_traits(rng: np.random.Generator, config: Any, savings_base_week: float | None) -> Traits:
+def draw_traits(
+    rng: np.random.Generator,
+    config: Any,
+    savings_base_week: float | None,
+    taste_scale: float | None = None,
+) -> Traits:
     """Draw a person's economic traits (ECONOMICS.md §A).
 
     Args:
@@ -69,11 +78,14 @@ def draw_traits(rng: np.random.Generator, config: Any, savings_base_week: float 
         savings_base_week: A returned migrant's own urban wage (yuan/week): savings are
             lognormal around ``savings_weeks_median`` weeks of it. None for anyone else, who
             starts with ``savings_other`` yuan.
+        taste_scale: The scale of the taste ν (yuan/week) in the person's population; default
+            ``anchors.taste_scale`` (the young and city anchors; farm households have their own).
     """
     cfg = config.anchors
     mean, sd = cfg.present_bias_mean, cfg.present_bias_sd
     beta = _beta_draw(rng, mean, sd)
-    taste = float(rng.logistic(0.0, cfg.taste_scale)) if cfg.taste_scale > 0 else 0.0
+    scale = cfg.taste_scale if taste_scale is None else taste_scale
+    taste = float(rng.logistic(0.0, scale)) if scale > 0 else 0.0
     belief = float(rng.lognormal(0.0, cfg.prior_belief_log_sd))
     if savings_base_week is None:
         savings = cfg.savings_other
@@ -137,6 +149,7 @@ def delta_v(
     dormant: float,
     fixed: float,
     bonus_share: float,
+    taste: float,
     present_bias: float,
     switch: float,
 ) -> float:
@@ -149,12 +162,14 @@ def delta_v(
         outside: o, the outside option a week (yuan).
         dormant: w_d, a dormant week's earnings (yuan).
         fixed: F, the fixed cost a week (yuan).
-        bonus_share: ς·rec + ν, the non-pecuniary value of the work as a share of o.
+        bonus_share: ς·rec, the status of the profession as a share of o.
+        taste: ν, the person's own taste for the work (yuan a week).
         present_bias: β.
         switch: +C_leave for one who streams, −C_start for one who would start (yuan; not
             discounted: paid now).
     """
-    flow = active * (margin_path + bonus_share * outside) + (1 - active) * dormant - fixed - outside
+    bonus = bonus_share * outside + taste
+    flow = active * (margin_path + bonus) + (1 - active) * dormant - fixed - outside
     return float(present_bias * np.dot(weights, flow) + switch)
 
 
@@ -306,7 +321,8 @@ class Valuation:
             outside=outside,
             dormant=dormant,
             fixed=fixed,
-            bonus_share=status + traits.taste,
+            bonus_share=status,
+            taste=traits.taste,
             present_bias=traits.present_bias,
             switch=switch,
         )
@@ -321,10 +337,28 @@ class Valuation:
         outside: float,
         dormant: float,
         traits: Traits,
+        margin: float | None = None,
     ) -> float:
-        """ΔV_entry: streaming from the prior against the outside option, less C_start (§B)."""
-        cfg = self.model.config.anchors
-        margin = self.prior_margin(skill, sessions, traits.belief)
+        """ΔV_entry: streaming against the outside option, less ``C_start`` (ECONOMICS.md §B).
+
+        Someone who never streamed values it from the beginner's prior (:meth:`prior_margin`).
+        Someone who streamed before has results: M̂ starts at the prior only *before any result*
+        (§A), so a restart is valued from the person's own last M̂ (``margin``), with a
+        beginner's fixed cost. Otherwise a leaver would re-enter on the public prior it has
+        just learned was too high.
+
+        Args:
+            skill: The person's streaming skill now.
+            aptitude: The skill practice can reach.
+            sessions: Sessions a week the person would run (k).
+            products: Products within the base's sourcing reach (the activity calendar).
+            outside: o, the person's outside option a week (yuan).
+            dormant: w_d, a dormant week's earnings (yuan).
+            traits: The person's traits (present bias, taste, prior belief, money).
+            margin: The person's own M̂ from an earlier anchor role, or None for a beginner.
+        """
+        if margin is None:
+            margin = self.prior_margin(skill, sessions, traits.belief)
         return self.value(
             margin=margin,
             skill=skill,
@@ -335,5 +369,5 @@ class Valuation:
             dormant=dormant,
             fixed=self.beginner_fixed_cost(),
             traits=traits,
-            switch=-cfg.start_cost,
+            switch=-self.model.config.anchors.start_cost,
         )

@@ -263,11 +263,11 @@ class Youth(CellAgent):
 
     def entry_gain(self) -> float:
         """ΔV_entry of starting to stream now from the home village (yuan; ECONOMICS.md §B)."""
-        return entry.entry_gain(self.model, **self._entry_terms())
+        return self.model.valuation.entry_gain(**self._entry_terms())
 
     def _entry_terms(self) -> dict:
         model = self.model
-        before = self.anchor  # a former anchor role: its results, not the prior (entry.entry_gain)
+        before = self.anchor  # a former anchor role: its results, not the prior (entry_gain)
         return {
             "margin": before.margin_hat if before is not None and before.margin_count else None,
             "skill": self.skill,

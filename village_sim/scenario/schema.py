@@ -488,6 +488,15 @@ class FarmerBehaviour(Strict):
         "assumed (ECONOMICS.md §C)",
         "Share of the off-farm wages a household forgoes in a week its member streams.",
     )
+    taste_scale: float = param(
+        240.0,
+        "yuan/week",
+        "assumed: the first v3 fit's spread relative to a streaming member's outside option "
+        "(0.958 x the displaced off-farm wage, 250 yuan/week; calibration/REPORT.md); the fit's "
+        "patterns are the young's, so the young's scale (anchors.taste_scale) is no evidence here",
+        "Scale of a farm household member's taste for streaming (ν, yuan a week; logistic).",
+        ge=0,
+    )
     middleman_spillover: float = param(
         0.0,
         "x live-stream share",
@@ -777,8 +786,9 @@ class AnchorBehaviour(Strict):
     public_margin_week: float = param(
         435.0,
         "yuan/week",
-        "calibrated (calibration/REPORT.md: retention 23% and conversion under 30%, paper §3.1; "
-        "prior 300-4,000 assumed)",
+        "calibrated (the first v3 fit with the taste as a share of the outside option: retention "
+        "23% and conversion under 30%, paper §3.1, prior 300-4,000 assumed; not identified in the "
+        "refit with the taste in yuan, which kept it: calibration/REPORT.md)",
         "What courses and media say a beginner earns a week (M_pub).",
         ge=0,
     )
@@ -817,11 +827,11 @@ class AnchorBehaviour(Strict):
         ge=0,
     )
     taste_scale: float = param(
-        0.958,
-        "share of outside option",
+        2270.0,
+        "yuan/week",
         "calibrated (calibration/REPORT.md: retention 23% and conversion under 30%, paper §3.1; "
-        "prior 0.05-1 assumed; the posterior sits at the prior's upper edge)",
-        "Scale of the taste for the work (ν).",
+        "prior 50-2,500 yuan/week assumed; the posterior sits near its upper edge)",
+        "Scale of the taste for the work (ν, yuan a week of active streaming; logistic).",
         ge=0,
     )
     start_cost: float = param(
