@@ -30,6 +30,13 @@ def delta_v_loop(margin_path, active, delta, outside, dormant, fixed, bonus, tas
     return beta * total + switch
 
 
+def _random_year(seed: int, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """A margin path around ``margin`` and an activity calendar (60 % active) for 52 weeks."""
+    rng = np.random.default_rng(seed)
+    active = (rng.random(52) < 0.6).astype(float)
+    return margin * (1 + 0.1 * rng.random(52)), active
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     margin=st.floats(-2000, 5000),
@@ -45,9 +52,7 @@ def delta_v_loop(margin_path, active, delta, outside, dormant, fixed, bonus, tas
 def test_delta_v_agrees_with_the_sum(
     margin, outside, dormant, fixed, bonus, taste, beta, switch, seed
 ):
-    rng = np.random.default_rng(seed)
-    active = (rng.random(52) < 0.6).astype(float)
-    path = margin * (1 + 0.1 * rng.random(52))
+    path, active = _random_year(seed, margin)
     fast = delta_v(
         margin_path=path,
         active=active,
@@ -76,10 +81,10 @@ def test_a_better_outside_option_never_makes_streaming_worth_more(
     taste, status, outside, raise_by, seed
 ):
     """§E's wage direction at the level of one person, whatever their taste for the work."""
-    rng = np.random.default_rng(seed)
+    path, active = _random_year(seed, 600.0)
     args = dict(
-        margin_path=600 * (1 + rng.random(52)),
-        active=(rng.random(52) < 0.6).astype(float),
+        margin_path=path,
+        active=active,
         weights=discount_weights(0.999, 52),
         dormant=100.0,
         fixed=50.0,

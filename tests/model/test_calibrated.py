@@ -78,35 +78,34 @@ def _held_back(calibrated_baseline: pd.DataFrame, name: str) -> pd.Series:
     return row.iloc[0]
 
 
+def failing(pattern: str, name: str, reason: str):
+    """A held-back pattern the model misses: a strict expected failure with its mechanism."""
+    return pytest.param(pattern, id=name, marks=pytest.mark.xfail(strict=True, reason=reason))
+
+
 HELD_BACK = [
     # ECONOMICS.md §F: retention ≈ conversion × starter survival; only the first two are fitted.
     pytest.param(
         "starter_survival_52w", id="starter_survival_follows_from_retention_and_conversion"
     ),
-    pytest.param(
+    failing(
         "imitation",
-        id="imitation_share",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="paper §3.1, §3.3: ~65 % of local anchors imitate. Here ~98 % do: a brand needs "
-            "standard quality, and without standardisation a village's brand quality factor Q is "
-            "0.25-0.4, so the brand's weekly gain G = m·f·(exp(ω_b·T_v·Q) − 1) is about 0.13·m·f — "
-            "for a beginner selling ~14,000 yuan a year far below the upkeep U_b (50 yuan/week) "
-            "and the up-front C_b (5,000 yuan) weighed with β ≈ 0.7 (13 of 522 anchors ever built "
-            "one, baseline seed 1).",
-        ),
+        "imitation_share",
+        "paper §3.1, §3.3: ~65 % of local anchors imitate. Here ~98 % do: a brand needs "
+        "standard quality, and without standardisation a village's brand quality factor Q is "
+        "0.25-0.4, so the brand's weekly gain G = m·f·(exp(ω_b·T_v·Q) − 1) is about 0.13·m·f — "
+        "for a beginner selling ~14,000 yuan a year far below the upkeep U_b (50 yuan/week) "
+        "and the up-front C_b (5,000 yuan) weighed with β ≈ 0.7 (13 of 522 anchors ever built "
+        "one, baseline seed 1).",
     ),
-    pytest.param(
+    failing(
         "micro_sellers",
-        id="micro_seller_share",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="paper §3.1: 87.3 % of rural e-commerce businesses sell under 500,000 yuan a "
-            "year. Here ~99.7 % of rural anchors do: each is one person with one stream's demand "
-            "(median annualised revenue ~14,000 yuan, 99th percentile ~240,000, baseline seed 1) "
-            "and no mechanism lets a seller grow into a firm with staff, shops or several "
-            "channels, which the paper's businesses include.",
-        ),
+        "micro_seller_share",
+        "paper §3.1: 87.3 % of rural e-commerce businesses sell under 500,000 yuan a "
+        "year. Here ~99.7 % of rural anchors do: each is one person with one stream's demand "
+        "(median annualised revenue ~14,000 yuan, 99th percentile ~240,000, baseline seed 1) "
+        "and no mechanism lets a seller grow into a firm with staff, shops or several "
+        "channels, which the paper's businesses include.",
     ),
 ]
 
