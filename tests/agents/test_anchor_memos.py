@@ -1,8 +1,9 @@
 """Remembered anchor terms agree exactly with their plain formulas (benchmarks/README.md, speed).
 
-A week's plan reads an anchor's reserve, route spoilage and sales-window sums several times; each
-is remembered until one of its inputs changes. These tests compare every remembered value with the
-formula computed afresh, with ``==``: a cache that returned a stale value would change results.
+A week's plan reads an anchor's reserve, the route spoilage (the logistics' table, one per county)
+and sales-window sums several times; each is remembered until one of its inputs changes. These
+tests compare every remembered value with the formula computed afresh, with ``==``: a cache that
+returned a stale value would change results.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def _check_anchors(model: VillageMarket) -> int:
     for a in model.anchors:
         assert a.reserve() == a.reserve_plain() == _reserve_formula(a), (model.week, a.index)
         for p in range(len(model.products)):
-            assert a._route_spoilage(p) == a.route_spoilage_plain(p), (model.week, a.index, p)
+            spoil = model.logistics.route_spoilage(p, a.base_village)
+            assert spoil == model.logistics.route_spoilage_plain(p, a.base_village), (a.index, p)
         for n in (1, 4, a.model.config.anchors.refund_memory_weeks):
             assert a.memory.totals(n) == a.memory.totals_plain(n)
         checked += 1
@@ -141,19 +143,24 @@ def test_reserve_follows_cash_capital_tools_and_strategy():
 
 
 def test_route_spoilage_follows_the_routes():
-    """A faster or a cold route (infrastructure, cold-chain policies) is seen at once."""
-    model = VillageMarket(small_scenario(steps=2), seed=1)
+    """A faster or a cold route (infrastructure, cold-chain policies) is seen once the week's
+    levers are published (policies change routes when they act, in ``governance.apply``)."""
+    model = VillageMarket(small_scenario(steps=4), seed=1)
     model.step()
-    anchor = next(iter(model.anchors))
-    v = anchor.base_village
+    logistics = model.logistics
+    v = next(iter(model.anchors)).base_village
     p = max(range(len(model.products)), key=lambda p: model.products[p].perishability_per_day)
     model.world.route_cold[v] = False
-    warm = anchor._route_spoilage(p)
+    model.governance.apply(model.week)
+    warm = logistics.route_spoilage(p, v)
+    assert warm == logistics.route_spoilage_plain(p, v)
     model.world.route_days[v] *= 0.5
-    fast = anchor._route_spoilage(p)
-    assert fast == anchor.route_spoilage_plain(p) < warm
+    model.governance.apply(model.week)
+    fast = logistics.route_spoilage(p, v)
+    assert fast == logistics.route_spoilage_plain(p, v) < warm
     model.world.route_cold[v] = True
-    assert anchor._route_spoilage(p) == anchor.route_spoilage_plain(p) < fast
+    model.step()  # a new week
+    assert logistics.route_spoilage(p, v) == logistics.route_spoilage_plain(p, v) < fast
 
 
 def test_sales_window_sums_renew_each_week():

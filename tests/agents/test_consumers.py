@@ -46,3 +46,23 @@ def test_seeding_many_anchors_at_once_equals_adding_them_one_by_one(seed, slots)
         assert np.array_equal(getattr(together, name), getattr(one_by_one, name)), name
     assert np.array_equal(together.followers(20), one_by_one.followers(20))
     assert (together.follow_anchor >= 0).all(axis=1).any()  # some units filled every slot
+
+
+def test_village_brand_trust_reads_the_same_numbers_as_the_column():
+    """The village-major copy of brand trust stays equal to ``brand_trust`` through a run, and
+    ``T_v`` read from it equals the column's formula exactly (a stale copy would change plans)."""
+    model = VillageMarket(small_scenario(), seed=4)
+    consumers = model.consumers
+    n_v = model.world.n_villages
+    moved = 0
+    for _ in range(12):
+        before = consumers.brand_trust.copy()
+        model.step()
+        moved += int((consumers.brand_trust != before).sum())
+        assert np.array_equal(consumers._brand_trust_by_village, consumers.brand_trust.T)
+        for v in range(n_v):
+            assert consumers.village_brand_trust(v) == consumers.village_brand_trust_plain(v)
+    assert moved > 0
+    units, villages = np.array([0, 1, 0]), np.array([0, 1, 0])  # a cell twice: the last write
+    consumers.experience(units, np.array([0, 0, 0]), villages, np.array([1.0, 0.0, 0.2]), units)
+    assert np.array_equal(consumers._brand_trust_by_village, consumers.brand_trust.T)

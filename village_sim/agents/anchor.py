@@ -29,7 +29,7 @@ from village_sim.agents import pricing
 from village_sim.agents import tools as toolrules
 from village_sim.agents.valuation import Traits, draw_traits
 from village_sim.numerics import mean_of_few
-from village_sim.units import FEN_PER_YUAN, to_fen, to_grams
+from village_sim.units import FEN_PER_YUAN, GRAMS_PER_KG, to_fen, to_grams
 
 AnchorKind = Literal["local", "farmer", "external"]
 """A returned youth, a streaming farm household, or a city influencer (paper §3)."""
@@ -522,6 +522,97 @@ class Anchor(CellAgent):
         self.product = p
 
     def _choose_source(self) -> tuple[int, int] | None:
+        """:meth:`_choose_source_arrays`, in plain Python over a rural seller's few cells.
+
+        A village and its 3 neighbours hold a handful of (village, product) cells, for which
+        array operations cost more than the numbers; a city anchor's reach (the county) is
+        taken with arrays. The same floating-point operations cell by cell (a test compares).
+        """
+        if self.kind == "external":
+            return self._choose_source_arrays()
+        model = self.model
+        rows, km = self.reach_rows()
+        if self.own_product is not None:
+            products = [self.own_product]
+        elif sum(self.stock_g()) >= to_grams(model.products[self.product].pack_kg):
+            products = [self.product]
+        else:
+            products = list(range(len(model.products)))
+        margin = self.surplus_cells(rows, km, products)
+        contracts = model.contracts
+        available, mask = contracts.available_rows(), contracts.grown_rows()
+        cells = [
+            [mask[v][p] and m > 0 for p, m in zip(products, row, strict=True)]
+            for v, row in zip(rows, margin, strict=True)
+        ]
+        stock = [[available[v][p] for p in products] for v in rows]
+        scoring = [
+            j
+            for j in range(len(products))
+            if any(ok[j] and held[j] > 0 for ok, held in zip(cells, stock, strict=True))
+        ]
+        if not scoring:
+            return None
+        funds, buffer = self.available_funds(), self._buffer()
+        need = [float(self._stock_shortfall_g(products[j], funds, buffer)) for j in scoring]
+        n_p = len(model.products)
+        goods = model.goods.balances["anchor_stock"]
+        lot = []  # one lot per product: where the one in stock comes from
+        for j in scoring:
+            slot = self.index * n_p + products[j]
+            lot.append(model.books.lot_village(slot) if goods[slot] > 0 else -1)
+        cell = best_source_cell(cells, margin, stock, scoring, need, lot, rows)
+        return None if cell is None else (rows[cell[0]], products[cell[1]])
+
+    def surplus_cells(
+        self,
+        villages: list[int],
+        km: list[float],
+        products: list[int],
+        net_value: bool = False,
+    ) -> list[list[float]]:
+        """:meth:`surplus_per_kg` of ``products`` (columns) in ``villages`` (rows), plain Python.
+
+        The same floating-point operations as the array formulas (:meth:`net_values`,
+        :meth:`Contracts.offers`), cell by cell; a rural seller's (no slot fee).
+
+        Args:
+            villages: Rows.
+            km: Road km to each of ``villages``.
+            products: Columns.
+            net_value: Return :meth:`net_values` instead (no offer, no km).
+        """
+        model = self.model
+        commission = self.commission()
+        w = self.bid_share
+        floor_share = model.governance.min_farmer_share()
+        c_km = model.config.anchors.sourcing_cost_per_kg_km
+        fee = model.contracts.fee_rows()
+        ship = model.logistics.ship_cost_rows()
+        res = model.contracts.reservation_rows()
+        price = self.price.tolist()
+        columns = []
+        for p in products:
+            price_p = price[p]
+            columns.append((p, price_p * (1 - fee[p] - commission), floor_share * price_p))
+        out = []
+        for v, d in zip(villages, km, strict=True):
+            ship_v, row = ship[v], []
+            res_v = res[v]
+            cost_km = c_km * d
+            for p, value, floor in columns:
+                net = value - ship_v
+                if net_value:
+                    row.append(net)
+                    continue
+                r = res_v[p]
+                offer = r + w * (net - r) if net > r else net
+                offer = max(max(offer, floor), 0.0)
+                row.append(net - offer - cost_km)
+            out.append(row)
+        return out
+
+    def _choose_source_arrays(self) -> tuple[int, int] | None:
         """The cell in reach where buying pays most this week (ECONOMICS.md §A "Sourcing").
 
         Over its reach (its village and the nearest by road km; the whole county for a city
@@ -568,6 +659,14 @@ class Anchor(CellAgent):
         if self.kind == "external":
             return np.arange(world.n_villages), np.zeros(world.n_villages)
         return world.reach.of(self.base_village)
+
+    def reach_rows(self) -> tuple[list[int], list[float]]:
+        """:meth:`reach` of a rural seller as lists, remembered while its village stays."""
+        memo = self._reach_memo
+        if memo is None or memo[0] != self.base_village:
+            villages, km = self.reach()
+            memo = self._reach_memo = (self.base_village, villages.tolist(), km.tolist())
+        return memo[1], memo[2]
 
     def surplus_per_kg(self, villages: np.ndarray, km: np.ndarray) -> np.ndarray:
         """``net value − offer − c_km·km`` per kg of each product bought in each village (R, P)."""
@@ -691,8 +790,8 @@ class Anchor(CellAgent):
         self._equity = 0.0
         self._equity_week = self.model.week
         self._priced: set[int] = set()
-        self._route_memo: dict[tuple[int, int], tuple[tuple, float]] = {}
         self._plan_serial = 0
+        self._reach_memo: tuple[int, list[int], list[float]] | None = None
         self._plan_parts: tuple[tuple, tuple[float, float, float, float]] | None = None
 
     def _set_price(self) -> None:
@@ -794,7 +893,10 @@ class Anchor(CellAgent):
         spec = model.products[p]
         window = self.memory.totals(cfg.refund_memory_weeks)
         refund = pricing.refund_share(
-            window.refunds, window.sales, self._route_spoilage(p), cfg.refund_prior_sales
+            window.refunds,
+            window.sales,
+            model.logistics.route_spoilage(p, self.base_village),
+            cfg.refund_prior_sales,
         )
         phi = pricing.cost_share(self.fee_rate(p), self.commission(), refund)
         reservation = model.contracts.typical_reservation(self.base_village, p)
@@ -810,39 +912,6 @@ class Anchor(CellAgent):
         reservation, shipping, spoil, phi = parts
         purchase = self.unit_cost[p] if self.unit_cost[p] > 0 else reservation
         return pricing.cost_floor(purchase, shipping, spoil, phi), phi
-
-    def _route_spoilage(self, p: int) -> float:
-        """Expected share of parcels spoiled on the way from the anchor's village (city-weighted).
-
-        Remembered per (village, product) while the routes, city weights, the product's
-        perishability and the cold-chain factor stay as they were (infrastructure policies change
-        routes); :meth:`route_spoilage_plain` is the formula itself.
-        """
-        world = self.model.world
-        v = self.base_village
-        key = (
-            world.route_days[v].tobytes(),
-            world.route_cold[v].tobytes(),
-            world.city_weight.tobytes(),
-            self.model.products[p].perishability_per_day,
-            self.model.config.logistics.cold_temp_factor,
-        )
-        memo = self._route_memo.get((v, p))
-        if memo is not None and memo[0] == key:
-            return memo[1]
-        value = self.route_spoilage_plain(p)
-        self._route_memo[(v, p)] = (key, value)
-        return value
-
-    def route_spoilage_plain(self, p: int) -> float:
-        """:meth:`_route_spoilage` computed afresh from the world's routes."""
-        model = self.model
-        world = model.world
-        v = self.base_village
-        weights = world.city_weight / world.city_weight.sum()
-        temp = np.where(world.route_cold[v], model.config.logistics.cold_temp_factor, 1.0)
-        lost = 1.0 - np.exp(-model.products[p].perishability_per_day * world.route_days[v] * temp)
-        return float(lost @ weights)
 
     def _unit_cost_estimate(self, p: int) -> float:
         """The refund-aware variable cost of a kg sold, ``c_var`` (ECONOMICS.md §A)."""
@@ -907,7 +976,7 @@ class Anchor(CellAgent):
             self.forecast_orders, buffer, spec.fresh, cfg.storable_stock_weeks
         )
         held = sum(self.stock_g(p))
-        want = max(int(to_grams(packs * spec.pack_kg)) - held, 0)
+        want = max(round(float(packs * spec.pack_kg) * GRAMS_PER_KG) - held, 0)  # to_grams
         cost = self._purchase_cost_estimate(p)
         return min(want, affordable_grams(funds, cost))
 
@@ -1371,7 +1440,7 @@ def best_source_cell(
     test compares) finds them; plain Python here, because a reach holds a handful of cells.
 
     Args:
-        buyable: (R, P) bool.
+        buyable: (R, P) bool (an array or nested lists, as the next two).
         margin: (R, P) surplus per kg.
         available: (R, P) grams growers hold.
         columns: Products that may score, ascending.
@@ -1382,8 +1451,8 @@ def best_source_cell(
     Returns:
         ``(row, product)``, or None when no cell scores above 0.
     """
-    rows = range(len(buyable)) if villages is None else villages.tolist()
-    ok_rows, margin_rows, available_rows = buyable.tolist(), margin.tolist(), available.tolist()
+    rows = range(len(buyable)) if villages is None else _as_list(villages)
+    ok_rows, margin_rows, available_rows = _as_list(buyable), _as_list(margin), _as_list(available)
     best, cell = 0.0, None
     for r, village in enumerate(rows):
         ok_r, margin_r, available_r = ok_rows[r], margin_rows[r], available_rows[r]
@@ -1394,6 +1463,10 @@ def best_source_cell(
                 if score > best:
                     best, cell = score, (r, p)
     return cell
+
+
+def _as_list(values: np.ndarray | list) -> list:
+    return values.tolist() if isinstance(values, np.ndarray) else values
 
 
 def best_source_cell_plain(
@@ -1422,7 +1495,9 @@ def affordable_grams(funds: float, price_per_kg: float) -> int:
     if price_per_kg <= 0 or math.isinf(funds):
         return sys.maxsize if funds >= 0 else 0
     grams = int(math.floor(max(funds, 0.0) * 1000 / price_per_kg))
-    while grams > 0 and to_fen(price_per_kg * grams / 1000) > funds * FEN_PER_YUAN:
+    limit = funds * FEN_PER_YUAN
+    # ``to_fen(price·grams/1000) > limit`` without NumPy scalars (the fen compared as a float).
+    while grams > 0 and float(round(float(price_per_kg) * grams / 1000 * FEN_PER_YUAN)) > limit:
         grams -= 1
     return grams
 

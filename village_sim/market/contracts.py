@@ -34,6 +34,7 @@ class Contracts:
         self._week = -1
         self._reservation: np.ndarray | None = None
         self._available: np.ndarray | None = None
+        self._rows: dict[str, list] = {}
         sc = model.config
         fresh = model.products.array("fresh") > 0
         self.fee_by_product = np.where(fresh, sc.platform.fee_fresh, sc.platform.fee_other)
@@ -45,6 +46,32 @@ class Contracts:
             self._week = self.model.week
             self._reservation = None
             self._available = None
+            self._rows = {}
+
+    # Plain-Python copies of the weekly tables for the few cells a rural seller reads
+    # (Anchor.surplus_cells): indexing lists costs less than NumPy scalars; the same numbers.
+    def available_rows(self) -> list[list[float]]:
+        """:meth:`available_by_village_product` as nested lists (the week's snapshot)."""
+        return self._week_rows("available", self.available_by_village_product)
+
+    def reservation_rows(self) -> list[list[float]]:
+        """:meth:`reservation_by_village_product` as nested lists."""
+        return self._week_rows("reservation", self.reservation_by_village_product)
+
+    def grown_rows(self) -> list[list[bool]]:
+        """The world's ``product_mask`` (who grows what) as nested lists."""
+        return self._week_rows("grown", lambda: self.model.world.product_mask)
+
+    def fee_rows(self) -> list[float]:
+        """:attr:`fee_by_product` as a list."""
+        return self._week_rows("fee", lambda: self.fee_by_product)
+
+    def _week_rows(self, name: str, table) -> list:
+        self._this_week()
+        rows = self._rows.get(name)
+        if rows is None:
+            rows = self._rows[name] = table().tolist()
+        return rows
 
     def available_by_village_product(self) -> np.ndarray:
         """Grams connected growers could sell, (villages, products), as of the start of planning.

@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from village_sim.accounts import Account, Flow
+from village_sim.numerics import mean_of_few
 from village_sim.units import FEN_PER_YUAN, to_fen
 
 PURCHASE_FLOWS = ("contract_sale", "import_purchase", "shipping")
@@ -59,7 +60,7 @@ class Finance:
                 continue
             if a.kind == "external":
                 continue  # a city business keeps its equity as working capital
-            buffer = cfg.reserve_weeks * float(np.mean(a.purchases_hist)) + a.reserve()
+            buffer = cfg.reserve_weeks * mean_of_few(a.purchases_hist) + a.reserve()
             amount = to_fen(cfg.drawings_share * max(0.0, cash - buffer))
             if amount > 0:
                 group, owner = a.owner

@@ -96,6 +96,10 @@ class Logistics:
         self._cold_share = np.ones(model.world.n_villages)
         self._ship_cost_key: tuple[int, int] | None = None
         self._ship_cost = np.zeros(model.world.n_villages)
+        self._ship_cost_rows: tuple[np.ndarray | None, list[float]] = (None, [])
+        self._route_spoil_key: tuple[int, int] | None = None
+        self._route_spoil_routes: tuple | None = None
+        self._route_spoil: dict[tuple[int, int], float] = {}
 
     # -- routes and storage --------------------------------------------------------------------------
     def route_cost(self) -> np.ndarray:
@@ -119,6 +123,52 @@ class Logistics:
             w = world.city_weight / world.city_weight.sum()
             self._ship_cost, self._ship_cost_key = self.route_cost() @ w, key
         return self._ship_cost
+
+    def ship_cost_rows(self) -> list[float]:
+        """:attr:`ship_cost_village` as a list (the same numbers, for plain-Python kernels)."""
+        cost = self.ship_cost_village
+        if self._ship_cost_rows[0] is not cost:
+            self._ship_cost_rows = (cost, cost.tolist())
+        return self._ship_cost_rows[1]
+
+    def route_spoilage(self, product: int, village: int) -> float:
+        """Expected share of parcels of ``product`` spoiled on the way from ``village``.
+
+        City-weighted over the routes to the cities (what a seller expects to refund, the prior of
+        its refund share). Routes change only when policies act (``governance.apply`` publishes
+        new levers), so for each week's levers the routes are compared with those the remembered
+        values came from, once; each (village, product) is computed once for the routes it has.
+        :meth:`route_spoilage_plain` is the formula itself.
+        """
+        key = (self.model.week, id(self.model.governance.levers))
+        if self._route_spoil_key != key:
+            self._route_spoil_key = key
+            world = self.model.world
+            routes = (
+                world.route_days.tobytes(),
+                world.route_cold.tobytes(),
+                world.city_weight.tobytes(),
+                self.model.config.logistics.cold_temp_factor,
+            )
+            if routes != self._route_spoil_routes:
+                self._route_spoil_routes = routes
+                self._route_spoil = {}
+        value = self._route_spoil.get((village, product))
+        if value is None:
+            value = self._route_spoil[(village, product)] = self.route_spoilage_plain(
+                product, village
+            )
+        return value
+
+    def route_spoilage_plain(self, product: int, village: int) -> float:
+        """:meth:`route_spoilage` computed afresh from the world's routes."""
+        model = self.model
+        world = model.world
+        weights = world.city_weight / world.city_weight.sum()
+        temp = np.where(world.route_cold[village], model.config.logistics.cold_temp_factor, 1.0)
+        days = world.route_days[village]
+        lost = 1.0 - np.exp(-model.products[product].perishability_per_day * days * temp)
+        return float(lost @ weights)
 
     def open_week(self) -> None:
         """Note how much of each village's stock at origin fits in its cold storage this week."""

@@ -13,6 +13,7 @@ finishes its plan (paid traffic, tools, sessions).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -93,8 +94,76 @@ class Sourcing:
         anchor, need = purchase.anchor, purchase.need_g
         if need <= 0:
             return 0, None
+        ranked = (
+            self._candidates_arrays(purchase, live)
+            if anchor.kind == "external"
+            else self._candidates(purchase, live)
+        )
+        if ranked is None or not ranked:
+            return 0, None if ranked is None else 0
+        contracts = self.model.contracts
+        p = anchor.product
+        best_v, best_score, best_supply = -1, 0.0, 0
+        for v, margin in ranked:
+            supply = contracts.acceptable_g(anchor, v, p, purchase.offer)
+            score = margin * min(supply, need)
+            if score > best_score:
+                best_v, best_score, best_supply = v, score, supply
+        if best_v < 0:
+            return 0, 0
+        bought = contracts.buy_from_farmers(anchor, need, best_v)
+        live[best_v, p] -= bought
+        return bought, best_supply
+
+    def _candidates(self, purchase: Purchase, live: np.ndarray) -> list[tuple[int, float]] | None:
+        """:meth:`_candidates_arrays` in plain Python over a rural seller's few villages.
+
+        The same floating-point operations village by village (a test compares).
+        """
+        anchor, need = purchase.anchor, purchase.need_g
         model = self.model
-        contracts = model.contracts
+        p = anchor.product
+        rows, km = anchor.reach_rows()
+        c_km = model.config.anchors.sourcing_cost_per_kg_km
+        net = anchor.surplus_cells(rows, km, [p], net_value=True)
+        margin = [n[0] - purchase.offer - c_km * d for n, d in zip(net, km, strict=True)]
+        mask = model.contracts.grown_rows()
+        held = [float(live[v, p]) for v in rows]
+        exists = [mask[v][p] and g > 0 for v, g in zip(rows, held, strict=True)]
+        slot = anchor.index * len(model.products) + p
+        if model.goods.balances["anchor_stock"][slot] > 0:  # one lot per product at a time
+            lot = model.books.lot_village(slot)
+            exists = [e and v == lot for e, v in zip(exists, rows, strict=True)]
+        if not any(exists):
+            return None
+        ok = [e and m > 0 for e, m in zip(exists, margin, strict=True)]
+        if not any(ok):
+            return []
+        estimate = [
+            m * min(g, need) if o else -math.inf for o, m, g in zip(ok, margin, held, strict=True)
+        ]
+        ranked = sorted(range(len(rows)), key=lambda r: -estimate[r])[:CANDIDATES]
+        out = []
+        for r in ranked:
+            if not ok[r]:
+                break
+            out.append((rows[r], margin[r]))
+        return out
+
+    def _candidates_arrays(
+        self, purchase: Purchase, live: np.ndarray
+    ) -> list[tuple[int, float]] | None:
+        """Villages to count growers in, best estimate first, with the margin per kg bought there.
+
+        ``(net value − offer − c_km·km)`` per kg, estimated at ``min(available, need)`` with the
+        stage's live availability; at most :data:`CANDIDATES` villages where buying pays.
+
+        Returns:
+            ``(village, margin)`` pairs; empty when no village pays; None when no grower in reach
+            holds the product (or, with a lot in stock, none in the lot's village).
+        """
+        anchor, need = purchase.anchor, purchase.need_g
+        model = self.model
         p = anchor.product
         villages, km = anchor.reach()
         margin = (
@@ -107,22 +176,14 @@ class Sourcing:
         if model.goods.balances["anchor_stock"][slot] > 0:  # one lot per product at a time
             exists &= villages == model.books.lot_village(slot)
         if not exists.any():
-            return 0, None
+            return None
         ok = exists & (margin > 0)
         if not ok.any():
-            return 0, 0
+            return []
         estimate = np.where(ok, margin * np.minimum(live[villages, p], need), -np.inf)
-        best_v, best_score, best_supply = -1, 0.0, 0
+        out = []
         for r in np.argsort(-estimate, kind="stable")[:CANDIDATES]:
             if not ok[r]:
                 break
-            v = int(villages[r])
-            supply = contracts.acceptable_g(anchor, v, p, purchase.offer)
-            score = float(margin[r]) * min(supply, need)
-            if score > best_score:
-                best_v, best_score, best_supply = v, score, supply
-        if best_v < 0:
-            return 0, 0
-        bought = contracts.buy_from_farmers(anchor, need, best_v)
-        live[best_v, p] -= bought
-        return bought, best_supply
+            out.append((int(villages[r]), float(margin[r])))
+        return out
