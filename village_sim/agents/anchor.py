@@ -1000,9 +1000,10 @@ class Anchor(CellAgent):
         model = self.model
         if self.reviewing_prices:
             self._review_bid_share()
-        need = self._stock_shortfall_g(self.product, self.available_funds(), self._buffer())
+        funds = self.available_funds()  # nothing is paid until the purchases clear
+        need = self._stock_shortfall_g(self.product, funds, self._buffer())
         self.offer_price = model.contracts.offer_price(self, self.source_village)
-        model.sourcing.post(self, need)
+        model.sourcing.post(self, need, funds)
 
     def finish_sourcing(self, need_g: int, bought_g: int, supply_g: int | None) -> None:
         """After the purchases cleared: note supply against need; import what is still short.

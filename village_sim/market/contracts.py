@@ -266,10 +266,11 @@ class Contracts:
             sellers,
             pay + commission + slot_fee,
         )
-        for kind, amount in ((Flow.COMMISSION, commission), (Flow.SLOT_FEE, slot_fee)):
-            model.money.transfer(
-                kind, Account.FARMERS, sellers, Account.ANCHORS, anchor.index, amount
-            )
+        if anchor.kind == "external":  # others capture nothing (transfers of zeros skipped)
+            for kind, amount in ((Flow.COMMISSION, commission), (Flow.SLOT_FEE, slot_fee)):
+                model.money.transfer(
+                    kind, Account.FARMERS, sellers, Account.ANCHORS, anchor.index, amount
+                )
         channel = "own_stream" if anchor.kind == "farmer" else "contract"
         week = model.books.village_week  # the sellers are growers of the lot's village
         week[f"{channel}_kg"][village] += float(grams.sum()) / 1000

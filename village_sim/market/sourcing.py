@@ -56,13 +56,19 @@ class Sourcing:
         self.model = model
         self.posted: list[Purchase] = []
 
-    def post(self, anchor: Anchor, need_g: int) -> None:
+    def post(self, anchor: Anchor, need_g: int, funds: float | None = None) -> None:
         """Record an anchor's purchase for this week (it is cleared by :meth:`clear`).
 
         The grams are capped by what its available funds buy at its offer (ECONOMICS.md §A:
         whoever spends has a budget; nothing else is paid between posting and clearing).
+
+        Args:
+            anchor: The buyer (its product and offer).
+            need_g: Grams short of its stock target.
+            funds: ``anchor.available_funds()`` when the caller has just read it.
         """
-        affordable = affordable_grams(anchor.available_funds(), anchor.offer_price)
+        funds = anchor.available_funds() if funds is None else funds
+        affordable = affordable_grams(funds, anchor.offer_price)
         need = min(int(need_g), affordable)
         self.posted.append(Purchase(anchor, need, float(anchor.offer_price)))
 
