@@ -1189,6 +1189,8 @@ class Anchor(CellAgent):
         The week's tool tallies (held, in use, idle by reason; rural sellers while trading) are
         counted here, where the reason is known (:func:`pricing.idle_reason`).
         """
+        if not self.tools:
+            return  # nothing to apply, tally or pay
         model = self.model
         support = self._tool_support() if self.is_local else 0.0
         fresh = model.products[self.product].fresh
