@@ -197,3 +197,38 @@ def test_platform_fairness_caps_organic_shares():
 
     shares = capped_shares(np.array([50.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]), 0.1)
     assert shares.max() <= 0.1 + 1e-12
+
+
+def test_career_support_pays_its_local_jobs_to_local_anchors_in_their_dormant_weeks():
+    """The w_d that ΔV counts on is paid, from the policy's budget, to the person's account."""
+    from village_sim.agents.anchor import Anchor
+
+    m = model_with(policy("talent", {"career_support": {"local_job_wage_week": 300}}))
+    m.step()
+    farmers = m.farmers
+    i, j = np.flatnonzero(~farmers.elderly)[:2]
+
+    def farm_anchor(h: int, sessions: int) -> Anchor:
+        anchor = Anchor(
+            m, "farmer", int(farmers.person_id[h]), int(farmers.village[h]), 0.5, 0.5,
+            owner=("farmers", int(h)),
+        )  # fmt: skip
+        anchor.sessions = sessions
+        return anchor
+
+    dormant, streaming = farm_anchor(i, 0), farm_anchor(j, 3)
+    city = next(a for a in m.anchor_list if a.kind == "external")
+    city.sessions = 0
+    left = m.governance.budget_left["p"]
+    m.money.start_week()
+    m.governance.pay_local_jobs([dormant, streaming, city])
+    paid = m.money.receipts("farmers", ("policy_local_job",))
+    assert paid[i] == 300 * 100 and np.delete(paid, i).max() == 0
+    assert m.governance.budget_left["p"] == pytest.approx(left - 300)
+
+    m.governance.budget_left["p"] = 450.0  # one post's pay left
+    streaming.sessions = 0
+    m.money.start_week()
+    m.governance.pay_local_jobs([dormant, streaming])
+    paid = m.money.receipts("farmers", ("policy_local_job",))
+    assert paid[i] == 300 * 100 and paid[j] == 0

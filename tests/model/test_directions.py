@@ -89,8 +89,8 @@ def diff(a: str, b: str, indicator: str) -> tuple[float, float, float]:
 
 RAISES, LOWERS = +1, -1
 MEASURED = (
-    "measured with the refit defaults (taste in yuan; issue 12, stop 12), docs/governance.md "
-    "'Findings'"
+    "measured with the refit defaults (taste in yuan) and career support's local jobs paid "
+    "(issue 12, stop 13), docs/governance.md 'Findings'"
 )
 
 
@@ -128,8 +128,8 @@ CLAIMS = [
         "anchor_retention_52w",
         RAISES,
         "talent_raises_retention",
-        xfail="paper §4.1: talent raises retention. With the economic core: +0.012 [-0.019, "
-        "+0.042] over 20 seeds — talent adds ~39 active anchors in the last year, but the share "
+        xfail="paper §4.1: talent raises retention. With the economic core: +0.013 [-0.017, "
+        "+0.043] over 20 seeds — talent adds ~32 active anchors in the last year, but the share "
         "of its trainees still streaming a year later does not rise measurably: whoever starts "
         f"mostly stays either way (starter survival ~1), so retention is conversion; {MEASURED}.",
     ),
@@ -138,9 +138,11 @@ CLAIMS = [
         "training_conversion_rate",
         RAISES,
         "talent_raises_conversion",
-        xfail="paper §4.1: talent raises conversion. +0.024 [-0.004, +0.053]: not resolved by "
-        "20 seeds; more seats fill less (seat fill -0.142 [-0.165, -0.118]) and starting is a "
-        f"choice against the outside option, not a function of skill alone; {MEASURED}.",
+        xfail="paper §4.1: talent raises conversion. +0.028 [+0.001, +0.055] over 20 seeds: "
+        "just resolved since career support's local jobs are paid (-0.004 lower bound before), "
+        "so not yet a robust pass; more seats fill less (seat fill -0.150 [-0.172, -0.127]) "
+        "and starting is a choice against the outside option, not a function of skill alone; "
+        f"{MEASURED}.",
     ),
     claim(
         "villager_training",
@@ -158,7 +160,7 @@ CLAIMS = [
         "technology_suspension_rate",
         LOWERS,
         "talent_lowers_technology_suspension",
-        xfail="paper §4.1: talent lowers technology suspension. -0.007 [-0.028, +0.015] with "
+        xfail="paper §4.1: talent lowers technology suspension. -0.010 [-0.030, +0.009] with "
         "the corrected definition (idle for skill, support, fit or effort while trading, not "
         "suspended): idle weeks without stock no longer count, and those were what training "
         f"had removed; {MEASURED}.",
@@ -180,21 +182,7 @@ CLAIMS = [
     claim("supply_side", "consumer_trust", RAISES, "supply_side_raises_consumer_trust"),
     claim("supply_side", "repeat_purchase_rate", RAISES, "supply_side_raises_repeat_purchases"),
     # all four paths at once (paper §4)
-    claim(
-        "combined",
-        "farmer_income_mean",
-        RAISES,
-        "combined_paths_raise_farm_income",
-        strict=True,
-        xfail="paper §4: the paths together lift rural incomes. County mean net farm income "
-        "falls, -116 [-136, -95] yuan/yr. Identified (leave-one-out and one-measure probes, 8 "
-        "seeds, docs/governance.md 'Findings'): the combined file's career support alone lowers "
-        "it, -194 [-221, -167], and raises the share of households streaming +0.044 — a local "
-        "job's pay in dormant weeks (300 yuan/week) enters every local anchor's and streaming "
-        "farm member's ΔV (ECONOMICS.md §A) but no such wage is ever paid, so farm members start "
-        "on earnings that do not come. The combined file without its talent path raises county "
-        f"income +82 [+62, +102]. A bug to fix (pay the wage or drop it from ΔV); {MEASURED}.",
-    ),
+    claim("combined", "farmer_income_mean", RAISES, "combined_paths_raise_farm_income"),
     claim(
         "combined",
         "farmer_share_of_spending",

@@ -13,6 +13,7 @@ The measures of each path live in one module per path (``talent``, ``infrastruct
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -279,6 +280,31 @@ class Governance:
                 if self.pay(policy, amount, "income_floor", "anchors", anchor.index):
                     return amount
         return 0.0
+
+    def pay_local_jobs(self, anchors: Iterable[Anchor]) -> None:
+        """Career support's local jobs, paid to local anchors who did not stream this week.
+
+        The local job's wage is the w_d that every local anchor's and streaming farm member's ΔV
+        counts on while career support runs (ECONOMICS.md §A; paper §4.1: diversified jobs).
+        It is paid as a publicly funded local post from the policy's budget to the person's own
+        account (the young person's, or the farm household's), so that earnings a decision
+        counts on are earnings someone pays, and their cost is the policy's.
+        """
+        wage = self.levers.local_job_wage
+        if wage <= 0:
+            return
+        dormant = [a for a in anchors if a.is_local and not a.exited and a.sessions == 0]
+        for policy in self.active("talent"):
+            support = policy.measures.career_support
+            if support is None or support.local_job_wage_week <= 0:
+                continue
+            paid = 0
+            for anchor in dormant:
+                group, index = anchor.owner
+                if not self.pay(policy, support.local_job_wage_week, "local_job", group, index):
+                    break
+                paid += 1
+            dormant = dormant[paid:]
 
     def on_new_anchor(self, anchor: Anchor) -> None:
         """Policies that reach anchors as they start (handouts, certificates, memberships)."""

@@ -281,6 +281,7 @@ class Books:
                 orders.wanted(i) if orders is not None else 0.0,
                 a.complaints_week,
             )
+        model.governance.pay_local_jobs(model.anchor_list)
         model.farmers.close_week(model.week)
         self._close_tallies()
 
