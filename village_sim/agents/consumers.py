@@ -206,8 +206,13 @@ class ConsumerPopulation:
         self._brand_mean = np.full(n, self.brand_trust[0].mean() if n else 0.0, dtype=np.float32)
         # The same trust village by village (kept equal to brand_trust where it changes:
         # experience): one village's trust is contiguous, so reading T_v does not stride over
-        # every unit's row (120 villages, 200,000 units in a province).
-        self._brand_trust_by_village = np.ascontiguousarray(self.brand_trust.T)
+        # every unit's row (120 villages, 200,000 units in a province). Filled like brand_trust,
+        # not transposed from it (a province's 96 MB). T_v's weights as floats, their total and
+        # a buffer for the products are kept too (the scale never changes).
+        self._brand_trust_by_village = np.full((n_v, n), cfg.trust_initial, dtype=np.float32)
+        self._people = self.scale.sum()
+        self._people_f = self.scale.astype(np.float64)
+        self._weighted_buffer = np.empty(n)
         # People of each unit who bought each village's goods (capped at the unit's people), in
         # the smallest integer type that holds the cap plus a week's additions: a line has at
         # most viewers × exp(|repeat_weight|) + 1 buyers. A narrow type means less memory for
@@ -775,9 +780,9 @@ class ConsumerPopulation:
         """Scale-weighted mean trust of consumer units in one village's brand (``T_v``).
 
         Anchors read it when they plan, before the week's deliveries move trust: each village's
-        value is computed once a week, from the village-major copy of the trust (the same numbers
-        as the column ``brand_trust[:, village]``, contiguous; :meth:`village_brand_trust_plain`
-        reads the column).
+        value is computed once a week, from the village-major copy of the trust (the same
+        products as ``brand_trust[:, village] * scale`` in float64, summed in the same order;
+        :meth:`village_brand_trust_plain` is the formula).
         """
         week = self.model.week
         cache = getattr(self, "_village_trust", None)
@@ -785,9 +790,11 @@ class ConsumerPopulation:
             cache = self._village_trust = (week, {})
         value = cache[1].get(village)
         if value is None:
-            w = self.scale
-            trust = self._brand_trust_by_village[village]
-            value = float((trust * w).sum() / w.sum()) if self.n else 0.0
+            value = 0.0
+            if self.n:
+                weighted = self._weighted_buffer
+                np.multiply(self._brand_trust_by_village[village], self._people_f, out=weighted)
+                value = float(weighted.sum() / self._people)
             cache[1][village] = value
         return value
 
