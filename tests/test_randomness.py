@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from village_sim.randomness import draw_index, sampling_table, stochastic_round, thin
+from village_sim.randomness import (
+    draw_index,
+    draw_index_plain,
+    draws_below,
+    sampling_table,
+    stochastic_round,
+    thin,
+)
 
 
 def test_stochastic_rounding_keeps_the_mean():
@@ -23,3 +30,30 @@ def test_sampling_table_draws_in_proportion():
     freq = np.bincount(draws, minlength=4) / draws.size
     assert freq[2] == 0
     assert freq == pytest.approx([0.1, 0.3, 0.0, 0.6], abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "bit_generator", [np.random.PCG64, np.random.PCG64DXSM, np.random.Philox, np.random.SFC64]
+)
+@pytest.mark.parametrize("size", [(5_000, 6), 17, 0])
+def test_draws_from_raw_bits_equal_the_uniform_formulas(bit_generator, size):
+    weights = np.random.default_rng(2).random(300)
+    weights[::7] = 0.0
+    table = sampling_table(weights)
+    fast, plain = (np.random.Generator(bit_generator(11)) for _ in range(2))
+    assert np.array_equal(draw_index(table, fast, size), draw_index_plain(table, plain, size))
+    for p in (0.0, 0.1, 1 / 3, 0.5, 1.0):
+        assert np.array_equal(draws_below(fast, size, p), plain.random(size) < p)
+    assert fast.random() == plain.random()  # both advanced alike
+
+
+def test_draws_fall_back_to_the_uniform_formulas():
+    table = np.arange(10)  # not a power of two
+    a, b = np.random.default_rng(4), np.random.default_rng(4)
+    assert np.array_equal(draw_index(table, a, 1000), draw_index_plain(table, b, 1000))
+    mt_a, mt_b = (np.random.Generator(np.random.MT19937(4)) for _ in range(2))
+    assert np.array_equal(
+        draw_index(sampling_table(np.ones(3)), mt_a, 50),
+        draw_index_plain(sampling_table(np.ones(3)), mt_b, 50),
+    )
+    assert np.array_equal(draws_below(mt_a, 50, 0.3), mt_b.random(50) < 0.3)

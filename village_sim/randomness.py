@@ -13,6 +13,7 @@ model at tens of thousands of consumer units.
 
 from __future__ import annotations
 
+import math
 import zlib
 from typing import Any
 
@@ -120,10 +121,50 @@ def sampling_table(weights: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(w.size), counts)
 
 
+_RAW_DOUBLES = (np.random.PCG64, np.random.PCG64DXSM, np.random.Philox, np.random.SFC64)
+"""Bit generators whose ``Generator.random()`` is ``(next_uint64 >> 11) · 2⁻⁵³``, one raw draw
+each."""
+
+
+def _raw_uniforms(rng: np.random.Generator) -> bool:
+    """Whether ``rng.random()`` doubles are the top 53 bits of its raw 64-bit draws."""
+    return isinstance(rng.bit_generator, _RAW_DOUBLES)
+
+
 def draw_index(
     table: np.ndarray, rng: np.random.Generator, size: int | tuple[int, ...]
 ) -> np.ndarray:
-    """Indices drawn from a :func:`sampling_table` (one uniform number per draw)."""
+    """Indices drawn from a :func:`sampling_table` (one uniform number per draw).
+
+    :func:`draw_index_plain` with the same draws, without the doubles: for a table of 2^b
+    entries and a uniform ``u = m · 2⁻⁵³`` made from a raw draw ``x`` (``m = x >> 11``),
+    ``floor(u · 2^b)`` is ``x >> (64 − b)``; the generator advances by the same raw draws.
+    """
+    bits = table.size.bit_length() - 1
+    if not (_raw_uniforms(rng) and table.size == 1 << bits and bits <= 53):
+        return draw_index_plain(table, rng, size)
+    raw = rng.bit_generator.random_raw(size)
+    raw >>= np.uint64(64 - bits)
+    return np.take(table, raw.view(np.int64))  # take: faster than [] on a large table
+
+
+def draw_index_plain(
+    table: np.ndarray, rng: np.random.Generator, size: int | tuple[int, ...]
+) -> np.ndarray:
+    """:func:`draw_index` from the uniform numbers themselves: ``table[floor(u · len(table))]``."""
     u = rng.random(size)
     u *= table.size
-    return np.take(table, u.astype(np.intp))  # take: faster than [] on a large table
+    return np.take(table, u.astype(np.intp))
+
+
+def draws_below(rng: np.random.Generator, size: int | tuple[int, ...], p: float) -> np.ndarray:
+    """``rng.random(size) < p`` from the same raw draws, without the doubles.
+
+    With ``u = m · 2⁻⁵³`` (``m = x >> 11`` an integer), ``u < p`` exactly when
+    ``m < ceil(p · 2⁵³)`` (``p · 2⁵³`` is exact for ``0 ≤ p ≤ 1``).
+    """
+    if not (_raw_uniforms(rng) and 0.0 <= p <= 1.0):
+        return rng.random(size) < p
+    raw = rng.bit_generator.random_raw(size)
+    raw >>= np.uint64(11)
+    return raw < np.uint64(math.ceil(p * 2.0**53))

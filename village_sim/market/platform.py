@@ -22,7 +22,7 @@ import mesa
 import numpy as np
 
 from village_sim.accounts import Account, Flow
-from village_sim.randomness import draw_index, sampling_table
+from village_sim.randomness import draw_index, draws_below, sampling_table
 from village_sim.units import to_fen
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class Platform:
         if requested > 0 and capacity_views > 0:
             paid_fraction = min(pc.paid_share_cap, requested / capacity_views)
         offers = draw_index(sampling_table(organic), self.rng, (n_units, k))
-        is_paid = self.rng.random((n_units, k)) < paid_fraction
+        is_paid = draws_below(self.rng, (n_units, k), paid_fraction)
         if requested > 0:
             paid_at = np.flatnonzero(is_paid)
             offers.reshape(-1)[paid_at] = draw_index(
