@@ -220,14 +220,17 @@ class Books:
             tally[:] = 0.0
         goods = self.goods.balances
         n_p = self.n_products
+        cells = self.model.anchor_count * n_p
+        # Grams each anchor holds, own stock and imports, for every anchor at once (whole grams:
+        # the integer sums do not depend on their order).
+        held = goods["anchor_stock"][:cells] + goods["anchor_import"][:cells]
+        held = held.reshape(-1, n_p).sum(axis=1).tolist()
         for a in self.model.anchor_list:
             a.cogs_week = 0.0
             a.shipping_week = 0.0
             a.complaints_week = 0
             if not a.exited:  # the pricing memory's new week opens with the stock held
-                lo, hi = a.index * n_p, (a.index + 1) * n_p
-                held = int(goods["anchor_stock"][lo:hi].sum() + goods["anchor_import"][lo:hi].sum())
-                a.memory.open_week(held)
+                a.memory.open_week(held[a.index])
 
     def close_week(self, orders: Any) -> None:
         """Each anchor's week from the ledger: revenue, gross margin and profit (ECONOMICS.md §A).
