@@ -573,7 +573,9 @@ class ConsumerPopulation:
         np.subtract(f32(1.0), known, out=mix)
         mix += pull
         v *= mix
-        buyers_out[rows] = stochastic_round(v, self.rng)
+        # stochastic_round(v, rng) in place: the same uniforms added, truncated as it truncates.
+        v += self.rng.random(v.shape, dtype=f32)
+        buyers_out[rows] = v
 
     def repeat_share_at(self, cells: np.ndarray) -> np.ndarray:
         """Share of repeat buyers at flat (unit, offer) cells of the last :meth:`choose`.
