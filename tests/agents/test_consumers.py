@@ -63,6 +63,12 @@ def test_village_brand_trust_reads_the_same_numbers_as_the_column():
         for v in range(n_v):
             assert consumers.village_brand_trust(v) == consumers.village_brand_trust_plain(v)
     assert moved > 0
+    assert consumers._people_each is not None  # units of one size: one weight for all
+    each, consumers._people_each = consumers._people_each, None
+    consumers._village_trust = None  # forget the week's values: recompute with a weight per unit
+    for v in range(n_v):
+        assert consumers.village_brand_trust(v) == consumers.village_brand_trust_plain(v)
+    consumers._people_each = each
     units, villages = np.array([0, 1, 0]), np.array([0, 1, 0])  # a cell twice: the last write
     consumers.experience(units, np.array([0, 0, 0]), villages, np.array([1.0, 0.0, 0.2]), units)
     assert np.array_equal(consumers._brand_trust_by_village, consumers.brand_trust.T)

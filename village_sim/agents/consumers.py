@@ -212,6 +212,10 @@ class ConsumerPopulation:
         self._brand_trust_by_village = np.full((n_v, n), cfg.trust_initial, dtype=np.float32)
         self._people = self.scale.sum()
         self._people_f = self.scale.astype(np.float64)
+        # Every unit the same size (as built): T_v multiplies by that one float64 instead of
+        # reading a weight per unit (the same float64 products).
+        uniform = n > 0 and bool((self.scale == self.scale[0]).all())
+        self._people_each = np.float64(self.scale[0]) if uniform else None
         self._weighted_buffer = np.empty(n)
         # People of each unit who bought each village's goods (capped at the unit's people), in
         # the smallest integer type that holds the cap plus a week's additions: a line has at
@@ -795,7 +799,8 @@ class ConsumerPopulation:
             value = 0.0
             if self.n:
                 weighted = self._weighted_buffer
-                np.multiply(self._brand_trust_by_village[village], self._people_f, out=weighted)
+                people = self._people_f if self._people_each is None else self._people_each
+                np.multiply(self._brand_trust_by_village[village], people, out=weighted)
                 value = float(weighted.sum() / self._people)
             cache[1][village] = value
         return value
