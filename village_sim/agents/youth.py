@@ -68,7 +68,13 @@ def return_hazards_plain(
         + b_subsidy * subsidy / wage
         + b_seat * seat_offer
     )
-    return 1.0 / (1.0 + np.exp(-x))
+    return _logistic(x)
+
+
+def _logistic(x: np.ndarray | float) -> np.ndarray | float:
+    """``1/(1 + e^(−x))``; where ``e^(−x)`` overflows to inf the result is its limit, 0."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
 
 
 class YouthRoster:
@@ -134,7 +140,7 @@ class YouthRoster:
             + cfg.beta_seat * self.seat_offer[index]
         )
         hazards = np.zeros(self.count)
-        hazards[index] = 1.0 / (1.0 + np.exp(-x))
+        hazards[index] = _logistic(x)
         self._hazards = (key, hazards)
         return hazards
 
