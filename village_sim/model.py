@@ -25,7 +25,7 @@ from village_sim.agents.regulator import InspectionQueue, Regulator
 from village_sim.agents.tools import PeerAdoption
 from village_sim.agents.training import TrainingProgram
 from village_sim.agents.valuation import Valuation
-from village_sim.agents.youth import Youth, YouthRoster
+from village_sim.agents.youth import Youth, YouthRoster, decide_all
 from village_sim.governance.policies import Governance
 from village_sim.malloc import keep_freed_memory
 from village_sim.market.books import Books
@@ -170,7 +170,7 @@ class VillageMarket(mesa.Model):
         self.governance.apply(self.week)  # policies start, stop, spend
         self.farmers.harvest(self.week)  # seasonal harvest into household stores
         self.training.step()  # courses end and start
-        self.youth.shuffle_do("decide")  # return, apply, start streaming, leave
+        decide_all(self.youth, self)  # return, apply, start streaming, leave
         self.farmers.start_streaming()  # literate, connected households may stream
         self.anchors.shuffle_do("plan_week")  # product, strategy, price; post what they need
         self.sourcing.clear()  # purchases, highest offer first; imports; traffic, tools, sessions

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 
 from village_sim.market.platform import (
+    _drop_duplicates,
+    _match_follow_slots,
     _place_followed_8,
     _place_followed_general,
+    match_follow_slots_plain,
     place_followed_plain,
     streaming_byte,
 )
@@ -47,3 +50,21 @@ def test_streaming_byte_equals_packbits():
     expected = np.packbits(rows, axis=1, bitorder="little")[:, 0]
     assert np.array_equal(streaming_byte(rows), expected)
     assert streaming_byte(np.eye(8, dtype=bool)).tolist() == [1 << s for s in range(8)]
+
+
+@pytest.mark.parametrize("k_follow", [0, 1, 3])
+def test_matching_leftover_follow_slots_equals_the_plain_scan(k_follow):
+    rng = np.random.default_rng(11 + k_follow)
+    n, k = 500, 6
+    # Each unit follows distinct anchors (at most one slot per anchor), some of them streaming.
+    fpos = np.stack([rng.permutation(20)[:8] for _ in range(n)])
+    fpos = np.where(rng.random((n, 8)) < 0.6, fpos, -1)
+    drawn = rng.integers(-1, 20, (n, k))
+    offers, slot, paid = drawn.copy(), np.full((n, k), -1), np.ones((n, k), bool)
+    rows, slots = _place_followed_8(offers, slot, paid, fpos, k_follow, 3)
+    _drop_duplicates(offers)
+    plain = slot.copy()
+    _match_follow_slots(offers, slot, fpos, rows, slots)
+    match_follow_slots_plain(offers, plain, fpos)
+    assert np.array_equal(slot, plain)
+    assert (slot[:, k_follow:] >= 0).any()  # drawn offers of followed anchors were matched

@@ -157,6 +157,42 @@ class YouthRoster:
         return self._traits
 
 
+def decide_all(people: mesa.agent.AgentSet, model: mesa.Model) -> None:
+    """Every young person's :meth:`Youth.decide` this week, migrants in batches.
+
+    ``people.shuffle_do("decide")`` with the same draws in the same order: the same shuffle; a
+    person who is not a migrant decides as before; each run of consecutive migrants (in the
+    shuffled order) draws its uniforms at once — a migrant's decision is one draw of the youth
+    stream against its return hazard — and those below their hazard come home, in order. Coming
+    home draws nothing and changes no one else's status or hazard, and a person's status changes
+    only at their own turn, so the statuses read before the loop and the hazards read once hold
+    for every migrant's turn. A test checks the result equals ``shuffle_do``'s.
+    """
+    order = list(people)
+    people.random.shuffle(order)
+    if not order:
+        return
+    rng = order[0]._rng
+    hazards = model.youth_roster.hazards(model)
+    migrant = [person.status == MIGRANT for person in order]
+    n, i = len(order), 0
+    while i < n:
+        if not migrant[i]:
+            person = order[i]
+            if person in people:
+                person.decide()
+            i += 1
+            continue
+        j = i + 1
+        while j < n and migrant[j]:
+            j += 1
+        run = order[i:j]
+        index = [person.youth_index for person in run]
+        for r in np.flatnonzero(rng.random(j - i) < hazards[index]):
+            run[r]._come_home()
+        i = j
+
+
 class Youth(CellAgent):
     """A young person of the county (migrant, returnee, trainee or anchor).
 

@@ -414,49 +414,76 @@ class Logistics:
 
     # -- storage at origin --------------------------------------------------------------------------
     def store_at_origin(self) -> None:
-        """Unsold stock waits a week at origin and spoils; cold storage slows it (power allowing)."""
+        """Unsold stock waits a week at origin and spoils; cold storage slows it (power allowing).
+
+        Each active anchor's lot of each product loses ``int(held · origin_spoilage)`` grams (its
+        imports at the anchor's own village); the losses are posted in one transfer per kind
+        (integer sums: the balances are those of one transfer per lot).
+        """
         model = self.model
+        anchors = [a for a in model.anchor_list if not a.exited]
+        if not anchors:
+            return
         goods = model.goods.balances
-        n_p = len(model.products)
-        for anchor in model.anchor_list:
-            if anchor.exited:
-                continue
-            for p in range(n_p):
-                slot = anchor.index * n_p + p
-                held = int(goods["anchor_stock"][slot])
-                held_import = int(goods["anchor_import"][slot])
-                if held + held_import == 0:
-                    continue
-                perish = model.products[p].perishability_per_day
-                # The lot waits and spoils in the village it comes from; imports at the anchor's.
-                origin = model.books.lot_village(slot)
-                lost = int(held * self.origin_spoilage(perish, origin))
-                lost_import = int(held_import * self.origin_spoilage(perish, anchor.base_village))
-                anchor.memory.now.unsold_g += lost + lost_import
-                if lost:
-                    model.goods.transfer(
-                        Flow.SPOILED_ORIGIN,
-                        Account.ANCHOR_STOCK,
-                        slot,
-                        Account.SPOILED_ORIGIN,
-                        origin,
-                        lost,
-                    )
-                    model.books.village_goods.add("spoiled_origin", origin, lost)
-                    anchor.cogs_week += lost * anchor.unit_cost[p] / 1000
-                if lost_import:
-                    model.goods.transfer(
-                        Flow.SPOILED_IMPORT,
-                        Account.ANCHOR_IMPORT,
-                        slot,
-                        Account.SPOILED_ORIGIN,
-                        anchor.base_village,
-                        lost_import,
-                    )
-                    spec = model.products[p]
-                    anchor.cogs_week += (
-                        lost_import * spec.import_price_share * spec.farm_gate_price / 1000
-                    )
+        products = model.products
+        n_p = len(products)
+        slots = np.add.outer(np.array([a.index for a in anchors]) * n_p, np.arange(n_p)).ravel()
+        held_all = goods["anchor_stock"][slots]
+        import_all = goods["anchor_import"][slots]
+        shares: dict[tuple[float, int], float] = {}
+
+        def spoilage(perish: float, village: int) -> float:
+            share = shares.get((perish, village))
+            if share is None:
+                share = shares[(perish, village)] = self.origin_spoilage(perish, village)
+            return share
+
+        spoiled: list[tuple[int, int, int]] = []  # (slot, village, grams) of village goods
+        spoiled_import: list[tuple[int, int, int]] = []
+        for w in np.flatnonzero(held_all + import_all).tolist():
+            anchor, p = anchors[w // n_p], w % n_p
+            slot = int(slots[w])
+            held, held_import = int(held_all[w]), int(import_all[w])
+            perish = products[p].perishability_per_day
+            # The lot waits and spoils in the village it comes from; imports at the anchor's.
+            origin = model.books.lot_village(slot)
+            lost = int(held * spoilage(perish, origin))
+            lost_import = int(held_import * spoilage(perish, anchor.base_village))
+            anchor.memory.now.unsold_g += lost + lost_import
+            if lost:
+                spoiled.append((slot, origin, lost))
+                anchor.cogs_week += lost * anchor.unit_cost[p] / 1000
+            if lost_import:
+                spoiled_import.append((slot, anchor.base_village, lost_import))
+                spec = products[p]
+                anchor.cogs_week += (
+                    lost_import * spec.import_price_share * spec.farm_gate_price / 1000
+                )
+        if spoiled:
+            slot_of, village, grams = (
+                np.array(x, dtype=np.int64) for x in zip(*spoiled, strict=True)
+            )
+            model.goods.transfer(
+                Flow.SPOILED_ORIGIN,
+                Account.ANCHOR_STOCK,
+                slot_of,
+                Account.SPOILED_ORIGIN,
+                village,
+                grams,
+            )
+            model.books.village_goods.add("spoiled_origin", village, grams)
+        if spoiled_import:
+            slot_of, village, grams = (
+                np.array(x, dtype=np.int64) for x in zip(*spoiled_import, strict=True)
+            )
+            model.goods.transfer(
+                Flow.SPOILED_IMPORT,
+                Account.ANCHOR_IMPORT,
+                slot_of,
+                Account.SPOILED_ORIGIN,
+                village,
+                grams,
+            )
 
     def origin_spoilage(self, perishability: float, village: int) -> float:
         """Share of stock lost in a week waiting in ``village`` (its cold storage, power allowing)."""

@@ -390,13 +390,27 @@ def _match_follow_slots(
     was blanked by :func:`_drop_duplicates`. A unit follows an anchor in at most one slot.
     """
     k = offers.shape[1]
-    anchor = fpos.reshape(-1)[rows * fpos.shape[1] + slots]
-    flat_offers, flat_slot = offers.reshape(-1), slot_of.reshape(-1)  # views: flat cells
-    first = rows * k
-    for j in range(k):
-        cell = first + j
-        hit = np.flatnonzero(flat_offers[cell] == anchor)
-        flat_slot[cell[hit]] = slots[hit]
+    anchor = fpos.reshape(-1)[rows * fpos.shape[1] + slots].astype(offers.dtype)
+    # The rows' offers at once (take copies rows fast), compared with each row's anchor.
+    hit = np.flatnonzero(np.take(offers, rows, axis=0) == anchor[:, None])
+    line, column = np.divmod(hit, k)
+    slot_of.reshape(-1)[rows[line] * k + column] = slots[line]
+
+
+def match_follow_slots_plain(offers: np.ndarray, slot_of: np.ndarray, fpos: np.ndarray) -> None:
+    """:func:`_match_follow_slots` unit by unit: every offer of a followed anchor gets its slot.
+
+    For each unit and each follow slot whose anchor streams, an offer of that anchor is marked
+    with the slot (a test checks the tuned form, which looks only at the slots left over by the
+    placement, gives the same ``slot_of`` after :func:`_drop_duplicates`).
+    """
+    for u in range(offers.shape[0]):
+        for s in range(fpos.shape[1]):
+            if fpos[u, s] < 0:
+                continue
+            for j in range(offers.shape[1]):
+                if offers[u, j] == fpos[u, s]:
+                    slot_of[u, j] = s
 
 
 @functools.cache
