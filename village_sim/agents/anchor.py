@@ -188,7 +188,7 @@ class Anchor(CellAgent):
         self.profit_total = 0.0
         self.written_off = 0.0
         self.capex: list[tuple[int, float]] = []
-        self._reserve_memo: tuple[tuple, float] | None = None
+        self._reserve_memo: tuple[tuple, int, float, tuple] | None = None
         self.purchases_hist: list[float] = []
         self._pay_in(Flow.SAVINGS_IN, traits.savings)
         if self.kind != "external":
@@ -273,7 +273,7 @@ class Anchor(CellAgent):
         upkeep, depreciation, interest, brand = self._fixed_cost_terms(self.debt())
         return upkeep + depreciation + interest + brand
 
-    def reserve(self) -> float:
+    def reserve(self, fen: int | None = None) -> float:
         """R: ``reserve_weeks`` of committed outflows (upkeep, interest, brand upkeep).
 
         Interest is counted on the whole credit line, the debt that spending down to the line
@@ -282,26 +282,52 @@ class Anchor(CellAgent):
 
         Remembered until one of its inputs changes (the week, the debt, capital spent, tools held,
         strategy, credit terms, the loan subsidy): a week's plan reads it several times, and
-        cash moves it only while the firm owes (any cash ``≥ 0`` is a debt of exactly 0).
+        cash moves it only while the firm owes (any cash ``≥ 0`` is a debt of exactly 0). The
+        terms that do not depend on the debt are kept while a purchase moves the debt.
         :meth:`reserve_plain` is the formula itself.
+
+        Args:
+            fen: The account's balance (fen) when the caller has just read it.
         """
-        fen = int(self.model.money.balances[Account.ANCHORS][self.index])
+        model = self.model
+        if fen is None:
+            fen = int(model.money.balances[Account.ANCHORS][self.index])
+        owed = min(fen, 0)
         key = (
-            self.model.week,
-            min(fen, 0),
+            model.week,
             len(self.capex),
             tuple(self.tools),
             self.strategy,
             self.credit_limit,
             self.guaranteed_debt_limit,
-            self.model.governance.loan_rate_subsidy(),
+            model.governance.loan_rate_subsidy(),
         )
         memo = self._reserve_memo
         if memo is not None and memo[0] == key:
-            return memo[1]
-        value = self.reserve_plain(max(0.0, -(fen / FEN_PER_YUAN)))
-        self._reserve_memo = (key, value)
+            if memo[1] == owed:
+                return memo[2]
+            parts = memo[3]
+        else:
+            upkeep, depreciation, _, brand = self._fixed_cost_terms(0.0)
+            parts = (upkeep, depreciation, brand, self.interest_week(self.credit_limit))
+        value = self._reserve_from(parts, max(0.0, -(fen / FEN_PER_YUAN)))
+        self._reserve_memo = (key, owed, value, parts)
         return value
+
+    def _reserve_from(self, parts: tuple[float, float, float, float], debt: float) -> float:
+        """:meth:`reserve_plain` from the terms that do not depend on the debt (the same operations).
+
+        Args:
+            parts: Tool upkeep, depreciation, brand upkeep, and the interest on the credit line.
+            debt: The current debt (yuan).
+        """
+        upkeep, depreciation, brand, interest_line = parts
+        interest_now = self.interest_week(debt)
+        fixed = upkeep + depreciation + interest_now + brand
+        committed = fixed - depreciation - interest_now
+        # I(max(debt, L)): the line's interest unless the debt is beyond the line.
+        interest = self.interest_week(debt) if debt > self.credit_limit else interest_line
+        return self.model.config.anchors.reserve_weeks * (committed + interest)
 
     def reserve_plain(self, debt: float | None = None) -> float:
         """:meth:`reserve` computed afresh: ``reserve_weeks · (F − depreciation − interest + I(L))``.
@@ -373,7 +399,8 @@ class Anchor(CellAgent):
         Every purchase (stock, imports, paid traffic, tools, brand) is limited by this number and
         lowers it when paid.
         """
-        return max(0.0, self.cash() + self.credit_limit - self.reserve())
+        fen = int(self.model.money.balances[Account.ANCHORS][self.index])
+        return max(0.0, fen / FEN_PER_YUAN + self.credit_limit - self.reserve(fen))
 
     def sessions_capacity(self) -> float:
         """Sessions a week it runs when it has goods (k)."""
@@ -538,6 +565,8 @@ class Anchor(CellAgent):
             products = [self.product]
         else:
             products = list(range(len(model.products)))
+        if len(products) == 1:
+            return self._choose_source_one(products[0], rows, km)
         margin = self.surplus_cells(rows, km, products)
         contracts = model.contracts
         available, mask = contracts.available_rows(), contracts.grown_rows()
@@ -554,7 +583,7 @@ class Anchor(CellAgent):
         if not scoring:
             return None
         funds, buffer = self.available_funds(), self._buffer()
-        need = [float(self._stock_shortfall_g(products[j], funds, buffer)) for j in scoring]
+        need = [float(self._plan_shortfall_g(products[j], funds, buffer)) for j in scoring]
         n_p = len(model.products)
         goods = model.goods.balances["anchor_stock"]
         lot = []  # one lot per product: where the one in stock comes from
@@ -563,6 +592,69 @@ class Anchor(CellAgent):
             lot.append(model.books.lot_village(slot) if goods[slot] > 0 else -1)
         cell = best_source_cell(cells, margin, stock, scoring, need, lot, rows)
         return None if cell is None else (rows[cell[0]], products[cell[1]])
+
+    def _choose_source_one(
+        self, p: int, rows: list[int], km: list[float]
+    ) -> tuple[int, int] | None:
+        """:meth:`_choose_source` when one product may be sold (its own, or the one in stock).
+
+        The cells of :meth:`surplus_cells` and :func:`best_source_cell` in one pass over the
+        reach: the same floating-point operations and the same first-best cell in row order.
+        """
+        model = self.model
+        contracts = model.contracts
+        available, mask = contracts.available_rows(), contracts.grown_rows()
+        found = []  # (village, margin, grams held) of the cells where buying pays
+        for v, m in zip(rows, self._surplus_column(rows, km, p), strict=True):
+            if mask[v][p] and m > 0:
+                held = available[v][p]
+                if held > 0:
+                    found.append((v, m, held))
+        if not found:
+            return None
+        need = float(self._plan_shortfall_g(p, self.available_funds(), self._buffer()))
+        if need <= 0:
+            return None
+        slot = self.index * len(model.products) + p
+        lot = (
+            model.books.lot_village(slot) if model.goods.balances["anchor_stock"][slot] > 0 else -1
+        )
+        best, cell = 0.0, None
+        for v, m, held in found:
+            if lot < 0 or lot == v:
+                score = m * min(held, need)
+                if score > best:
+                    best, cell = score, v
+        return None if cell is None else (cell, p)
+
+    def net_value_column(self, rows: list[int], p: int) -> list[float]:
+        """``surplus_cells(rows, …, [p], net_value=True)`` as one list: the same operations."""
+        model = self.model
+        value = float(self.price[p]) * (1 - model.contracts.fee_rows()[p] - self.commission())
+        ship = model.logistics.ship_cost_rows()
+        return [value - ship[v] for v in rows]
+
+    def _surplus_column(self, rows: list[int], km: list[float], p: int) -> list[float]:
+        """One column of :meth:`surplus_cells` (product ``p``), the same operations cell by cell."""
+        model = self.model
+        price_p = float(self.price[p])
+        value = price_p * (1 - model.contracts.fee_rows()[p] - self.commission())
+        floor = model.governance.min_farmer_share() * price_p
+        w = self.bid_share
+        c_km = model.config.anchors.sourcing_cost_per_kg_km
+        ship = model.logistics.ship_cost_rows()
+        res = model.contracts.reservation_rows()
+        out = []
+        for v, d in zip(rows, km, strict=True):
+            net = value - ship[v]
+            r = res[v][p]
+            offer = r + w * (net - r) if net > r else net
+            if offer < floor:
+                offer = floor
+            if offer < 0.0:
+                offer = 0.0
+            out.append(net - offer - c_km * d)
+        return out
 
     def surplus_cells(
         self,
@@ -646,7 +738,7 @@ class Anchor(CellAgent):
             return None
         scoring = scoring.tolist()
         funds, buffer = self.available_funds(), self._buffer()
-        need = [float(self._stock_shortfall_g(p, funds, buffer)) for p in scoring]
+        need = [float(self._plan_shortfall_g(p, funds, buffer)) for p in scoring]
         slots = self.index * n_p + np.array(scoring)
         held = model.goods.balances["anchor_stock"][slots] > 0
         lot = np.where(held, model.books.lot_village(slots), -1)  # one lot per product
@@ -793,6 +885,7 @@ class Anchor(CellAgent):
         self._plan_serial = 0
         self._reach_memo: tuple[int, list[int], list[float]] | None = None
         self._plan_parts: tuple[tuple, tuple[float, float, float, float]] | None = None
+        self._shortfall_memo: tuple[tuple, int] | None = None
 
     def _set_price(self) -> None:
         """Newcomer price, then Calvo reviews toward ``p*`` moved by the review signal.
@@ -980,6 +1073,20 @@ class Anchor(CellAgent):
         cost = self._purchase_cost_estimate(p)
         return min(want, affordable_grams(funds, cost))
 
+    def _plan_shortfall_g(self, p: int, funds: float, buffer: float) -> int:
+        """:meth:`_stock_shortfall_g` within this week's plan, taken once per product and inputs.
+
+        Between choosing where to buy and posting the purchase nothing is bought or paid (stock,
+        its cost, the forecast and the funds stay), so the grams short are the same numbers.
+        """
+        key = (self._plan_serial, p, funds, buffer)
+        memo = self._shortfall_memo
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        grams = self._stock_shortfall_g(p, funds, buffer)
+        self._shortfall_memo = (key, grams)
+        return grams
+
     def _week_need_g(self) -> int:
         """Grams for one week of forecast demand plus the safety buffer."""
         spec = self.model.products[self.product]
@@ -1001,7 +1108,7 @@ class Anchor(CellAgent):
         if self.reviewing_prices:
             self._review_bid_share()
         funds = self.available_funds()  # nothing is paid until the purchases clear
-        need = self._stock_shortfall_g(self.product, funds, self._buffer())
+        need = self._plan_shortfall_g(self.product, funds, self._buffer())
         self.offer_price = model.contracts.offer_price(self, self.source_village)
         model.sourcing.post(self, need, funds)
 
@@ -1154,8 +1261,8 @@ class Anchor(CellAgent):
                 model.tool_adoption.invalidate()
         if not buy:
             return
-        beta, activity, delta = self._valuation_inputs()
-        horizon_sum, _ = pricing.brand_sums(delta, activity, np.ones(len(activity)))
+        beta = self.traits.present_bias
+        horizon_sum = self._activity_sum()
         funds = self.available_funds() - self.paid_views * model.config.platform.cpm_yuan / 1000
         for name, spec in market.catalogue.items():
             if name in self.tools:
@@ -1243,6 +1350,21 @@ class Anchor(CellAgent):
         model = self.model
         activity = model.valuation.ahead(self.reach_products(), model.week)
         return self.traits.present_bias, activity, model.config.anchors.discount_factor_week
+
+    def _activity_sum(self) -> float:
+        """``Σ_τ δ^τ a_τ`` over the reach's calendar ahead, as :func:`pricing.brand_sums` sums it.
+
+        The same for every seller of the same products this week: taken once a week.
+        """
+        model = self.model
+        products = tuple(self.reach_products())
+        delta = model.config.anchors.discount_factor_week
+
+        def compute() -> float:
+            activity = model.valuation.ahead(products, model.week)
+            return pricing.brand_sums(delta, activity, np.ones(len(activity)))[0]
+
+        return model.valuation.weekly(("activity_sum", products, delta), compute)
 
     @property
     def brand_upkeep_week(self) -> float:

@@ -13,10 +13,12 @@ last weeks, for the imitators' ``p̄``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 import numpy as np
 
@@ -285,8 +287,14 @@ def equity_after(
 # -- exaggeration ----------------------------------------------------------------------------------
 def exaggeration_levels(largest: float, step: float = EXAGGERATION_LEVELS_STEP) -> list[float]:
     """The levels ``0, step, 2·step, …`` up to ``largest``."""
+    return list(_levels(largest, step))
+
+
+@functools.lru_cache(maxsize=64)
+def _levels(largest: float, step: float) -> tuple[float, ...]:
+    """:func:`exaggeration_levels`, remembered (every price review reads the same few)."""
     n = int(math.floor(largest / step + 1e-9)) if step > 0 else 0
-    return [round(i * step, 10) for i in range(n + 1)]
+    return tuple(round(i * step, 10) for i in range(n + 1))
 
 
 def exaggeration_payoff(
@@ -442,7 +450,9 @@ class SalesMemory:
 
     def totals_plain(self, n: int) -> WeekRecord:
         """:meth:`totals` computed afresh from the rows."""
-        rows = self.closed(n)
+        complete = len(self.rows) - 1
+        first = complete - min(n, complete) if n > 0 else complete
+        rows = list(islice(self.rows, first, complete))  # self.closed(n) without the copies
         sales = refunds = wanted = filled = sold_g = unsold_g = 0.0
         for r in rows:
             sales += r.sales

@@ -22,7 +22,7 @@ sessions (the prior a beginner starts from), and the recognition signal.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,10 @@ class Traits:
     def credit_limit(self) -> float:
         """L: informal line plus the guaranteed loan (yuan)."""
         return self.credit_line + self.guaranteed_loan
+
+
+_MISSING = object()
+"""A :meth:`Valuation.weekly` value not yet computed."""
 
 
 def draw_traits(
@@ -199,6 +203,8 @@ class Valuation:
         self.peers = Peers(None, 0, SKILL_CENTRE, float(cfg.sessions_per_week))
         self.recognition_signal: float | None = None
         self._calendars: dict[tuple[int, ...], np.ndarray] = {}
+        self._ahead: tuple[int, dict[tuple[int, ...], np.ndarray]] = (-1, {})
+        self._weekly: tuple[int, dict[Hashable, Any]] = (-1, {})
 
     # -- calendar ----------------------------------------------------------------------------
     def active_calendar(self, products: Sequence[int]) -> np.ndarray:
@@ -212,11 +218,42 @@ class Valuation:
         return self._calendars[key]
 
     def ahead(self, products: Sequence[int], week: int) -> np.ndarray:
-        """a_τ for τ = 1..H from ``week``."""
+        """a_τ for τ = 1..H from ``week`` (read-only: one array per product set and week).
+
+        Every decision of a week reads the same few calendars (a reach's products), so each is
+        taken once a week; :meth:`ahead_plain` is the formula.
+        """
+        memo = self._ahead
+        if memo[0] != week:
+            memo = self._ahead = (week, {})
+        key = tuple(products)
+        value = memo[1].get(key)
+        if value is None:
+            value = memo[1][key] = self.ahead_plain(products, week)
+            value.setflags(write=False)
+        return value
+
+    def ahead_plain(self, products: Sequence[int], week: int) -> np.ndarray:
+        """:meth:`ahead` computed afresh."""
         year = self.active_calendar(products)
         horizon = self.weights.size
         idx = (week + np.arange(1, horizon + 1)) % WEEKS_PER_YEAR
         return year[idx]
+
+    def weekly(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once a week for ``key`` (a term every decision of the week shares).
+
+        Args:
+            key: What the value depends on besides the week (it must name every input).
+            compute: The formula.
+        """
+        memo = self._weekly
+        if memo[0] != self.model.week:
+            memo = self._weekly = (self.model.week, {})
+        value = memo[1].get(key, _MISSING)
+        if value is _MISSING:
+            value = memo[1][key] = compute()
+        return value
 
     # -- peers and the prior --------------------------------------------------------------------
     def update_peers(self, anchors: Sequence[Any], week: int) -> None:

@@ -12,7 +12,7 @@ of the anchor's reach that the stage picks; the goods become a lot labelled with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 import numpy as np
@@ -23,6 +23,34 @@ from village_sim.units import to_fen
 
 if TYPE_CHECKING:
     from village_sim.agents.anchor import Anchor
+
+
+def _group_order(key: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """An order by ``key``, then by value: ``np.lexsort((values, key))`` but for equal values.
+
+    A median does not see the order of equal values. The values are sorted first, then the
+    (small, non-negative) keys stably, by radix sort on 16 bits where they fit: several times
+    faster than the lexsort on a county's households.
+    """
+    by_value = np.argsort(values)
+    small = key.size == 0 or int(key.max()) < np.iinfo(np.int16).max
+    keys = key.astype(np.int16) if small else key
+    return by_value[np.argsort(keys[by_value], kind="stable")]
+
+
+class Sellers(NamedTuple):
+    """Growers of one (village, product) as an anchor's offer finds them (masks over the growers)."""
+
+    accepts: np.ndarray
+    """Willing sellers with goods in store."""
+    own: np.ndarray
+    """The anchor's own household."""
+    mine: np.ndarray
+    """Households under contract with the anchor."""
+    reservation: np.ndarray
+    """Each grower's reservation price (yuan/kg)."""
+    store: np.ndarray
+    """Grams in each grower's store."""
 
 
 class Contracts:
@@ -114,7 +142,7 @@ class Contracts:
             if farmers.n:
                 key = farmers.village * n_p + farmers.product
                 res = farmers.reservation_price()
-                order = np.lexsort((res, key))
+                order = _group_order(key, res)
                 k, r = key[order], res[order]
                 start = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
                 count = np.diff(np.append(start, k.size))
@@ -166,35 +194,51 @@ class Contracts:
         floor = self.model.governance.min_farmer_share() * anchor.price
         return np.maximum(np.maximum(offer, floor[None, :]), 0.0)
 
-    def _sellers(
-        self, anchor: Anchor, idx: np.ndarray, offer: float
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _sellers(self, anchor: Anchor, idx: np.ndarray, offer: float) -> Sellers:
         """Who among the growers ``idx`` would sell to the anchor at ``offer``.
 
         Returns:
-            (accepts, own, mine): masks over ``idx`` — willing sellers with goods in store, the
-            anchor's own household, and households under contract with it.
+            Masks over ``idx`` (willing sellers with goods in store, the anchor's own household,
+            households under contract with it) and the growers' reservations and stores.
         """
         farmers = self.model.farmers
         contract = farmers.contract_anchor[idx]
         stream = farmers.stream_anchor[idx]
         mine = contract == anchor.index
-        affordable = farmers.reservation_price(idx) <= offer
+        reservation = farmers.reservation_price(idx)
+        affordable = reservation <= offer
         own = stream == anchor.index
         free = (contract == NO_ANCHOR) & (stream == NO_ANCHOR)
         accepts = (farmers.connected[idx] & affordable & (mine | free)) | own
-        accepts &= self.model.goods.balances["farm_store"][idx] > 0
-        return accepts, own, mine
+        store = self.model.goods.balances["farm_store"][idx]
+        accepts &= store > 0
+        return Sellers(accepts, own, mine, reservation, store)
 
     def acceptable_g(self, anchor: Anchor, village: int, product: int, offer: float) -> int:
         """Grams the growers of ``product`` in ``village`` would sell the anchor at ``offer`` now."""
+        return self.acceptable(anchor, village, product, offer)[0]
+
+    def acceptable(
+        self, anchor: Anchor, village: int, product: int, offer: float
+    ) -> tuple[int, Sellers | None]:
+        """:meth:`acceptable_g` with the sellers it found (for :meth:`buy_from_farmers` next).
+
+        Returns:
+            Grams, and the growers' :class:`Sellers` (None when nobody grows the product there).
+        """
         idx = self._growers(village, product)
         if idx.size == 0:
-            return 0
-        accepts, _, _ = self._sellers(anchor, idx, offer)
-        return int(self.model.goods.balances["farm_store"][idx[accepts]].sum())
+            return 0, None
+        sellers = self._sellers(anchor, idx, offer)
+        return int(sellers.store[sellers.accepts].sum()), sellers
 
-    def buy_from_farmers(self, anchor: Anchor, need_g: int, village: int | None = None) -> int:
+    def buy_from_farmers(
+        self,
+        anchor: Anchor,
+        need_g: int,
+        village: int | None = None,
+        seen: Sellers | None = None,
+    ) -> int:
         """Buy up to ``need_g`` grams of the anchor's product from growers in ``village``.
 
         Growers who accept the anchor's offer sell: its own household first, then households
@@ -205,6 +249,8 @@ class Contracts:
             anchor: The buyer (its product and ``offer_price``).
             need_g: Grams wanted.
             village: Where the growers are (default: the anchor's village).
+            seen: :meth:`acceptable`'s sellers there at the anchor's offer, when nothing has
+                changed since it looked (the same masks).
 
         Returns:
             Grams bought.
@@ -216,13 +262,13 @@ class Contracts:
         if idx.size == 0 or need_g <= 0:
             return 0
         offer = anchor.offer_price
-        accepts, own, mine = self._sellers(anchor, idx, offer)
-        dropped = mine & (farmers.reservation_price(idx) > offer)
+        found = self._sellers(anchor, idx, offer) if seen is None else seen
+        accepts, own, mine, store = found.accepts, found.own, found.mine, found.store
+        dropped = mine & (found.reservation > offer)
         farmers.contract_anchor[idx[dropped]] = NO_ANCHOR
         candidates = np.flatnonzero(accepts)
         if candidates.size == 0:
             return 0
-        store = model.goods.balances["farm_store"][idx]
         priority = np.where(own[candidates], 0, np.where(mine[candidates], 1, 2))
         order = candidates[np.lexsort((self.rng.random(candidates.size), priority))]
         grams = store[order]

@@ -109,15 +109,16 @@ class Sourcing:
             return 0, None if ranked is None else 0
         contracts = self.model.contracts
         p = anchor.product
-        best_v, best_score, best_supply = -1, 0.0, 0
+        best_v, best_score, best_supply, best_sellers = -1, 0.0, 0, None
         for v, margin in ranked:
-            supply = contracts.acceptable_g(anchor, v, p, purchase.offer)
+            supply, sellers = contracts.acceptable(anchor, v, p, purchase.offer)
             score = margin * min(supply, need)
             if score > best_score:
-                best_v, best_score, best_supply = v, score, supply
+                best_v, best_score, best_supply, best_sellers = v, score, supply, sellers
         if best_v < 0:
             return 0, 0
-        bought = contracts.buy_from_farmers(anchor, need, best_v)
+        # Nothing changed since the growers were counted: the purchase reuses what was found.
+        bought = contracts.buy_from_farmers(anchor, need, best_v, best_sellers)
         live[best_v, p] -= bought
         return bought, best_supply
 
@@ -131,8 +132,8 @@ class Sourcing:
         p = anchor.product
         rows, km = anchor.reach_rows()
         c_km = model.config.anchors.sourcing_cost_per_kg_km
-        net = anchor.surplus_cells(rows, km, [p], net_value=True)
-        margin = [n[0] - purchase.offer - c_km * d for n, d in zip(net, km, strict=True)]
+        net = anchor.net_value_column(rows, p)
+        margin = [n - purchase.offer - c_km * d for n, d in zip(net, km, strict=True)]
         mask = model.contracts.grown_rows()
         held = [float(live[v, p]) for v in rows]
         exists = [mask[v][p] and g > 0 for v, g in zip(rows, held, strict=True)]
