@@ -537,6 +537,7 @@ def record_sales(
     wanted: np.ndarray,
     filled: np.ndarray,
     grams: np.ndarray,
+    by_product: dict[str, np.ndarray] | None = None,
 ) -> None:
     """Note the week's orders in each seller's memory, the county's prices and the markup tally.
 
@@ -553,6 +554,8 @@ def record_sales(
         wanted: Orders consumers wanted from each seller.
         filled: Orders each seller filled.
         grams: Grams each seller sold.
+        by_product: Per-product tallies (:data:`village_sim.market.books.PRODUCT_WEEK`) that
+            get the same kg and markup × kg, split by product.
     """
     market_prices.add(product, price, grams)
     floor = np.array([a.cost_floor_now for a in anchors], dtype=float)
@@ -560,6 +563,9 @@ def record_sales(
     stats["local_kg_sold"] += float(grams[count].sum()) / 1000
     markup = (price[count] - floor[count]) / floor[count]
     stats["markup_kg"] += float((markup * grams[count]).sum()) / 1000
+    if by_product is not None:
+        np.add.at(by_product["local_kg_sold"], product[count], grams[count] / 1000)
+        np.add.at(by_product["markup_kg"], product[count], markup * grams[count] / 1000)
     for i, a in enumerate(anchors):
         row = a.memory.now
         row.wanted += float(wanted[i])

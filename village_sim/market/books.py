@@ -126,6 +126,10 @@ VILLAGE_WEEK = (
 """Weekly tallies per village that mechanisms add to (:attr:`Books.village_week`); the rest of a
 village-week row is read from the books when the week settles (:meth:`Books.settle`)."""
 
+PRODUCT_WEEK = ("markup_kg", "local_kg_sold")
+"""Weekly tallies per product (:attr:`Books.product_week`): rural sellers' kg sold and
+``(p − c_var)/c_var`` × kg (the product-level parts of ``markup_mean``)."""
+
 
 class Books:
     """Ledgers and tallies of one run.
@@ -162,6 +166,8 @@ class Books:
         self.village = {k: np.zeros(n_villages) for k in VILLAGE_TALLIES}
         self.village_week = {k: np.zeros(n_villages) for k in VILLAGE_WEEK}
         self.village_history: list[dict[str, np.ndarray]] = []
+        self.product_week = {k: np.zeros(n_products) for k in PRODUCT_WEEK}
+        self.product_history: list[dict[str, np.ndarray]] = []
         self.anchor_tallies = AnchorTallies(n_villages)
 
     # -- accounts ---------------------------------------------------------------------------------
@@ -216,7 +222,7 @@ class Books:
         self.money.start_week()
         self.goods.start_week()
         self.village_goods.start_week(self.stock_by_village())
-        for tally in self.village_week.values():
+        for tally in (*self.village_week.values(), *self.product_week.values()):
             tally[:] = 0.0
         goods = self.goods.balances
         n_p = self.n_products
@@ -338,6 +344,7 @@ class Books:
         closing = self.stock_by_village()
         village_residual = self.village_goods.residual(closing)
         self._record_village_week(closing)
+        self.product_history.append({k: v.copy() for k, v in self.product_week.items()})
         logistics = self.model.logistics
         transit = self.goods.balances["in_transit"][: logistics.next_id]
         expected = np.zeros(transit.size, dtype=np.int64)

@@ -163,6 +163,7 @@ def fill_orders(
         wanted,
         filled_by_seller,
         grams,
+        by_product=model.books.product_week,
     )
     _take_payment(model, s, sales_fen)
     _book_cost_of_goods(model, s, local_used, import_used, grams)

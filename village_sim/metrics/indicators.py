@@ -411,6 +411,42 @@ def exit_reason_counts(model: mesa.Model) -> dict[str, int]:
     return counts
 
 
+def _product_sums(model: mesa.Model) -> dict[str, np.ndarray]:
+    """Per-product tallies summed over the weeks after the burn-in, as the ratio indicators.
+
+    (:data:`~village_sim.market.books.PRODUCT_WEEK`; all weeks while the burn-in lasts.)
+    """
+    history = model.books.product_history
+    burn = model.config.metrics.burn_in_weeks
+    rows = history[burn:] if len(history) > burn else history
+    n_p = len(model.config.products)
+    return {
+        k: np.sum([r[k] for r in rows], axis=0) if rows else np.zeros(n_p)
+        for k in ("markup_kg", "local_kg_sold")
+    }
+
+
+def markup_by_product(model: mesa.Model) -> dict[str, float | None]:
+    """``markup_mean`` of each product: rural sellers' kg-weighted ``(p − c_var)/c_var``.
+
+    ``None`` for a product nobody sold. ``markup_mean`` is these values weighted by the kg each
+    product sold (:func:`product_kg_sold`), so it moves with the product mix as well as with
+    prices; a comparison of pricing across scenarios holds the mix fixed with these
+    (tests/agents/test_pricing.py).
+    """
+    sums = _product_sums(model)
+    return {
+        name: _safe_ratio(float(sums["markup_kg"][p]), float(sums["local_kg_sold"][p]))
+        for p, name in enumerate(model.config.products)
+    }
+
+
+def product_kg_sold(model: mesa.Model) -> dict[str, float]:
+    """Rural sellers' kg sold of each product over the weeks :func:`markup_by_product` reads."""
+    kg = _product_sums(model)["local_kg_sold"]
+    return {name: float(kg[p]) for p, name in enumerate(model.config.products)}
+
+
 def farmer_income_mean(model: mesa.Model) -> float | None:
     """Mean net income per household per year (yuan/yr; ECONOMICS.md §C).
 
