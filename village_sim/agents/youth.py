@@ -166,31 +166,26 @@ def decide_all(people: mesa.agent.AgentSet, model: mesa.Model) -> None:
     stream against its return hazard — and those below their hazard come home, in order. Coming
     home draws nothing and changes no one else's status or hazard, and a person's status changes
     only at their own turn, so the statuses read before the loop and the hazards read once hold
-    for every migrant's turn. A test checks the result equals ``shuffle_do``'s.
+    for every migrant's turn (young people are never removed, so every migrant is still in
+    ``people``). A test checks the result equals ``shuffle_do``'s.
     """
     order = list(people)
     people.random.shuffle(order)
-    if not order:
+    n = len(order)
+    if not n:
         return
     rng = order[0]._rng
     hazards = model.youth_roster.hazards(model)
-    migrant = [person.status == MIGRANT for person in order]
-    n, i = len(order), 0
-    while i < n:
-        if not migrant[i]:
-            person = order[i]
-            if person in people:
-                person.decide()
-            i += 1
-            continue
-        j = i + 1
-        while j < n and migrant[j]:
-            j += 1
-        run = order[i:j]
-        index = [person.youth_index for person in run]
-        for r in np.flatnonzero(rng.random(j - i) < hazards[index]):
-            run[r]._come_home()
-        i = j
+    hazards = hazards[np.fromiter((person.youth_index for person in order), np.int64, n)]
+    others = [i for i, person in enumerate(order) if person.status != MIGRANT]
+    first = 0  # the first migrant of the run before the next other person
+    for i in [*others, n]:
+        if i > first:
+            for r in np.flatnonzero(rng.random(i - first) < hazards[first:i]).tolist():
+                order[first + r]._come_home()
+        if i < n and order[i] in people:
+            order[i].decide()
+        first = i + 1
 
 
 class Youth(CellAgent):
