@@ -6,6 +6,7 @@ import numpy as np
 from helpers import small_scenario
 
 from village_sim.market.logistics import spoilage_fraction
+from village_sim.model import VillageMarket
 from village_sim.run import run
 
 
@@ -58,3 +59,19 @@ def test_hub_capacity_makes_parcels_wait_and_spoil_more():
     )
     assert sum(h.queued_kg for h in tight.model.hubs) > 0
     assert tight.indicators["spoilage_rate"] > roomy.indicators["spoilage_rate"]
+
+
+def test_remembered_origin_spoilage_equals_the_formula_every_week():
+    """The week's remembered spoilage shares follow the cold storage shares as they change."""
+    model = VillageMarket(small_scenario(), seed=1)
+    logistics = model.logistics
+    perish = sorted({p.perishability_per_day for p in model.products})
+    seen = set()
+    for _ in range(6):
+        model.step()
+        for village in range(model.world.n_villages):
+            for p in perish:
+                share = logistics.origin_spoilage(p, village)
+                assert share == logistics.origin_spoilage_plain(p, village)
+                seen.add(share)
+    assert len(seen) > len(perish)  # the shares differ by village and week

@@ -267,6 +267,8 @@ class Books:
             / FEN_PER_YUAN
         )
         views = orders.views_by_anchor if orders is not None else {}
+        filled = orders.filled_by_anchor if orders is not None else {}
+        wanted = orders.wanted_by_anchor if orders is not None else {}
         week = model.week
         for a in model.anchor_list:
             if a.exited:
@@ -286,8 +288,8 @@ class Books:
                 margin,
                 profit,
                 views.get(i, 0.0),
-                orders.filled(i) if orders is not None else 0.0,
-                orders.wanted(i) if orders is not None else 0.0,
+                filled.get(i, 0.0),
+                wanted.get(i, 0.0),
                 a.complaints_week,
             )
         model.governance.pay_local_jobs(model.anchor_list)

@@ -94,6 +94,7 @@ class Logistics:
         """Shipments that left each week by (village, city, cold), for ``flows.parquet``."""
         self._edge_cache: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
         self._cold_share = np.ones(model.world.n_villages)
+        self._spoilage: dict[tuple[float, int], float] = {}  # origin_spoilage, this week's shares
         self._ship_cost_key: tuple[int, int] | None = None
         self._ship_cost = np.zeros(model.world.n_villages)
         self._ship_cost_rows: tuple[np.ndarray | None, list[float]] = (None, [])
@@ -191,6 +192,7 @@ class Logistics:
         cap = model.world.cold_storage_kg
         share = np.where(held > 0, np.minimum(1.0, cap / np.maximum(held, 1e-9)), 1.0)
         self._cold_share = share * model.world.power_reliability
+        self._spoilage = {}
 
     def cold_storage_share(self, village: int) -> float:
         """Share of stock at origin that fits in the village's cold storage (while powered)."""
@@ -430,14 +432,6 @@ class Logistics:
         slots = np.add.outer(np.array([a.index for a in anchors]) * n_p, np.arange(n_p)).ravel()
         held_all = goods["anchor_stock"][slots]
         import_all = goods["anchor_import"][slots]
-        shares: dict[tuple[float, int], float] = {}
-
-        def spoilage(perish: float, village: int) -> float:
-            share = shares.get((perish, village))
-            if share is None:
-                share = shares[(perish, village)] = self.origin_spoilage(perish, village)
-            return share
-
         spoiled: list[tuple[int, int, int]] = []  # (slot, village, grams) of village goods
         spoiled_import: list[tuple[int, int, int]] = []
         for w in np.flatnonzero(held_all + import_all).tolist():
@@ -447,8 +441,8 @@ class Logistics:
             perish = products[p].perishability_per_day
             # The lot waits and spoils in the village it comes from; imports at the anchor's.
             origin = model.books.lot_village(slot)
-            lost = int(held * spoilage(perish, origin))
-            lost_import = int(held_import * spoilage(perish, anchor.base_village))
+            lost = int(held * self.origin_spoilage(perish, origin))
+            lost_import = int(held_import * self.origin_spoilage(perish, anchor.base_village))
             anchor.memory.now.unsold_g += lost + lost_import
             if lost:
                 spoiled.append((slot, origin, lost))
@@ -486,7 +480,19 @@ class Logistics:
             )
 
     def origin_spoilage(self, perishability: float, village: int) -> float:
-        """Share of stock lost in a week waiting in ``village`` (its cold storage, power allowing)."""
+        """Share of stock lost in a week waiting in ``village`` (its cold storage, power allowing).
+
+        Remembered until the cold storage shares change (:meth:`open_week`): anchors ask for the
+        same few (perishability, village) pairs all week.
+        """
+        key = (perishability, village)
+        lost = self._spoilage.get(key)
+        if lost is None:
+            lost = self._spoilage[key] = self.origin_spoilage_plain(perishability, village)
+        return lost
+
+    def origin_spoilage_plain(self, perishability: float, village: int) -> float:
+        """:meth:`origin_spoilage` computed afresh from the village's cold storage share."""
         share_cold = self.cold_storage_share(village)
         temp = share_cold * self.model.config.logistics.origin_cold_temp_factor + (1 - share_cold)
         return float(1 - np.exp(-perishability * 7 * temp))

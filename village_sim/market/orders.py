@@ -58,6 +58,16 @@ class Orders:
             int(i): float(v) for i, v in zip(self.sellers.ids, self.views_by_seller, strict=True)
         }
 
+    @property
+    def wanted_by_anchor(self) -> dict[int, float]:
+        """Orders consumers wanted, by global anchor index (anchors that streamed)."""
+        return self._by_anchor(self.wanted_by_seller)
+
+    @property
+    def filled_by_anchor(self) -> dict[int, float]:
+        """Orders filled, by global anchor index (anchors that streamed)."""
+        return self._by_anchor(self.filled_by_seller)
+
     def wanted(self, anchor_index: int) -> float:
         """Orders consumers wanted from an anchor (0 if it did not stream)."""
         return self._by_anchor(self.wanted_by_seller).get(anchor_index, 0.0)
