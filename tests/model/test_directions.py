@@ -133,17 +133,9 @@ CLAIMS = [
         "of its trainees still streaming a year later does not rise measurably: whoever starts "
         f"mostly stays either way (starter survival ~1), so retention is conversion; {MEASURED}.",
     ),
-    claim(
-        "talent",
-        "training_conversion_rate",
-        RAISES,
-        "talent_raises_conversion",
-        xfail="paper §4.1: talent raises conversion. +0.028 [+0.001, +0.055] over 20 seeds: "
-        "just resolved since career support's local jobs are paid (-0.004 lower bound before), "
-        "so not yet a robust pass; more seats fill less (seat fill -0.150 [-0.172, -0.127]) "
-        "and starting is a choice against the outside option, not a function of skill alone; "
-        f"{MEASURED}.",
-    ),
+    # +0.028 [+0.001, +0.055] over these 20 seeds: the lower bound is thin (it was -0.004 before
+    # career support's local jobs were paid); more seats fill less (seat fill -0.150).
+    claim("talent", "training_conversion_rate", RAISES, "talent_raises_conversion"),
     claim(
         "villager_training",
         "livestream_farmer_share",
