@@ -18,6 +18,7 @@ from helpers import small_scenario
 from village_sim.accounts import Account, Flow
 from village_sim.agents import pricing
 from village_sim.agents.anchor import Anchor
+from village_sim.agents.valuation import skill_path
 from village_sim.market.contracts import Contracts
 from village_sim.model import VillageMarket
 from village_sim.run import load_scenario
@@ -115,11 +116,13 @@ def test_sales_window_sums_equal_the_closed_weeks():
                 sales += r.sales
                 unsold += r.unsold_g
             assert (total.sales, total.unsold_g) == (sales, unsold)
+            assert memory.refunds_and_sales(n) == (total.refunds, total.sales)
             first = rows[0].stock_open_g if rows else memory.now.stock_open_g
             assert total.stock_open_g == first
         memory.open_week(stock_g=100.0 * week)
         memory.now.sales = 0.1 * (week + 1)
         memory.now.unsold_g = 7.3 * week
+        memory.now.refunds = 0.07 * week
 
 
 def test_weekly_calendars_and_activity_sums_equal_their_formulas():
@@ -140,3 +143,14 @@ def test_weekly_calendars_and_activity_sums_equal_their_formulas():
             checked += 1
     assert checked > 50
     assert pricing.exaggeration_levels(0.3, 0.1) == [0.0, 0.1, 0.2, 0.3]
+
+
+@pytest.mark.parametrize("sessions", [3, 4.0, 6.5])
+def test_skill_path_equals_its_formula(sessions):
+    """The remembered practice decay gives the formula's numbers, for int and float sessions."""
+    for skill, aptitude, eta in ((0.2, 0.8, 0.02), (0.5, 0.5, 0.1), (0.0, 1.0, 0.3)):
+        tau = np.arange(1, 105)
+        expected = aptitude - (aptitude - skill) * (1.0 - eta) ** (sessions * tau)
+        first = skill_path(skill, aptitude, eta, sessions, 104)
+        assert np.array_equal(first, expected)
+        assert np.array_equal(skill_path(skill, aptitude, eta, sessions, 104), expected)

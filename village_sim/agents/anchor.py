@@ -602,17 +602,32 @@ class Anchor(CellAgent):
         reach: the same floating-point operations and the same first-best cell in row order.
         """
         model = self.model
-        contracts = model.contracts
-        available, mask = contracts.available_rows(), contracts.grown_rows()
+        fee, res, available, grown = model.contracts.plan_tables()
+        price_p = float(self.price[p])
+        value = price_p * (1 - fee[p] - self.commission())
+        floor = model.governance.min_farmer_share() * price_p
+        w = self.bid_share
+        c_km = model.config.anchors.sourcing_cost_per_kg_km
+        ship = model.logistics.ship_cost_rows()
         found = []  # (village, margin, grams held) of the cells where buying pays
-        for v, m in zip(rows, self._surplus_column(rows, km, p), strict=True):
-            if mask[v][p] and m > 0:
+        for v, d in zip(rows, km, strict=True):
+            if not grown[v][p]:
+                continue
+            net = value - ship[v]
+            r = res[v][p]
+            offer = r + w * (net - r) if net > r else net
+            if offer < floor:
+                offer = floor
+            if offer < 0.0:
+                offer = 0.0
+            m = net - offer - c_km * d
+            if m > 0:
                 held = available[v][p]
                 if held > 0:
                     found.append((v, m, held))
         if not found:
             return None
-        need = float(self._plan_shortfall_g(p, self.available_funds(), self._buffer()))
+        need = float(self._plan_shortfall_g(p, self._plan_funds(), self._buffer()))
         if need <= 0:
             return None
         slot = self.index * len(model.products) + p
@@ -633,28 +648,6 @@ class Anchor(CellAgent):
         value = float(self.price[p]) * (1 - model.contracts.fee_rows()[p] - self.commission())
         ship = model.logistics.ship_cost_rows()
         return [value - ship[v] for v in rows]
-
-    def _surplus_column(self, rows: list[int], km: list[float], p: int) -> list[float]:
-        """One column of :meth:`surplus_cells` (product ``p``), the same operations cell by cell."""
-        model = self.model
-        price_p = float(self.price[p])
-        value = price_p * (1 - model.contracts.fee_rows()[p] - self.commission())
-        floor = model.governance.min_farmer_share() * price_p
-        w = self.bid_share
-        c_km = model.config.anchors.sourcing_cost_per_kg_km
-        ship = model.logistics.ship_cost_rows()
-        res = model.contracts.reservation_rows()
-        out = []
-        for v, d in zip(rows, km, strict=True):
-            net = value - ship[v]
-            r = res[v][p]
-            offer = r + w * (net - r) if net > r else net
-            if offer < floor:
-                offer = floor
-            if offer < 0.0:
-                offer = 0.0
-            out.append(net - offer - c_km * d)
-        return out
 
     def surplus_cells(
         self,
@@ -886,6 +879,7 @@ class Anchor(CellAgent):
         self._reach_memo: tuple[int, list[int], list[float]] | None = None
         self._plan_parts: tuple[tuple, tuple[float, float, float, float]] | None = None
         self._shortfall_memo: tuple[tuple, int] | None = None
+        self._funds_memo: tuple[int, float] | None = None
 
     def _set_price(self) -> None:
         """Newcomer price, then Calvo reviews toward ``p*`` moved by the review signal.
@@ -984,10 +978,10 @@ class Anchor(CellAgent):
         model = self.model
         cfg = model.config.anchors
         spec = model.products[p]
-        window = self.memory.totals(cfg.refund_memory_weeks)
+        refunds, sales = self.memory.refunds_and_sales(cfg.refund_memory_weeks)
         refund = pricing.refund_share(
-            window.refunds,
-            window.sales,
+            refunds,
+            sales,
             model.logistics.route_spoilage(p, self.base_village),
             cfg.refund_prior_sales,
         )
@@ -1073,6 +1067,19 @@ class Anchor(CellAgent):
         cost = self._purchase_cost_estimate(p)
         return min(want, affordable_grams(funds, cost))
 
+    def _plan_funds(self) -> float:
+        """:meth:`available_funds` within this week's plan, read once.
+
+        From choosing where to buy to posting the purchase nothing is paid (the brand upkeep is
+        paid before; the brand, stock, traffic and tools after the purchases clear).
+        """
+        memo = self._funds_memo
+        if memo is not None and memo[0] == self._plan_serial:
+            return memo[1]
+        funds = self.available_funds()
+        self._funds_memo = (self._plan_serial, funds)
+        return funds
+
     def _plan_shortfall_g(self, p: int, funds: float, buffer: float) -> int:
         """:meth:`_stock_shortfall_g` within this week's plan, taken once per product and inputs.
 
@@ -1107,7 +1114,7 @@ class Anchor(CellAgent):
         model = self.model
         if self.reviewing_prices:
             self._review_bid_share()
-        funds = self.available_funds()  # nothing is paid until the purchases clear
+        funds = self._plan_funds()  # nothing is paid until the purchases clear
         need = self._plan_shortfall_g(self.product, funds, self._buffer())
         self.offer_price = model.contracts.offer_price(self, self.source_village)
         model.sourcing.post(self, need, funds)

@@ -418,6 +418,9 @@ class SalesMemory:
     _totals: dict[int, WeekRecord] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _refunds_sales: dict[int, tuple[float, float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.rows = deque([WeekRecord()], maxlen=self.weeks)
@@ -426,6 +429,7 @@ class SalesMemory:
         """Start a new week's record, with the stock held at the week's opening."""
         self.rows.append(WeekRecord(stock_open_g=float(stock_g)))
         self._totals.clear()
+        self._refunds_sales.clear()
 
     @property
     def now(self) -> WeekRecord:
@@ -446,6 +450,23 @@ class SalesMemory:
         out = self._totals.get(n)
         if out is None:
             out = self._totals[n] = self.totals_plain(n)
+        return out
+
+    def refunds_and_sales(self, n: int) -> tuple[float, float]:
+        """``(refunds, sales)`` of :meth:`totals` alone (the cost floor reads only these two).
+
+        Each sum is added in the same order from 0.0 as :meth:`totals_plain` adds it, so the
+        numbers are the same; taken once a week per window.
+        """
+        out = self._refunds_sales.get(n)
+        if out is None:
+            complete = len(self.rows) - 1
+            first = complete - min(n, complete) if n > 0 else complete
+            refunds = sales = 0.0
+            for r in islice(self.rows, first, complete):
+                sales += r.sales
+                refunds += r.refunds
+            out = self._refunds_sales[n] = (refunds, sales)
         return out
 
     def totals_plain(self, n: int) -> WeekRecord:

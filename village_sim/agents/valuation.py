@@ -21,6 +21,7 @@ sessions (the prior a beginner starts from), and the recognition signal.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -140,8 +141,16 @@ def skill_path(
     skill: float, aptitude: float, eta: float, sessions: float, horizon: int
 ) -> np.ndarray:
     """``s_τ = a − (a − s)(1 − η)^{kτ}``, τ = 1..H: skill ahead by learning by doing."""
+    return aptitude - (aptitude - skill) * _practice_decay(eta, sessions, horizon)
+
+
+@functools.lru_cache(maxsize=256, typed=True)
+def _practice_decay(eta: float, sessions: float, horizon: int) -> np.ndarray:
+    """``(1 − η)^{kτ}``, τ = 1..H (read-only): the same for every decision with ``η``, ``k``."""
     tau = np.arange(1, horizon + 1)
-    return aptitude - (aptitude - skill) * (1.0 - eta) ** (sessions * tau)
+    decay = (1.0 - eta) ** (sessions * tau)
+    decay.setflags(write=False)
+    return decay
 
 
 def delta_v(

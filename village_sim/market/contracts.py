@@ -94,6 +94,23 @@ class Contracts:
         """:attr:`fee_by_product` as a list."""
         return self._week_rows("fee", lambda: self.fee_by_product)
 
+    def plan_tables(self) -> tuple[list[float], list[list[float]], list[list[float]], list]:
+        """The fee, reservation, available and grown rows in one call (the week's snapshot).
+
+        :meth:`fee_rows`, :meth:`reservation_rows`, :meth:`available_rows`, :meth:`grown_rows`,
+        for the planning anchors.
+        """
+        self._this_week()
+        tables = self._rows.get("plan")
+        if tables is None:
+            tables = self._rows["plan"] = (
+                self.fee_rows(),
+                self.reservation_rows(),
+                self.available_rows(),
+                self.grown_rows(),
+            )
+        return tables
+
     def _week_rows(self, name: str, table) -> list:
         self._this_week()
         rows = self._rows.get(name)
@@ -167,8 +184,12 @@ class Contracts:
         v = anchor.base_village if village is None else village
         # One cell of :meth:`offers` (the formula; a test compares), in the same operations.
         p = anchor.product
-        res = self.reservation_by_village_product()[v, p]
-        net = anchor.net_value_per_kg(p, v)
+        if anchor.kind != "external":  # no slot fee: the rows' plain numbers, the same values
+            res = self.reservation_rows()[v][p]
+            net = anchor.net_value_column([v], p)[0]
+        else:
+            res = self.reservation_by_village_product()[v, p]
+            net = anchor.net_value_per_kg(p, v)
         offer = res + anchor.bid_share * (net - res) if net > res else net
         floor = self.model.governance.min_farmer_share() * anchor.price[p]
         return float(max(max(offer, floor), 0.0))
@@ -303,16 +324,21 @@ class Contracts:
             Flow.CONTRACT, Account.FARM_STORE, sellers, Account.ANCHOR_STOCK, slot, grams
         )
         pay = to_fen(offer * grams / 1000.0)  # what each grower decided on
-        commission, slot_fee = self._capture(anchor, grams)
+        external = anchor.kind == "external"  # others capture nothing
+        if external:
+            commission, slot_fee = self._capture(anchor, grams)
+            gross = pay + commission + slot_fee
+        else:
+            gross = pay  # plus zero commission and slot fee
         model.money.transfer(
             Flow.CONTRACT_SALE,
             Account.ANCHORS,
             anchor.index,
             Account.FARMERS,
             sellers,
-            pay + commission + slot_fee,
+            gross,
         )
-        if anchor.kind == "external":  # others capture nothing (transfers of zeros skipped)
+        if external:  # transfers of zeros skipped
             for kind, amount in ((Flow.COMMISSION, commission), (Flow.SLOT_FEE, slot_fee)):
                 model.money.transfer(
                     kind, Account.FARMERS, sellers, Account.ANCHORS, anchor.index, amount

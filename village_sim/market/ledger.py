@@ -105,10 +105,13 @@ class Ledger:
         amount = np.asarray(amount, dtype=np.int64)
         if amount.size == 0:
             return
-        if (amount < 0).any():
+        if amount.min() < 0:
             raise ValueError(f"negative {self.unit} transfer of kind {kind}")
         total = int(amount.sum())
-        _post(self.balances[src], src_idx, -amount, -total)
+        if _is_scalar(src_idx):  # one payer (the usual case): the total, no negated copy
+            self.balances[src][int(src_idx)] -= total
+        else:
+            _post(self.balances[src], src_idx, -amount, -total)
         _post(self.balances[dst], dst_idx, amount, total)
         self.flows[kind] += total
         if src in self.tracked:
@@ -164,6 +167,8 @@ class Ledger:
 
 def _is_scalar(x: object) -> bool:
     """Whether ``x`` is one number (a Python or NumPy scalar, or a 0-d array)."""
+    if type(x) is int:  # the common case first
+        return True
     if isinstance(x, np.ndarray):
         return x.ndim == 0
     return not isinstance(x, (list, tuple))
