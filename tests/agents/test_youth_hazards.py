@@ -78,7 +78,7 @@ def test_batched_decisions_equal_shuffle_do_decide(monkeypatch):
 
     fast = VillageMarket(small_scenario(), seed=7)
     plain = VillageMarket(small_scenario(), seed=7)
-    returned = 0
+    returned, statuses = 0, set()
     for _ in range(20):
         fast.step()
         with monkeypatch.context() as patch:
@@ -86,6 +86,8 @@ def test_batched_decisions_equal_shuffle_do_decide(monkeypatch):
             plain.step()
         assert _youth_state(fast) == _youth_state(plain)
         returned += fast.week_stats["youth_returned"]
+        statuses |= {str(y.status) for y in fast.youth}
     assert returned > 0  # migrants came home (the batched branch decided something)
+    assert {"home", "training", "anchor"} <= statuses  # people the batches skip or call
     assert fast.streams["youth"].random() == plain.streams["youth"].random()
     assert fast.random.random() == plain.random.random()

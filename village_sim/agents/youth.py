@@ -157,17 +157,23 @@ class YouthRoster:
         return self._traits
 
 
+_IDLE = (MIGRANT, TRAINING, ANCHOR)
+"""Statuses :func:`decide_all` does not call :meth:`Youth.decide` for: a migrant's decision is
+drawn in its run; in a course or streaming, ``decide`` draws nothing and changes nothing."""
+
+
 def decide_all(people: mesa.agent.AgentSet, model: mesa.Model) -> None:
     """Every young person's :meth:`Youth.decide` this week, migrants in batches.
 
     ``people.shuffle_do("decide")`` with the same draws in the same order: the same shuffle; a
-    person who is not a migrant decides as before; each run of consecutive migrants (in the
-    shuffled order) draws its uniforms at once — a migrant's decision is one draw of the youth
-    stream against its return hazard — and those below their hazard come home, in order. Coming
-    home draws nothing and changes no one else's status or hazard, and a person's status changes
-    only at their own turn, so the statuses read before the loop and the hazards read once hold
-    for every migrant's turn (young people are never removed, so every migrant is still in
-    ``people``). A test checks the result equals ``shuffle_do``'s.
+    person who is neither a migrant nor idle (:data:`_IDLE`) decides as before; the migrants
+    between two such people (in the shuffled order) draw their uniforms at once — a migrant's
+    decision is one draw of the youth stream against its return hazard — and those below their
+    hazard come home, in order. Coming home draws nothing and changes no one else's status or
+    hazard, and a person's status changes only at their own turn, so the statuses read before
+    the loop and the hazards read once hold for every migrant's turn (young people are never
+    removed, so every migrant is still in ``people``). A test checks the result equals
+    ``shuffle_do``'s.
     """
     order = list(people)
     people.random.shuffle(order)
@@ -175,17 +181,23 @@ def decide_all(people: mesa.agent.AgentSet, model: mesa.Model) -> None:
     if not n:
         return
     rng = order[0]._rng
-    hazards = model.youth_roster.hazards(model)
-    hazards = hazards[np.fromiter((person.youth_index for person in order), np.int64, n)]
-    others = [i for i, person in enumerate(order) if person.status != MIGRANT]
-    first = 0  # the first migrant of the run before the next other person
-    for i in [*others, n]:
-        if i > first:
-            for r in np.flatnonzero(rng.random(i - first) < hazards[first:i]).tolist():
-                order[first + r]._come_home()
+    status = [person.status for person in order]
+    migrants = [i for i, st in enumerate(status) if st == MIGRANT]  # positions, in order
+    others = [i for i, st in enumerate(status) if st not in _IDLE]
+    index = np.fromiter((order[i].youth_index for i in migrants), np.int64, len(migrants))
+    hazards = model.youth_roster.hazards(model)[index]
+    # Migrants before each other person (and all of them, after the last).
+    cuts = [*np.searchsorted(np.asarray(migrants, dtype=np.int64), others).tolist(), len(migrants)]
+    lo = 0
+    for i, hi in zip([*others, n], cuts, strict=True):
+        if hi > lo:  # the run of migrants since the last other person draws, in order
+            back = rng.random(hi - lo) < hazards[lo:hi]
+            if back.any():
+                for r in np.flatnonzero(back).tolist():
+                    order[migrants[lo + r]]._come_home()
         if i < n and order[i] in people:
             order[i].decide()
-        first = i + 1
+        lo = hi
 
 
 class Youth(CellAgent):
