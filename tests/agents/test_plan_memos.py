@@ -154,3 +154,21 @@ def test_skill_path_equals_its_formula(sessions):
         first = skill_path(skill, aptitude, eta, sessions, 104)
         assert np.array_equal(first, expected)
         assert np.array_equal(skill_path(skill, aptitude, eta, sessions, 104), expected)
+
+
+def test_reservation_table_is_kept_only_while_reservations_stay():
+    """Last week's medians serve while every household's reservation is the same number."""
+    model = _run("baseline", 3)
+    contracts, farmers = model.contracts, model.farmers
+    first = contracts.reservation_by_village_product()
+    model.step()
+    assert contracts.reservation_by_village_product() is first  # the same prices: kept
+    farmers.reservation_price()[:10] *= 1.5  # this week's prices move for a few households
+    contracts._reservation = None
+    moved = contracts.reservation_by_village_product()
+    assert moved is not first and not np.array_equal(moved, first)
+    n_p = len(model.products)
+    key = farmers.village * n_p + farmers.product
+    gate = model.products.array("farm_gate_price") * (1 + model.config.farmers.risk_premium)
+    fresh = contracts.reservation_table(gate, key, farmers.reservation_price(), len(first))
+    assert np.array_equal(moved, fresh)

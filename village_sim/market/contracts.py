@@ -61,6 +61,7 @@ class Contracts:
         self.rng = model.streams["contracts"]
         self._week = -1
         self._reservation: np.ndarray | None = None
+        self._reservation_inputs: tuple[np.ndarray, ...] | None = None
         self._available: np.ndarray | None = None
         self._rows: dict[str, list] = {}
         sc = model.config
@@ -147,7 +148,9 @@ class Contracts:
     def reservation_by_village_product(self) -> np.ndarray:
         """Median reservation price of each (village, product)'s growers, (V, P), once a week.
 
-        Where nobody grows the product: its farm-gate price plus the risk premium.
+        Where nobody grows the product: its farm-gate price plus the risk premium. Read-only;
+        last week's table is kept when the households' reservations and products are the same
+        numbers (prices usually stay for weeks); :meth:`reservation_table` is the formula.
         """
         self._this_week()
         if self._reservation is None:
@@ -155,20 +158,49 @@ class Contracts:
             farmers = model.farmers
             n_p = len(model.products)
             gate = model.products.array("farm_gate_price") * (1 + model.config.farmers.risk_premium)
-            table = np.tile(gate, (model.world.n_villages, 1))
             if farmers.n:
                 key = farmers.village * n_p + farmers.product
                 res = farmers.reservation_price()
-                order = _group_order(key, res)
-                k, r = key[order], res[order]
-                start = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
-                count = np.diff(np.append(start, k.size))
-                mid = start + count // 2
-                # numerics.median per group: the middle one, or the mean of the two middle ones.
-                med = np.where(count % 2 == 1, r[mid], (r[mid - 1] + r[mid]) / 2)
-                table.reshape(-1)[k[start]] = med
-            self._reservation = table
+            else:
+                key, res = np.zeros(0, dtype=np.int64), np.zeros(0)
+            last = self._reservation_inputs
+            if (
+                last is not None
+                and np.array_equal(last[0], gate)
+                and np.array_equal(last[1], key)
+                and np.array_equal(last[2], res)
+            ):
+                self._reservation = last[3]
+            else:
+                table = self.reservation_table(gate, key, res, model.world.n_villages)
+                table.setflags(write=False)
+                self._reservation_inputs = (gate.copy(), key.copy(), res.copy(), table)
+                self._reservation = table
         return self._reservation
+
+    @staticmethod
+    def reservation_table(
+        gate: np.ndarray, key: np.ndarray, res: np.ndarray, n_villages: int
+    ) -> np.ndarray:
+        """The medians of :meth:`reservation_by_village_product` computed afresh.
+
+        Args:
+            gate: Each product's farm-gate price plus the risk premium (where nobody grows it).
+            key: Each household's ``village · P + product``.
+            res: Each household's reservation price.
+            n_villages: Rows.
+        """
+        table = np.tile(gate, (n_villages, 1))
+        if key.size:
+            order = _group_order(key, res)
+            k, r = key[order], res[order]
+            start = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+            count = np.diff(np.append(start, k.size))
+            mid = start + count // 2
+            # numerics.median per group: the middle one, or the mean of the two middle ones.
+            med = np.where(count % 2 == 1, r[mid], (r[mid - 1] + r[mid]) / 2)
+            table.reshape(-1)[k[start]] = med
+        return table
 
     def available_g(self, village: int, product: int) -> int:
         """Grams in connected growers' stores that anchors could contract (weekly snapshot)."""
