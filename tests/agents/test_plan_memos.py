@@ -117,12 +117,21 @@ def test_sales_window_sums_equal_the_closed_weeks():
                 unsold += r.unsold_g
             assert (total.sales, total.unsold_g) == (sales, unsold)
             assert memory.refunds_and_sales(n) == (total.refunds, total.sales)
+            value = grams = 0.0
+            for r in rows:
+                if r.product == 1:
+                    value += r.value
+                    grams += r.sold_g
+            assert memory.own_sales(1, n) == (value, grams)
             first = rows[0].stock_open_g if rows else memory.now.stock_open_g
             assert total.stock_open_g == first
         memory.open_week(stock_g=100.0 * week)
         memory.now.sales = 0.1 * (week + 1)
         memory.now.unsold_g = 7.3 * week
         memory.now.refunds = 0.07 * week
+        memory.now.product = week % 2
+        memory.now.value = 3.1 * week
+        memory.now.sold_g = 11.0 * week
 
 
 def test_weekly_calendars_and_activity_sums_equal_their_formulas():

@@ -88,6 +88,7 @@ class Anchor(CellAgent):
         self.aptitude = float(max(aptitude, skill))
         self.cohort = cohort
         self.index = model.register_anchor(self)
+        self._n_products = len(model.products)  # fixed for the run (stock slots)
         self.start_week = model.week
         self.exit_week: int | None = None
         self.exit_reason: str | None = None
@@ -381,7 +382,7 @@ class Anchor(CellAgent):
     def stock_g(self, product: int | None = None) -> tuple[int, int]:
         """(local grams, imported grams) of a product in stock."""
         p = self.product if product is None else product
-        slot = self.index * len(self.model.products) + p
+        slot = self.index * self._n_products + p
         goods = self.model.goods.balances
         return int(goods["anchor_stock"][slot]), int(goods["anchor_import"][slot])
 
@@ -405,11 +406,11 @@ class Anchor(CellAgent):
     def sessions_capacity(self) -> float:
         """Sessions a week it runs when it has goods (k)."""
         sc = self.model.config
-        return {
-            "local": sc.anchors.sessions_per_week,
-            "farmer": sc.anchors.farmer_sessions_per_week,
-            "external": sc.external_anchors.sessions_per_week,
-        }[self.kind]
+        if self.kind == "local":
+            return sc.anchors.sessions_per_week
+        if self.kind == "farmer":
+            return sc.anchors.farmer_sessions_per_week
+        return sc.external_anchors.sessions_per_week
 
     def conversion_estimate(self) -> float:
         """Recent orders per view with the platform's prior (MODEL.md §3)."""
@@ -1379,12 +1380,7 @@ class Anchor(CellAgent):
         return self.model.config.anchors.brand_upkeep_week if self.strategy == "brand" else 0.0
 
     def _session_count(self) -> int:
-        sc = self.model.config
-        base = {
-            "local": sc.anchors.sessions_per_week,
-            "farmer": sc.anchors.farmer_sessions_per_week,
-            "external": sc.external_anchors.sessions_per_week,
-        }[self.kind]
+        base = self.sessions_capacity()
         return int(round(base * (1 + self.tool_effect("sessions"))))
 
     # -- learn_or_exit ----------------------------------------------------------------------------

@@ -54,13 +54,14 @@ class Finance:
         for a in list(model.anchors):
             a.purchases_hist.append(float(purchases[a.index]))
             del a.purchases_hist[:-4]
-            cash = a.cash()
+            fen = int(ledger.balances[Account.ANCHORS][a.index])
+            cash = fen / FEN_PER_YUAN  # a.cash()
             if cash < -a.credit_limit:
                 a.retire("insolvent")
                 continue
             if a.kind == "external":
                 continue  # a city business keeps its equity as working capital
-            buffer = cfg.reserve_weeks * mean_of_few(a.purchases_hist) + a.reserve()
+            buffer = cfg.reserve_weeks * mean_of_few(a.purchases_hist) + a.reserve(fen)
             amount = to_fen(cfg.drawings_share * max(0.0, cash - buffer))
             if amount > 0:
                 group, owner = a.owner
