@@ -139,10 +139,15 @@ def gini(values: np.ndarray) -> float | None:
     household's income includes its anchor's result, which can be a loss.
     """
     x = np.sort(np.maximum(np.asarray(values, dtype=float), 0.0))
-    if x.size == 0 or x.sum() <= 0:
+    total = math.fsum(x.tolist())
+    if x.size == 0 or total <= 0:
         return None
     n = x.size
-    return float((2 * np.arange(1, n + 1) - n - 1).dot(x) / (n * x.sum()))
+    # Exactly rounded sums (math.fsum), not a BLAS dot: a dot product's rounding depends on the
+    # BLAS thread count above ~10,000 values (the province's households), so the same run would
+    # give different bits on machines with different cores.
+    rank_weight = 2.0 * np.arange(1, n + 1) - n - 1
+    return math.fsum((rank_weight * x).tolist()) / (n * total)
 
 
 def lorenz(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
