@@ -454,30 +454,22 @@ class Logistics:
                     lost_import * spec.import_price_share * spec.farm_gate_price / 1000
                 )
         if spoiled:
-            slot_of, village, grams = (
-                np.array(x, dtype=np.int64) for x in zip(*spoiled, strict=True)
-            )
-            model.goods.transfer(
-                Flow.SPOILED_ORIGIN,
-                Account.ANCHOR_STOCK,
-                slot_of,
-                Account.SPOILED_ORIGIN,
-                village,
-                grams,
-            )
+            village, grams = self._post_spoiled(Flow.SPOILED_ORIGIN, Account.ANCHOR_STOCK, spoiled)
             model.books.village_goods.add("spoiled_origin", village, grams)
         if spoiled_import:
-            slot_of, village, grams = (
-                np.array(x, dtype=np.int64) for x in zip(*spoiled_import, strict=True)
-            )
-            model.goods.transfer(
-                Flow.SPOILED_IMPORT,
-                Account.ANCHOR_IMPORT,
-                slot_of,
-                Account.SPOILED_ORIGIN,
-                village,
-                grams,
-            )
+            self._post_spoiled(Flow.SPOILED_IMPORT, Account.ANCHOR_IMPORT, spoiled_import)
+
+    def _post_spoiled(
+        self, flow: str, stock: str, losses: list[tuple[int, int, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Move ``(slot, village, grams)`` losses from the anchors' ``stock`` in one transfer.
+
+        Returns:
+            The villages and grams posted (whole grams: the balances do not depend on the order).
+        """
+        slot_of, village, grams = (np.array(x, dtype=np.int64) for x in zip(*losses, strict=True))
+        self.model.goods.transfer(flow, stock, slot_of, Account.SPOILED_ORIGIN, village, grams)
+        return village, grams
 
     def origin_spoilage(self, perishability: float, village: int) -> float:
         """Share of stock lost in a week waiting in ``village`` (its cold storage, power allowing).
