@@ -24,7 +24,12 @@ import networkx as nx
 import pandas as pd
 import yaml
 
-from village_sim.metrics.indicators import HEADLINE, INDICATORS, exit_reason_counts
+from village_sim.metrics.indicators import (
+    HEADLINE,
+    INDICATORS,
+    exit_reason_counts,
+    markup_by_product,
+)
 from village_sim.metrics.patterns import evaluate, summary_block
 from village_sim.metrics.tables import (
     anchors_table,
@@ -291,6 +296,9 @@ def _write_all(result: RunResult, out: Path) -> None:
         "steps": result.steps,
         "indicators": {k: finite_or_none(v) for k, v in result.indicators.items()},
         "anchor_exit_reasons": exit_reason_counts(result.model),
+        "markup_by_product": {
+            k: finite_or_none(v) for k, v in markup_by_product(result.model).items()
+        },
     }
     extra = getattr(result, "summary_extra", None)
     if extra:

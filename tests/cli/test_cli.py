@@ -127,6 +127,10 @@ def test_summary_json(full_run: FullRun) -> None:
     assert set(indicators) == set(INDICATOR_NAMES)
     for name, value in indicators.items():
         assert value is None or isinstance(value, int | float), name
+    markups = summary["markup_by_product"]  # markup_mean split by product
+    assert set(markups) == {"kiwi", "tea", "rice", "shiitake"}
+    sold = [v for v in markups.values() if v is not None]
+    assert sold and min(sold) <= indicators["markup_mean"] <= max(sold)
 
 
 def test_timeseries_csv(full_run: FullRun) -> None:
