@@ -10,8 +10,10 @@ from village_sim.market.platform import (
     _match_follow_slots,
     _place_followed_8,
     _place_followed_general,
+    _scan_tables,
     match_follow_slots_plain,
     place_followed_plain,
+    scan_tables_plain,
     streaming_byte,
 )
 
@@ -68,3 +70,15 @@ def test_matching_leftover_follow_slots_equals_the_plain_scan(k_follow):
     match_follow_slots_plain(offers, plain, fpos)
     assert np.array_equal(slot, plain)
     assert (slot[:, k_follow:] >= 0).any()  # drawn offers of followed anchors were matched
+
+
+@pytest.mark.parametrize("start", range(8))
+def test_scan_tables_equal_the_byte_by_byte_scan(start):
+    for k_follow in range(9):
+        first, rest = _scan_tables(start, k_follow)
+        first_plain, rest_plain = scan_tables_plain(start, k_follow)
+        assert first.dtype == first_plain.dtype and rest.dtype == rest_plain.dtype
+        assert np.array_equal(first, first_plain) and np.array_equal(rest, rest_plain)
+        assert not first.flags.writeable and not rest.flags.writeable
+    # A byte with every slot streaming: the scan starts at ``start``.
+    assert _scan_tables(start, 1)[0][0, 255] == start

@@ -367,13 +367,15 @@ class Logistics:
 
     def _record_flows(self, q: dict[str, np.ndarray]) -> None:
         flows, through = self.edge_flow_kg, self.node_flow_kg
+        paths, edge_cache = self.model.world.route_paths, self._edge_cache
         for v, c, g in zip(
             q["village"].tolist(), q["city"].tolist(), q["grams"].tolist(), strict=True
         ):
             kg = float(g) / 1000
-            for key in self._route_edges(v, c):
+            edges = edge_cache.get((v, c))  # _route_edges, its cache read here
+            for key in self._route_edges(v, c) if edges is None else edges:
                 flows[key] = flows.get(key, 0.0) + kg
-            for node in self.model.world.route_paths[(v, c)]:
+            for node in paths[(v, c)]:
                 through[node] = through.get(node, 0.0) + kg
 
     def _record_routes(

@@ -320,11 +320,28 @@ def _scan_tables(start: int, k_follow: int) -> tuple[np.ndarray, np.ndarray]:
 
     A set of streaming slots is a byte (bit s = slot s). For each such byte the tables give the
     first ``k_follow`` slots in scan order (-1 where there are fewer) and the slots left over.
+    Built for all 256 bytes at once; :func:`scan_tables_plain` is the byte-by-byte formula (a
+    test compares them).
 
     Returns:
         ``(first, rest)``: ``first[c]`` (256,) is the c-th slot placed; ``rest`` (256,) the
         leftover slots as a byte. Read-only, cached per (start, k_follow).
     """
+    order = (start + np.arange(8)) % 8  # slots in scan order
+    streaming = (np.arange(256)[:, None] >> order[None, :]) & 1  # (byte, position in the scan)
+    rank = np.cumsum(streaming, axis=1) - streaming  # streaming slots scanned before
+    first = np.full((k_follow, 256), -1, dtype=np.int64)
+    for c in range(k_follow):
+        mask, position = np.nonzero((streaming == 1) & (rank == c))  # at most one per byte
+        first[c, mask] = order[position]
+    left = (streaming == 1) & (rank >= k_follow)
+    rest = (left * (1 << order)[None, :]).sum(axis=1).astype(np.uint8)
+    first.flags.writeable = rest.flags.writeable = False
+    return first, rest
+
+
+def scan_tables_plain(start: int, k_follow: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_scan_tables` byte by byte: each byte's streaming slots listed in scan order."""
     order = [(start + step) % 8 for step in range(8)]
     first = np.full((k_follow, 256), -1, dtype=np.int64)
     rest = np.zeros(256, dtype=np.uint8)
@@ -334,7 +351,6 @@ def _scan_tables(start: int, k_follow: int) -> tuple[np.ndarray, np.ndarray]:
             first[c, mask] = s
         for s in streaming[k_follow:]:
             rest[mask] |= 1 << s
-    first.flags.writeable = rest.flags.writeable = False
     return first, rest
 
 
