@@ -12,6 +12,7 @@ from village_sim.randomness import (
     sampling_table,
     stochastic_round,
     thin,
+    uniform,
 )
 
 
@@ -57,3 +58,19 @@ def test_draws_fall_back_to_the_uniform_formulas():
         draw_index_plain(sampling_table(np.ones(3)), mt_b, 50),
     )
     assert np.array_equal(draws_below(mt_a, 50, 0.3), mt_b.random(50) < 0.3)
+
+
+@pytest.mark.parametrize(
+    "bit_generator",
+    [np.random.PCG64, np.random.PCG64DXSM, np.random.Philox, np.random.SFC64, np.random.MT19937],
+)
+def test_one_uniform_is_the_generators_own_draw(bit_generator):
+    fast, plain = np.random.Generator(bit_generator(5)), np.random.Generator(bit_generator(5))
+    for i in range(2000):
+        x = uniform(fast)
+        assert type(x) is float and x == plain.random(), i
+        if i % 7 == 0:  # interleaved with other draws of the same streams
+            assert np.array_equal(
+                fast.random(3, dtype=np.float32), plain.random(3, dtype=np.float32)
+            )
+    assert str(fast.bit_generator.state) == str(plain.bit_generator.state)

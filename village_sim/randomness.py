@@ -131,6 +131,18 @@ def _raw_uniforms(rng: np.random.Generator) -> bool:
     return isinstance(rng.bit_generator, _RAW_DOUBLES)
 
 
+def uniform(rng: np.random.Generator) -> float:
+    """``rng.random()``, one number, from one raw draw: ``(x >> 11) · 2⁻⁵³`` (see :func:`draw_index`).
+
+    The same double and the same step of the stream, without the Generator's per-call work (a
+    week draws a few hundred single numbers: each anchor's reviews, the youth's decisions).
+    """
+    bg = rng.bit_generator
+    if isinstance(bg, _RAW_DOUBLES):
+        return (bg.random_raw() >> 11) * 2.0**-53
+    return rng.random()
+
+
 def draw_index(
     table: np.ndarray, rng: np.random.Generator, size: int | tuple[int, ...]
 ) -> np.ndarray:

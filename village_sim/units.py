@@ -12,23 +12,25 @@ FEN_PER_YUAN = 100
 GRAMS_PER_KG = 1000
 
 
-def to_fen(yuan: np.ndarray | float) -> np.ndarray:
-    """Yuan → integer fen (rounded half to even)."""
+def to_fen(yuan: np.ndarray | float) -> np.ndarray | int:
+    """Yuan → integer fen (rounded half to even); one number gives a Python ``int``."""
     if isinstance(yuan, float | int):
         return _round_scalar(yuan, FEN_PER_YUAN)
     return np.rint(np.asarray(yuan, dtype=float) * FEN_PER_YUAN).astype(np.int64)
 
 
-def to_grams(kg: np.ndarray | float) -> np.ndarray:
-    """Kilograms → integer grams (rounded)."""
+def to_grams(kg: np.ndarray | float) -> np.ndarray | int:
+    """Kilograms → integer grams (rounded); one number gives a Python ``int``."""
     if isinstance(kg, float | int):
         return _round_scalar(kg, GRAMS_PER_KG)
     return np.rint(np.asarray(kg, dtype=float) * GRAMS_PER_KG).astype(np.int64)
 
 
-def _round_scalar(value: float, factor: int) -> np.int64:
-    """``np.rint(float(value) * factor)`` as ``np.int64`` for one number, without array overhead.
+def _round_scalar(value: float, factor: int) -> int:
+    """``np.rint(float(value) * factor)`` for one number, without array overhead.
 
-    Python's ``round`` also rounds half to even, so the result is the same integer.
+    Python's ``round`` also rounds half to even, so the result is the same integer; it stays a
+    Python ``int`` (arithmetic on NumPy scalars is slower, and every use takes its value: ledger
+    amounts, comparisons, ``int()``). A test compares with ``np.rint``.
     """
-    return np.int64(round(float(value) * factor))
+    return round(float(value) * factor)

@@ -35,6 +35,7 @@ def _check_anchors(model: VillageMarket) -> int:
     checked = 0
     for a in model.anchors:
         assert a.reserve() == a.reserve_plain() == _reserve_formula(a), (model.week, a.index)
+        assert a.depreciation_week() == a.depreciation_week_plain(), (model.week, a.index)
         for p in range(len(model.products)):
             spoil = model.logistics.route_spoilage(p, a.base_village)
             assert spoil == model.logistics.route_spoilage_plain(p, a.base_village), (a.index, p)
@@ -190,3 +191,15 @@ def test_peer_prices_renew_each_week():
     assert book.mean_price(0) == (10.0 * 1000 + 20.0 * 3000) / 4000
     assert book.mean_price(0, own=(20.0 * 3000, 3000.0)) == 10.0
     assert book.closed_sums(0) == (70_000.0, 4000.0)
+
+
+def test_depreciation_is_taken_afresh_when_capital_is_added():
+    """The week's depreciation changes with a purchase of equipment the same week."""
+    model = VillageMarket(load_scenario(ROOT / "scenarios" / "baseline.yaml"), seed=1)
+    model.step()
+    anchor = next(a for a in model.anchors if not a.exited)
+    before = anchor.depreciation_week()
+    anchor.buy_equipment(520.0)
+    assert anchor.depreciation_week() == anchor.depreciation_week_plain() > before
+    model.week += 200  # long after: nothing left to depreciate
+    assert anchor.depreciation_week() == anchor.depreciation_week_plain() == 0.0

@@ -29,6 +29,7 @@ from village_sim.agents import pricing
 from village_sim.agents import tools as toolrules
 from village_sim.agents.valuation import Traits, draw_traits
 from village_sim.numerics import mean_of_few
+from village_sim.randomness import uniform
 from village_sim.units import FEN_PER_YUAN, GRAMS_PER_KG, to_fen, to_grams
 
 AnchorKind = Literal["local", "farmer", "external"]
@@ -189,6 +190,7 @@ class Anchor(CellAgent):
         self.profit_total = 0.0
         self.written_off = 0.0
         self.capex: list[tuple[int, float]] = []
+        self._depreciation_memo: tuple[tuple[int, int], float] | None = None
         self._reserve_memo: tuple[tuple, int, float, tuple] | None = None
         self.purchases_hist: list[float] = []
         self._pay_in(Flow.SAVINGS_IN, traits.savings)
@@ -237,7 +239,21 @@ class Anchor(CellAgent):
         self.buy_equipment(yuan)
 
     def depreciation_week(self) -> float:
-        """This week's depreciation of capital spent in the last ``depreciation_weeks`` weeks."""
+        """This week's depreciation of capital spent in the last ``depreciation_weeks`` weeks.
+
+        Remembered for the week while no capital is added (``capex`` only grows);
+        :meth:`depreciation_week_plain` is the formula.
+        """
+        key = (self.model.week, len(self.capex))
+        memo = self._depreciation_memo
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        value = self.depreciation_week_plain()
+        self._depreciation_memo = (key, value)
+        return value
+
+    def depreciation_week_plain(self) -> float:
+        """:meth:`depreciation_week` computed afresh."""
         life = self.model.config.anchors.depreciation_weeks
         week = self.model.week
         return sum(amount for start, amount in self.capex if week - start < life) / life
@@ -631,7 +647,7 @@ class Anchor(CellAgent):
         need = float(self._plan_shortfall_g(p, self._plan_funds(), self._buffer()))
         if need <= 0:
             return None
-        slot = self.index * len(model.products) + p
+        slot = self.index * self._n_products + p
         lot = (
             model.books.lot_village(slot) if model.goods.balances["anchor_stock"][slot] > 0 else -1
         )
@@ -1432,7 +1448,7 @@ class Anchor(CellAgent):
             if self.kind == "external"
             else cfg.stay_review_weeks
         )
-        if model.streams["anchors"].random() >= 1.0 / review:
+        if uniform(model.streams["anchors"]) >= 1.0 / review:  # rng.random(), one raw draw
             return
         self.last_delta_v = self.value_of_staying()
         if self.last_delta_v < 0:

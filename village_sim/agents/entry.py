@@ -18,6 +18,7 @@ import numpy as np
 
 from village_sim.agents.anchor import premises_free
 from village_sim.agents.valuation import Traits
+from village_sim.randomness import uniform
 
 
 def reviews(rng: np.random.Generator, size: int, review_weeks: int) -> np.ndarray:
@@ -27,7 +28,7 @@ def reviews(rng: np.random.Generator, size: int, review_weeks: int) -> np.ndarra
 
 def reviews_now(rng: np.random.Generator, review_weeks: int) -> bool:
     """Whether one person reviews a decision this week (probability ``1/R``)."""
-    return bool(rng.random() < 1.0 / review_weeks)
+    return uniform(rng) < 1.0 / review_weeks  # rng.random(), one raw draw
 
 
 def local_products(model: mesa.Model, village: int) -> list[int]:

@@ -22,6 +22,8 @@ from itertools import islice
 
 import numpy as np
 
+from village_sim.randomness import uniform
+
 EXAGGERATION_LEVELS_STEP = 0.05
 """Spacing of the exaggeration levels an anchor chooses from (ECONOMICS.md §A: 0, .05, .10, .15)."""
 
@@ -33,7 +35,7 @@ def calvo_review(rng: np.random.Generator, mean_weeks: float) -> bool:
     No clock: reviews arrive at random with mean spacing ``R`` weeks, so anchors do not move
     together and a rule cannot leave a mark at fixed tenures.
     """
-    return bool(rng.random() < 1.0 / max(mean_weeks, 1.0))
+    return uniform(rng) < 1.0 / max(mean_weeks, 1.0)  # rng.random(), one raw draw
 
 
 # -- the cost floor --------------------------------------------------------------------------------

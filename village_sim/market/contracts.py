@@ -344,13 +344,12 @@ class Contracts:
         slot = anchor.index * len(model.products) + p
         local, _ = anchor.stock_g()
         quality = model.farmers.stock_quality[sellers]
-        total = local + int(grams.sum())
+        bought = int(grams.sum())  # whole grams: the same number however often it is summed
+        total = local + bought
         anchor.stock_quality[p] = (
             anchor.stock_quality[p] * local + float((quality * grams).sum())
         ) / max(total, 1)
-        anchor.unit_cost[p] = (anchor.unit_cost[p] * local + offer * float(grams.sum())) / max(
-            total, 1
-        )
+        anchor.unit_cost[p] = (anchor.unit_cost[p] * local + offer * float(bought)) / max(total, 1)
         model.books.label_lot(slot, village)
         model.goods.transfer(
             Flow.CONTRACT, Account.FARM_STORE, sellers, Account.ANCHOR_STOCK, slot, grams
@@ -377,7 +376,7 @@ class Contracts:
                 )
         channel = "own_stream" if anchor.kind == "farmer" else "contract"
         week = model.books.village_week  # the sellers are growers of the lot's village
-        week[f"{channel}_kg"][village] += float(grams.sum()) / 1000
+        week[f"{channel}_kg"][village] += float(bought) / 1000
         week[f"{channel}_yuan"][village] += float(pay.sum()) / 100
 
     def _capture(self, anchor: Anchor, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -87,7 +87,9 @@ class AnchorTallies:
             farmer_anchor[a.index] = a.kind == "farmer"
             if a.exited and a.exit_week != week:
                 continue
-            row = self.rows.setdefault(a.index, _new_row(a.strategy))
+            row = self.rows.get(a.index)
+            if row is None:  # (setdefault would build a fresh row every week)
+                row = self.rows[a.index] = _new_row(a.strategy)
             row["fines_yuan"] += fines[a.index] / FEN_PER_YUAN
             row["complaints"] += getattr(a, "complaints_week", 0)
             if a.strategy != row["strategy"]:
