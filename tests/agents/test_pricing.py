@@ -395,3 +395,36 @@ def test_a_code_of_conduct_member_keeps_its_share_of_the_exaggeration_it_chooses
     _join_code(model.governance, policy, anchor)
     anchor._choose_exaggeration()  # a later price review
     assert anchor.exaggeration == pytest.approx(0.5 * chosen)
+
+
+def test_record_sales_adds_each_sellers_numbers_as_the_arrays_give_them():
+    """Each seller's week record gets the array values and ``price · grams`` of its position."""
+    rng = np.random.default_rng(4)
+    n = 40
+    sellers = [
+        SimpleNamespace(memory=pricing.SalesMemory(weeks=5), cost_floor_now=3.0) for _ in range(n)
+    ]
+    product = rng.integers(0, 3, n)
+    price = rng.uniform(5, 40, n)
+    wanted = rng.uniform(0, 30, n)
+    filled = rng.integers(0, 30, n)
+    grams = rng.integers(0, 20_000, n)
+    stats = {"local_kg_sold": 0.0, "markup_kg": 0.0}
+    pricing.record_sales(
+        pricing.PeerPrices(3),
+        stats,
+        sellers,
+        product,
+        price,
+        np.ones(n, bool),
+        wanted,
+        filled,
+        grams,
+    )
+    for i, a in enumerate(sellers):
+        row = a.memory.now
+        assert row.wanted == 0.0 + float(wanted[i]) and row.filled == float(filled[i])
+        assert row.sold_g == float(grams[i]) and row.product == int(product[i])
+        assert row.sales == 0.0 + float(price[i] * grams[i]) / 1000
+        assert row.value == float(price[i] * grams[i])
+        assert type(row.sales) is float and type(row.product) is int

@@ -591,14 +591,18 @@ def record_sales(
     if by_product is not None:
         np.add.at(by_product["local_kg_sold"], product[count], grams[count] / 1000)
         np.add.at(by_product["markup_kg"], product[count], markup * grams[count] / 1000)
-    for i, a in enumerate(anchors):
+    # The sellers' numbers as Python floats (float64, as the arrays hold them: a float64 price
+    # times whole grams gives the same product), read without a NumPy scalar per seller.
+    columns = (np.asarray(x, dtype=float).tolist() for x in (wanted, filled, grams, price))
+    for a, w, f, g, p, prod in zip(anchors, *columns, product.tolist(), strict=True):
         row = a.memory.now
-        row.wanted += float(wanted[i])
-        row.filled += float(filled[i])
-        row.sold_g += float(grams[i])
-        row.sales += float(price[i] * grams[i]) / 1000
-        row.value += float(price[i] * grams[i])
-        row.product = int(product[i])
+        row.wanted += w
+        row.filled += f
+        row.sold_g += g
+        value = p * g
+        row.sales += value / 1000
+        row.value += value
+        row.product = int(prod)
 
 
 def record_refunds(anchor_list: Sequence, anchors: np.ndarray, refund_fen: np.ndarray) -> None:
