@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from helpers import small_scenario
 
 from village_sim.agents import tools as toolrules
+from village_sim.agents.anchor import Anchor
 from village_sim.model import VillageMarket
+from village_sim.run import load_scenario
 from village_sim.scenario.schema import ToolSpec
 
 SPEC = ToolSpec(
@@ -64,3 +68,28 @@ def test_handed_out_tools_to_unskilled_holders_are_counted_idle():
     model.step()
     stats = model.week_stats
     assert stats["tool_idle_digital_human"] == stats["tool_held_digital_human"] > 0
+
+
+def test_peer_adoption_shares_equal_a_fresh_count_whenever_anchors_review(monkeypatch):
+    """The remembered shares (and active anchors) match a fresh count at every tool review."""
+
+    def fresh(model, name):
+        active = [a for a in model.anchor_list if not a.exited]
+        return sum(name in a.tools for a in active) / len(active) if active else 0.0
+
+    checked = []
+    review = Anchor._review_tools
+
+    def checking(self, buy):
+        model = self.model
+        for name in model.config.tools.catalogue:
+            assert model.tool_adoption.share(name, model.anchor_list) == fresh(model, name)
+        checked.append(model.week)
+        return review(self, buy)
+
+    monkeypatch.setattr(Anchor, "_review_tools", checking)
+    root = Path(__file__).resolve().parents[2]
+    model = VillageMarket(load_scenario(root / "scenarios" / "baseline.yaml"), seed=2)
+    for _ in range(30):
+        model.step()
+    assert len(checked) > 50 and any(a.tools for a in model.anchor_list)

@@ -111,16 +111,24 @@ class PeerAdoption:
 
     def __init__(self) -> None:
         self._shares: dict[str, float] = {}
+        self._active: tuple[Sequence[Any], list[Any]] | None = None
 
     def invalidate(self) -> None:
-        """Forget the remembered shares."""
+        """Forget the remembered shares (and the active anchors they were taken over)."""
         self._shares = {}
+        self._active = None
 
     def share(self, name: str, anchors: Sequence[Any]) -> float:
-        """Share of the active anchors among ``anchors`` that hold the tool ``name``."""
+        """Share of the active anchors among ``anchors`` that hold the tool ``name``.
+
+        The active anchors are listed once for every tool asked about until :meth:`invalidate`
+        (joins and exits invalidate).
+        """
         share = self._shares.get(name)
         if share is None:
-            active = [a for a in anchors if not a.exited]
+            if self._active is None or self._active[0] is not anchors:
+                self._active = (anchors, [a for a in anchors if not a.exited])
+            active = self._active[1]
             share = sum(name in a.tools for a in active) / len(active) if active else 0.0
             self._shares[name] = share
         return share
