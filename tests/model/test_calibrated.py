@@ -88,6 +88,8 @@ HELD_BACK = [
     pytest.param(
         "starter_survival_52w", id="starter_survival_follows_from_retention_and_conversion"
     ),
+    # Not fitted since the stall scale is a stream's bitrate (literature, PARAMETERS.md §6).
+    pytest.param("stall_mountain", id="mountain_stalls_follow_from_upload_and_a_streams_bitrate"),
     failing(
         "imitation",
         "imitation_share",

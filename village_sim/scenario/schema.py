@@ -1194,11 +1194,12 @@ class StreamingConfig(Strict):
     p_floor: float = share(0.02, "assumed", "Stall chance with unlimited bandwidth.")
     p_ceiling: float = share(0.6, "assumed", "Stall chance with no bandwidth.")
     b_scale_mbps: float = param(
-        2.09,
+        2.0,
         "Mbps (upload)",
-        "fitted input (calibration/REPORT.md: 12.7% stalls in ~32 Mbps mountain villages, paper "
-        "§3.2, fitted as 16.7 Mbps of download and read as upload × 1/8; PARAMETERS.md §6: a "
-        "stream pushes 0.5-4 Mbps)",
+        "literature: PARAMETERS.md §6 (vendor docs: a 1080p live stream is pushed at 0.5-4 "
+        "Mbps of upload); the scale is a typical stream bitrate, the middle of that range - an "
+        "uplink of one bitrate leaves e^-1 of the bandwidth stall risk. Not fitted: the paper's "
+        "mountain stall rate is a held-back pattern (calibration/targets.yaml)",
         "Upload bandwidth scale over which stalls fade.",
         gt=0,
     )
