@@ -252,11 +252,14 @@ class ProductSpec(Strict):
 
     fresh: bool = param(True, "bool", "assumed", "Fresh produce (counts in spoilage rates).")
     perishability_per_day: float = param(
-        0.0969,
+        0.0556,
         "1/day",
-        "fitted input (calibration/inputs.yaml, REPORT.md of 8c8d2d0: fresh loss without cold "
-        "chain 20-30%, paper §3.2; "
-        "prior 0.02-0.12 assumed; kiwi's value, used by any product that sets none)",
+        "literature: kiwi keeps 4-5 months (135 days) at 0 °C (USDA Agriculture Handbook 66, "
+        "via Lamikanra & Imam 2005, Table 20.1) and produce deteriorates 7.5x faster at 20 °C "
+        "than at 0 °C (Saltveit, HB66, Q10 3.0 then 2.5); 7.5 / 135 days, read as the mean "
+        "time to spoil of a parcel at an assumed 20 °C. Not fitted: the paper's 20-30 % loss "
+        "without cold chain is held back (calibration/targets.yaml). Kiwi's value, used by any "
+        "product that sets none",
         "Decay constant of spoilage at ambient temperature.",
         ge=0,
     )
@@ -1255,17 +1258,24 @@ class LogisticsConfig(Strict):
         ge=0,
     )
     cold_temp_factor: float = param(
-        0.0896,
+        0.133,
         "x",
-        "fitted input (calibration/inputs.yaml, REPORT.md of 8c8d2d0: loss under 5% on a cold "
-        "chain, paper §3.2; prior "
-        "0.02-0.4 assumed)",
+        "literature: produce deteriorates 7.5x slower at 0 °C than at 20 °C (Saltveit, USDA "
+        "Agriculture Handbook 66; Q10 3.0 over 0-10 °C, 2.5 over 10-20 °C): 1 / 7.5 for a chain "
+        "held at 0 °C against an assumed 20 °C ambient. Not fitted: the paper's under 5 % loss "
+        "on a cold chain is held back (calibration/targets.yaml)",
         "Spoilage speed on an end-to-end cold chain relative to ambient.",
         ge=0,
         le=1,
     )
     origin_cold_temp_factor: float = param(
-        0.05, "x", "assumed", "Spoilage speed in village cold storage.", ge=0, le=1
+        0.133,
+        "x",
+        "literature: as logistics.cold_temp_factor (a village cold store at 0 °C; Saltveit, "
+        "USDA Agriculture Handbook 66)",
+        "Spoilage speed in village cold storage.",
+        ge=0,
+        le=1,
     )
 
 
