@@ -787,11 +787,11 @@ class AnchorBehaviour(Strict):
         0.05, "assumed", "Smallest weight of a new week in M̂ (decreasing gain, floored)."
     )
     public_margin_week: float = param(
-        435.0,
+        543.0,
         "yuan/week",
-        "calibrated (the first v3 fit with the taste as a share of the outside option: retention "
-        "23% and conversion under 30%, paper §3.1, prior 300-4,000 assumed; not identified in the "
-        "refit with the taste in yuan, which kept it: calibration/REPORT.md)",
+        "calibrated (calibration/REPORT.md of stop 15, with the literature stall and spoilage "
+        "values: retention 23% and conversion under 30%, paper §3.1; prior 300-4,000 assumed; "
+        "posterior 543 [357, 1,740], identified)",
         "What courses and media say a beginner earns a week (M_pub).",
         ge=0,
     )
@@ -832,8 +832,10 @@ class AnchorBehaviour(Strict):
     taste_scale: float = param(
         2270.0,
         "yuan/week",
-        "calibrated (calibration/REPORT.md: retention 23% and conversion under 30%, paper §3.1; "
-        "prior 50-2,500 yuan/week assumed; the posterior sits near its upper edge)",
+        "calibrated (the refit with the taste in yuan, prior 50-2,500 assumed, where it sat near "
+        "the upper edge; retention 23% and conversion under 30%, paper §3.1). Not identified in "
+        "the stop-15 refit with the prior widened to 50-5,000 (posterior median 1,603 "
+        "[1,075, 3,696], calibration/REPORT.md), which kept it",
         "Scale of the taste for the work (ν, yuan a week of active streaming; logistic).",
         ge=0,
     )
