@@ -79,7 +79,7 @@ def test_batched_decisions_equal_shuffle_do_decide(monkeypatch):
     fast = VillageMarket(small_scenario(), seed=7)
     plain = VillageMarket(small_scenario(), seed=7)
     returned, statuses = 0, set()
-    for _ in range(20):
+    for _ in range(40):  # the first migrants come home in week 22 (seed 7)
         fast.step()
         with monkeypatch.context() as patch:
             patch.setattr(model_module, "decide_all", lambda people, m: people.shuffle_do("decide"))
