@@ -11,6 +11,7 @@ cluster, :class:`SimulationWorkerSetup` stops the profiler and fixes large mallo
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from typing import Any
@@ -65,3 +66,14 @@ def dask_setup(worker: Any = None) -> None:
     """
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("distributed.worker").addFilter(_drop_heartbeat_after_scheduler_closed)
+
+
+def _drop_heartbeat_after_scheduler_closed(record: logging.LogRecord) -> bool:
+    """Drop a local worker's "Failed to communicate with scheduler during heartbeat" traceback.
+
+    The scheduler lives in the batch process; after a Ctrl-C it closes first, and a worker whose
+    heartbeat falls in the moment before it is stopped would print that traceback under the
+    batch's one-line "interrupted". Every other worker message is kept.
+    """
+    return not str(record.msg).startswith("Failed to communicate with scheduler during heartbeat")
