@@ -12,6 +12,8 @@ of the anchor's reach that the stage picks; the goods become a lot labelled with
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
@@ -38,6 +40,25 @@ def _group_order(key: np.ndarray, values: np.ndarray) -> np.ndarray:
     return by_value[np.argsort(keys[by_value], kind="stable")]
 
 
+def _first_to_cover(order: np.ndarray, store: np.ndarray, need: int) -> tuple[list[int], list[int]]:
+    """The first growers in ``order`` whose stores cover ``need`` grams, and the grams each sells.
+
+    Every grower in ``order`` has goods; the last one chosen may sell part of its store. The
+    integer clip ``min(max(need − before, 0), store)`` of each grower's cumulative place, kept
+    where positive, walked only as far as it is positive (a purchase usually takes one grower).
+    """
+    rows, take = [], []
+    left = int(need)
+    for r in order.tolist():
+        grams = int(store[r])
+        rows.append(r)
+        take.append(min(left, grams))
+        left -= grams
+        if left <= 0:
+            break
+    return rows, take
+
+
 class Sellers(NamedTuple):
     """Growers of one (village, product) as an anchor's offer finds them (masks over the growers)."""
 
@@ -53,6 +74,25 @@ class Sellers(NamedTuple):
     """Grams in each grower's store."""
 
 
+class Growers(NamedTuple):
+    """The growers of one (village, product) and what stays fixed while the purchases clear."""
+
+    idx: np.ndarray
+    """The households."""
+    stream: np.ndarray
+    """The anchor each streams for (``NO_ANCHOR`` when none)."""
+    connected: np.ndarray
+    """Whether each can contract online."""
+    reservation: np.ndarray
+    """Each one's reservation price this week (yuan/kg)."""
+    free: np.ndarray
+    """Connected and streaming for no anchor: free to contract when under no contract."""
+
+
+_TALLY_OWN = ("own_stream_kg", "own_stream_yuan")
+_TALLY_CONTRACT = ("contract_kg", "contract_yuan")
+
+
 class Contracts:
     """Sourcing from farm households: offers, acceptance, deliveries."""
 
@@ -64,6 +104,7 @@ class Contracts:
         self._reservation_inputs: tuple[np.ndarray, ...] | None = None
         self._available: np.ndarray | None = None
         self._rows: dict[str, list] = {}
+        self._clearing: dict[tuple[int, int], Growers | None] | None = None
         sc = model.config
         fresh = model.products.array("fresh") > 0
         self.fee_by_product = np.where(fresh, sc.platform.fee_fresh, sc.platform.fee_other)
@@ -140,6 +181,41 @@ class Contracts:
         return self.model.farmers.by_village_product.get(
             (village, product), np.zeros(0, dtype=np.int64)
         )
+
+    @contextmanager
+    def clearing(self) -> Iterator[None]:
+        """While the week's purchases clear, look each (village, product)'s growers up once.
+
+        Only purchases happen meanwhile: who streams for whom, who is connected and the week's
+        reservations stay the same, so :meth:`growers` remembers them; contracts and stores,
+        which purchases change, are read afresh.
+        """
+        self._clearing = {}
+        try:
+            yield
+        finally:
+            self._clearing = None
+
+    def growers(self, village: int, product: int) -> Growers | None:
+        """The growers of ``product`` in ``village`` (None when there are none).
+
+        Remembered while the purchases clear (:meth:`clearing`).
+        """
+        memo = self._clearing
+        key = (village, product)
+        if memo is not None and key in memo:
+            return memo[key]
+        idx = self._growers(village, product)
+        found = None
+        if idx.size:
+            farmers = self.model.farmers
+            stream = farmers.stream_anchor[idx]
+            connected = farmers.connected[idx]
+            free = connected & (stream == NO_ANCHOR)
+            found = Growers(idx, stream, connected, farmers.reservation_price(idx), free)
+        if memo is not None:
+            memo[key] = found
+        return found
 
     def typical_reservation(self, village: int, product: int) -> float:
         """Median reservation price of the village's growers of a product (yuan/kg)."""
@@ -267,6 +343,25 @@ class Contracts:
         accepts &= store > 0
         return Sellers(accepts, own, mine, reservation, store)
 
+    def _sellers_of(self, anchor: Anchor, growers: Growers, offer: float) -> Sellers:
+        """:meth:`_sellers` with the growers' fixed columns looked up already (a test compares).
+
+        ``connected & (mine | free)`` is ``(mine & connected) | (no contract & growers.free)``.
+        """
+        idx = growers.idx
+        contract = self.model.farmers.contract_anchor[idx]
+        store = self.model.goods.balances["farm_store"][idx]
+        a = anchor.index
+        mine = contract == a
+        accepts = contract == NO_ANCHOR
+        accepts &= growers.free
+        accepts |= mine & growers.connected
+        accepts &= growers.reservation <= offer
+        own = growers.stream == a
+        accepts |= own
+        accepts &= store > 0
+        return Sellers(accepts, own, mine, growers.reservation, store)
+
     def acceptable_g(self, anchor: Anchor, village: int, product: int, offer: float) -> int:
         """Grams the growers of ``product`` in ``village`` would sell the anchor at ``offer`` now."""
         return self.acceptable(anchor, village, product, offer)[0]
@@ -279,10 +374,10 @@ class Contracts:
         Returns:
             Grams, and the growers' :class:`Sellers` (None when nobody grows the product there).
         """
-        idx = self._growers(village, product)
-        if idx.size == 0:
+        growers = self.growers(village, product)
+        if growers is None:
             return 0, None
-        sellers = self._sellers(anchor, idx, offer)
+        sellers = self._sellers_of(anchor, growers, offer)
         return int(sellers.store[sellers.accepts].sum()), sellers
 
     def buy_from_farmers(
@@ -308,40 +403,49 @@ class Contracts:
         Returns:
             Grams bought.
         """
-        model = self.model
-        farmers = model.farmers
         v = anchor.base_village if village is None else village
-        idx = self._growers(v, anchor.product)
-        if idx.size == 0 or need_g <= 0:
+        growers = self.growers(v, anchor.product)
+        if growers is None or need_g <= 0:
             return 0
         offer = anchor.offer_price
-        found = self._sellers(anchor, idx, offer) if seen is None else seen
-        accepts, own, mine, store = found.accepts, found.own, found.mine, found.store
+        found = self._sellers_of(anchor, growers, offer) if seen is None else seen
+        accepts, own, mine = found.accepts, found.own, found.mine
+        contract = self.model.farmers.contract_anchor
         dropped = mine & (found.reservation > offer)
-        farmers.contract_anchor[idx[dropped]] = NO_ANCHOR
+        if dropped.any():
+            contract[growers.idx[dropped]] = NO_ANCHOR
         candidates = np.flatnonzero(accepts)
         if candidates.size == 0:
             return 0
         priority = np.where(own[candidates], 0, np.where(mine[candidates], 1, 2))
         order = candidates[np.lexsort((self.rng.random(candidates.size), priority))]
-        grams = store[order]
-        before = np.cumsum(grams) - grams
-        take = np.minimum(np.maximum(need_g - before, 0), grams)  # integer clip
-        sold = take > 0
-        sellers, take = idx[order[sold]], take[sold]
-        if sellers.size == 0:
-            return 0
-        farmers.contract_anchor[sellers[farmers.stream_anchor[sellers] == NO_ANCHOR]] = anchor.index
-        self._deliver(anchor, sellers, take, offer, v)
-        return int(take.sum())
+        rows, take = _first_to_cover(order, found.store, need_g)
+        for r in rows:
+            if growers.stream[r] == NO_ANCHOR:
+                contract[growers.idx[r]] = anchor.index
+        self._deliver(anchor, growers.idx[rows], np.array(take, dtype=np.int64), offer, v)
+        return sum(take)
 
     def _deliver(
         self, anchor: Anchor, sellers: np.ndarray, grams: np.ndarray, offer: float, village: int
     ) -> None:
-        """Goods from the households' stores to the anchor's lot (labelled ``village``); money back."""
+        """Goods from the households' stores to the anchor's lot (labelled ``village``); money back.
+
+        One household selling to a rural anchor (most purchases) goes through
+        :meth:`_deliver_one`, in Python numbers; others through :meth:`_deliver_all`.
+        """
+        if sellers.size == 1 and anchor.kind != "external":
+            self._deliver_one(anchor, int(sellers[0]), int(grams[0]), offer, village)
+        else:
+            self._deliver_all(anchor, sellers, grams, offer, village)
+
+    def _deliver_all(
+        self, anchor: Anchor, sellers: np.ndarray, grams: np.ndarray, offer: float, village: int
+    ) -> None:
+        """:meth:`_deliver` for any sellers and any anchor (the formula)."""
         model = self.model
         p = anchor.product
-        slot = anchor.index * len(model.products) + p
+        slot = anchor.index * anchor._n_products + p
         local, _ = anchor.stock_g()
         quality = model.farmers.stock_quality[sellers]
         bought = int(grams.sum())  # whole grams: the same number however often it is summed
@@ -374,10 +478,40 @@ class Contracts:
                 model.money.transfer(
                     kind, Account.FARMERS, sellers, Account.ANCHORS, anchor.index, amount
                 )
-        channel = "own_stream" if anchor.kind == "farmer" else "contract"
-        week = model.books.village_week  # the sellers are growers of the lot's village
-        week[f"{channel}_kg"][village] += float(bought) / 1000
-        week[f"{channel}_yuan"][village] += float(pay.sum()) / 100
+        self._tally(anchor, village, bought, int(pay.sum()))
+
+    def _deliver_one(
+        self, anchor: Anchor, seller: int, grams: int, offer: float, village: int
+    ) -> None:
+        """:meth:`_deliver` from one household to a rural anchor, in Python numbers (a test compares).
+
+        The same operations on the same values: a one-element sum is its element, and a rural
+        anchor captures nothing.
+        """
+        model = self.model
+        p = anchor.product
+        slot = anchor.index * anchor._n_products + p
+        local, _ = anchor.stock_g()
+        total = local + grams
+        quality = float(model.farmers.stock_quality[seller]) * grams
+        anchor.stock_quality[p] = (anchor.stock_quality[p] * local + quality) / max(total, 1)
+        anchor.unit_cost[p] = (anchor.unit_cost[p] * local + offer * float(grams)) / max(total, 1)
+        model.books.label_lot(slot, village)
+        model.goods.transfer(
+            Flow.CONTRACT, Account.FARM_STORE, seller, Account.ANCHOR_STOCK, slot, grams
+        )
+        pay = to_fen(offer * grams / 1000.0)
+        model.money.transfer(
+            Flow.CONTRACT_SALE, Account.ANCHORS, anchor.index, Account.FARMERS, seller, pay
+        )
+        self._tally(anchor, village, grams, pay)
+
+    def _tally(self, anchor: Anchor, village: int, grams: int, pay: int) -> None:
+        """Count a purchase's kg and yuan in its village's week (own stream or contract)."""
+        kg, yuan = _TALLY_OWN if anchor.kind == "farmer" else _TALLY_CONTRACT
+        week = self.model.books.village_week  # the sellers are growers of the lot's village
+        week[kg][village] += float(grams) / 1000
+        week[yuan][village] += float(pay) / 100
 
     def _capture(self, anchor: Anchor, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """What each supplier of a city anchor pays it back: commission and slot fee, fen.

@@ -80,10 +80,12 @@ class Sourcing:
         rng = self.model.contracts.rng
         offers = np.array([p.offer for p in posted])
         order = np.lexsort((rng.random(len(posted)), -offers))
-        live = self.model.contracts.available_by_village_product().copy()
+        contracts = self.model.contracts
+        live = contracts.available_by_village_product().copy()
         results = {}
-        for i in order.tolist():
-            results[i] = self._buy(posted[i], live)
+        with contracts.clearing():
+            for i in order.tolist():
+                results[i] = self._buy(posted[i], live)
         for i, purchase in enumerate(posted):
             bought, supply = results[i]
             purchase.anchor.finish_sourcing(purchase.need_g, bought, supply)
@@ -137,7 +139,7 @@ class Sourcing:
         mask = model.contracts.grown_rows()
         held = [float(live[v, p]) for v in rows]
         exists = [mask[v][p] and g > 0 for v, g in zip(rows, held, strict=True)]
-        slot = anchor.index * len(model.products) + p
+        slot = anchor.index * anchor._n_products + p
         if model.goods.balances["anchor_stock"][slot] > 0:  # one lot per product at a time
             lot = model.books.lot_village(slot)
             exists = [e and v == lot for e, v in zip(exists, rows, strict=True)]
@@ -179,7 +181,7 @@ class Sourcing:
             - model.config.anchors.sourcing_cost_per_kg_km * km
         )
         exists = model.world.product_mask[villages, p] & (live[villages, p] > 0)
-        slot = anchor.index * len(model.products) + p
+        slot = anchor.index * anchor._n_products + p
         if model.goods.balances["anchor_stock"][slot] > 0:  # one lot per product at a time
             exists &= villages == model.books.lot_village(slot)
         if not exists.any():
