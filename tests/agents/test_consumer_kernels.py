@@ -67,3 +67,48 @@ def test_onlookers_running_total_equals_the_formula(monkeypatch):
     monkeypatch.setattr(consumer_module, "OFFER_BLOCK", 1000)
     got = population._onlooker_cumsum(viewers, buyers, line)
     assert got.tobytes() == np.cumsum(np.maximum(viewers - buyers, 0.0)).tobytes()
+
+
+def _repeat_formula(population, brand_trust, bought, units, villages):
+    """``(pull, mix)`` as the choice kernel used to compute them, from given tables."""
+    f32 = np.float32
+    rw = f32(population.model.config.consumers.repeat_weight)
+    known = bought[units, villages].astype(f32) * population.inverse_scale[units]
+    pull = np.exp((brand_trust[units, villages] * f32(2.0) - f32(1.0)) * rw) * known
+    return pull, f32(1.0) - known + pull
+
+
+def test_kept_repeat_mix_and_share_equal_the_formula_every_week(monkeypatch):
+    """The kept ``mix`` table equals the formula on every cell each week, and the repeat share
+    read at ``remember`` is ``pull / mix`` of the tables as choice saw them."""
+    model = VillageMarket(small_scenario(), seed=4)
+    population = model.consumers
+    seen = {}
+    choose, remember = ConsumerPopulation.choose_offers, ConsumerPopulation.remember
+
+    def snapshot(self, *args):
+        seen["tables"] = (self.brand_trust.copy(), self.bought.copy())
+        return choose(self, *args)
+
+    def check_share(self, orders):
+        if orders is not None:
+            units, villages = orders.lines["unit"], orders.lines["village"]
+            pull, mix = _repeat_formula(self, *seen["tables"], units, villages)
+            share = np.divide(pull, mix, out=np.zeros_like(mix), where=mix > 0)
+            assert self.repeat_share(units, villages).tobytes() == share.tobytes()
+            seen["lines"] = seen.get("lines", 0) + units.size
+        return remember(self, orders)
+
+    monkeypatch.setattr(ConsumerPopulation, "choose_offers", snapshot)
+    monkeypatch.setattr(ConsumerPopulation, "remember", check_share)
+    n, n_v = population.brand_trust.shape
+    units, villages = (a.reshape(-1) for a in np.indices((n, n_v)))
+    repeat_buyers = 0
+    for _ in range(20):
+        model.step()
+        _, mix = _repeat_formula(
+            population, population.brand_trust, population.bought, units, villages
+        )
+        assert population._repeat_mix.reshape(-1).tobytes() == mix.tobytes()
+        repeat_buyers += model.week_stats["repeat_purchases"]
+    assert seen["lines"] > 100 and repeat_buyers > 0 and (population.bought > 0).any()
