@@ -15,6 +15,7 @@ import pandas as pd
 from village_sim.accounts import Account
 from village_sim.agents.pricing import IDLE_REASONS
 from village_sim.market.tallies import dormant_weeks
+from village_sim.numerics import exact_sum
 
 TERRAIN_NAMES = ("plain", "hill", "mountain")
 
@@ -139,15 +140,15 @@ def gini(values: np.ndarray) -> float | None:
     household's income includes its anchor's result, which can be a loss.
     """
     x = np.sort(np.maximum(np.asarray(values, dtype=float), 0.0))
-    total = math.fsum(x.tolist())
+    total = exact_sum(x)
     if x.size == 0 or total <= 0:
         return None
     n = x.size
-    # Exactly rounded sums (math.fsum), not a BLAS dot: a dot product's rounding depends on the
-    # BLAS thread count above ~10,000 values (the province's households), so the same run would
-    # give different bits on machines with different cores.
+    # Exactly rounded sums (math.fsum's numbers), not a BLAS dot: a dot product's rounding
+    # depends on the BLAS thread count above ~10,000 values (the province's households), so the
+    # same run would give different bits on machines with different cores.
     rank_weight = 2.0 * np.arange(1, n + 1) - n - 1
-    return math.fsum((rank_weight * x).tolist()) / (n * total)
+    return exact_sum(rank_weight * x) / (n * total)
 
 
 def lorenz(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
