@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from helpers import small_scenario
 
-from village_sim.market.logistics import spoilage_fraction
+from village_sim.market.logistics import Logistics, record_flows_plain, spoilage_fraction
 from village_sim.model import VillageMarket
 from village_sim.run import run
 
@@ -75,3 +75,25 @@ def test_remembered_origin_spoilage_equals_the_formula_every_week():
                 assert share == logistics.origin_spoilage_plain(p, village)
                 seen.add(share)
     assert len(seen) > len(perish)  # the shares differ by village and week
+
+
+def test_flows_by_road_and_place_equal_the_shipment_loop_every_week(monkeypatch):
+    """The roads' and places' kilograms (arrays, one ``np.add.at`` a week) are the numbers of
+    the loop over shipments, in the same order, and the roads keep the direction of first use."""
+    model = VillageMarket(small_scenario(), seed=3)
+    logistics = model.logistics
+    edge_kg, node_kg, shipped = {}, {}, []
+    kernel = Logistics._record_flows
+
+    def both(self, q):
+        kernel(self, q)
+        record_flows_plain(edge_kg, node_kg, q, self.model.world.route_paths, self._route_edges)
+        shipped.append(q["grams"].size)
+
+    monkeypatch.setattr(Logistics, "_record_flows", both)
+    for _ in range(20):
+        model.step()
+        assert list(logistics.edge_flow_kg.items()) == list(edge_kg.items())
+        assert list(logistics.node_flow_kg.items()) == list(node_kg.items())
+    assert sum(shipped) > 50 and len(edge_kg) > 3
+    assert set(logistics.edge_direction) == set(edge_kg)

@@ -11,8 +11,9 @@ quality. Goods waiting at origin spoil too, less in a village's cold storage whi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -84,15 +85,12 @@ class Logistics:
         self.queue: dict[str, np.ndarray] | None = None
         self.pending_lines: dict[str, np.ndarray] | None = None
         self.next_id = 0
-        self.edge_flow_kg: dict[tuple[int, int], float] = {}
-        """Kilograms shipped over each road since week 0, by (smaller node, larger node)."""
-        self.node_flow_kg: dict[int, float] = {}
-        """Kilograms that passed through each place since week 0 (once per parcel and place)."""
         self.edge_direction: dict[tuple[int, int], tuple[int, int]] = {}
         """The direction goods travel each used road, by (smaller node, larger node)."""
         self.route_history: list[dict[str, np.ndarray]] = []
         """Shipments that left each week by (village, city, cold), for ``flows.parquet``."""
         self._edge_cache: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+        self._flows = _RouteFlows(model.world.route_paths, model.world.n_cities)
         self._cold_share = np.ones(model.world.n_villages)
         self._spoilage: dict[tuple[float, int], float] = {}  # origin_spoilage, this week's shares
         self._ship_cost_key: tuple[int, int] | None = None
@@ -316,8 +314,9 @@ class Logistics:
         fen = to_fen(cost * q["grams"] / 1000)
         hub = np.where(q["hub"] >= 0, q["hub"], len(model.hubs))
         model.money.transfer(Flow.SHIPPING, Account.ANCHORS, q["anchor"], Account.HUBS, hub, fen)
-        for i, f in zip(q["anchor"], cost * q["grams"] / 1000, strict=True):
-            model.anchor_list[int(i)].shipping_week += float(f)
+        anchors = model.anchor_list
+        for i, f in zip(q["anchor"].tolist(), (cost * q["grams"] / 1000).tolist(), strict=True):
+            anchors[i].shipping_week += f
 
     def _deliver(self, q: dict[str, np.ndarray], cold: np.ndarray) -> Deliveries | None:
         model = self.model
@@ -365,18 +364,23 @@ class Logistics:
         parcel = q["quality"][spos] + q["spread"][spos] * self.rng.standard_normal(spos.size)
         return Deliveries(delivered_lines, np.clip(parcel, 0, 1), spoiled_buyers)
 
+    @property
+    def edge_flow_kg(self) -> dict[tuple[int, int], float]:
+        """Kilograms shipped over each road since week 0, by (smaller node, larger node)."""
+        return self._flows.edge_kg()
+
+    @property
+    def node_flow_kg(self) -> dict[int, float]:
+        """Kilograms that passed through each place since week 0 (once per parcel and place)."""
+        return self._flows.node_kg()
+
     def _record_flows(self, q: dict[str, np.ndarray]) -> None:
-        flows, through = self.edge_flow_kg, self.node_flow_kg
-        paths, edge_cache = self.model.world.route_paths, self._edge_cache
-        for v, c, g in zip(
-            q["village"].tolist(), q["city"].tolist(), q["grams"].tolist(), strict=True
-        ):
-            kg = float(g) / 1000
-            edges = edge_cache.get((v, c))  # _route_edges, its cache read here
-            for key in self._route_edges(v, c) if edges is None else edges:
-                flows[key] = flows.get(key, 0.0) + kg
-            for node in paths[(v, c)]:
-                through[node] = through.get(node, 0.0) + kg
+        """Add the shipments that left to the roads and places on their routes."""
+        flows = self._flows
+        route = q["village"] * self.model.world.n_cities + q["city"]
+        for v, c in flows.unseen(route):
+            flows.add_route(v, c, self._route_edges(v, c))
+        flows.add(route, q["grams"] / 1000)
 
     def _record_routes(
         self,
@@ -494,3 +498,95 @@ class Logistics:
     def in_transit_g(self) -> int:
         """Grams in shipments still waiting (the queue's view of goods in transit)."""
         return int(self.queue["grams"].sum()) if self.queue else 0
+
+
+def record_flows_plain(
+    edge_kg: dict[tuple[int, int], float],
+    node_kg: dict[int, float],
+    q: dict[str, np.ndarray],
+    paths: dict[tuple[int, int], list[int]],
+    route_edges: Callable[[int, int], tuple[tuple[int, int], ...]],
+) -> None:
+    """Shipments' kilograms added to roads and places one shipment at a time (dictionaries).
+
+    The formula of :meth:`Logistics._record_flows`: :class:`_RouteFlows` adds the same numbers in
+    the same order (a test compares them).
+    """
+    for v, c, g in zip(q["village"].tolist(), q["city"].tolist(), q["grams"].tolist(), strict=True):
+        kg = float(g) / 1000
+        for key in route_edges(v, c):
+            edge_kg[key] = edge_kg.get(key, 0.0) + kg
+        for node in paths[(v, c)]:
+            node_kg[node] = node_kg.get(node, 0.0) + kg
+
+
+class _RouteFlows:
+    """Kilograms shipped since week 0 over each road and through each place, as arrays.
+
+    Each route (village → city) is a row of road and place numbers, padded with a spare slot
+    that nothing reads; a week's shipments add their kilograms to their routes' rows with one
+    ``np.add.at``, which adds in the order of the shipments, as a loop over them does. Roads and
+    places are numbered when a route first carries goods, in the order a loop would meet them.
+
+    Args:
+        paths: The node path of each (village, city) route.
+        n_cities: Cities (a route's number is ``village · n_cities + city``).
+    """
+
+    def __init__(self, paths: dict[tuple[int, int], list[int]], n_cities: int) -> None:
+        self.n_cities = n_cities
+        width = max((len(path) for path in paths.values()), default=1)
+        n_routes = max((v * n_cities + c + 1 for v, c in paths), default=0)
+        self.paths = paths
+        self.seen = np.zeros(n_routes, dtype=bool)
+        self.route_edges = np.zeros((n_routes, max(width - 1, 1)), dtype=np.int64)  # 0: spare
+        self.route_nodes = np.zeros((n_routes, width), dtype=np.int64)
+        self.edge_keys: list[tuple[int, int]] = []
+        self.node_keys: list[int] = []
+        self.edge_number: dict[tuple[int, int], int] = {}
+        self.node_number: dict[int, int] = {}
+        most = 1 + sum(len(path) for path in paths.values())  # at least every road and place
+        self.edge_sums = np.zeros(most)
+        self.node_sums = np.zeros(most)
+
+    def unseen(self, route: np.ndarray) -> list[tuple[int, int]]:
+        """(village, city) of routes that carry goods for the first time, in order of shipment."""
+        new = ~self.seen[route]
+        if not new.any():
+            return []
+        firsts, at = np.unique(route[new], return_index=True)
+        return [divmod(int(r), self.n_cities) for r in firsts[np.argsort(at)]]
+
+    def add_route(self, village: int, city: int, edges: tuple[tuple[int, int], ...]) -> None:
+        """Number a new route's roads and places (those not numbered yet)."""
+        r = village * self.n_cities + city
+        nodes = self.paths[(village, city)]
+        self.route_edges[r, : len(edges)] = [
+            self._number(self.edge_number, self.edge_keys, e) for e in edges
+        ]
+        self.route_nodes[r, : len(nodes)] = [
+            self._number(self.node_number, self.node_keys, n) for n in nodes
+        ]
+        self.seen[r] = True
+
+    @staticmethod
+    def _number(numbers: dict, keys: list, key: Any) -> int:
+        number = numbers.get(key)
+        if number is None:
+            keys.append(key)
+            number = numbers[key] = len(keys)  # 0 is the spare slot
+        return number
+
+    def add(self, route: np.ndarray, kg: np.ndarray) -> None:
+        """Add each shipment's kilograms to the roads and places of its route, in order."""
+        for table, sums in ((self.route_edges, self.edge_sums), (self.route_nodes, self.node_sums)):
+            cells = table[route]
+            np.add.at(sums, cells.reshape(-1), np.repeat(kg, cells.shape[1]))
+
+    def edge_kg(self) -> dict[tuple[int, int], float]:
+        """Kilograms by road, for the roads that carried goods (in the order first used)."""
+        return {key: float(self.edge_sums[i]) for i, key in enumerate(self.edge_keys, 1)}
+
+    def node_kg(self) -> dict[int, float]:
+        """Kilograms by place, for the places goods passed (in the order first reached)."""
+        return {key: float(self.node_sums[i]) for i, key in enumerate(self.node_keys, 1)}
