@@ -115,3 +115,42 @@ def exact_sum(values: np.ndarray) -> float:
         return math.fsum(x.tolist())
     scale = lowest - 53  # the exact sum is total · 2^scale
     return float(total << scale) if scale >= 0 else total / (1 << -scale)
+
+
+_TWO_52 = 2.0**52
+_TWO_52_BITS = np.float64(_TWO_52).view(np.int64)
+
+
+def cumsum_whole(values: np.ndarray) -> bool:
+    """``np.cumsum(values)`` in place, bit for bit, in integers when every running total is exact.
+
+    A float64 running sum adds one number at a time, each addition rounded. When every number is
+    a multiple of ``2⁻ᵏ`` (k ≥ 0), none is negative and their total stays below ``2⁵¹⁻ᵏ``, every
+    running total is a multiple of ``2⁻ᵏ`` below ``2⁵¹⁻ᵏ``, a float64 holds it exactly, and no
+    addition rounds: the running sums are those of the numbers times ``2ᵏ`` as integers, which
+    NumPy sums several times faster (a float64 ``cumsum`` waits on each addition). The integers
+    move in and out of float64 through the bits of ``x + 2⁵²`` (exact for integers below
+    ``2⁵²``).
+
+    Args:
+        values: Contiguous float64 numbers; overwritten with their running sums when this
+            returns True, left unchanged otherwise (the caller then sums them as floats).
+
+    Returns:
+        Whether the running sums were written.
+    """
+    total = float(np.add.reduce(values))  # within a hair of the exact total (k keeps a margin)
+    if not 0.0 < total < 2.0**50 or np.signbit(values).any():  # NaN, inf, -0.0 and < 0 too
+        return False
+    k = 51 - math.frexp(total)[1]  # total < 2^e, so total · 2^k < 2^51
+    scaled = values * 2.0**k  # exact: k ≥ 0, no overflow
+    if not (np.trunc(scaled) == scaled).all():
+        return False
+    scaled += _TWO_52  # exact for integers below 2^52: the low bits hold the integer
+    whole = scaled.view(np.int64)
+    whole -= _TWO_52_BITS
+    np.cumsum(whole, out=whole)  # below 2^51 throughout
+    whole += _TWO_52_BITS
+    np.subtract(scaled, _TWO_52, out=values)
+    values *= 2.0**-k
+    return True
