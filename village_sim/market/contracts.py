@@ -87,6 +87,10 @@ class Growers(NamedTuple):
     """Each one's reservation price this week (yuan/kg)."""
     free: np.ndarray
     """Connected and streaming for no anchor: free to contract when under no contract."""
+    streamed_for: frozenset[int]
+    """The anchors some of them stream for."""
+    nobody: np.ndarray
+    """All False (read-only): the own household of an anchor none of them streams for."""
 
 
 _TALLY_OWN = ("own_stream_kg", "own_stream_yuan")
@@ -212,7 +216,11 @@ class Contracts:
             stream = farmers.stream_anchor[idx]
             connected = farmers.connected[idx]
             free = connected & (stream == NO_ANCHOR)
-            found = Growers(idx, stream, connected, farmers.reservation_price(idx), free)
+            streamed_for = frozenset(stream[stream != NO_ANCHOR].tolist())
+            nobody = np.zeros(idx.size, dtype=bool)
+            nobody.setflags(write=False)
+            res = farmers.reservation_price(idx)
+            found = Growers(idx, stream, connected, res, free, streamed_for, nobody)
         if memo is not None:
             memo[key] = found
         return found
@@ -357,8 +365,10 @@ class Contracts:
         accepts &= growers.free
         accepts |= mine & growers.connected
         accepts &= growers.reservation <= offer
-        own = growers.stream == a
-        accepts |= own
+        own = growers.nobody
+        if a in growers.streamed_for:
+            own = growers.stream == a
+            accepts |= own
         accepts &= store > 0
         return Sellers(accepts, own, mine, growers.reservation, store)
 
@@ -412,9 +422,8 @@ class Contracts:
         accepts, own, mine = found.accepts, found.own, found.mine
         contract = self.model.farmers.contract_anchor
         dropped = mine & (found.reservation > offer)
-        if dropped.any():
-            contract[growers.idx[dropped]] = NO_ANCHOR
-        candidates = np.flatnonzero(accepts)
+        contract[growers.idx[dropped]] = NO_ANCHOR
+        candidates = accepts.nonzero()[0]
         if candidates.size == 0:
             return 0
         priority = np.where(own[candidates], 0, np.where(mine[candidates], 1, 2))

@@ -13,8 +13,8 @@ finishes its plan (paid traffic, tools, sessions).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import mesa
@@ -127,37 +127,34 @@ class Sourcing:
     def _candidates(self, purchase: Purchase, live: np.ndarray) -> list[tuple[int, float]] | None:
         """:meth:`_candidates_arrays` in plain Python over a rural seller's few villages.
 
-        The same floating-point operations village by village (a test compares).
+        The same floating-point operations village by village (a test compares); the villages
+        where buying pays, ranked by estimate, ties in reach order (a stable sort).
         """
-        anchor, need = purchase.anchor, purchase.need_g
+        anchor, need, offer = purchase.anchor, purchase.need_g, purchase.offer
         model = self.model
         p = anchor.product
         rows, km = anchor.reach_rows()
         c_km = model.config.anchors.sourcing_cost_per_kg_km
         net = anchor.net_value_column(rows, p)
-        margin = [n - purchase.offer - c_km * d for n, d in zip(net, km, strict=True)]
         mask = model.contracts.grown_rows()
-        held = [float(live[v, p]) for v in rows]
-        exists = [mask[v][p] and g > 0 for v, g in zip(rows, held, strict=True)]
         slot = anchor.index * anchor._n_products + p
-        if model.goods.balances["anchor_stock"][slot] > 0:  # one lot per product at a time
+        lot = None  # one lot per product at a time: with goods in stock, only the lot's village
+        if model.goods.balances["anchor_stock"][slot] > 0:
             lot = model.books.lot_village(slot)
-            exists = [e and v == lot for e, v in zip(exists, rows, strict=True)]
-        if not any(exists):
+        exists = False
+        paying = []
+        for r, v in enumerate(rows):
+            held = float(live[v, p])
+            if not (mask[v][p] and held > 0) or (lot is not None and v != lot):
+                continue
+            exists = True
+            margin = net[r] - offer - c_km * km[r]
+            if margin > 0:
+                paying.append((-(margin * min(held, need)), v, margin))
+        if not exists:
             return None
-        ok = [e and m > 0 for e, m in zip(exists, margin, strict=True)]
-        if not any(ok):
-            return []
-        estimate = [
-            m * min(g, need) if o else -math.inf for o, m, g in zip(ok, margin, held, strict=True)
-        ]
-        ranked = sorted(range(len(rows)), key=lambda r: -estimate[r])[:CANDIDATES]
-        out = []
-        for r in ranked:
-            if not ok[r]:
-                break
-            out.append((rows[r], margin[r]))
-        return out
+        paying.sort(key=itemgetter(0))
+        return [(v, margin) for _, v, margin in paying[:CANDIDATES]]
 
     def _candidates_arrays(
         self, purchase: Purchase, live: np.ndarray
