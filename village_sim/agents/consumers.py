@@ -840,7 +840,7 @@ class ConsumerPopulation:
 
     def mean_brand_trust(self) -> float:
         """Scale-weighted mean trust in village brands."""
-        w = self.scale.astype(float)
+        w = self._people_f  # the scale as floats, kept (it never changes)
         return float((self._brand_mean * w).sum() / w.sum())
 
 

@@ -374,17 +374,21 @@ class FarmerPopulation:
             )
             model.books.village_goods.add("spoiled_origin", self.village[idx], lost[keep])
 
-    def pay_off_farm_wages(self) -> None:
+    def pay_off_farm_wages(self, own: list[tuple[int, Anchor]] | None = None) -> None:
         """This week's off-farm wages: one transfer from the employers' external account.
 
         A household whose member streamed this week (its farmer anchor was active) forgoes
         ``stream_forgone_wage_share`` of them (ECONOMICS.md §C).
+
+        Args:
+            own: :meth:`_own_anchors` when the caller has it already.
         """
         model = self.model
         if self.n == 0:
             return
         wage = self.off_farm_wage_fen.copy()
-        streaming = [i for i, anchor in self._own_anchors() if _active_this_week(anchor)]
+        own = self._own_anchors() if own is None else own
+        streaming = [i for i, anchor in own if _active_this_week(anchor)]
         if streaming:
             keep = 1 - model.config.farmers.stream_forgone_wage_share
             wage[streaming] = np.rint(wage[streaming] * keep).astype(np.int64)
@@ -395,13 +399,10 @@ class FarmerPopulation:
     def _own_anchors(self) -> list[tuple[int, Anchor]]:
         """(household, anchor) of households whose member streams (farmer anchors not exited)."""
         anchors = self.model.anchor_list
+        streams = np.flatnonzero(self.stream_anchor != NO_ANCHOR)
         return [
-            (int(i), anchors[a])
-            for i, a in zip(
-                np.flatnonzero(self.stream_anchor != NO_ANCHOR),
-                self.stream_anchor[self.stream_anchor != NO_ANCHOR],
-                strict=True,
-            )
+            (i, anchors[a])
+            for i, a in zip(streams.tolist(), self.stream_anchor[streams].tolist(), strict=True)
         ]
 
     def close_week(self, week: int) -> None:
@@ -412,11 +413,12 @@ class FarmerPopulation:
         its own stream (the same person's anchor role). Also records whether the household sold
         through a live stream (to an anchor, its own included).
         """
-        self.pay_off_farm_wages()
+        own = self._own_anchors()  # nothing starts or stops streaming between the two reads
+        self.pay_off_farm_wages(own)
         ledger = self.model.money
         net = ledger.receipts(Account.FARMERS) - ledger.payments(Account.FARMERS)
         streams = np.zeros(self.n, dtype=bool)
-        for i, anchor in self._own_anchors():
+        for i, anchor in own:
             streams[i] = True
             if anchor.income_history and not anchor.exited:
                 net[i] += to_fen(anchor.income_history[-1])

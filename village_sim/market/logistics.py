@@ -438,15 +438,19 @@ class Logistics:
         slots = np.add.outer(np.array([a.index for a in anchors]) * n_p, np.arange(n_p)).ravel()
         held_all = goods["anchor_stock"][slots]
         import_all = goods["anchor_import"][slots]
+        lots = np.flatnonzero(held_all + import_all)
+        # The lots' numbers as Python integers, read once (the same integers one by one).
+        held_of, import_of = held_all[lots].tolist(), import_all[lots].tolist()
+        slot_of = slots[lots].tolist()
+        origin_of = model.books.lot_village(slots[lots]).tolist()
         spoiled: list[tuple[int, int, int]] = []  # (slot, village, grams) of village goods
         spoiled_import: list[tuple[int, int, int]] = []
-        for w in np.flatnonzero(held_all + import_all).tolist():
+        for j, w in enumerate(lots.tolist()):
             anchor, p = anchors[w // n_p], w % n_p
-            slot = int(slots[w])
-            held, held_import = int(held_all[w]), int(import_all[w])
+            slot, held, held_import = slot_of[j], held_of[j], import_of[j]
             perish = products[p].perishability_per_day
             # The lot waits and spoils in the village it comes from; imports at the anchor's.
-            origin = model.books.lot_village(slot)
+            origin = origin_of[j]
             lost = int(held * self.origin_spoilage(perish, origin))
             lost_import = int(held_import * self.origin_spoilage(perish, anchor.base_village))
             anchor.memory.now.unsold_g += lost + lost_import
