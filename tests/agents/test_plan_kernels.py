@@ -46,6 +46,7 @@ def test_plain_paths_equal_the_array_formulas_through_a_run(name, monkeypatch):
         seen["candidates"] += bool(ranked)
         return ranked
 
+    monkeypatch.setattr(Anchor, "FUSED_PLAN", False)  # every plan through _choose_source
     monkeypatch.setattr(Anchor, "_choose_source", checked_choose)
     monkeypatch.setattr(Sourcing, "_candidates", checked_candidates)
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides={"steps": 30})

@@ -41,8 +41,76 @@ Strategy = Literal["imitate", "brand"]
 LOCAL_KINDS: tuple[AnchorKind, ...] = ("local", "farmer")
 
 
+class WeekTerms:
+    """What every anchor's plan reads in a week and no anchor changes, taken once a week.
+
+    The week's policy levers (``governance.apply`` publishes a new set each week) and, on first
+    use, the cost floor's parts that do not depend on the seller's own sales: the same calls as
+    :meth:`Anchor._cost_parts` makes, shared by every seller of a product in a village with the
+    same buffer and commission (:meth:`cost_parts`; a test compares them with the formula).
+
+    Args:
+        model: The model, after this week's ``governance.apply``.
+    """
+
+    def __init__(self, model: mesa.Model) -> None:
+        self.model = model
+        self.week = model.week
+        governance = model.governance
+        self.levers = governance.levers
+        self.min_farmer_share = governance.min_farmer_share()
+        self.pack_g = [to_grams(spec.pack_kg) for spec in model.products]
+        self._parts: dict[tuple, tuple] = {}
+
+    def current(self, model: mesa.Model) -> bool:
+        """Whether these terms are this week's (the week and the levers they were taken for)."""
+        return self.week == model.week and self.levers is model.governance.levers
+
+    def cost_parts(
+        self, kind: AnchorKind, commission: float, p: int, village: int, buffer: float
+    ) -> tuple:
+        """``(reservation, shipping, spoil share, fee + commission, route spoilage)`` (shared).
+
+        :meth:`Anchor._cost_parts` without the refund share: the growers' typical reservation,
+        the shipping cost, the share lost at origin while the stock waits, the fee plus the
+        commission and the route's spoilage (the prior of the refund share).
+        """
+        key = (kind, commission, p, village, buffer)
+        parts = self._parts.get(key)
+        if parts is None:
+            parts = self._parts[key] = self._cost_parts_plain(commission, p, village, buffer)
+        return parts
+
+    def _cost_parts_plain(self, commission: float, p: int, village: int, buffer: float) -> tuple:
+        model = self.model
+        cfg = model.config.anchors
+        spec = model.products[p]
+        pc = model.config.platform
+        fee = pc.fee_fresh if spec.fresh else pc.fee_other  # Anchor.fee_rate
+        logistics = model.logistics
+        weeks = buffer / (1 + buffer) if spec.fresh else cfg.storable_stock_weeks / 2
+        weekly = logistics.origin_spoilage(spec.perishability_per_day, village)
+        return (
+            model.contracts.typical_reservation(village, p),
+            float(logistics.ship_cost_village[village]),
+            pricing.origin_spoilage_share(weekly, weeks),
+            fee + commission,
+            logistics.route_spoilage(p, village),
+        )
+
+
+def week_terms(model: mesa.Model) -> WeekTerms:
+    """This week's :class:`WeekTerms` (one object for every anchor of the model)."""
+    return model.valuation.weekly(
+        ("anchor_week_terms", id(model.governance.levers)), lambda: WeekTerms(model)
+    )
+
+
 class Anchor(CellAgent):
     """A live-stream seller.
+
+    ``FUSED_PLAN``: plan a rural seller's common week in one pass (:meth:`_plan_kept_product`);
+    False runs the plan's steps one by one (the same numbers; a test compares).
 
     Args:
         model: The model.
@@ -61,6 +129,8 @@ class Anchor(CellAgent):
             by kind (ECONOMICS.md §A).
         dormant_wage: w_d, a dormant week's earnings (yuan); defaults by kind.
     """
+
+    FUSED_PLAN = True
 
     def __init__(
         self,
@@ -190,7 +260,7 @@ class Anchor(CellAgent):
         self.profit_total = 0.0
         self.written_off = 0.0
         self.capex: list[tuple[int, float]] = []
-        self._depreciation_memo: tuple[tuple[int, int], float] | None = None
+        self._depreciation_memo: tuple[int, int, int, float] | None = None
         self._reserve_memo: tuple[tuple, int, float, tuple] | None = None
         self.purchases_hist: list[float] = []
         self._pay_in(Flow.SAVINGS_IN, traits.savings)
@@ -241,15 +311,21 @@ class Anchor(CellAgent):
     def depreciation_week(self) -> float:
         """This week's depreciation of capital spent in the last ``depreciation_weeks`` weeks.
 
-        Remembered for the week while no capital is added (``capex`` only grows);
+        Remembered while no capital is added (``capex`` only grows) and no item counted ages
+        out: from the week it was taken until the first week one of its items is
+        ``depreciation_weeks`` old, the same items are summed in the same order.
         :meth:`depreciation_week_plain` is the formula.
         """
-        key = (self.model.week, len(self.capex))
+        week = self.model.week
         memo = self._depreciation_memo
-        if memo is not None and memo[0] == key:
-            return memo[1]
+        if memo is not None and memo[0] == len(self.capex) and memo[1] <= week < memo[2]:
+            return memo[3]
         value = self.depreciation_week_plain()
-        self._depreciation_memo = (key, value)
+        life = self.model.config.anchors.depreciation_weeks
+        until = min(
+            (start + life for start, _ in self.capex if week - start < life), default=sys.maxsize
+        )
+        self._depreciation_memo = (len(self.capex), week, until, value)
         return value
 
     def depreciation_week_plain(self) -> float:
@@ -297,11 +373,12 @@ class Anchor(CellAgent):
         would leave: a purchase never leaves too little to pay the interest it causes (without
         this, beginners spent to exactly −L and the week's interest made them insolvent).
 
-        Remembered until one of its inputs changes (the week, the debt, capital spent, tools held,
+        Remembered until one of its inputs changes (the depreciation, the debt, tools held,
         strategy, credit terms, the loan subsidy): a week's plan reads it several times, and
-        cash moves it only while the firm owes (any cash ``≥ 0`` is a debt of exactly 0). The
-        terms that do not depend on the debt are kept while a purchase moves the debt.
-        :meth:`reserve_plain` is the formula itself.
+        cash moves it only while the firm owes (any cash ``≥ 0`` is a debt of exactly 0); the
+        same inputs give the same value in a later week. The terms that do not depend on the
+        debt are kept while a purchase moves the debt. :meth:`reserve_plain` is the formula
+        itself.
 
         Args:
             fen: The account's balance (fen) when the caller has just read it.
@@ -311,8 +388,7 @@ class Anchor(CellAgent):
             fen = int(model.money.balances[Account.ANCHORS][self.index])
         owed = min(fen, 0)
         key = (
-            model.week,
-            len(self.capex),
+            self.depreciation_week(),
             tuple(self.tools),
             self.strategy,
             self.credit_limit,
@@ -523,20 +599,81 @@ class Anchor(CellAgent):
         if not self.can_trade(model.week):
             self._idle_week()
             return
+        if (
+            self.FUSED_PLAN
+            and not reviewing_strategy
+            and self.kind != "external"
+            and self._plan_kept_product()
+        ):
+            return
         self._choose_product()
         if reviewing_strategy:
             self._review_strategy()
         self._set_price()
         self._source_goods()
 
+    def _plan_kept_product(self) -> bool:
+        """:meth:`plan_week`'s choice, price and purchase for a rural seller keeping its product.
+
+        The common week: a streaming household's own product, or the product still in stock,
+        priced before, no strategy review. The steps of :meth:`_choose_product`,
+        :meth:`_set_price` and :meth:`_source_goods` in one pass, with the same floating-point
+        operations, each shared value taken once (stock, funds, buffer, grams short, cost
+        terms; the offer of the chosen village when neither price nor bid share has moved since
+        it was computed). ``FUSED_PLAN = False`` runs the steps one by one (a test compares).
+
+        Returns:
+            False, having changed nothing, when another product may be chosen or the product is
+            priced for the first time (the steps one by one apply).
+        """
+        model = self.model
+        terms = self._week_terms()
+        p = self.product
+        slot = self.index * self._n_products + p
+        goods = model.goods.balances
+        local_g = int(goods["anchor_stock"][slot])
+        held = local_g + int(goods["anchor_import"][slot])
+        if self.own_product is None:
+            if held < terms.pack_g[p]:
+                return False
+        elif self.own_product != p:
+            return False
+        if p not in self._priced:
+            return False
+        buffer = self._buffer()
+        parts = self._cost_parts_shared(p, buffer)
+        self._plan_parts = ((self._plan_serial, model.week, p, self.base_village, buffer), parts)
+        funds = self.available_funds()
+        purchase = float(self.unit_cost[p])  # _purchase_cost_estimate: the reservation is parts[0]
+        need = self._shortfall_g(p, funds, buffer, held, purchase if purchase > 0 else parts[0])
+        price_p = float(self.price[p])
+        found = self._source_cells(p, price_p)
+        cell, offer = self._best_cell(found, need, slot, local_g) if found else (None, None)
+        self.source_village = cell
+        c_var, phi = self._cost_floor(p, parts)
+        self.cost_floor_now = c_var
+        reference = model.products[p].city_price
+        if self.reviewing_prices:
+            self._review_price(p, reference, c_var, (c_var, phi))
+            self._review_bid_share()
+            offer = None
+        else:
+            ceiling = self.model.config.anchors.price_ceiling * reference
+            self.price[p] = min(max(self.price[p], c_var), max(ceiling, c_var))
+        if offer is None or float(self.price[p]) != price_p:
+            offer = model.contracts.offer_price(self, cell)
+        self.offer_price = offer
+        model.sourcing.post(self, need, funds)
+        return True
+
     def finish_plan(self) -> None:
         """After the week's purchases: paid traffic, tools and sessions, if it has a pack to sell."""
-        model = self.model
         local, imported = self.stock_g()
-        if local + imported < to_grams(model.products[self.product].pack_kg):
+        held = local + imported
+        if held < self._week_terms().pack_g[self.product]:
             self._idle_week()
             return
-        self._buy_paid_traffic()
+        self._buy_paid_traffic(held)
         if self.reviewing_prices:
             self._review_tools(buy=True)
         self._build_brand()
@@ -578,7 +715,7 @@ class Anchor(CellAgent):
         rows, km = self.reach_rows()
         if self.own_product is not None:
             products = [self.own_product]
-        elif sum(self.stock_g()) >= to_grams(model.products[self.product].pack_kg):
+        elif sum(self.stock_g()) >= self._week_terms().pack_g[self.product]:
             products = [self.product]
         else:
             products = list(range(len(model.products)))
@@ -618,15 +755,42 @@ class Anchor(CellAgent):
         The cells of :meth:`surplus_cells` and :func:`best_source_cell` in one pass over the
         reach: the same floating-point operations and the same first-best cell in row order.
         """
+        found = self._source_cells(p, float(self.price[p]), rows, km)
+        if not found:
+            return None
+        need = self._plan_shortfall_g(p, self._plan_funds(), self._buffer())
+        slot = self.index * self._n_products + p
+        cell = self._best_cell(found, need, slot, self.model.goods.balances["anchor_stock"][slot])
+        return None if cell[0] is None else (cell[0], p)
+
+    def _source_cells(
+        self,
+        p: int,
+        price_p: float,
+        rows: list[int] | None = None,
+        km: list[float] | None = None,
+    ) -> list[tuple[int, float, float, float]]:
+        """The cells of product ``p`` in reach where buying pays (:meth:`surplus_cells`' numbers).
+
+        Args:
+            p: The product.
+            price_p: Its selling price.
+            rows: Villages in reach (default: :meth:`reach_rows`).
+            km: Their road km.
+
+        Returns:
+            ``(village, margin per kg, grams growers hold, offer per kg)`` in row order.
+        """
+        if rows is None:
+            rows, km = self.reach_rows()
         model = self.model
         fee, res, available, grown = model.contracts.plan_tables()
-        price_p = float(self.price[p])
         value = price_p * (1 - fee[p] - self.commission())
-        floor = model.governance.min_farmer_share() * price_p
+        floor = self._week_terms().min_farmer_share * price_p
         w = self.bid_share
         c_km = model.config.anchors.sourcing_cost_per_kg_km
         ship = model.logistics.ship_cost_rows()
-        found = []  # (village, margin, grams held) of the cells where buying pays
+        found = []
         for v, d in zip(rows, km, strict=True):
             if not grown[v][p]:
                 continue
@@ -641,23 +805,30 @@ class Anchor(CellAgent):
             if m > 0:
                 held = available[v][p]
                 if held > 0:
-                    found.append((v, m, held))
-        if not found:
-            return None
-        need = float(self._plan_shortfall_g(p, self._plan_funds(), self._buffer()))
+                    found.append((v, m, held, offer))
+        return found
+
+    def _best_cell(
+        self, found: list[tuple[int, float, float, float]], need_g: int, slot: int, local_g: int
+    ) -> tuple[int | None, float | None]:
+        """The first cell of ``found`` with the highest ``margin·min(held, need)`` (above 0).
+
+        Only the village of the lot in stock may score while the lot holds goods.
+
+        Returns:
+            ``(village, offer)``, or ``(None, None)`` when no cell scores.
+        """
+        need = float(need_g)
         if need <= 0:
-            return None
-        slot = self.index * self._n_products + p
-        lot = (
-            model.books.lot_village(slot) if model.goods.balances["anchor_stock"][slot] > 0 else -1
-        )
-        best, cell = 0.0, None
-        for v, m, held in found:
+            return None, None
+        lot = self.model.books.lot_village(slot) if local_g > 0 else -1
+        best, cell, offer = 0.0, None, None
+        for v, m, held, bid in found:
             if lot < 0 or lot == v:
                 score = m * min(held, need)
                 if score > best:
-                    best, cell = score, v
-        return None if cell is None else (cell, p)
+                    best, cell, offer = score, v, bid
+        return cell, offer
 
     def net_value_column(self, rows: list[int], p: int) -> list[float]:
         """``surplus_cells(rows, …, [p], net_value=True)`` as one list: the same operations."""
@@ -897,6 +1068,7 @@ class Anchor(CellAgent):
         self._plan_parts: tuple[tuple, tuple[float, float, float, float]] | None = None
         self._shortfall_memo: tuple[tuple, int] | None = None
         self._funds_memo: tuple[int, float] | None = None
+        self._terms: WeekTerms | None = None
 
     def _set_price(self) -> None:
         """Newcomer price, then Calvo reviews toward ``p*`` moved by the review signal.
@@ -919,31 +1091,48 @@ class Anchor(CellAgent):
             if self.reviewing_prices:
                 self._choose_exaggeration(terms)
             return
-        target = pricing.target_price(c_var, reference, model.config.consumers.price_weight)
-        peer = self.peer_price(p)
         if p not in self._priced:
             self._priced.add(p)
-            self.price[p] = pricing.newcomer_price(c_var, peer, target)
+            target = pricing.target_price(c_var, reference, model.config.consumers.price_weight)
+            self.price[p] = pricing.newcomer_price(c_var, self.peer_price(p), target)
             self._choose_exaggeration(terms)
             return
         if self.reviewing_prices:
-            signal = self.review_signal()
-            move = pricing.own_move(
-                self.price[p], target, signal, cfg.price_adjust_rate, cfg.price_signal_weight
-            )
-            new = (
-                move
-                if self.strategy == "brand"
-                else pricing.imitator_price(
-                    move, peer, signal, cfg.imitator_peer_weight, cfg.imitator_undercut
-                )
-            )
-            self.price[p] = pricing.bounded_price(
-                self.price[p], new, c_var, reference, cfg.price_step_max, cfg.price_ceiling
-            )
-            self._choose_exaggeration(terms)
+            self._review_price(p, reference, c_var, terms)
             return
         self.price[p] = min(max(self.price[p], c_var), max(cfg.price_ceiling * reference, c_var))
+
+    def _review_price(
+        self, p: int, reference: float, c_var: float, terms: tuple[float, float]
+    ) -> None:
+        """A price review: toward ``p*``, moved by the signal (an imitator also toward ``p̄``).
+
+        Then the exaggeration is chosen at the new price (:meth:`_choose_exaggeration`).
+
+        Args:
+            p: The product.
+            reference: Its city price ``p_ref``.
+            c_var: The cost floor.
+            terms: ``(c_var, φ)``.
+        """
+        model = self.model
+        cfg = model.config.anchors
+        target = pricing.target_price(c_var, reference, model.config.consumers.price_weight)
+        signal = self.review_signal()
+        move = pricing.own_move(
+            self.price[p], target, signal, cfg.price_adjust_rate, cfg.price_signal_weight
+        )
+        new = (
+            move
+            if self.strategy == "brand"
+            else pricing.imitator_price(  # p̄ is read only where a rule uses it
+                move, self.peer_price(p), signal, cfg.imitator_peer_weight, cfg.imitator_undercut
+            )
+        )
+        self.price[p] = pricing.bounded_price(
+            self.price[p], new, c_var, reference, cfg.price_step_max, cfg.price_ceiling
+        )
+        self._choose_exaggeration(terms)
 
     def peer_price(self, p: int) -> float | None:
         """``p̄``: kg-weighted mean price of the product's other sellers over the review window."""
@@ -987,8 +1176,28 @@ class Anchor(CellAgent):
         key = (self._plan_serial, self.model.week, p, self.base_village, buffer)
         memo = self._plan_parts
         if memo is None or memo[0] != key:
-            memo = self._plan_parts = (key, self._cost_parts(p, buffer))
+            memo = self._plan_parts = (key, self._cost_parts_shared(p, buffer))
         return self._cost_floor(p, memo[1])
+
+    def _week_terms(self) -> WeekTerms:
+        """:func:`week_terms`, kept by the anchor while they are current."""
+        terms = self._terms
+        if terms is None or not terms.current(self.model):
+            terms = self._terms = week_terms(self.model)
+        return terms
+
+    def _cost_parts_shared(self, p: int, buffer: float) -> tuple[float, float, float, float]:
+        """:meth:`_cost_parts` from the week's shared parts (:meth:`WeekTerms.cost_parts`).
+
+        Only the refund share is the anchor's own; the same floating-point operations.
+        """
+        cfg = self.model.config.anchors
+        reservation, shipping, spoil, fee, route = self._week_terms().cost_parts(
+            self.kind, self.commission(), p, self.base_village, buffer
+        )
+        refunds, sales = self.memory.refunds_and_sales(cfg.refund_memory_weeks)
+        refund = pricing.refund_share(refunds, sales, route, cfg.refund_prior_sales)
+        return reservation, shipping, spoil, pricing.cost_share(fee, 0.0, refund)
 
     def _cost_parts(self, p: int, buffer: float) -> tuple[float, float, float, float]:
         """``(reservation, shipping, spoil share, φ)``: the cost floor's inputs but the stock cost."""
@@ -1014,7 +1223,9 @@ class Anchor(CellAgent):
     def _cost_floor(self, p: int, parts: tuple[float, float, float, float]) -> tuple[float, float]:
         """``(c_var, φ)`` from :meth:`_cost_parts`: the stock's cost, else the reservation."""
         reservation, shipping, spoil, phi = parts
-        purchase = self.unit_cost[p] if self.unit_cost[p] > 0 else reservation
+        purchase = float(self.unit_cost[p])  # a Python float: the same number, cheaper to use
+        if not purchase > 0:
+            purchase = reservation
         return pricing.cost_floor(purchase, shipping, spoil, phi), phi
 
     def _unit_cost_estimate(self, p: int) -> float:
@@ -1074,14 +1285,17 @@ class Anchor(CellAgent):
             funds: :meth:`available_funds` now.
             buffer: :meth:`_buffer` now.
         """
+        held = sum(self.stock_g(p))
+        return self._shortfall_g(p, funds, buffer, held, self._purchase_cost_estimate(p))
+
+    def _shortfall_g(self, p: int, funds: float, buffer: float, held: int, cost: float) -> int:
+        """:meth:`_stock_shortfall_g` from the grams ``held`` and the cost of a kg bought."""
         cfg = self.model.config.anchors
         spec = self.model.products[p]
         packs = pricing.stock_target_packs(
             self.forecast_orders, buffer, spec.fresh, cfg.storable_stock_weeks
         )
-        held = sum(self.stock_g(p))
         want = max(round(float(packs * spec.pack_kg) * GRAMS_PER_KG) - held, 0)  # to_grams
-        cost = self._purchase_cost_estimate(p)
         return min(want, affordable_grams(funds, cost))
 
     def _plan_funds(self) -> float:
@@ -1237,18 +1451,24 @@ class Anchor(CellAgent):
         )
 
     # -- paid traffic (ECONOMICS.md §A "Paid traffic") --------------------------------------------
-    def _buy_paid_traffic(self) -> None:
+    def _buy_paid_traffic(self, held: int | None = None) -> None:
         """Views for the stock the forecast will not clear, when a view's margin pays its price.
 
         ``views = min((stock packs − f)/ĉ, A·1000/cpm)`` (the platform caps what it delivers),
         only when ``ĉ·m > cpm/1000``: no stock, no traffic.
+
+        Args:
+            held: Grams of the product in stock (local and imported) when the caller has just
+                read them.
         """
         model = self.model
         p = self.product
         spec = model.products[p]
         c_var, phi = self._plan_cost_terms(p)
-        margin = pricing.margin_per_order(self.price[p], c_var, phi, spec.pack_kg)
-        stock_packs = sum(self.stock_g()) / to_grams(spec.pack_kg)
+        margin = pricing.margin_per_order(float(self.price[p]), c_var, phi, spec.pack_kg)
+        if held is None:
+            held = sum(self.stock_g())
+        stock_packs = held / self._week_terms().pack_g[p]
         self.paid_views = pricing.paid_views(
             stock_packs,
             self.forecast_orders,
