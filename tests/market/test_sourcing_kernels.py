@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from helpers import small_scenario
 
+from village_sim.accounts import Account, Flow
 from village_sim.market.contracts import Contracts, _first_to_cover
 from village_sim.model import VillageMarket
 
@@ -113,3 +114,30 @@ def test_one_seller_deliveries_equal_the_array_formula(monkeypatch, kwargs):
         plain.step()
         assert _state(tuned) == _state(plain), week
     assert len(one) > 10 and sum(one) > 0
+
+
+def test_growers_paid_in_one_transfer_at_the_end_of_the_clearing_as_if_paid_at_once(monkeypatch):
+    """The clearing's collected receipts leave every balance and weekly flow as immediate pays."""
+    batched = _run(0, seed=8)
+    at_once = _run(0, seed=8)
+    pay_growers = Contracts._pay_growers
+    collected = []
+
+    def either(self, anchor, sellers, gross):
+        if self.model is at_once:
+            money = self.model.money
+            money.transfer(
+                Flow.CONTRACT_SALE, Account.ANCHORS, anchor, Account.FARMERS, sellers, gross
+            )
+        else:
+            assert self._receipts is not None  # only while the purchases clear
+            collected.append(int(np.sum(gross)))
+            pay_growers(self, anchor, sellers, gross)
+
+    monkeypatch.setattr(Contracts, "_pay_growers", either)
+    for week in range(16):
+        batched.step()
+        at_once.step()
+        assert batched.contracts._receipts is None
+        assert _state(batched) == _state(at_once), week
+    assert len(collected) > 20 and sum(collected) > 0

@@ -109,6 +109,7 @@ class Contracts:
         self._available: np.ndarray | None = None
         self._rows: dict[str, list] = {}
         self._clearing: dict[tuple[int, int], Growers | None] | None = None
+        self._receipts: tuple[list[int], list[int], list[int]] | None = None
         sc = model.config
         fresh = model.products.array("fresh") > 0
         self.fee_by_product = np.where(fresh, sc.platform.fee_fresh, sc.platform.fee_other)
@@ -192,13 +193,52 @@ class Contracts:
 
         Only purchases happen meanwhile: who streams for whom, who is connected and the week's
         reservations stay the same, so :meth:`growers` remembers them; contracts and stores,
-        which purchases change, are read afresh.
+        which purchases change, are read afresh. Nobody reads the money accounts meanwhile
+        either: the growers' receipts are paid in one transfer at the end (:meth:`_pay_growers`;
+        integer amounts, so the balances and the week's flows are the same numbers).
         """
         self._clearing = {}
+        self._receipts = ([], [], [])
         try:
             yield
+            self._pay_receipts()
         finally:
             self._clearing = None
+            self._receipts = None
+
+    def _pay_growers(self, anchor: int, sellers: np.ndarray | int, gross: np.ndarray | int) -> None:
+        """The anchor pays its sellers their receipts (``contract_sale``).
+
+        At once, or while the purchases clear with the others at the end (:meth:`clearing`).
+        """
+        receipts = self._receipts
+        if receipts is None:
+            self.model.money.transfer(
+                Flow.CONTRACT_SALE, Account.ANCHORS, anchor, Account.FARMERS, sellers, gross
+            )
+            return
+        payers, payees, amounts = receipts
+        if isinstance(sellers, int):
+            payers.append(anchor)
+            payees.append(sellers)
+            amounts.append(gross)
+        else:
+            payers.extend([anchor] * sellers.size)
+            payees.extend(sellers.tolist())
+            amounts.extend(gross.tolist())
+
+    def _pay_receipts(self) -> None:
+        """Pay the receipts the clearing has collected, in one transfer."""
+        payers, payees, amounts = self._receipts
+        if payers:
+            self.model.money.transfer(
+                Flow.CONTRACT_SALE,
+                Account.ANCHORS,
+                np.array(payers, dtype=np.int64),
+                Account.FARMERS,
+                np.array(payees, dtype=np.int64),
+                np.array(amounts, dtype=np.int64),
+            )
 
     def growers(self, village: int, product: int) -> Growers | None:
         """The growers of ``product`` in ``village`` (None when there are none).
@@ -474,14 +514,7 @@ class Contracts:
             gross = pay + commission + slot_fee
         else:
             gross = pay  # plus zero commission and slot fee
-        model.money.transfer(
-            Flow.CONTRACT_SALE,
-            Account.ANCHORS,
-            anchor.index,
-            Account.FARMERS,
-            sellers,
-            gross,
-        )
+        self._pay_growers(anchor.index, sellers, gross)
         if external:  # transfers of zeros skipped
             for kind, amount in ((Flow.COMMISSION, commission), (Flow.SLOT_FEE, slot_fee)):
                 model.money.transfer(
@@ -510,9 +543,7 @@ class Contracts:
             Flow.CONTRACT, Account.FARM_STORE, seller, Account.ANCHOR_STOCK, slot, grams
         )
         pay = to_fen(offer * grams / 1000.0)
-        model.money.transfer(
-            Flow.CONTRACT_SALE, Account.ANCHORS, anchor.index, Account.FARMERS, seller, pay
-        )
+        self._pay_growers(anchor.index, seller, pay)
         self._tally(anchor, village, grams, pay)
 
     def _tally(self, anchor: Anchor, village: int, grams: int, pay: int) -> None:
