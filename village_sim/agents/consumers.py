@@ -228,11 +228,6 @@ class ConsumerPopulation:
         self.rng = rng
         self.viewers_per_offer = (self.scale * cfg.viewer_share).astype(np.float32)
         self.inverse_scale = (1.0 / self.scale).astype(np.float32)
-        # Each unit's pull of repeat buyers toward each village (the ``mix`` of
-        # :meth:`repeat_terms`), kept where brand trust or ``bought`` change (experience,
-        # remember_purchases): choice reads one number per offer instead of computing it from
-        # both tables. Nobody has bought yet: 1 everywhere.
-        self._repeat_mix = np.ones((n, n_v), dtype=np.float32)
         self.mean_scale = self.scale.mean()  # people per unit (the scale never changes)
         self._per_offer_cache: dict[tuple[str, int], np.ndarray] = {}
 
@@ -480,13 +475,15 @@ class ConsumerPopulation:
 
         Returns:
             ``(viewers, buyers)``: expected person-views (float) and buyers (int), both (U, k).
-            The share of each offer's buyers who bought the village's goods before is
-            :meth:`repeat_share` (for :meth:`remember_purchases`).
+            The share of each offer's buyers who bought the village's goods before is available
+            from :meth:`repeat_share_at` for :meth:`remember_purchases`.
         """
         terms = self._seller_terms(seller, stall_keep)
         shape = offers.shape
         viewers = np.empty(shape, dtype=np.float32)
         buyers = np.empty(shape, dtype=np.int64)
+        self._pull = np.empty(shape, dtype=np.float32)
+        self._mix = np.empty(shape, dtype=np.float32)
         for lo in range(0, shape[0], UNIT_BLOCK):
             rows = slice(lo, lo + UNIT_BLOCK)
             self._choose_block(rows, offers[rows], slot_of[rows], terms, viewers, buyers)
@@ -566,50 +563,32 @@ class ConsumerPopulation:
         # table faster than take(out=)
         np.multiply(terms["keep"][offers], per_offer("viewers_per_offer"), out=viewers)
         v *= viewers
-        # Viewers who bought the village's goods before are pulled back (or kept away): the
-        # unit's kept ``mix`` for the village (:meth:`repeat_terms`).
-        v *= np.take(self._repeat_mix, village_at)
+        # Viewers who bought the village's goods before (share ``known``) are pulled back by
+        # ``exp(repeat_weight·(2·brand_trust − 1))`` — satisfied buyers return, let-down ones stay
+        # away (logit odds, valid while choice probabilities are small).
+        known = np.take(self.bought, village_at).astype(f32)
+        known *= per_offer("inverse_scale")
+        pull = self._pull[rows]
+        np.multiply(brand, f32(2.0), out=pull)  # exp(repeat_weight · (2·brand − 1)), step by step
+        pull -= f32(1.0)
+        pull *= f32(cfg.repeat_weight)
+        np.exp(pull, out=pull)
+        pull *= known
+        mix = self._mix[rows]
+        np.subtract(f32(1.0), known, out=mix)
+        mix += pull
+        v *= mix
         # stochastic_round(v, rng) in place: the same uniforms added, truncated as it truncates.
         v += self.rng.random(v.shape, dtype=f32)
         buyers_out[rows] = v
 
-    def repeat_terms(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(pull, mix)`` at flat (unit, village) cells, in float32 (MODEL.md §3).
+    def repeat_share_at(self, cells: np.ndarray) -> np.ndarray:
+        """Share of repeat buyers at flat (unit, offer) cells of the last :meth:`choose`.
 
-        Viewers who bought the village's goods before (share ``known`` of the unit's people) are
-        pulled back by ``exp(repeat_weight·(2·brand_trust − 1))`` — satisfied buyers return,
-        let-down ones stay away (logit odds, valid while choice probabilities are small)::
-
-            pull = exp(repeat_weight·(2·brand − 1))·known        mix = 1 − known + pull
-
-        Choice multiplies an offer's expected buyers by ``mix``; ``pull / mix`` is the share of
-        them who bought before. Each operation is elementwise, so a cell's numbers do not depend
-        on which cells are computed with it.
+        ``pull / mix`` (0 where ``mix`` is 0), computed only where someone bought.
         """
-        f32 = np.float32
-        known = self.bought.reshape(-1)[cells].astype(f32)
-        known *= self.inverse_scale[cells // self.bought.shape[1]]
-        pull = self.brand_trust.reshape(-1)[cells]
-        pull *= f32(2.0)
-        pull -= f32(1.0)
-        pull *= f32(self.model.config.consumers.repeat_weight)
-        np.exp(pull, out=pull)
-        pull *= known
-        mix = np.subtract(f32(1.0), known, out=known)
-        mix += pull
-        return pull, mix
-
-    def _renew_repeat_mix(self, cells: np.ndarray) -> None:
-        """Recompute the kept ``mix`` of flat (unit, village) cells whose inputs just changed."""
-        self._repeat_mix.reshape(-1)[cells] = self.repeat_terms(cells)[1]
-
-    def repeat_share(self, units: np.ndarray, villages: np.ndarray) -> np.ndarray:
-        """Share of repeat buyers among units' buyers of villages' goods: ``pull / mix``.
-
-        0 where ``mix`` is 0. Read after :meth:`choose` and before the week's purchases and
-        deliveries change ``bought`` and brand trust, so these are the numbers choice used.
-        """
-        pull, mix = self.repeat_terms(units * self.bought.shape[1] + villages)
+        pull = self._pull.reshape(-1)[cells]
+        mix = self._mix.reshape(-1)[cells]
         return np.divide(pull, mix, out=np.zeros_like(mix), where=mix > 0)
 
     # -- following from views ----------------------------------------------------------------------
@@ -704,7 +683,6 @@ class ConsumerPopulation:
         bt = brand_trust[brand_cell]
         brand_trust[brand_cell] = np.clip(bt + cfg.brand_trust_rate * (satisfaction - bt), 0.0, 1.0)
         self._brand_trust_by_village[villages, units] = brand_trust[brand_cell]
-        self._renew_repeat_mix(brand_cell)
         touched = _distinct(units)
         self._brand_mean[touched] = np.take(self.brand_trust, touched, axis=0).mean(axis=1)
         prior = np.where(followed, trust, 0.5 * cfg.trust_initial + 0.5 * bt)
@@ -717,9 +695,8 @@ class ConsumerPopulation:
         if orders is None:
             return
         lines = orders.lines
-        units, villages = lines["unit"], lines["village"]
         repeat = self.remember_purchases(
-            units, villages, lines["buyers"], self.repeat_share(units, villages)
+            lines["unit"], lines["village"], lines["buyers"], self.repeat_share_at(orders.cells)
         )
         stats = self.model.week_stats
         stats["purchases"] += float(lines["buyers"].sum())
@@ -798,7 +775,6 @@ class ConsumerPopulation:
         np.add.at(bought, cells, (buyers - repeat).astype(bought.dtype))
         # Only the cells just added to can exceed a unit's people; the rest are capped already.
         bought[cells] = np.minimum(bought[cells], self.scale[units].astype(bought.dtype))
-        self._renew_repeat_mix(cells)
         return repeat
 
     # -- indicators -------------------------------------------------------------------------------
