@@ -60,6 +60,9 @@ class WeekTerms:
         self.levers = governance.levers
         self.min_farmer_share = governance.min_farmer_share()
         self.pack_g = [to_grams(spec.pack_kg) for spec in model.products]
+        self.pack_kg = [spec.pack_kg for spec in model.products]
+        n_villages = model.world.n_villages
+        self.county = (list(range(n_villages)), [0.0] * n_villages)  # a city anchor's reach
         self._parts: dict[tuple, tuple] = {}
 
     def current(self, model: mesa.Model) -> bool:
@@ -657,10 +660,13 @@ class Anchor(CellAgent):
             self._review_price(p, reference, c_var, (c_var, phi))
             self._review_bid_share()
             offer = None
-        else:
+        else:  # the price kept within [c_var, ceiling·p_ref] (as _set_price, in Python floats)
             ceiling = self.model.config.anchors.price_ceiling * reference
-            self.price[p] = min(max(self.price[p], c_var), max(ceiling, c_var))
-        if offer is None or float(self.price[p]) != price_p:
+            price = min(max(price_p, c_var), max(ceiling, c_var))
+            if price != price_p:
+                self.price[p] = price
+                offer = None
+        if offer is None:
             offer = model.contracts.offer_price(self, cell)
         self.offer_price = offer
         model.sourcing.post(self, need, funds)
@@ -710,7 +716,7 @@ class Anchor(CellAgent):
         taken with arrays. The same floating-point operations cell by cell (a test compares).
         """
         if self.kind == "external":
-            return self._choose_source_arrays()
+            return self._choose_source_county()
         model = self.model
         rows, km = self.reach_rows()
         if self.own_product is not None:
@@ -784,9 +790,13 @@ class Anchor(CellAgent):
         if rows is None:
             rows, km = self.reach_rows()
         model = self.model
+        terms = self._week_terms()
         fee, res, available, grown = model.contracts.plan_tables()
         value = price_p * (1 - fee[p] - self.commission())
-        floor = self._week_terms().min_farmer_share * price_p
+        if self.kind == "external":  # the slot fee per kg (net_values)
+            kg = max(self.forecast_orders * terms.pack_kg[p], 1.0)
+            value = value - model.config.external_anchors.slot_fee_week / kg
+        floor = terms.min_farmer_share * price_p
         w = self.bid_share
         c_km = model.config.anchors.sourcing_cost_per_kg_km
         ship = model.logistics.ship_cost_rows()
@@ -807,6 +817,48 @@ class Anchor(CellAgent):
                 if held > 0:
                     found.append((v, m, held, offer))
         return found
+
+    def _choose_source_county(self) -> tuple[int, int] | None:
+        """:meth:`_choose_source_arrays` of a city anchor in plain Python (the county's cells).
+
+        Every village at 0 km, the products :meth:`_choose_source_arrays` considers, the cells of
+        :meth:`_source_cells` and the first best cell in row-major order (village, then product)
+        as :func:`best_source_cell` finds it: the same floating-point operations (a test
+        compares), without a dozen NumPy calls on a few dozen cells.
+        """
+        model = self.model
+        terms = self._week_terms()
+        if self.own_product is not None:
+            products = [self.own_product]
+        elif sum(self.stock_g()) >= terms.pack_g[self.product]:
+            products = [self.product]
+        else:
+            products = list(range(self._n_products))
+        rows, km = terms.county
+        cells = {}
+        for p in products:
+            found = self._source_cells(p, float(self.price[p]), rows, km)
+            if found:
+                cells[p] = {v: (m, held) for v, m, held, _ in found}
+        if not cells:
+            return None
+        scoring = list(cells)  # ascending, as products
+        funds, buffer = self.available_funds(), self._buffer()
+        need = [float(self._plan_shortfall_g(p, funds, buffer)) for p in scoring]
+        goods = model.goods.balances["anchor_stock"]
+        lot = []  # one lot per product: where the one in stock comes from
+        for p in scoring:
+            slot = self.index * self._n_products + p
+            lot.append(model.books.lot_village(slot) if goods[slot] > 0 else -1)
+        best, cell = 0.0, None
+        for v in rows:
+            for j, p in enumerate(scoring):
+                found = cells[p].get(v)
+                if found is not None and need[j] > 0 and (lot[j] < 0 or lot[j] == v):
+                    score = found[0] * min(found[1], need[j])
+                    if score > best:
+                        best, cell = score, (v, p)
+        return cell
 
     def _best_cell(
         self, found: list[tuple[int, float, float, float]], need_g: int, slot: int, local_g: int
@@ -1243,8 +1295,9 @@ class Anchor(CellAgent):
         p = self.product
         spec = model.products[p]
         c_var, phi = self._cost_terms(p) if terms is None else terms
-        margin = max(pricing.margin_per_order(self.price[p], c_var, phi, spec.pack_kg), 0.0)
-        revenue = self.forecast_orders * self.price[p] * spec.pack_kg
+        price = float(self.price[p])  # the same number as a Python float (cheaper arithmetic)
+        margin = max(pricing.margin_per_order(price, c_var, phi, spec.pack_kg), 0.0)
+        revenue = self.forecast_orders * price * spec.pack_kg
         brand_trust = model.consumers.village_brand_trust(self.base_village)
         trust = 0.5 * cfg.consumers.trust_initial + 0.5 * brand_trust
         detection = self.perceived_detection()
@@ -1405,6 +1458,8 @@ class Anchor(CellAgent):
         Returns:
             Grams imported.
         """
+        if need_g <= 0:
+            return 0  # nothing to import (the decision below changes nothing)
         model = self.model
         p = self.product
         spec = model.products[p]

@@ -242,8 +242,16 @@ def brand_sums(
 ) -> tuple[float, float]:
     """``(Σ_τ δ^τ a_τ, Σ_τ δ^τ a_τ E_τ)`` over the horizon (τ = 1 … H)."""
     a = np.asarray(activity, dtype=float)
-    weights = discount ** np.arange(1, a.size + 1) * a
+    weights = _discounts(discount, a.size) * a
     return float(weights.sum()), float((weights * equity[: a.size]).sum())
+
+
+@functools.lru_cache(maxsize=16, typed=True)
+def _discounts(discount: float, horizon: int) -> np.ndarray:
+    """``δ^τ`` for τ = 1 … H (read-only; the same array for every brand decision)."""
+    powers = discount ** np.arange(1, horizon + 1)
+    powers.setflags(write=False)
+    return powers
 
 
 def build_brand(
