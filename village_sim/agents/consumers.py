@@ -23,7 +23,7 @@ import numpy as np
 
 from village_sim.accounts import Account, Flow
 from village_sim.agents.pricing import record_refunds
-from village_sim.numerics import OFFER_BLOCK, cumsum_whole
+from village_sim.numerics import OFFER_BLOCK
 from village_sim.randomness import stochastic_round, thin, thin_nonzero
 
 if TYPE_CHECKING:
@@ -597,11 +597,10 @@ class ConsumerPopulation:
     ) -> np.ndarray:
         """Running total of onlookers (viewers who did not buy, at least 0) over flat offers.
 
-        ``np.cumsum(np.maximum(viewers - buyers, 0.0))`` bit for bit (:func:`onlooker_cumsum_plain`),
-        into a buffer kept from week to week. Viewers are float32 numbers of a few significant
-        bits' range, so the running totals are exact and :func:`~village_sim.numerics.cumsum_whole`
-        sums them as integers; otherwise block by block (a running sum adds in order, so each
-        block starts from the last total).
+        ``np.cumsum(np.maximum(viewers - buyers, 0.0))`` bit for bit (:func:`onlooker_cumsum_plain`):
+        a running sum adds in order, so each block starts from the last total. Computed block by
+        block into a buffer kept from week to week, so a province's week does not build two fresh
+        arrays of its every offer.
         """
         n = viewers.size
         weights = getattr(self, "_weights_buffer", None)
@@ -609,8 +608,6 @@ class ConsumerPopulation:
             weights = self._weights_buffer = np.empty(n, dtype=np.float64)
         np.copyto(weights, viewers)
         weights[line] = np.maximum(weights[line] - buyers[line], 0.0)  # elsewhere nobody bought
-        if cumsum_whole(weights):  # viewers are float32 numbers: sums of them are exact
-            return weights
         carry = 0.0
         for lo in range(0, n, OFFER_BLOCK):
             block = weights[lo : lo + OFFER_BLOCK]
