@@ -661,8 +661,7 @@ class Anchor(CellAgent):
             self._review_bid_share()
             offer = None
         else:  # the price kept within [c_var, ceiling·p_ref] (as _set_price, in Python floats)
-            ceiling = self.model.config.anchors.price_ceiling * reference
-            price = min(max(price_p, c_var), max(ceiling, c_var))
+            price = self._kept_price(price_p, c_var, reference)
             if price != price_p:
                 self.price[p] = price
                 offer = None
@@ -708,6 +707,18 @@ class Anchor(CellAgent):
             self.base_village = v
         self.product = p
 
+    def _products_to_consider(self) -> list[int]:
+        """The products it may sell this week.
+
+        A streaming household's own product; else the one still in stock (a pack or more: one
+        lot at a time); else every product.
+        """
+        if self.own_product is not None:
+            return [self.own_product]
+        if sum(self.stock_g()) >= self._week_terms().pack_g[self.product]:
+            return [self.product]
+        return list(range(self._n_products))
+
     def _choose_source(self) -> tuple[int, int] | None:
         """:meth:`_choose_source_arrays`, in plain Python over a rural seller's few cells.
 
@@ -719,12 +730,7 @@ class Anchor(CellAgent):
             return self._choose_source_county()
         model = self.model
         rows, km = self.reach_rows()
-        if self.own_product is not None:
-            products = [self.own_product]
-        elif sum(self.stock_g()) >= self._week_terms().pack_g[self.product]:
-            products = [self.product]
-        else:
-            products = list(range(len(model.products)))
+        products = self._products_to_consider()
         if len(products) == 1:
             return self._choose_source_one(products[0], rows, km)
         margin = self.surplus_cells(rows, km, products)
@@ -828,12 +834,7 @@ class Anchor(CellAgent):
         """
         model = self.model
         terms = self._week_terms()
-        if self.own_product is not None:
-            products = [self.own_product]
-        elif sum(self.stock_g()) >= terms.pack_g[self.product]:
-            products = [self.product]
-        else:
-            products = list(range(self._n_products))
+        products = self._products_to_consider()
         rows, km = terms.county
         cells = {}
         for p in products:
@@ -954,12 +955,7 @@ class Anchor(CellAgent):
         model = self.model
         n_p = len(model.products)
         villages, km = self.reach()
-        if self.own_product is not None:
-            products = np.array([self.own_product])
-        elif sum(self.stock_g()) >= to_grams(model.products[self.product].pack_kg):
-            products = np.array([self.product])
-        else:
-            products = np.arange(n_p)
+        products = np.array(self._products_to_consider())
         margin = self.surplus_per_kg(villages, km)
         available = model.contracts.available_by_village_product()[villages]
         buyable = model.world.product_mask[villages] & (margin > 0)
@@ -1130,7 +1126,6 @@ class Anchor(CellAgent):
         review moves the price by at most ``price_step_max``, within ``[c_var, ceiling·p_ref]``.
         """
         model = self.model
-        cfg = model.config.anchors
         p = self.product
         reference = model.products[p].city_price
         terms = self._plan_cost_terms(p)
@@ -1152,7 +1147,12 @@ class Anchor(CellAgent):
         if self.reviewing_prices:
             self._review_price(p, reference, c_var, terms)
             return
-        self.price[p] = min(max(self.price[p], c_var), max(cfg.price_ceiling * reference, c_var))
+        self.price[p] = self._kept_price(self.price[p], c_var, reference)
+
+    def _kept_price(self, price: float, c_var: float, reference: float) -> float:
+        """A price not under review, kept within ``[c_var, ceiling·p_ref]``."""
+        ceiling = self.model.config.anchors.price_ceiling * reference
+        return min(max(price, c_var), max(ceiling, c_var))
 
     def _review_price(
         self, p: int, reference: float, c_var: float, terms: tuple[float, float]
