@@ -505,17 +505,7 @@ def _paths_section(
     ]
     rep.lines += _md(
         summary[summary["indicator"].isin(show)],
-        [
-            "path",
-            "indicator",
-            "n",
-            "mean",
-            "ci_low",
-            "ci_high",
-            "diff",
-            "diff_ci_low",
-            "diff_ci_high",
-        ],
+        paths_analysis.COLUMNS,
     )
 
 
@@ -666,7 +656,7 @@ def _sensitivity_section(
         ]
         rep.lines += _md(
             table[table["indicator"].isin(show)],
-            ["indicator", "factor", "S1", "S1_conf", "ST", "ST_conf", "note"],
+            sobol_analysis.COLUMNS,
         )
         return
     sample = _morris_sample(spec, dname, frame, names, n)
@@ -708,7 +698,7 @@ def _sensitivity_section(
     ]
     rep.lines += _md(
         table[table["indicator"].isin(show)],
-        ["indicator", "factor", "mu", "mu_star", "mu_star_conf", "sigma", "note"],
+        morris_analysis.COLUMNS,
     )
 
 

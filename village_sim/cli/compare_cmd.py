@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from village_sim.batch.compare import compare, write
-from village_sim.cli.options import non_negative_int, positive_int
+from village_sim.cli.options import add_overrides, non_negative_int, positive_int
 from village_sim.outputs import atomic_folder
 from village_sim.run import load_scenario
 from village_sim.scenario.errors import CombinedScenarioError, ScenarioError
@@ -33,14 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=non_negative_int, default=0, help="root seed (default 0)")
     p.add_argument("--steps", type=positive_int, default=None, help="weeks per run")
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/compare)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a field in every scenario (repeatable)",
-    )
+    add_overrides(p, "override a field in every scenario (repeatable)")
     p.add_argument(
         "--workers",
         type=positive_int,

@@ -27,6 +27,20 @@ def positive_int(text: str) -> int:
     return _integer(text, 1)
 
 
+def add_overrides(
+    parser: argparse.ArgumentParser, help_text: str = "override a scenario field (repeatable)"
+) -> None:
+    """Add the repeatable ``--set PATH=VALUE`` option (stored as ``args.overrides``)."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help=help_text,
+    )
+
+
 def add_cluster_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--workers N`` or ``--scheduler ADDRESS`` (one or the other) and ``--overwrite``.
 

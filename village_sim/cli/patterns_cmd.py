@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from village_sim.batch.seeds import replicate_seeds
-from village_sim.cli.options import non_negative_int, positive_int
+from village_sim.cli.options import add_overrides, non_negative_int, positive_int
 from village_sim.metrics.patterns import evaluate, format_table, plot
 from village_sim.metrics.targets import load_targets
 from village_sim.outputs import atomic_folder
@@ -49,14 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="output folder (default: the run folder, or runs/patterns)",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a scenario field (repeatable)",
-    )
+    add_overrides(p)
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
     p.set_defaults(handler=handle)
 

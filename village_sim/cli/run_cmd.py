@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from village_sim.cli.options import non_negative_int, positive_int
+from village_sim.cli.options import add_overrides, non_negative_int, positive_int
 from village_sim.metrics.indicators import HEADLINE, INDICATOR_NAMES
 from village_sim.outputs import check_out_dir
 from village_sim.run import load_scenario, run
@@ -43,14 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", type=Path, default=None, help="run folder (default runs/<scenario>-seed<N>)"
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a scenario field (repeatable)",
-    )
+    add_overrides(p)
     p.add_argument("--agents", action="store_true", help="also write agents.parquet")
     p.add_argument(
         "--overwrite", action="store_true", help="replace an existing non-empty output folder"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from village_sim.cli.options import add_overrides
 from village_sim.run import load_scenario
 
 DESCRIPTION = (
@@ -24,14 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``validate`` command."""
     p = sub.add_parser("validate", help="check a scenario file without running it")
     p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a scenario field (repeatable)",
-    )
+    add_overrides(p)
     p.set_defaults(handler=handle)
 
 

@@ -6,14 +6,13 @@ have a value, so an indicator with missing values gets a note instead of measure
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from village_sim.batch.analyze.sobol import _problem_with, point_means
+from village_sim.batch.analyze import factor_rows
 
 COLUMNS = ["indicator", "factor", "mu", "mu_star", "mu_star_conf", "sigma", "note"]
 
@@ -49,35 +48,21 @@ def measures(
     """
     from SALib.analyze import morris
 
-    rows = []
-    names = list(problem["names"])
-    for ind in indicators:
-        y = point_means(frame, first_point, sample.shape[0], ind)
-        note = _problem_with(y)
-        if note:
-            rows += [{"indicator": ind, "factor": f, "note": note} for f in names]
-            continue
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            result = morris.analyze(
-                problem,
-                sample,
-                y,
-                num_resamples=resamples,
-                conf_level=conf_level,
-                num_levels=levels,
-                seed=seed,
-            )
-        for j, factor in enumerate(names):
-            rows.append(
-                {
-                    "indicator": ind,
-                    "factor": factor,
-                    "mu": float(result["mu"][j]),
-                    "mu_star": float(result["mu_star"][j]),
-                    "mu_star_conf": float(result["mu_star_conf"][j]),
-                    "sigma": float(result["sigma"][j]),
-                    "note": "",
-                }
-            )
+    rows = factor_rows(
+        frame,
+        first_point,
+        sample.shape[0],
+        indicators,
+        list(problem["names"]),
+        lambda y: morris.analyze(
+            problem,
+            sample,
+            y,
+            num_resamples=resamples,
+            conf_level=conf_level,
+            num_levels=levels,
+            seed=seed,
+        ),
+        ("mu", "mu_star", "mu_star_conf", "sigma"),
+    )
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -14,6 +14,18 @@ import pandas as pd
 from village_sim.batch.analyze import values
 from village_sim.metrics.stats import mean_ci, paired_diff_ci, welch_diff_ci
 
+COLUMNS = [
+    "path",
+    "indicator",
+    "n",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+]
+
 
 def summary(
     frame: pd.DataFrame,
@@ -70,17 +82,4 @@ def summary(
                     "diff_ci_high": dhi,
                 }
             )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "path",
-            "indicator",
-            "n",
-            "mean",
-            "ci_low",
-            "ci_high",
-            "diff",
-            "diff_ci_low",
-            "diff_ci_high",
-        ],
-    )
+    return pd.DataFrame(rows, columns=COLUMNS)
