@@ -474,10 +474,14 @@ class Anchor(CellAgent):
         return int(products[0])
 
     # -- helpers ----------------------------------------------------------------------------------
+    def stock_slot(self, p: int) -> int:
+        """This anchor's slot of product ``p`` in the goods ledger's anchor stock accounts."""
+        return self.index * self._n_products + p
+
     def stock_g(self, product: int | None = None) -> tuple[int, int]:
         """(local grams, imported grams) of a product in stock."""
         p = self.product if product is None else product
-        slot = self.index * self._n_products + p
+        slot = self.stock_slot(p)
         goods = self.model.goods.balances
         return int(goods["anchor_stock"][slot]), int(goods["anchor_import"][slot])
 

@@ -494,7 +494,7 @@ class Contracts:
         """:meth:`_deliver` for any sellers and any anchor (the formula)."""
         model = self.model
         p = anchor.product
-        slot = anchor.index * anchor._n_products + p
+        slot = anchor.stock_slot(p)
         local, _ = anchor.stock_g()
         quality = model.farmers.stock_quality[sellers]
         bought = int(grams.sum())  # whole grams: the same number however often it is summed
@@ -532,7 +532,7 @@ class Contracts:
         """
         model = self.model
         p = anchor.product
-        slot = anchor.index * anchor._n_products + p
+        slot = anchor.stock_slot(p)
         local, _ = anchor.stock_g()
         total = local + grams
         quality = float(model.farmers.stock_quality[seller]) * grams

@@ -137,7 +137,7 @@ class Sourcing:
         c_km = model.config.anchors.sourcing_cost_per_kg_km
         net = anchor.net_value_column(rows, p)
         mask = model.contracts.grown_rows()
-        slot = anchor.index * anchor._n_products + p
+        slot = anchor.stock_slot(p)
         lot = None  # one lot per product at a time: with goods in stock, only the lot's village
         if model.goods.balances["anchor_stock"][slot] > 0:
             lot = model.books.lot_village(slot)
@@ -178,7 +178,7 @@ class Sourcing:
             - model.config.anchors.sourcing_cost_per_kg_km * km
         )
         exists = model.world.product_mask[villages, p] & (live[villages, p] > 0)
-        slot = anchor.index * anchor._n_products + p
+        slot = anchor.stock_slot(p)
         if model.goods.balances["anchor_stock"][slot] > 0:  # one lot per product at a time
             exists &= villages == model.books.lot_village(slot)
         if not exists.any():
