@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from village_sim.batch.compare import run_replicates
 from village_sim.model import VillageMarket
-from village_sim.run import load_scenario, run
+from village_sim.run import load_scenario
 
 pytestmark = pytest.mark.slow
 
@@ -84,31 +85,68 @@ def test_a_higher_urban_wage_lowers_the_number_of_local_anchors():
     assert high < 0, count_slopes
 
 
+WAGES = np.array([1000.0, 1300.0, 1700.0])
+"""Urban wages of a migrant of average skill, yuan/week: local migrants' (NBS 2024: 4,291 a
+month), the default (migrants outside their home county: 5,634 a month) and 30 % above it."""
+WAGE_SEEDS = 60
+
+
+@cache
+def retention_by_wage() -> np.ndarray:
+    """``anchor_retention_52w`` per (replicate, wage): full county, 156 weeks, paired seeds."""
+    scenarios = [
+        load_scenario(
+            BASELINE,
+            overrides={"steps": 156, "youth.urban_wage_week": w, "name": f"wage_{w:.0f}"},
+        )
+        for w in WAGES
+    ]
+    frame = run_replicates(scenarios, WAGE_SEEDS, root_seed=2026, workers=2)
+    table = frame.pivot(index="replicate", columns="scenario", values="anchor_retention_52w")
+    return table[[s.name for s in scenarios]].to_numpy(dtype=float)
+
+
 def test_a_higher_urban_wage_lowers_retention():
     """Issue 12: baseline retention falls as the urban wage rises (full county, 156 weeks).
 
-    Three wages, 8 paired seeds; each seed's least-squares slope of ``anchor_retention_52w``
-    over the three wages, its 95 % CI below zero. The pairwise steps are smaller than the
-    noise of 8 seeds (measured at f80609e: 1,000 → 1,300 −0.027 [−0.088, +0.035], 1,300 →
-    1,700 −0.030 [−0.074, +0.013]; slope −0.081 [−0.155, −0.007] per 1,000 yuan/week). In
-    the directions' reduced county (104 weeks, 20 seeds) the slope is not resolved (−0.033
-    [−0.083, +0.017]); conversion's is (−0.068 [−0.118, −0.018]): fewer trainees start.
+    Three wages, 60 paired seeds (root 2026): each seed's least-squares slope of
+    ``anchor_retention_52w`` over the wages has its 95 % CI below zero, and so has the paired
+    difference between the highest and the lowest wage. The effect is small and needs the seeds
+    (measured at be0d2d4: slope -0.046 [-0.073, -0.020] per 1,000 yuan/week; 1,000 -> 1,700
+    -0.033 [-0.052, -0.015], retention 0.286 -> 0.253). Eight seeds (the earlier form of this
+    test, seeds 1-8) gave -0.081 [-0.155, -0.007]; seeds 1-60 give -0.035 [-0.057, -0.013].
+    It falls through conversion (-0.053 [-0.074, -0.032] per 1,000 yuan/week): fewer trainees
+    start when the city pays more; see the next test for the steps between the wages.
     """
-    from village_sim.metrics.stats import mean_ci
+    from village_sim.metrics.stats import mean_ci, paired_diff_ci
 
-    wages = np.array([1000.0, 1300.0, 1700.0])
-    slopes = []
-    for seed in range(1, 9):
-        retention = [
-            run(
-                load_scenario(BASELINE, overrides={"steps": 156, "youth.urban_wage_week": w}),
-                seed=seed,
-            ).indicators["anchor_retention_52w"]
-            for w in wages
-        ]
-        slopes.append(np.polyfit(wages / 1000, retention, 1)[0])
-    mean, low, high = mean_ci(np.array(slopes))
+    retention = retention_by_wage()
+    slopes = np.array([np.polyfit(WAGES / 1000, row, 1)[0] for row in retention])
+    mean, low, high = mean_ci(slopes)
     assert high < 0, f"retention per 1,000 yuan/week: {mean:.3f} [{low:.3f}, {high:.3f}]"
+    mean, low, high = paired_diff_ci(retention[:, 2], retention[:, 0])
+    assert high < 0, f"retention, 1,700 - 1,000 yuan/week: {mean:.3f} [{low:.3f}, {high:.3f}]"
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="Issue 12 asks for each step between the three wages to lower retention with a paired "
+    "CI below zero. Measured at be0d2d4 over these 60 seeds: 1,000 -> 1,300 -0.023 [-0.038, "
+    "-0.008], resolved; 1,300 -> 1,700 -0.010 [-0.028, +0.007], not resolved (seeds 1-60 "
+    "resolve the other step instead: -0.009 [-0.027, +0.009] and -0.016 [-0.029, -0.002]; the "
+    "paired differences' sd is 0.05-0.07, so a step of 0.01-0.02 needs 100-200 seeds). "
+    "Retention moves little because the wage acts twice (per 1,000 yuan/week, same runs): "
+    "fewer trainees start (conversion -0.053 [-0.074, -0.032]) and more local anchors leave for "
+    "the city (outside-option exits +2.0 [+0.03, +3.9] a run), but the trainees who do start "
+    "are further from leaving (starter survival +0.019 [+0.002, +0.036], 0.974 -> 0.986).",
+)
+def test_each_step_up_in_the_urban_wage_lowers_retention():
+    """Issue 12: 1,000 -> 1,300 and 1,300 -> 1,700 yuan/week each lower retention (paired CIs)."""
+    from village_sim.metrics.stats import paired_diff_ci
+
+    retention = retention_by_wage()
+    steps = [paired_diff_ci(retention[:, i + 1], retention[:, i]) for i in range(2)]
+    assert all(high < 0 for _, _, high in steps), steps
 
 
 @pytest.mark.xfail(
