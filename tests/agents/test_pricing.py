@@ -29,13 +29,13 @@ def test_refund_share_is_own_record_shrunk_toward_the_route():
 
 
 def test_cost_floor_grosses_up_purchase_shipping_and_origin_loss_by_phi():
-    phi = pricing.cost_share(0.03, 0.0, 0.1)
+    phi = pricing.cost_share(0.03, 0.0, 0.1, 0.95)
     assert phi == pytest.approx(0.13)
     s = pricing.origin_spoilage_share(0.2, 0.5)
     assert s == pytest.approx(1 - 0.8**0.5)
-    c = pricing.cost_floor(6.0, 2.0, s, phi)
+    c = pricing.cost_floor(6.0, 2.0, s, phi, 0.95)
     assert c == pytest.approx((6.0 + 2.0 + 6.0 * s / (1 - s)) / (1 - 0.13))
-    assert pricing.cost_floor(6.0, 2.0, 0.0, 0.0) == pytest.approx(8.0)
+    assert pricing.cost_floor(6.0, 2.0, 0.0, 0.0, 0.95) == pytest.approx(8.0)
 
 
 def test_target_price_is_the_logit_markup_over_the_floor():
@@ -428,3 +428,12 @@ def test_record_sales_adds_each_sellers_numbers_as_the_arrays_give_them():
         assert row.sales == 0.0 + float(price[i] * grams[i]) / 1000
         assert row.value == float(price[i] * grams[i])
         assert type(row.sales) is float and type(row.product) is int
+
+
+def test_the_cost_floors_shares_stop_at_their_caps():
+    """φ and the origin-loss share stop at ``anchors.cost_share_cap`` / ``spoilage_share_cap``."""
+    assert pricing.cost_share(0.5, 0.3, 0.4, 0.9) == 0.9
+    assert pricing.cost_floor(6.0, 0.0, 0.99, 0.0, 0.5) == pytest.approx(6.0 + 6.0 * 0.5 / 0.5)
+    assert pricing.cost_floor(6.0, 0.0, 0.99, 0.0, 0.95) > pricing.cost_floor(
+        6.0, 0.0, 0.99, 0.0, 0.5
+    )

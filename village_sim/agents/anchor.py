@@ -286,7 +286,7 @@ class Anchor(CellAgent):
     def _prior_margin(self) -> float:
         """M̂ before any result: city anchors 1.5·o_ext; others the county's prior (§A)."""
         if self.kind == "external":
-            return 1.5 * self.outside_option
+            return self.model.config.external_anchors.prior_margin_multiple * self.outside_option
         return self.model.valuation.prior_margin(
             self.skill, self.sessions_capacity(), self.traits.belief
         )
@@ -1253,7 +1253,12 @@ class Anchor(CellAgent):
         )
         refunds, sales = self.memory.refunds_and_sales(cfg.refund_memory_weeks)
         refund = pricing.refund_share(refunds, sales, route, cfg.refund_prior_sales)
-        return reservation, shipping, spoil, pricing.cost_share(fee, 0.0, refund)
+        return (
+            reservation,
+            shipping,
+            spoil,
+            pricing.cost_share(fee, 0.0, refund, cfg.cost_share_cap),
+        )
 
     def _cost_parts(self, p: int, buffer: float) -> tuple[float, float, float, float]:
         """``(reservation, shipping, spoil share, φ)``: the cost floor's inputs but the stock cost."""
@@ -1267,7 +1272,7 @@ class Anchor(CellAgent):
             model.logistics.route_spoilage(p, self.base_village),
             cfg.refund_prior_sales,
         )
-        phi = pricing.cost_share(self.fee_rate(p), self.commission(), refund)
+        phi = pricing.cost_share(self.fee_rate(p), self.commission(), refund, cfg.cost_share_cap)
         reservation = model.contracts.typical_reservation(self.base_village, p)
         logistics = model.logistics
         weeks = buffer / (1 + buffer) if spec.fresh else cfg.storable_stock_weeks / 2
@@ -1282,7 +1287,8 @@ class Anchor(CellAgent):
         purchase = float(self.unit_cost[p])  # a Python float: the same number, cheaper to use
         if not purchase > 0:
             purchase = reservation
-        return pricing.cost_floor(purchase, shipping, spoil, phi), phi
+        cap = self.model.config.anchors.spoilage_share_cap
+        return pricing.cost_floor(purchase, shipping, spoil, phi, cap), phi
 
     def _unit_cost_estimate(self, p: int) -> float:
         """The refund-aware variable cost of a kg sold, ``c_var`` (ECONOMICS.md §A)."""
@@ -1303,7 +1309,8 @@ class Anchor(CellAgent):
         margin = max(pricing.margin_per_order(price, c_var, phi, spec.pack_kg), 0.0)
         revenue = self.forecast_orders * price * spec.pack_kg
         brand_trust = model.consumers.village_brand_trust(self.base_village)
-        trust = 0.5 * cfg.consumers.trust_initial + 0.5 * brand_trust
+        w = cfg.consumers.unfollowed_brand_weight
+        trust = (1 - w) * cfg.consumers.trust_initial + w * brand_trust
         detection = self.perceived_detection()
         multiplier = cfg.regulation.fine_multiplier * model.governance.penalty_multiplier()
         levels = pricing.exaggeration_levels(
@@ -1635,14 +1642,14 @@ class Anchor(CellAgent):
     def tool_effect(self, effect: str) -> float:
         """Combined effect (share) of the tools in use with this effect, at their real fit."""
         if not self.tools:
-            return 0.0  # min(0.0, 0.9)
+            return 0.0  # min(0.0, effect_cap)
         total = 0.0
         fresh = self.model.products[self.product].fresh
         for holding in self.tools.values():
             spec = self.model.config.tools.catalogue[holding.name]
             if holding.in_use and spec.effect == effect:
                 total += spec.effect_size * toolrules.fit(spec, fresh)
-        return min(total, 0.9)
+        return min(total, self.model.config.tools.effect_cap)
 
     def _valuation_inputs(self) -> tuple[float, np.ndarray, float]:
         """``(β, a_τ for τ = 1 … H, δ)`` for spending now against a delayed gain (brand, tools).

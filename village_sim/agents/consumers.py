@@ -133,9 +133,9 @@ def choice_plain(
     """Consumer choice as a formula: the plain form of :meth:`ConsumerPopulation.choose_offers`.
 
     A unit sees its offers ``j`` and buys by multinomial logit with an outside option (MODEL.md
-    §3), in float32 like the tuned kernel::
+    §3), in float32 like the tuned kernel (``w`` is ``consumers.unfollowed_brand_weight``)::
 
-        trust_j = follow trust if followed else 0.5·trust_initial + 0.5·brand trust
+        trust_j = follow trust if followed else (1 − w)·trust_initial + w·brand trust
         trust_j += trust_boost_j·(1 − trust_j)
         v_j = base + boost_j + price_weight·markdown_j + quality_weight·(quality_j·trust_j − 0.5)
               + follow_weight·followed_j + brand_weight·brand trust·(Q·E)_j
@@ -156,7 +156,8 @@ def choice_plain(
     village = seller["village"][offers]
     followed = slot_of >= 0
     brand = p.brand_trust[units, village]
-    alt = brand * f32(0.5) + f32(0.5 * cfg.trust_initial)
+    w = cfg.unfollowed_brand_weight
+    alt = brand * f32(w) + f32((1 - w) * cfg.trust_initial)
     trust = np.where(followed, p.follow_trust[units, np.maximum(slot_of, 0)], alt)
     trust = trust + seller["trust_boost"].astype(f32)[offers] * (1 - trust)
     v = (cfg.base_utility + seller["boost"]).astype(f32)[offers]
@@ -417,8 +418,8 @@ class ConsumerPopulation:
     def _unfollow_block(self, rows: slice, first_cell: int) -> tuple[np.ndarray, np.ndarray]:
         """Flat follow cells of ``rows`` that lose people this week, and how many they lose."""
         cfg = self.model.config.consumers
-        # p = min(base + distrust · max(0.4 − trust, 0), 1), in float32, built in one array.
-        p = np.float32(0.4) - self.follow_trust[rows]
+        # p = min(base + distrust · max(threshold − trust, 0), 1), in float32, in one array.
+        p = np.float32(cfg.unfollow_trust_threshold) - self.follow_trust[rows]
         np.maximum(p, np.float32(0.0), out=p)
         p *= np.float32(cfg.unfollow_distrust)
         p += np.float32(cfg.unfollow_base)
@@ -534,8 +535,9 @@ class ConsumerPopulation:
         # Where not followed (slot -1) this reads a neighbouring trust: finite, and not selected.
         slot_at = per_offer(f"offsets:{self.follow_trust.shape[1]}") + slot_of
         slot_trust = np.take(self.follow_trust, slot_at)
-        alt = brand * f32(0.5)  # the trust of an unfollowed anchor: 0.5·initial + 0.5·brand
-        alt += f32(0.5 * cfg.trust_initial)
+        w = cfg.unfollowed_brand_weight  # an unfollowed anchor's trust: (1 − w)·initial + w·brand
+        alt = brand * f32(w)
+        alt += f32((1 - w) * cfg.trust_initial)
         trust = _select(followed, slot_trust, alt)
         if terms["trust_boost"] is not None:
             tb = terms["trust_boost"][offers]
@@ -682,7 +684,8 @@ class ConsumerPopulation:
         self._brand_trust_by_village[villages, units] = brand_trust[brand_cell]
         touched = _distinct(units)
         self._brand_mean[touched] = np.take(self.brand_trust, touched, axis=0).mean(axis=1)
-        prior = np.where(followed, trust, 0.5 * cfg.trust_initial + 0.5 * bt)
+        w = cfg.unfollowed_brand_weight
+        prior = np.where(followed, trust, (1 - w) * cfg.trust_initial + w * bt)
         new_trust = np.clip(prior + cfg.trust_rate * (satisfaction - prior), 0, 1)
         joiners = thin(satisfied_buyers, cfg.follow_after_buy, self.rng)
         self.add_follows(units, anchors, joiners, new_trust)

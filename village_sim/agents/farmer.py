@@ -279,7 +279,8 @@ class FarmerPopulation:
         for i in reviewing:
             traits = self.member_traits(int(i))
             displaced = cfg.stream_forgone_wage_share * self.off_farm_wage_fen[i] / FEN_PER_YUAN
-            skill, aptitude = float(self.literacy[i]) * 0.6, float(self.literacy[i])
+            literacy = float(self.literacy[i])
+            skill, aptitude = literacy * cfg.member_skill_per_literacy, literacy
             before = self._member_anchor.get(int(i))
             last = model.anchor_list[before] if before is not None else None
             margin = last.margin_hat if last is not None and last.margin_count else None

@@ -53,13 +53,13 @@ def refund_share(refunds: float, sales: float, prior_share: float, prior_weight:
     return (max(refunds, 0.0) + prior_weight * prior_share) / weight
 
 
-def cost_share(fee: float, commission: float, refund: float) -> float:
+def cost_share(fee: float, commission: float, refund: float, cap: float) -> float:
     """``φ = fee + commission + r̂``: the share of each yuan of sales that never reaches the seller.
 
-    (paper §2.3 fees and commission; refunds extension.) Capped below 1 so that the floor stays
-    finite.
+    (paper §2.3 fees and commission; refunds extension.) At most ``cap``
+    (``anchors.cost_share_cap``, below 1) so that the floor stays finite.
     """
-    return min(fee + commission + refund, 0.95)
+    return min(fee + commission + refund, cap)
 
 
 def origin_spoilage_share(weekly_share: float, weeks_held: float) -> float:
@@ -72,14 +72,17 @@ def origin_spoilage_share(weekly_share: float, weeks_held: float) -> float:
     return 1.0 - (1.0 - min(max(weekly_share, 0.0), 1.0)) ** max(weeks_held, 0.0)
 
 
-def cost_floor(purchase: float, shipping: float, spoil_share: float, phi: float) -> float:
+def cost_floor(
+    purchase: float, shipping: float, spoil_share: float, phi: float, spoil_cap: float
+) -> float:
     """Variable cost of a kg sold, the price floor ``c_var`` (paper §3.1, §3.3; rule extension).
 
     ``c_var = (purchase + shipping + purchase·s/(1 − s)) / (1 − φ)``: what a kg costs to buy, ship
     and lose at origin (share ``s``), grossed up by the share ``φ`` of sales lost to fees,
     commission and refunds. Fixed costs are not in it: they act through the value of staying.
+    ``s`` is at most ``spoil_cap`` (``anchors.spoilage_share_cap``, below 1).
     """
-    s = min(max(spoil_share, 0.0), 0.95)
+    s = min(max(spoil_share, 0.0), spoil_cap)
     return (purchase + shipping + purchase * s / (1.0 - s)) / (1.0 - phi)
 
 

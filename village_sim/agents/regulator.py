@@ -89,7 +89,9 @@ class Regulator(FixedAgent):
         anchor.offences += 1
         model.governance.on_detection(anchor)
         anchor.honesty_cost *= cfg.caught_honesty_multiplier
-        anchor.exaggeration = min(anchor.exaggeration, cfg.exaggeration_limit * 0.5)
+        anchor.exaggeration = min(
+            anchor.exaggeration, cfg.exaggeration_limit * cfg.caught_exaggeration_share
+        )
         if anchor.offences >= cfg.offences_to_suspend:
             anchor.suspended_until = model.week + cfg.suspension_weeks
             anchor.suspensions += 1

@@ -337,7 +337,9 @@ class Youth(CellAgent):
                 self._come_home()  # the draw against return_hazard()
             return
         if self.status == HOME and not self.trained:
-            if self._rng.random() < cfg.enrol_chance * (model.beliefs.recognition + 0.5):
+            if self._rng.random() < cfg.enrol_chance * (
+                model.beliefs.recognition + cfg.enrol_recognition_offset
+            ):
                 model.training.apply(self)
         review = self.review_weeks()
         if review is not None and entry.reviews_now(self._rng, review) and self._try_start():

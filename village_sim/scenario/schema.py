@@ -491,6 +491,12 @@ class FarmerBehaviour(Strict):
         "assumed (ECONOMICS.md §C)",
         "Share of the off-farm wages a household forgoes in a week its member streams.",
     )
+    member_skill_per_literacy: float = share(
+        0.6,
+        "assumed",
+        "Starting streaming skill of a farm household's member per unit of the household's "
+        "digital literacy (its aptitude is the literacy itself).",
+    )
     taste_scale: float = param(
         240.0,
         "yuan/week",
@@ -576,7 +582,16 @@ class YouthBehaviour(Strict):
         0.15,
         "assumed",
         "Weekly chance that an untrained returnee asks for a course seat "
-        "(times recognition + 0.5).",
+        "(times recognition + enrol_recognition_offset).",
+    )
+    enrol_recognition_offset: float = param(
+        0.5,
+        "x",
+        "assumed",
+        "Added to the county's recognition of live streaming in the enrolment multiplier "
+        "(recognition + offset): a returnee asks for a seat even when nobody's streaming is "
+        "recognised yet.",
+        ge=0,
     )
     remigrate_hazard: float = param(
         0.01,
@@ -926,6 +941,22 @@ class AnchorBehaviour(Strict):
     price_signal_deadband: float = share(
         0.05, "assumed (ECONOMICS.md §A)", "Review signal |g| below which it is ignored."
     )
+    cost_share_cap: float = param(
+        0.95,
+        "share",
+        "assumed (keeps the cost floor finite)",
+        "Largest share of sales an anchor expects to lose to fees, commission and refunds (φ).",
+        ge=0.0,
+        lt=1.0,
+    )
+    spoilage_share_cap: float = param(
+        0.95,
+        "share",
+        "assumed (keeps the cost floor finite)",
+        "Largest share of a bought kg an anchor expects to lose at origin (s).",
+        ge=0.0,
+        lt=1.0,
+    )
     imitator_peer_weight: float = share(
         0.5, "assumed (ECONOMICS.md §A)", "Weight an imitator gives the going price p̄."
     )
@@ -973,6 +1004,14 @@ class ExternalAnchorBehaviour(Strict):
     )
     follower_trust: float = share(
         0.7, "assumed", "Trust a city anchor's followers bring (a built audience trusts it)."
+    )
+    prior_margin_multiple: float = param(
+        1.5,
+        "x outside option",
+        "ECONOMICS.md §A",
+        "A city anchor's expected weekly gross margin before any result, as a multiple of its "
+        "outside option (o_ext).",
+        ge=0,
     )
     commission_rate: float = param(
         0.25,
@@ -1101,6 +1140,12 @@ class ConsumerBehaviour(Strict):
         le=20,
     )
     trust_initial: float = share(0.5, "assumed", "Trust in an anchor or brand never tried.")
+    unfollowed_brand_weight: float = share(
+        0.5,
+        "assumed",
+        "Weight of the village brand's trust in a unit's trust of an anchor it does not follow "
+        "(the rest: trust_initial).",
+    )
     trust_rate: float = share(
         0.2, "assumed (MODEL.md §8 lambda)", "Speed at which trust moves toward experience."
     )
@@ -1135,7 +1180,12 @@ class ConsumerBehaviour(Strict):
     unfollow_distrust: float = share(
         0.5,
         "assumed",
-        "Extra weekly unfollow chance per unit of trust below 0.4.",
+        "Extra weekly unfollow chance per unit of trust below unfollow_trust_threshold.",
+    )
+    unfollow_trust_threshold: float = share(
+        0.4,
+        "assumed",
+        "Trust in a followed anchor below which its followers start to drop off faster.",
     )
     follow_slots: int = param(
         8, "anchors", "assumed", "Most anchors a unit's people follow (array slots).", ge=1, le=64
@@ -1329,6 +1379,11 @@ class RegulationConfig(Strict):
     caught_honesty_multiplier: float = param(
         1.5, "x", "assumed (extension)", "Honesty cost of a caught cheater afterwards.", ge=1
     )
+    caught_exaggeration_share: float = share(
+        0.5,
+        "assumed (extension)",
+        "A caught anchor's exaggeration afterwards is at most this share of exaggeration_limit.",
+    )
 
 
 class ToolSpec(Strict):
@@ -1410,6 +1465,11 @@ class ToolMarket(Strict):
         0.2,
         "assumed (paper §4.2)",
         "Complexity removed by a village service center.",
+    )
+    effect_cap: float = share(
+        0.9,
+        "assumed",
+        "Largest combined effect of an anchor's tools in use that share one effect kind.",
     )
 
 
