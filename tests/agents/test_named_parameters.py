@@ -113,3 +113,19 @@ def test_followers_drop_off_below_the_trust_threshold():
         )
         followers[threshold] = int(_run(model, 6).consumers.follow_people.sum())
     assert followers[1.0] < 0.5 * followers[0.0], followers
+
+
+@pytest.mark.parametrize("weeks", [2, 8])
+def test_an_exaggerators_fine_counts_the_set_weeks_of_revenue(weeks: int):
+    model = _model(
+        regulation__offence_gain_weeks=weeks,
+        regulation__p_detect_base=1.0,
+        regulation__min_fine=0.0,
+    )
+    regulator = next(iter(model.regulators))
+    anchor = next(a for a in model.anchor_list if a.kind == "external")
+    anchor.revenue_history = [1000.0] * 10
+    anchor.exaggeration, anchor.fake_gain_open = 0.5, 0.0
+    regulator._examine(anchor)
+    multiplier = model.config.regulation.fine_multiplier
+    assert regulator.fines_yuan == pytest.approx(multiplier * 0.5 * 1000.0 * weeks)

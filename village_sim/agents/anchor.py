@@ -485,7 +485,7 @@ class Anchor(CellAgent):
         goods = self.model.goods.balances
         return int(goods["anchor_stock"][slot]), int(goods["anchor_import"][slot])
 
-    def recent_revenue(self, weeks: int = 13) -> float:
+    def recent_revenue(self, weeks: int) -> float:
         """Sales net of refunds over the last ``weeks`` weeks (yuan)."""
         return float(sum(self.revenue_history[-weeks:]))
 
@@ -1313,6 +1313,7 @@ class Anchor(CellAgent):
         trust = (1 - w) * cfg.consumers.trust_initial + w * brand_trust
         detection = self.perceived_detection()
         multiplier = cfg.regulation.fine_multiplier * model.governance.penalty_multiplier()
+        gain_weeks = cfg.regulation.offence_gain_weeks
         levels = pricing.exaggeration_levels(
             cfg.anchors.exaggeration_max, cfg.anchors.exaggeration_step
         )
@@ -1327,7 +1328,7 @@ class Anchor(CellAgent):
                 revenue,
                 cfg.regulation.exaggeration_limit,
                 detection,
-                max(cfg.regulation.min_fine, multiplier * e * 4 * revenue),
+                max(cfg.regulation.min_fine, multiplier * e * gain_weeks * revenue),
             )
             for e in levels
         }

@@ -73,7 +73,9 @@ class Regulator(FixedAgent):
         if self.stream.random() >= detection_probability(cfg.p_detect_base, p_monitor, p_trace):
             return
         gain = anchor.fake_gain_open + (
-            anchor.exaggeration * anchor.recent_revenue(4) if exaggerating else 0.0
+            anchor.exaggeration * anchor.recent_revenue(cfg.offence_gain_weeks)
+            if exaggerating
+            else 0.0
         )
         multiplier = cfg.fine_multiplier * model.governance.penalty_multiplier()
         fine = max(cfg.min_fine, multiplier * gain)

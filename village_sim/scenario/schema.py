@@ -1379,6 +1379,14 @@ class RegulationConfig(Strict):
     caught_honesty_multiplier: float = param(
         1.5, "x", "assumed (extension)", "Honesty cost of a caught cheater afterwards.", ge=1
     )
+    offence_gain_weeks: int = param(
+        4,
+        "weeks",
+        "assumed",
+        "Weeks of revenue an exaggeration's gain is counted over: the fine the regulator sets and "
+        "the fine an anchor expects when it chooses how much to exaggerate.",
+        ge=1,
+    )
     caught_exaggeration_share: float = share(
         0.5,
         "assumed (extension)",
