@@ -284,7 +284,7 @@ class Anchor(CellAgent):
         return max(youth.urban_wage_week * (1 - youth.home_premium * 0.5), dormant), dormant
 
     def _prior_margin(self) -> float:
-        """M̂ before any result: city anchors 1.5·o_ext; others the county's prior (§A)."""
+        """M̂ before any result: city anchors prior_margin_multiple·o_ext; others the county's prior (§A)."""
         if self.kind == "external":
             return self.model.config.external_anchors.prior_margin_multiple * self.outside_option
         return self.model.valuation.prior_margin(
