@@ -50,6 +50,11 @@ SMALLER = {
 """The directions tests' county (tests/model/test_directions.py): 20 paired seeds in minutes."""
 
 
+WAGES = np.array([1000.0, 1300.0, 1700.0])
+"""Urban wages of a migrant of average skill, yuan/week: local migrants' (NBS 2024: 4,291 a
+month), the default (migrants outside their home county: 5,634 a month) and 30 % above it."""
+
+
 def _wage_run(wage: float, seed: int, weeks: int) -> tuple[float, float]:
     """Exit hazard (exits per active anchor-week) and mean number of active local anchors."""
     overrides = {**SMALLER, "steps": weeks, "youth.urban_wage_week": wage}
@@ -67,12 +72,11 @@ def _wage_run(wage: float, seed: int, weeks: int) -> tuple[float, float]:
 @cache
 def wage_slopes() -> tuple[np.ndarray, np.ndarray]:
     """Per-seed slopes over three urban wages (per 1,000 yuan/week), 20 paired seeds (§E)."""
-    wages = np.array([1000.0, 1300.0, 1700.0])
     hazard_slopes, count_slopes = [], []
     for seed in range(20):
-        runs = [_wage_run(w, seed, 104) for w in wages]
-        hazard_slopes.append(np.polyfit(wages / 1000, [h for h, _ in runs], 1)[0])
-        count_slopes.append(np.polyfit(wages / 1000, [n for _, n in runs], 1)[0])
+        runs = [_wage_run(w, seed, 104) for w in WAGES]
+        hazard_slopes.append(np.polyfit(WAGES / 1000, [h for h, _ in runs], 1)[0])
+        count_slopes.append(np.polyfit(WAGES / 1000, [n for _, n in runs], 1)[0])
     return np.array(hazard_slopes), np.array(count_slopes)
 
 
@@ -85,9 +89,6 @@ def test_a_higher_urban_wage_lowers_the_number_of_local_anchors():
     assert high < 0, count_slopes
 
 
-WAGES = np.array([1000.0, 1300.0, 1700.0])
-"""Urban wages of a migrant of average skill, yuan/week: local migrants' (NBS 2024: 4,291 a
-month), the default (migrants outside their home county: 5,634 a month) and 30 % above it."""
 WAGE_SEEDS = 60
 
 

@@ -636,7 +636,7 @@ class Anchor(CellAgent):
         model = self.model
         terms = self._week_terms()
         p = self.product
-        slot = self.index * self._n_products + p
+        slot = self.stock_slot(p)
         goods = model.goods.balances
         local_g = int(goods["anchor_stock"][slot])
         held = local_g + int(goods["anchor_import"][slot])
@@ -775,7 +775,7 @@ class Anchor(CellAgent):
         if not found:
             return None
         need = self._plan_shortfall_g(p, self._plan_funds(), self._buffer())
-        slot = self.index * self._n_products + p
+        slot = self.stock_slot(p)
         cell = self._best_cell(found, need, slot, self.model.goods.balances["anchor_stock"][slot])
         return None if cell[0] is None else (cell[0], p)
 
@@ -853,7 +853,7 @@ class Anchor(CellAgent):
         goods = model.goods.balances["anchor_stock"]
         lot = []  # one lot per product: where the one in stock comes from
         for p in scoring:
-            slot = self.index * self._n_products + p
+            slot = self.stock_slot(p)
             lot.append(model.books.lot_village(slot) if goods[slot] > 0 else -1)
         best, cell = 0.0, None
         for v in rows:
