@@ -7,7 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from village_sim.numerics import EXACT_SUM_SMALL, exact_sum
+from village_sim.numerics import (
+    EXACT_SUM_SMALL,
+    combine_pairwise,
+    exact_sum,
+    pairwise_leaves,
+)
 
 
 def _samples(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -47,3 +52,29 @@ def test_exact_sum_is_math_fsum(kind, n):
 def test_exact_sum_special_cases_are_math_fsum(values):
     got, want = exact_sum(np.array(values)), math.fsum(values)
     assert got == want and math.copysign(1.0, got) == math.copysign(1.0, want)
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 128, 129, 600, 2_000, 20_000, 200_000])
+def test_pairwise_leaves_rebuild_numpys_sum(n):
+    """Leaf sums (each ``np.add.reduce`` of its slice, or of equal-length leaves as rows) added up
+    by ``combine_pairwise`` give ``np.add.reduce`` of the whole array, bit for bit."""
+    rng = np.random.default_rng(n)
+    starts, lengths = pairwise_leaves(n)
+    assert starts[0] == 0 and (starts[1:] == starts[:-1] + lengths[:-1]).all()
+    assert lengths.sum() == n and lengths.max() <= 128
+    for kind in ("incomes", "cancelling", "all exponents"):
+        x = _samples(kind, n, rng)
+        leaves = np.array(
+            [np.add.reduce(x[a : a + m]) for a, m in zip(starts, lengths, strict=True)]
+        )
+        assert combine_pairwise(leaves) == np.add.reduce(x)
+        for m in np.unique(lengths):
+            rows = x[starts[lengths == m, None] + np.arange(m)]
+            assert np.array_equal(np.add.reduce(rows, axis=1), leaves[lengths == m])
+
+
+@pytest.mark.parametrize("n", [249, 500, 123_457])
+def test_pairwise_leaves_refuses_an_irregular_tree(n):
+    """Where NumPy's leaves lie at different depths, adjacent pairs
+    are not siblings: no leaves are offered, and callers sum the whole array."""
+    assert pairwise_leaves(n) is None

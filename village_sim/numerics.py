@@ -115,3 +115,48 @@ def exact_sum(values: np.ndarray) -> float:
         return math.fsum(x.tolist())
     scale = lowest - 53  # the exact sum is total · 2^scale
     return float(total << scale) if scale >= 0 else total / (1 << -scale)
+
+
+PAIRWISE_BLOCK = 128
+"""NumPy's ``PW_BLOCKSIZE``: its pairwise sum adds a piece of at most this many numbers directly."""
+
+
+def pairwise_leaves(n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Starts and lengths of the pieces NumPy's pairwise sum of ``n`` contiguous doubles adds directly.
+
+    ``np.add.reduce`` of a contiguous float64 array sums a piece of more than
+    :data:`PAIRWISE_BLOCK` numbers as the sum of its two halves, the first half's length rounded
+    down to a multiple of 8; smaller pieces (the leaves) are summed in one pass. Given each
+    leaf's sum, as ``np.add.reduce`` of the leaf's slice computes it, :func:`combine_pairwise`
+    returns the whole array's sum bit for bit. Returns None unless every leaf lies at the same
+    depth (then adjacent pairs are siblings at every level; this holds for the populations used
+    here, e.g. 20,000 and 200,000 numbers).
+    """
+    starts, lengths, depths = [], [], set()
+
+    def split(lo: int, size: int, depth: int) -> None:
+        if size <= PAIRWISE_BLOCK:
+            starts.append(lo)
+            lengths.append(size)
+            depths.add(depth)
+            return
+        half = size // 2
+        half -= half % 8
+        split(lo, half, depth + 1)
+        split(lo + half, size - half, depth + 1)
+
+    split(0, int(n), 0)
+    if len(depths) != 1:
+        return None
+    return np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64)
+
+
+def combine_pairwise(leaf_sums: np.ndarray) -> np.ndarray:
+    """The pairwise sum from the sums of its leaves (last axis, in order; see :func:`pairwise_leaves`).
+
+    Each level adds sibling pairs, ``left + right``, as NumPy adds the sums of two halves.
+    """
+    sums = leaf_sums
+    while sums.shape[-1] > 1:
+        sums = sums[..., 0::2] + sums[..., 1::2]
+    return sums[..., 0]

@@ -53,6 +53,7 @@ def test_village_brand_trust_reads_the_same_numbers_as_the_column():
     ``T_v`` read from it equals the column's formula exactly (a stale copy would change plans)."""
     model = VillageMarket(small_scenario(), seed=4)
     consumers = model.consumers
+    assert consumers._village_sums is not None  # 2,000 units: T_v from kept partial sums
     n_v = model.world.n_villages
     moved = 0
     for _ in range(12):
@@ -65,10 +66,22 @@ def test_village_brand_trust_reads_the_same_numbers_as_the_column():
     assert moved > 0
     assert consumers._people_each is not None  # units of one size: one weight for all
     each, consumers._people_each = consumers._people_each, None
-    consumers._village_trust = None  # forget the week's values: recompute with a weight per unit
+    consumers.forget_village_trust()  # recompute with a weight per unit
     for v in range(n_v):
         assert consumers.village_brand_trust(v) == consumers.village_brand_trust_plain(v)
     consumers._people_each = each
     units, villages = np.array([0, 1, 0]), np.array([0, 1, 0])  # a cell twice: the last write
     consumers.experience(units, np.array([0, 0, 0]), villages, np.array([1.0, 0.0, 0.2]), units)
     assert np.array_equal(consumers._brand_trust_by_village, consumers.brand_trust.T)
+
+
+def test_village_brand_trust_of_an_irregular_population_sums_whole_rows():
+    """500 units: NumPy's sum tree is irregular, so T_v sums the village's whole row each week —
+    the same numbers as the formula."""
+    model = VillageMarket(small_scenario(population__consumer_units=500), seed=4)
+    consumers = model.consumers
+    assert consumers._village_sums is None
+    for _ in range(6):
+        model.step()
+        for v in range(model.world.n_villages):
+            assert consumers.village_brand_trust(v) == consumers.village_brand_trust_plain(v)

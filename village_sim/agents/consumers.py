@@ -23,7 +23,7 @@ import numpy as np
 
 from village_sim.accounts import Account, Flow
 from village_sim.agents.pricing import record_refunds
-from village_sim.numerics import OFFER_BLOCK
+from village_sim.numerics import OFFER_BLOCK, combine_pairwise, pairwise_leaves
 from village_sim.randomness import stochastic_round, thin, thin_nonzero
 
 if TYPE_CHECKING:
@@ -218,6 +218,7 @@ class ConsumerPopulation:
         uniform = n > 0 and bool((self.scale == self.scale[0]).all())
         self._people_each = np.float64(self.scale[0]) if uniform else None
         self._weighted_buffer = np.empty(n)
+        self._village_sums = _VillageTrustSums.for_population(n, n_v)
         # People of each unit who bought each village's goods (capped at the unit's people), in
         # the smallest integer type that holds the cap plus a week's additions: a line has at
         # most viewers × exp(|repeat_weight|) + 1 buyers. A narrow type means less memory for
@@ -682,6 +683,8 @@ class ConsumerPopulation:
         bt = brand_trust[brand_cell]
         brand_trust[brand_cell] = np.clip(bt + cfg.brand_trust_rate * (satisfaction - bt), 0.0, 1.0)
         self._brand_trust_by_village[villages, units] = brand_trust[brand_cell]
+        if self._village_sums is not None:
+            self._village_sums.moved(villages, units)
         touched = _distinct(units)
         self._brand_mean[touched] = np.take(self.brand_trust, touched, axis=0).mean(axis=1)
         w = cfg.unfollowed_brand_weight
@@ -789,25 +792,45 @@ class ConsumerPopulation:
     def village_brand_trust(self, village: int) -> float:
         """Scale-weighted mean trust of consumer units in one village's brand (``T_v``).
 
-        Anchors read it when they plan, before the week's deliveries move trust: each village's
-        value is computed once a week, from the village-major copy of the trust (the same
-        products as ``brand_trust[:, village] * scale`` in float64, summed in the same order;
+        Anchors read it when they plan, before the week's deliveries move trust: every village's
+        value is computed at the week's first read, from the village-major copy of the trust (the
+        same products as ``brand_trust[:, village] * scale`` in float64, summed in the same order,
+        renewing only the partial sums where trust moved: :class:`_VillageTrustSums`;
         :meth:`village_brand_trust_plain` is the formula).
         """
         week = self.model.week
         cache = getattr(self, "_village_trust", None)
         if cache is None or cache[0] != week:
-            cache = self._village_trust = (week, {})
-        value = cache[1].get(village)
-        if value is None:
-            value = 0.0
-            if self.n:
-                weighted = self._weighted_buffer
-                people = self._people_f if self._people_each is None else self._people_each
-                np.multiply(self._brand_trust_by_village[village], people, out=weighted)
-                value = float(weighted.sum() / self._people)
-            cache[1][village] = value
-        return value
+            cache = self._village_trust = (week, self._village_trust_values())
+        values = cache[1]
+        if isinstance(values, dict):
+            value = values.get(village)
+            if value is None:
+                value = values[village] = self._one_village_trust(village)
+            return value
+        return float(values[village])
+
+    def _village_trust_values(self) -> np.ndarray | dict[int, float]:
+        """Every village's T_v now, or an empty memo to fill village by village (no kept sums)."""
+        if self._village_sums is None:
+            return {}
+        people = self._people_f if self._people_each is None else self._people_each
+        return self._village_sums.totals(self._brand_trust_by_village, people) / self._people
+
+    def _one_village_trust(self, village: int) -> float:
+        """One village's T_v from its whole row (populations whose sum tree is irregular)."""
+        if not self.n:
+            return 0.0
+        weighted = self._weighted_buffer
+        people = self._people_f if self._people_each is None else self._people_each
+        np.multiply(self._brand_trust_by_village[village], people, out=weighted)
+        return float(weighted.sum() / self._people)
+
+    def forget_village_trust(self) -> None:
+        """Drop the week's T_v values and the kept partial sums (after changing the people's weights)."""
+        self._village_trust = None
+        if self._village_sums is not None:
+            self._village_sums.forget()
 
     def village_brand_trust_plain(self, village: int) -> float:
         """:meth:`village_brand_trust` computed afresh from ``brand_trust``'s column."""
@@ -818,6 +841,68 @@ class ConsumerPopulation:
         """Scale-weighted mean trust in village brands."""
         w = self._people_f  # the scale as floats, kept (it never changes)
         return float((self._brand_mean * w).sum() / w.sum())
+
+
+def _windows(a: np.ndarray, length: int) -> np.ndarray:
+    """Read-only view of every run of ``length`` consecutive elements of a 1-d array (row i: a[i:])."""
+    return np.lib.stride_tricks.sliding_window_view(a, length)
+
+
+class _VillageTrustSums:
+    """T_v's sums kept as NumPy's pairwise partial sums, renewed only where trust moved.
+
+    ``village_brand_trust`` sums a village's 200,000 weighted trusts in a province, every village
+    every week, though a week's deliveries move trust in a few per cent of each village's pieces.
+    The sum NumPy computes is a tree over pieces of at most 128 numbers
+    (:func:`~village_sim.numerics.pairwise_leaves`): this keeps each village's piece sums, marks
+    the pieces holding units whose trust moved, and recomputes only those before adding the tree
+    up again (:func:`~village_sim.numerics.combine_pairwise`) — the same additions, so the same
+    float.
+    """
+
+    def __init__(self, leaves: tuple[np.ndarray, np.ndarray], n_villages: int) -> None:
+        """Piece sums of ``n_villages`` rows, every piece to be computed at the first read."""
+        self.starts, self.lengths = leaves
+        self.distinct_lengths = [int(n) for n in np.unique(self.lengths)]
+        self.leaf_of = np.repeat(np.arange(self.starts.size), self.lengths)
+        self.stale = np.ones((n_villages, self.starts.size), dtype=bool)
+        self.sums = np.zeros((n_villages, self.starts.size))
+
+    @classmethod
+    def for_population(cls, n_units: int, n_villages: int) -> _VillageTrustSums | None:
+        """Kept sums for rows of ``n_units``, or None where NumPy's tree is irregular (or empty)."""
+        leaves = pairwise_leaves(n_units) if n_units else None
+        return None if leaves is None else cls(leaves, n_villages)
+
+    def moved(self, villages: np.ndarray, units: np.ndarray) -> None:
+        """Trust moved at these (village, unit) cells."""
+        self.stale[villages, self.leaf_of[units]] = True
+
+    def forget(self) -> None:
+        """Recompute every piece when next read (after the people's weights changed)."""
+        self.stale[:] = True
+
+    def totals(self, trust: np.ndarray, people: np.ndarray | np.float64) -> np.ndarray:
+        """``(trust * people).sum(axis=1)`` of every village's row, each bit for bit as NumPy sums it.
+
+        One pass for all villages: the marked pieces of every row are gathered and summed together
+        (by length: a piece's sum must see exactly its own numbers), then every tree is added up.
+        """
+        villages, leaves = np.nonzero(self.stale)
+        self.stale[villages, leaves] = False
+        lengths = self.lengths[leaves] if len(self.distinct_lengths) > 1 else None
+        flat = trust.reshape(-1)
+        for length in self.distinct_lengths:
+            pick = slice(None) if lengths is None else lengths == length
+            v, leaf = villages[pick], leaves[pick]
+            first = self.starts[leaf]
+            # Each piece is a run of cells: take whole rows of a sliding window over the table.
+            pieces = _windows(flat, length)[first + v * trust.shape[1]]
+            weights = people if np.ndim(people) == 0 else _windows(people, length)[first]
+            self.sums[v, leaf] = np.add.reduce(
+                np.multiply(pieces, weights, dtype=np.float64), axis=1
+            )
+        return combine_pairwise(self.sums)
 
 
 class _EmptySeeding:
