@@ -54,7 +54,7 @@ def test_streaming_byte_equals_packbits():
     assert streaming_byte(np.eye(8, dtype=bool)).tolist() == [1 << s for s in range(8)]
 
 
-@pytest.mark.parametrize("k_follow", [0, 1, 3])
+@pytest.mark.parametrize("k_follow", [0, 1, 3, 6])
 def test_matching_leftover_follow_slots_equals_the_plain_scan(k_follow):
     rng = np.random.default_rng(11 + k_follow)
     n, k = 500, 6
@@ -66,10 +66,11 @@ def test_matching_leftover_follow_slots_equals_the_plain_scan(k_follow):
     rows, slots = _place_followed_8(offers, slot, paid, fpos, k_follow, 3)
     _drop_duplicates(offers)
     plain = slot.copy()
-    _match_follow_slots(offers, slot, fpos, rows, slots)
+    _match_follow_slots(offers, slot, fpos, rows, slots, k_follow)
     match_follow_slots_plain(offers, plain, fpos)
     assert np.array_equal(slot, plain)
-    assert (slot[:, k_follow:] >= 0).any()  # drawn offers of followed anchors were matched
+    if k_follow < k:
+        assert (slot[:, k_follow:] >= 0).any()  # drawn offers of followed anchors were matched
 
 
 @pytest.mark.parametrize("start", range(8))

@@ -201,7 +201,7 @@ class Platform:
         left_rows, left_slots = self._place_followed(offers, slot_of, is_paid, fpos, k_follow)
         _drop_duplicates(offers)
         is_paid &= offers >= 0
-        _match_follow_slots(offers, slot_of, fpos, left_rows, left_slots)
+        _match_follow_slots(offers, slot_of, fpos, left_rows, left_slots, k_follow)
         paid_offers = offers.reshape(-1)[np.flatnonzero(is_paid)]
         paid_delivered = np.bincount(paid_offers, minlength=n_sellers).astype(float) * slot_views
         return Offers(offers, slot_of, is_paid), paid_delivered
@@ -398,19 +398,24 @@ def _match_follow_slots(
     fpos: np.ndarray,
     rows: np.ndarray,
     slots: np.ndarray,
+    k_follow: int,
 ) -> None:
     """Mark drawn offers of anchors the unit follows with their follow slot (in place).
 
     Only followed anchors that :meth:`Platform._place_followed` could not place (``rows``,
     ``slots``) are looked up: a drawn offer of a placed one repeats an earlier offer of its row and
-    was blanked by :func:`_drop_duplicates`. A unit follows an anchor in at most one slot.
+    was blanked by :func:`_drop_duplicates`. A unit follows an anchor in at most one slot, and a
+    row with an anchor left over has its first ``k_follow`` offers taken by other followed
+    anchors, so only the drawn offers after them are compared.
     """
     k = offers.shape[1]
+    if rows.size == 0 or k_follow >= k:
+        return
     anchor = fpos.reshape(-1)[rows * fpos.shape[1] + slots].astype(offers.dtype)
-    # The rows' offers at once (take copies rows fast), compared with each row's anchor.
-    hit = np.flatnonzero(np.take(offers, rows, axis=0) == anchor[:, None])
-    line, column = np.divmod(hit, k)
-    slot_of.reshape(-1)[rows[line] * k + column] = slots[line]
+    # The rows' drawn offers at once (take copies rows fast), compared with each row's anchor.
+    hit = np.flatnonzero(np.take(offers[:, k_follow:], rows, axis=0) == anchor[:, None])
+    line, column = np.divmod(hit, k - k_follow)
+    slot_of.reshape(-1)[rows[line] * k + column + k_follow] = slots[line]
 
 
 def match_follow_slots_plain(offers: np.ndarray, slot_of: np.ndarray, fpos: np.ndarray) -> None:
