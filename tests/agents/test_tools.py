@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from helpers import small_scenario
 
 from village_sim.agents import tools as toolrules
@@ -70,26 +72,26 @@ def test_handed_out_tools_to_unskilled_holders_are_counted_idle():
     assert stats["tool_idle_digital_human"] == stats["tool_held_digital_human"] > 0
 
 
-def test_peer_adoption_shares_equal_a_fresh_count_whenever_anchors_review(monkeypatch):
-    """The remembered shares (and active anchors) match a fresh count at every tool review."""
-
-    def fresh(model, name):
-        active = [a for a in model.anchor_list if not a.exited]
-        return sum(name in a.tools for a in active) / len(active) if active else 0.0
-
+@pytest.mark.parametrize("scenario", ["baseline", "tool_handout"])
+def test_peer_adoption_shares_equal_a_fresh_count_whenever_anchors_review(monkeypatch, scenario):
+    """The kept counts give the shares a fresh count gives, at every tool review (tools bought,
+    dropped, handed out; anchors joining and quitting)."""
     checked = []
     review = Anchor._review_tools
 
     def checking(self, buy):
         model = self.model
         for name in model.config.tools.catalogue:
-            assert model.tool_adoption.share(name, model.anchor_list) == fresh(model, name)
+            assert model.tool_adoption.share(name) == toolrules.peer_share_plain(
+                name, model.anchor_list
+            )
         checked.append(model.week)
         return review(self, buy)
 
     monkeypatch.setattr(Anchor, "_review_tools", checking)
     root = Path(__file__).resolve().parents[2]
-    model = VillageMarket(load_scenario(root / "scenarios" / "baseline.yaml"), seed=2)
+    model = VillageMarket(load_scenario(root / "scenarios" / f"{scenario}.yaml"), seed=2)
     for _ in range(30):
         model.step()
     assert len(checked) > 50 and any(a.tools for a in model.anchor_list)
+    assert any(a.exited and a.tools for a in model.anchor_list)  # quitters' tools left the count

@@ -1558,7 +1558,7 @@ class Anchor(CellAgent):
         fresh = model.products[self.product].fresh
         for name in list(self.tools):
             spec = market.catalogue[name]
-            peer = model.tool_adoption.share(name, model.anchor_list)
+            peer = model.tool_adoption.share(name)
             value = toolrules.perceived_weekly_value(
                 spec,
                 toolrules.fit(spec, fresh),
@@ -1569,7 +1569,7 @@ class Anchor(CellAgent):
             )
             if not pricing.keep_tool(value, spec.upkeep_week):
                 del self.tools[name]
-                model.tool_adoption.invalidate()
+                model.tool_adoption.dropped(name)
         if not buy:
             return
         beta = self.traits.present_bias
@@ -1578,7 +1578,7 @@ class Anchor(CellAgent):
         for name, spec in market.catalogue.items():
             if name in self.tools:
                 continue
-            peer = model.tool_adoption.share(name, model.anchor_list)
+            peer = model.tool_adoption.share(name)
             value = toolrules.perceived_weekly_value(
                 spec, market.perceived_fit, margin, market.overconfidence, peer, market.peer_weight
             )
@@ -1598,8 +1598,9 @@ class Anchor(CellAgent):
                 0,
                 to_fen(spec.price),
             )
+        if name not in self.tools and not self.exited:
+            self.model.tool_adoption.acquired(name)
         self.tools[name] = toolrules.Holding(name, self.model.week, handed_out)
-        self.model.tool_adoption.invalidate()
 
     def _update_tool_use(self, active: bool) -> None:
         """Apply the in-use rule to each tool held, record its idle reason; upkeep is paid anyway.
@@ -1786,10 +1787,11 @@ class Anchor(CellAgent):
         Reasons: ``outside_option``, ``insolvent``, ``banned`` (ECONOMICS.md §A).
         """
         model = self.model
+        if not self.exited:
+            model.tool_adoption.left(self)
         self.exit_week = model.week
         self.exit_reason = reason
         self.sessions_planned = 0
-        model.tool_adoption.invalidate()
         n_p = len(model.products)
         for p in range(n_p):
             slot = self.index * n_p + p

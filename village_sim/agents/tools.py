@@ -106,29 +106,42 @@ def tally_tool_week(stats: dict[str, float], holding: Holding, rural: bool) -> N
 class PeerAdoption:
     """Share of active anchors holding each tool (what buyers see peers adopt).
 
-    Remembered until :meth:`invalidate` — called when an anchor joins, quits or acquires a tool.
+    Counts kept exact as anchors join (:meth:`joined`), quit (:meth:`left`), acquire or drop a
+    tool, so a share is two integers divided — the number a fresh count gives
+    (:func:`peer_share_plain`; a test compares them at every review). A province recounted its
+    hundreds of anchors after every one of these events.
     """
 
     def __init__(self) -> None:
-        self._shares: dict[str, float] = {}
-        self._active: tuple[Sequence[Any], list[Any]] | None = None
+        self._active = 0
+        self._holders: dict[str, int] = {}
 
-    def invalidate(self) -> None:
-        """Forget the remembered shares (and the active anchors they were taken over)."""
-        self._shares = {}
-        self._active = None
+    def joined(self, anchor: Any) -> None:
+        """A new anchor is active (with whatever tools it holds already)."""
+        self._active += 1
+        for name in getattr(anchor, "tools", ()):
+            self.acquired(name)
 
-    def share(self, name: str, anchors: Sequence[Any]) -> float:
-        """Share of the active anchors among ``anchors`` that hold the tool ``name``.
+    def left(self, anchor: Any) -> None:
+        """An anchor quit: it and its tools no longer count."""
+        self._active -= 1
+        for name in anchor.tools:
+            self.dropped(name)
 
-        The active anchors are listed once for every tool asked about until :meth:`invalidate`
-        (joins and exits invalidate).
-        """
-        share = self._shares.get(name)
-        if share is None:
-            if self._active is None or self._active[0] is not anchors:
-                self._active = (anchors, [a for a in anchors if not a.exited])
-            active = self._active[1]
-            share = sum(name in a.tools for a in active) / len(active) if active else 0.0
-            self._shares[name] = share
-        return share
+    def acquired(self, name: str) -> None:
+        """An active anchor took the tool ``name``."""
+        self._holders[name] = self._holders.get(name, 0) + 1
+
+    def dropped(self, name: str) -> None:
+        """An active anchor gave up the tool ``name``."""
+        self._holders[name] -= 1
+
+    def share(self, name: str) -> float:
+        """Share of the active anchors that hold the tool ``name``."""
+        return self._holders.get(name, 0) / self._active if self._active else 0.0
+
+
+def peer_share_plain(name: str, anchors: Sequence[Any]) -> float:
+    """:meth:`PeerAdoption.share` counted afresh: active anchors holding ``name`` over active ones."""
+    active = [a for a in anchors if not a.exited]
+    return sum(name in a.tools for a in active) / len(active) if active else 0.0
