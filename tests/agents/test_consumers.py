@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from helpers import small_scenario
 
-from village_sim.agents.consumers import _EmptySeeding
+from village_sim.agents import consumers as consumers_module
+from village_sim.agents.consumers import KEPT_SUMS_MIN_UNITS, _EmptySeeding
 from village_sim.model import VillageMarket
 
 
@@ -48,12 +49,15 @@ def test_seeding_many_anchors_at_once_equals_adding_them_one_by_one(seed, slots)
     assert (together.follow_anchor >= 0).all(axis=1).any()  # some units filled every slot
 
 
-def test_village_brand_trust_reads_the_same_numbers_as_the_column():
+@pytest.mark.parametrize("kept_from", [0, KEPT_SUMS_MIN_UNITS])
+def test_village_brand_trust_reads_the_same_numbers_as_the_column(monkeypatch, kept_from):
     """The village-major copy of brand trust stays equal to ``brand_trust`` through a run, and
-    ``T_v`` read from it equals the column's formula exactly (a stale copy would change plans)."""
+    ``T_v`` read from it equals the column's formula exactly (a stale copy would change plans),
+    with kept partial sums (as a province) and from whole rows (as a county)."""
+    monkeypatch.setattr(consumers_module, "KEPT_SUMS_MIN_UNITS", kept_from)
     model = VillageMarket(small_scenario(), seed=4)
     consumers = model.consumers
-    assert consumers._village_sums is not None  # 2,000 units: T_v from kept partial sums
+    assert (consumers._village_sums is not None) == (kept_from == 0)  # 2,000 units
     n_v = model.world.n_villages
     moved = 0
     for _ in range(12):
@@ -75,9 +79,10 @@ def test_village_brand_trust_reads_the_same_numbers_as_the_column():
     assert np.array_equal(consumers._brand_trust_by_village, consumers.brand_trust.T)
 
 
-def test_village_brand_trust_of_an_irregular_population_sums_whole_rows():
-    """500 units: NumPy's sum tree is irregular, so T_v sums the village's whole row each week —
-    the same numbers as the formula."""
+def test_village_brand_trust_of_an_irregular_population_sums_whole_rows(monkeypatch):
+    """500 units: NumPy's sum tree is irregular, so T_v sums the village's whole row each week
+    even where kept sums are allowed — the same numbers as the formula."""
+    monkeypatch.setattr(consumers_module, "KEPT_SUMS_MIN_UNITS", 0)
     model = VillageMarket(small_scenario(population__consumer_units=500), seed=4)
     consumers = model.consumers
     assert consumers._village_sums is None

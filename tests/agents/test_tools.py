@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from helpers import small_scenario
 
 from village_sim.agents import tools as toolrules
