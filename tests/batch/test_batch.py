@@ -560,6 +560,55 @@ def test_report_grid_and_failed_runs(folder: Path) -> None:
     assert (out2 / "report" / "tables" / "grid_cells.csv").exists()
 
 
+def test_grid_steps_pair_replicates_under_common_seeds() -> None:
+    """Adjacent levels of a one-factor grid: paired differences remove what replicates share;
+    Welch intervals (independent seeds) keep it."""
+    from village_sim.batch.analyze import grid
+
+    reps = np.arange(5)
+    frame = pd.DataFrame(
+        [
+            {"seats": s, "replicate": r, "gmv": 10.0 * s + 100.0 * r + (s == 120) * (r % 2)}
+            for s in (0, 60, 120)
+            for r in reps
+        ]
+    )
+    paired = grid.steps(frame, "seats", [0, 60, 120], ["gmv"])
+    assert list(paired.columns) == grid.STEP_COLUMNS
+    assert paired[["from", "to"]].values.tolist() == [[0, 60], [60, 120]]
+    first, second = paired.itertuples(index=False)
+    assert first.diff == 600.0 and first.ci_low == first.ci_high == 600.0  # nothing varies
+    assert 600.0 < second.diff < 601.0 and second.ci_low < second.diff < second.ci_high
+    welch = grid.steps(frame, "seats", [0, 60, 120], ["gmv"], paired=False)
+    assert welch["diff"].iloc[0] == 600.0 and welch["ci_low"].iloc[0] < 400.0  # spread kept
+
+
+def test_report_of_a_one_factor_grid_shows_the_steps(folder: Path) -> None:
+    path = experiment_file(
+        folder,
+        factors={"units": {"path": "population.consumer_units", "levels": [200, 400, 800]}},
+        replicates=3,
+    )
+    out = folder / "out"
+    assert batch(path, "--out", out, "--workers", "1")[0] == 0
+    text = _report(out)
+    assert "Change from each level of `units` to the next" in text
+    steps = pd.read_csv(out / "report" / "tables" / "grid_steps.csv")
+    gmv = steps[steps["indicator"] == "gmv"]
+    assert gmv[["from", "to"]].values.tolist() == [[200, 400], [400, 800]]
+    sql = (
+        "SELECT r.replicate, r.units, i.value FROM runs r JOIN indicators i USING (run_key) "
+        "WHERE i.indicator = 'gmv'"
+    )
+    runs = pd.DataFrame(query(out, sql), columns=["replicate", "units", "gmv"])
+    runs = runs.pivot(index="replicate", columns="units", values="gmv")
+    for (_, row), low, high in zip(gmv.iterrows(), (200, 400), (400, 800), strict=True):
+        paired = runs[high] - runs[low]
+        assert paired.abs().max() > 0  # the factor moves the indicator
+        assert row["diff"] == pytest.approx(paired.mean())
+        assert row["ci_low"] < row["diff"] < row["ci_high"]
+
+
 def test_report_paths_and_compare_folder(folder: Path) -> None:
     (folder / "other.yaml").write_text(yaml.safe_dump({**TINY_SCENARIO, "name": "other"}))
     path = experiment_file(

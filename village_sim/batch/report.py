@@ -303,6 +303,8 @@ def _design_section(
         return
     if kind == "grid":
         _grid_section(rep, dname, names, factors, frame, show, kept)
+        if len(names) == 1:
+            _steps_section(rep, dname, names[0], factors, frame, show, kept, exp)
     elif kind == "paths":
         order = list(settings.get("paths", {}))
         _paths_section(
@@ -472,6 +474,33 @@ def _grid_section(
     ]
     if len(table) <= MAX_TABLE_ROWS:
         rep.lines += _md(table, [*names, "indicator", "n", "mean", "ci_low", "ci_high"])
+
+
+def _steps_section(
+    rep: _Report,
+    dname: str,
+    factor: str,
+    factors: pd.DataFrame,
+    frame: pd.DataFrame,
+    show: list[str],
+    kept: list[str],
+    exp: dict[str, Any],
+) -> None:
+    """A one-factor grid: each indicator's change from one level to the next, with its interval."""
+    paired = exp.get("seeds") == "common"
+    table = grid_analysis.steps(frame, factor, _levels(factors, factor), kept, paired=paired)
+    rep.table(f"{dname}_steps", table)
+    how = (
+        "paired over replicates (common random numbers)"
+        if paired
+        else "Welch intervals (independent seeds)"
+    )
+    rep.lines += [
+        f"Change from each level of `{factor}` to the next (`to − from`), {how}, 95 % t "
+        f"intervals: `tables/{dname}_steps.csv`.",
+        "",
+    ]
+    rep.lines += _md(table[table["indicator"].isin(show)], grid_analysis.STEP_COLUMNS)
 
 
 # -- paths ---------------------------------------------------------------------------------------
