@@ -233,7 +233,7 @@ class VillageMarket(mesa.Model):
         index = len(self.anchor_list)
         self.anchor_list.append(anchor)
         self.books.open_anchor(index)
-        self.tool_adoption.joined(anchor)
+        self.tool_adoption.joined()
         return index
 
     def new_person_id(self) -> int:

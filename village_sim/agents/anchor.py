@@ -1792,9 +1792,8 @@ class Anchor(CellAgent):
         self.exit_week = model.week
         self.exit_reason = reason
         self.sessions_planned = 0
-        n_p = len(model.products)
-        for p in range(n_p):
-            slot = self.index * n_p + p
+        for p in range(len(model.products)):
+            slot = self.stock_slot(p)
             for group in (Account.ANCHOR_STOCK, Account.ANCHOR_IMPORT):
                 grams = int(model.goods.balances[group][slot])
                 if grams <= 0:

@@ -223,8 +223,9 @@ class ConsumerPopulation:
         uniform = n > 0 and bool((self.scale == self.scale[0]).all())
         self._people_each = np.float64(self.scale[0]) if uniform else None
         self._weighted_buffer = np.empty(n)
-        people = self._people_f if self._people_each is None else self._people_each
-        self._village_sums = _VillageTrustSums.for_population(self._brand_trust_by_village, people)
+        self._village_sums = _VillageTrustSums.for_population(
+            self._brand_trust_by_village, self._trust_weights()
+        )
         # People of each unit who bought each village's goods (capped at the unit's people), in
         # the smallest integer type that holds the cap plus a week's additions: a line has at
         # most viewers × exp(|repeat_weight|) + 1 buyers. A narrow type means less memory for
@@ -820,16 +821,19 @@ class ConsumerPopulation:
         """Every village's T_v now, or an empty memo to fill village by village (no kept sums)."""
         if self._village_sums is None:
             return {}
-        people = self._people_f if self._people_each is None else self._people_each
-        return self._village_sums.totals(self._brand_trust_by_village, people) / self._people
+        weights = self._trust_weights()
+        return self._village_sums.totals(self._brand_trust_by_village, weights) / self._people
+
+    def _trust_weights(self) -> np.ndarray | np.float64:
+        """T_v's weights: the one size of every unit, or each unit's people (mixed sizes)."""
+        return self._people_f if self._people_each is None else self._people_each
 
     def _one_village_trust(self, village: int) -> float:
         """One village's T_v from its whole row (populations whose sum tree is irregular)."""
         if not self.n:
             return 0.0
         weighted = self._weighted_buffer
-        people = self._people_f if self._people_each is None else self._people_each
-        np.multiply(self._brand_trust_by_village[village], people, out=weighted)
+        np.multiply(self._brand_trust_by_village[village], self._trust_weights(), out=weighted)
         return float(weighted.sum() / self._people)
 
     def forget_village_trust(self) -> None:

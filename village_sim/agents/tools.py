@@ -116,11 +116,9 @@ class PeerAdoption:
         self._active = 0
         self._holders: dict[str, int] = {}
 
-    def joined(self, anchor: Any) -> None:
-        """A new anchor is active (with whatever tools it holds already)."""
+    def joined(self) -> None:
+        """A new anchor is active (registered before it holds any tool)."""
         self._active += 1
-        for name in getattr(anchor, "tools", ()):
-            self.acquired(name)
 
     def left(self, anchor: Any) -> None:
         """An anchor quit: it and its tools no longer count."""

@@ -304,7 +304,8 @@ def _design_section(
     if kind == "grid":
         _grid_section(rep, dname, names, factors, frame, show, kept)
         if len(names) == 1:
-            _steps_section(rep, dname, names[0], factors, frame, show, kept, exp)
+            paired = exp.get("seeds") == "common"
+            _steps_section(rep, dname, names[0], factors, frame, show, kept, paired)
     elif kind == "paths":
         order = list(settings.get("paths", {}))
         _paths_section(
@@ -484,23 +485,24 @@ def _steps_section(
     frame: pd.DataFrame,
     show: list[str],
     kept: list[str],
-    exp: dict[str, Any],
+    paired: bool,
 ) -> None:
     """A one-factor grid: each indicator's change from one level to the next, with its interval."""
-    paired = exp.get("seeds") == "common"
     table = grid_analysis.steps(frame, factor, _levels(factors, factor), kept, paired=paired)
     rep.table(f"{dname}_steps", table)
-    how = (
-        "paired over replicates (common random numbers)"
-        if paired
-        else "Welch intervals (independent seeds)"
-    )
     rep.lines += [
-        f"Change from each level of `{factor}` to the next (`to − from`), {how}, 95 % t "
+        f"Change from each level of `{factor}` to the next (`to − from`), {_pairing(paired)}, 95 % t "
         f"intervals: `tables/{dname}_steps.csv`.",
         "",
     ]
     rep.lines += _md(table[table["indicator"].isin(show)], grid_analysis.STEP_COLUMNS)
+
+
+def _pairing(paired: bool) -> str:
+    """How differences between runs are taken: paired (common seeds) or Welch (independent)."""
+    if paired:
+        return "paired over replicates (common random numbers)"
+    return "Welch intervals (independent seeds)"
 
 
 # -- paths ---------------------------------------------------------------------------------------
@@ -523,13 +525,9 @@ def _paths_section(
         ),
         "paths side by side",
     )
-    how = (
-        "paired over replicates (common random numbers)"
-        if paired
-        else "Welch intervals (independent seeds)"
-    )
     rep.lines += [
-        f"Differences to `{order[0]}` are {how}. Full table: `tables/{dname}_summary.csv`.",
+        f"Differences to `{order[0]}` are {_pairing(paired)}. Full table: "
+        f"`tables/{dname}_summary.csv`.",
         "",
     ]
     rep.lines += _md(
