@@ -26,7 +26,7 @@ from village_sim.batch.design import plan as build_plan
 from village_sim.batch.experiment import load_experiment
 from village_sim.batch.seeds import replicate_seeds, run_seed
 from village_sim.batch.store import STORE_FILE
-from village_sim.cli import batch_cmd, report_cmd
+from village_sim.cli import batch_cmd, report_cmd, run_standalone
 from village_sim.metrics.indicators import INDICATOR_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,7 +93,7 @@ def cli(module: Any, *argv: Any) -> tuple[int, str, str]:
     """Run ``batch`` or ``report`` in this process; returns (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = batch_cmd.run_standalone(module.register, [str(a) for a in argv])
+        code = run_standalone(module.register, [str(a) for a in argv])
     return code, out.getvalue(), err.getvalue()
 
 
@@ -467,6 +467,7 @@ def test_store_memory_stays_flat_with_the_number_of_runs(folder: Path) -> None:
         import numpy as np, pandas as pd
         import village_sim.batch.worker as w
         from village_sim.metrics.indicators import INDICATOR_NAMES
+        from village_sim import cli
         from village_sim.cli import batch_cmd
 
         WEEKS = 800  # long series, so that keeping results in memory would show at once
@@ -479,7 +480,7 @@ def test_store_memory_stays_flat_with_the_number_of_runs(folder: Path) -> None:
                                                 **{n: rng.random(WEEKS) for n in INDICATOR_NAMES}})
 
         w.simulate = lambda scenario, seed: Result(seed)
-        code = batch_cmd.run_standalone(batch_cmd.register, sys.argv[1:])
+        code = cli.run_standalone(batch_cmd.register, sys.argv[1:])
         print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
     """)
     )

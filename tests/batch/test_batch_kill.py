@@ -24,6 +24,7 @@ import pytest
 import yaml
 from conftest import call_cli
 
+from village_sim import cli
 from village_sim.cli import batch_cmd
 
 pytestmark = pytest.mark.slow  # end to end: real batches killed and resumed
@@ -91,7 +92,7 @@ def _query(db: Path, sql: str) -> list[tuple]:
 def _batch(*argv: Any) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = batch_cmd.run_standalone(batch_cmd.register, [*map(str, argv), "--progress", "none"])
+        code = cli.run_standalone(batch_cmd.register, [*map(str, argv), "--progress", "none"])
     return code, out.getvalue(), err.getvalue()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from conftest import REPO, SMALL_SCENARIO, call_cli, write_yaml
 
+from village_sim import cli
 from village_sim.cli import batch_cmd
 from village_sim.outputs import write_marker
 
@@ -51,7 +52,7 @@ def _tiny_experiment(folder: Path) -> Path:
 
 
 def _batch(*argv: object) -> int:
-    return batch_cmd.run_standalone(
+    return cli.run_standalone(
         batch_cmd.register, [str(a) for a in argv] + ["--workers", "1", "--progress", "none"]
     )
 
@@ -83,3 +84,23 @@ def test_a_policy_that_never_acts_is_noted(tmp_path: Path) -> None:
     result = call_cli(["validate", tmp_path / "talent.yaml", "--set", "steps=14"])
     assert "note:" not in result.out
     assert yaml.safe_load((tmp_path / "talent.yaml").read_text())["policies"][0]["start_week"] == 13
+
+
+def test_a_command_run_on_its_own_exits_as_through_village_sim(
+    tmp_path: Path, capsys: object
+) -> None:
+    """``python -m village_sim.cli.batch_cmd`` shares ``village-sim``'s exit codes and messages."""
+    assert _batch("--help") == 0
+    assert _batch(tmp_path / "missing.yaml", "--out", tmp_path / "o") == 2
+    assert "missing.yaml" in capsys.readouterr().err  # type: ignore[attr-defined]
+
+    def broken(args: object) -> int:
+        raise RuntimeError("boom in a handler")
+
+    def register(sub: object) -> None:
+        batch_cmd.register(sub)
+        sub.choices["batch"].set_defaults(handler=broken)  # type: ignore[attr-defined]
+
+    assert cli.run_standalone(register, [str(_tiny_experiment(tmp_path))]) == 1
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "internal error: RuntimeError: boom in a handler" in err and "please report" in err

@@ -138,6 +138,7 @@ def test_overwrite_refuses_a_run_folder_holding_user_files(
 
 
 def test_batch_overwrite_refuses_a_user_folder(tmp_path: Path) -> None:
+    from village_sim import cli
     from village_sim.cli import batch_cmd
 
     scenario = tmp_path / "s.yaml"
@@ -149,7 +150,7 @@ def test_batch_overwrite_refuses_a_user_folder(tmp_path: Path) -> None:
     )
     folder = _user_folder(tmp_path)
     before = _tree(folder)
-    code = batch_cmd.run_standalone(
+    code = cli.run_standalone(
         batch_cmd.register,
         [str(experiment), "--out", str(folder), "--overwrite", "--workers", "1"],
     )

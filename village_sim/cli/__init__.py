@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from village_sim.outputs import OutputExistsError
@@ -41,6 +41,10 @@ COMMAND_ORDER = (
 
 class UsageError(Exception):
     """A bad option value (exit 2)."""
+
+
+#: Exceptions that mean invalid input in every command (exit 2, a message, no traceback).
+INVALID_INPUT: tuple[type[BaseException], ...] = (ScenarioError, OutputExistsError, UsageError)
 
 
 def _command_names() -> list[str]:
@@ -95,7 +99,7 @@ def _parser() -> tuple[argparse.ArgumentParser, tuple[type[BaseException], ...]]
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    invalid: list[type[BaseException]] = [ScenarioError, OutputExistsError, UsageError]
+    invalid: list[type[BaseException]] = list(INVALID_INPUT)
     for name in _command_names():
         try:
             module: ModuleType = importlib.import_module(f"{__name__}.{name}")
@@ -119,6 +123,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         error (with its traceback, to report), 130 interrupted.
     """
     parser, invalid_input = _parser()
+    return run_parsed(parser, argv, invalid_input)
+
+
+def run_parsed(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+    invalid_input: tuple[type[BaseException], ...],
+) -> int:
+    """Parse ``argv`` and run the chosen command's handler; returns the exit code.
+
+    Args:
+        parser: The parser, its subcommands registered (each sets ``handler``).
+        argv: The arguments (default ``sys.argv[1:]``).
+        invalid_input: Exception classes that mean invalid input (exit 2, a message, no
+            traceback).
+    """
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: bad options (2) or --help/--version (0)
@@ -142,6 +162,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     return int(code or 0)
+
+
+def run_standalone(
+    register_fn: Callable[[argparse._SubParsersAction], None], argv: Sequence[str] | None = None
+) -> int:
+    """Run one command on its own with the CLI's exit codes (``python -m village_sim.cli.X``).
+
+    Args:
+        register_fn: The command module's ``register``.
+        argv: The arguments after the command name (default ``sys.argv[1:]``).
+    """
+    parser = argparse.ArgumentParser(prog="village-sim")
+    sub = parser.add_subparsers(dest="command", required=True)
+    register_fn(sub)
+    command = next(iter(sub.choices))
+    module = sys.modules[register_fn.__module__]
+    invalid = (*INVALID_INPUT, *getattr(module, "INVALID_INPUT", ()))
+    return run_parsed(parser, [command, *(sys.argv[1:] if argv is None else argv)], invalid)
 
 
 if __name__ == "__main__":

@@ -14,14 +14,10 @@ import argparse
 import contextlib
 import signal
 import sys
-import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 from village_sim.cli.options import add_cluster_options, non_negative_int, positive_int
-
-EXIT_INVALID = 2
-
 
 EXAMPLES = (
     "village-sim batch experiments/talent_sweep.yaml --out runs/talent_sweep",
@@ -168,41 +164,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def run_standalone(
-    register_fn: Callable[[argparse._SubParsersAction], None], argv: Sequence[str] | None = None
-) -> int:
-    """Run one command on its own with the CLI's exit codes (``python -m village_sim.cli.X``).
-
-    Args:
-        register_fn: The command module's ``register``.
-        argv: The arguments after the command name (default ``sys.argv[1:]``).
-    """
-    from village_sim.outputs import OutputExistsError
-    from village_sim.scenario.errors import ScenarioError
-
-    parser = argparse.ArgumentParser(prog="village-sim")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register_fn(sub)
-    command = next(iter(sub.choices))
-    try:
-        args = parser.parse_args([command, *(sys.argv[1:] if argv is None else argv)])
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_INVALID
-    try:
-        return int(args.handler(args) or 0)
-    except (ScenarioError, OutputExistsError) as exc:
-        print(f"village-sim {command}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - an internal error: report it, exit 1
-        traceback.print_exc(file=sys.stderr)
-        print(
-            f"village-sim {command}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr
-        )
-        return 1
-
-
 if __name__ == "__main__":
+    from village_sim.cli import run_standalone
+
     sys.exit(run_standalone(register))

@@ -57,6 +57,6 @@ def handle(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    from village_sim.cli.batch_cmd import run_standalone
+    from village_sim.cli import run_standalone
 
     sys.exit(run_standalone(register))
