@@ -654,7 +654,8 @@ class Anchor(CellAgent):
         purchase = float(self.unit_cost[p])  # _purchase_cost_estimate: the reservation is parts[0]
         need = self._shortfall_g(p, funds, buffer, held, purchase if purchase > 0 else parts[0])
         price_p = float(self.price[p])
-        found = self._source_cells(p, price_p)
+        # Without a need no cell scores (_best_cell): its cells are not looked for.
+        found = self._source_cells(p, price_p) if need > 0 else None
         cell, offer = self._best_cell(found, need, slot, local_g) if found else (None, None)
         self.source_village = cell
         c_var, phi = self._cost_floor(p, parts)
