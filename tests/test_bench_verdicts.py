@@ -47,6 +47,7 @@ def test_a_target_passes_only_when_every_repetition_meets_it() -> None:
     mixed = _summary(_scenario([0.05] * 3, [1.0, 1.1, 1.6], [1.3, 1.4, 1.5]), prov)
     assert mixed["baseline_vs_boltzmann"] >= 1.0
     assert mixed["verdict_baseline_vs_boltzmann"] == "MIXED (2 of 3 repetitions pass)"
+    assert mixed["target_baseline_vs_boltzmann"] is False  # the JSON's flag follows the verdict
     slow = _summary(_scenario([0.05] * 3, [2.0, 2.1, 2.2], [1.3, 1.4, 1.5]), prov)
     assert slow["verdict_baseline_vs_boltzmann"] == "FAIL"
 
